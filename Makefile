@@ -1,0 +1,54 @@
+# MASR sparse-RNN accelerator: RTL + cocotb/pyuvm sign-off flow.
+# `make sim` and `make test` set up everything they need on a fresh machine.
+SHELL      := /bin/bash
+PYTHON_SYS ?= python3.11
+VENV       ?= .venv
+PY         := $(VENV)/bin/python
+STAMP      := $(VENV)/.installed
+JOBS       ?= $(shell nproc)
+
+VERILATOR_ROOT = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"] + "/verilator")')
+VERILATOR      = VERILATOR_ROOT=$(VERILATOR_ROOT) $(VERILATOR_ROOT)/bin/verilator
+
+RTL_PKG  := rtl/masr_pkg.sv
+RTL_SRCS := $(RTL_PKG) $(filter-out $(RTL_PKG),$(sort $(wildcard rtl/*.sv)))
+
+.PHONY: all venv sysdeps test sim lint lint-icarus clean help
+all: test
+
+help:
+	@echo "make sim    - default regression (pyuvm tests x seeds x configs), summary + coverage + JUnit"
+	@echo "make test   - the project's own tests (golden model, leaf RTL, engine, flow)"
+	@echo "make lint   - verilator --lint-only -Wall on the 4x2 and 8x8 configurations"
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	@touch $@
+
+venv: $(STAMP)
+
+sysdeps:
+	@bash scripts/ensure_system_deps.sh
+
+test: $(STAMP) sysdeps
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup -q tests
+
+sim: $(STAMP) sysdeps
+	$(PY) scripts/regress.py --jobs $(JOBS) $(SIM_ARGS)
+
+# Lint the whole top for both regression configurations, with the narrow waivers in rtl/lint.vlt.
+lint: $(STAMP)
+	$(VERILATOR) --lint-only -Wall -Irtl rtl/lint.vlt $(RTL_SRCS) --top-module masr_top \
+	  -GH=4 -GV=2 -GG=2 -GM_MAX=64 -GN_MAX=64 -GSLOTS=32 -GWDEPTH=512
+	$(VERILATOR) --lint-only -Wall -Irtl rtl/lint.vlt $(RTL_SRCS) --top-module masr_top \
+	  -GH=8 -GV=8 -GG=2 -GM_MAX=256 -GN_MAX=256 -GSLOTS=48 -GWDEPTH=1024
+	@echo "lint: clean"
+
+lint-icarus: sysdeps
+	iverilog -g2012 -Irtl -o /dev/null -s masr_top $(RTL_SRCS)
+	@echo "icarus: compiles"
+
+clean:
+	rm -rf build out .pytest_cache .hypothesis

