@@ -1,0 +1,298 @@
+#!/usr/bin/env python3
+"""`make sim`: the default regression.
+
+Builds every RTL configuration once, runs every regression test over its seeds in parallel
+(one simulation per core, each in its own directory), and prints a summary table, functional
+coverage per covergroup and a one-line rerun command (with FST waves) for each failure.
+Writes JUnit XML.  A hung simulation is killed by a watchdog and recorded as failed; a crash
+is recorded as failed; the regression always goes on.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shlex
+import sys
+import time
+import traceback
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tb import simrun  # noqa: E402
+from tb.configs import CONFIGS, ENV_CONFIG, TOPLEVEL, verilog_params  # noqa: E402
+
+
+@dataclass
+class Job:
+    test: str
+    config: str
+    seed: int
+    timeout_s: float
+    run_dir: Path
+
+
+@dataclass
+class Outcome:
+    job: Job
+    status: str            # PASS, FAIL, TIMEOUT, CRASH
+    seconds: float
+    message: str = ""
+    coverage_xml: Path | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "PASS"
+
+
+def rtl_sources() -> list[Path]:
+    rtl = REPO / "rtl"
+    pkg = rtl / "masr_pkg.sv"
+    return [pkg] + sorted(p for p in rtl.glob("*.sv") if p != pkg)
+
+
+def build_config(config: str, *, waves: bool = False, coverage: bool = False):
+    return simrun.build(TOPLEVEL, rtl_sources(), verilog_params(CONFIGS[config]),
+                        waves=waves, coverage=coverage, extra_args=[f"-I{REPO / 'rtl'}"])
+
+
+def rerun_command(job: Job) -> str:
+    return (f"python scripts/regress.py --rerun {job.test} --config {job.config} "
+            f"--seed {job.seed} --waves")
+
+
+def failure_message(results_xml: Path) -> str:
+    """First failure text of a cocotb results file, or '' if every testcase passed."""
+    root = ET.parse(results_xml).getroot()
+    cases = list(root.iter("testcase"))
+    if not cases:
+        return "no testcase ran (test name not found in the test module?)"
+    for case in cases:
+        for tag in ("failure", "error"):
+            node = case.find(tag)
+            if node is not None:
+                text = (node.get("message") or "") + "\n" + (node.text or "")
+                return text.strip() or tag
+    return ""
+
+
+def run_job(job: Job, build_dir: Path, test_module: str, waves: bool = False) -> Outcome:
+    """One simulation; never raises: every failure mode becomes an Outcome."""
+    job.run_dir.mkdir(parents=True, exist_ok=True)
+    (job.run_dir / "job.json").write_text(json.dumps(
+        {"test": job.test, "config": job.config, "seed": job.seed, "rerun": rerun_command(job)}))
+    log = job.run_dir / "sim.log"
+    start = time.monotonic()
+    runner = simrun.fresh_runner("verilator", job.timeout_s)
+    try:
+        xml = simrun.run(runner, build_dir, TOPLEVEL, test_module, seed=job.seed,
+                         test_dir=job.run_dir, testcase=job.test, log_file=log, waves=waves,
+                         extra_env={ENV_CONFIG: job.config},
+                         plusargs=[f"+masr_bd_dir={job.run_dir / 'bd'}"])
+        message = failure_message(Path(xml))
+        status = "FAIL" if message else "PASS"
+    except simrun.SimTimeout as exc:
+        status, message = "TIMEOUT", f"watchdog: {exc}"
+    except Exception as exc:  # a crash of the simulator or of the harness: record, go on
+        status, message = "CRASH", f"{type(exc).__name__}: {exc}\n{_log_tail(log)}"
+    cov = job.run_dir / "coverage.xml"
+    return Outcome(job, status, time.monotonic() - start, message.strip(),
+                   cov if cov.exists() else None)
+
+
+def _log_tail(log: Path, lines: int = 15) -> str:
+    if not log.exists():
+        return ""
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def failure_signature(message: str) -> str:
+    """Normalize a failure message so that equal bugs with different numbers bucket together."""
+    first = next((ln for ln in message.splitlines() if ln.strip()), "unknown failure")
+    first = re.sub(r"0x[0-9a-fA-F]+", "<hex>", first)
+    first = re.sub(r"\d+", "<n>", first)
+    return first[:160]
+
+
+def merge_functional_coverage(xmls: list[Path]) -> dict[str, dict[str, dict[str, int]]]:
+    """covergroup -> coverpoint -> bin -> hits, summed over runs (bins are the same in every run)."""
+    merged: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    for xml in xmls:
+        try:
+            root = ET.parse(xml).getroot()
+        except ET.ParseError:
+            continue
+        for point in root.iter():
+            if "at_least" not in point.attrib:
+                continue
+            name = point.get("abs_name", "")
+            group = name.rsplit(".", 1)[0] if "." in name else name
+            bins = merged[group][name]
+            for b in point:
+                label = b.get("bin", b.tag)
+                bins[label] = bins.get(label, 0) + int(b.get("hits", "0"))
+    return merged
+
+
+def coverage_rows(merged) -> list[tuple[str, int, int, list[str]]]:
+    rows = []
+    for group in sorted(merged):
+        total = covered = 0
+        missing: list[str] = []
+        for point, bins in sorted(merged[group].items()):
+            for label, hits in bins.items():
+                total += 1
+                if hits > 0:
+                    covered += 1
+                else:
+                    missing.append(f"{point.rsplit('.', 1)[-1]}={label}")
+        rows.append((group, covered, total, missing))
+    return rows
+
+
+def write_junit(outcomes: list[Outcome], path: Path) -> None:
+    suite = ET.Element("testsuite", name="masr-sim", tests=str(len(outcomes)),
+                       failures=str(sum(not o.passed for o in outcomes)))
+    for o in outcomes:
+        case = ET.SubElement(suite, "testcase", classname=f"{o.job.config}.{o.job.test}",
+                             name=f"seed{o.job.seed}", time=f"{o.seconds:.2f}")
+        if not o.passed:
+            fail = ET.SubElement(case, "failure", message=f"{o.status}: {failure_signature(o.message)}")
+            fail.text = f"{o.message}\nrerun: {rerun_command(o.job)}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(suite).write(path, xml_declaration=True, encoding="utf-8")
+
+
+def print_summary(outcomes: list[Outcome], merged_cov, wall: float) -> None:
+    by_key: dict[tuple[str, str], list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        by_key[(o.job.test, o.job.config)].append(o)
+    print("\n" + "=" * 78)
+    print(f"{'test':<24}{'config':<8}{'seeds':>6}{'pass':>6}{'fail':>6}{'time[s]':>10}")
+    print("-" * 78)
+    for (test, config), outs in sorted(by_key.items()):
+        npass = sum(o.passed for o in outs)
+        print(f"{test:<24}{config:<8}{len(outs):>6}{npass:>6}{len(outs) - npass:>6}"
+              f"{sum(o.seconds for o in outs):>10.1f}")
+    total_pass = sum(o.passed for o in outcomes)
+    print("-" * 78)
+    print(f"{'TOTAL':<32}{len(outcomes):>6}{total_pass:>6}{len(outcomes) - total_pass:>6}{wall:>10.1f} (wall)")
+    if merged_cov:
+        print("\nFunctional coverage per covergroup (merged over all runs)")
+        print(f"{'covergroup':<48}{'bins':>12}{'%':>8}")
+        for group, covered, total, missing in coverage_rows(merged_cov):
+            pct = 100.0 * covered / total if total else 100.0
+            print(f"{group:<48}{f'{covered}/{total}':>12}{pct:>8.1f}")
+            if missing:
+                shown = ", ".join(missing[:6]) + (" ..." if len(missing) > 6 else "")
+                print(f"    uncovered: {shown}")
+    failures = [o for o in outcomes if not o.passed]
+    if failures:
+        print(f"\n{len(failures)} FAILED run(s):")
+        for o in failures:
+            print(f"  [{o.status}] {o.job.test} {o.job.config} seed={o.job.seed}: "
+                  f"{failure_signature(o.message)}")
+            print(f"      log: {o.job.run_dir / 'sim.log'}")
+            print(f"      rerun with waves: {rerun_command(o.job)}")
+    print("=" * 78)
+
+
+def plan_jobs(out: Path, tests: list[str] | None, configs: list[str] | None,
+              seed_count: int | None):
+    from tb.regression import REGRESSION, TEST_MODULE
+
+    jobs: list[Job] = []
+    for entry in REGRESSION:
+        if tests and entry.test not in tests:
+            continue
+        seeds = list(entry.seeds)
+        if seed_count is not None:
+            seeds = [seeds[0] + i for i in range(seed_count)] if seeds else list(range(1, seed_count + 1))
+        for config in entry.configs:
+            if configs and config not in configs:
+                continue
+            for seed in seeds:
+                jobs.append(Job(entry.test, config, seed, entry.timeout_s,
+                                out / config / entry.test / f"seed{seed}"))
+    return TEST_MODULE, jobs
+
+
+def run_regression(args) -> int:
+    out = Path(args.out).resolve()
+    test_module, jobs = plan_jobs(out, args.tests, args.configs, args.seeds)
+    if not jobs:
+        print("regress: no job matches the selection", file=sys.stderr)
+        return 2
+    wall0 = time.monotonic()
+    builds: dict[str, Path] = {}
+    for config in sorted({j.config for j in jobs}):
+        t0 = time.monotonic()
+        _, builds[config] = build_config(config)
+        print(f"build {config}: {time.monotonic() - t0:.1f} s -> {builds[config]}", flush=True)
+    outcomes: list[Outcome] = []
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {pool.submit(run_job, j, builds[j.config], test_module): j for j in jobs}
+        for n, fut in enumerate(as_completed(futures), 1):
+            o = fut.result()
+            outcomes.append(o)
+            npass = sum(x.passed for x in outcomes)
+            print(f"[{n}/{len(jobs)}] {o.status:<7} {o.job.test} {o.job.config} seed={o.job.seed} "
+                  f"({o.seconds:.1f} s)  pass={npass} fail={n - npass}", flush=True)
+    merged = merge_functional_coverage([o.coverage_xml for o in outcomes if o.coverage_xml])
+    print_summary(outcomes, merged, time.monotonic() - wall0)
+    write_junit(outcomes, out / "junit.xml")
+    (out / "coverage_summary.json").write_text(json.dumps(
+        [{"covergroup": g, "covered": c, "total": t, "uncovered": m}
+         for g, c, t, m in coverage_rows(merged)], indent=1))
+    print(f"JUnit: {out / 'junit.xml'}")
+    return 0 if all(o.passed for o in outcomes) else 1
+
+
+def rerun(args) -> int:
+    """Reproduce one run from (test, config, seed), optionally with FST waves."""
+    from tb.regression import REGRESSION, TEST_MODULE
+
+    timeout = next((e.timeout_s for e in REGRESSION if e.test == args.rerun), 600.0)
+    _, build_dir = build_config(args.config, waves=args.waves)
+    run_dir = Path(args.out).resolve() / "rerun" / args.config / args.rerun / f"seed{args.seed}"
+    job = Job(args.rerun, args.config, args.seed, timeout, run_dir)
+    o = run_job(job, build_dir, TEST_MODULE, waves=args.waves)
+    print(f"{o.status}: {args.rerun} {args.config} seed={args.seed} ({o.seconds:.1f} s)")
+    if o.message:
+        print(o.message)
+    print(f"log: {run_dir / 'sim.log'}")
+    if args.waves:
+        print(f"waves: {run_dir / 'dump.fst'}")
+    return 0 if o.passed else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--tests", nargs="*", help="only these tests")
+    ap.add_argument("--configs", nargs="*", choices=sorted(CONFIGS), help="only these configs")
+    ap.add_argument("--seeds", type=int, help="override the number of seeds per test")
+    ap.add_argument("--out", default=str(REPO / "out" / "sim"))
+    ap.add_argument("--rerun", metavar="TEST", help="rerun one test (with --config, --seed)")
+    ap.add_argument("--config", choices=sorted(CONFIGS), default="4x2")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--waves", action="store_true", help="with --rerun: record FST waves")
+    args = ap.parse_args(argv)
+    simrun.setup_verilator_env()
+    try:
+        return rerun(args) if args.rerun else run_regression(args)
+    except Exception:
+        traceback.print_exc()
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())
