@@ -1,0 +1,133 @@
+// MASR shared constants: the host-visible encodings of docs/architecture.md sections 5-7.
+//
+// Only fixed encodings live here. Array dimensions (H, V, B, ...) are module parameters so that
+// one compiled package serves every configuration.
+//
+// Tool notes (why it looks like this):
+//  - Icarus 11 rejects `int unsigned` as a parameter/localparam type (syntax error): counts are
+//    `int`, encodings are sized `logic` vectors.
+//  - Icarus 11 rejects `import` in a module header: modules `import masr_pkg::*;` in their body
+//    (or write `masr_pkg::NAME`).
+//  - Plain localparams rather than enums, so the RTL can compare them against register fields
+//    without enum-cast noise in Verilator -Wall.
+package masr_pkg;
+
+  // ---------------------------------------------------------------------------------------------
+  // Register map (section 6): word addresses on reg_addr_i[7:0]
+  // ---------------------------------------------------------------------------------------------
+  localparam int RegAddrW = 8;
+  localparam int RegDataW = 32;
+
+  localparam logic [7:0] REG_CTRL               = 8'h00;
+  localparam logic [7:0] REG_STATUS             = 8'h01;
+  localparam logic [7:0] REG_ERR_CODE           = 8'h02;
+  localparam logic [7:0] REG_CFG_M              = 8'h03;
+  localparam logic [7:0] REG_CFG_N              = 8'h04;
+  localparam logic [7:0] REG_CFG_MODE           = 8'h05;
+  localparam logic [7:0] REG_CFG_REP_ROWS       = 8'h06;
+  localparam logic [7:0] REG_CFG_SHIFT          = 8'h07;
+  localparam logic [7:0] REG_PERF_CYCLES        = 8'h08;
+  localparam logic [7:0] REG_PERF_MAC_BUSY      = 8'h09;
+  localparam logic [7:0] REG_PERF_STEAL_GRANTED = 8'h0A;
+  localparam logic [7:0] REG_PERF_STEAL_REFUSED = 8'h0B;
+  localparam logic [7:0] REG_PERF_STALL         = 8'h0C;
+  localparam logic [7:0] REG_PERF_IDLE          = 8'h0D;
+  localparam logic [7:0] REG_PERF_ROWS_DONE     = 8'h0E;
+  localparam logic [7:0] REG_CAPS               = 8'h0F;
+  localparam logic [7:0] REG_CAPS2              = 8'h10;
+  localparam logic [7:0] REG_CAPS3              = 8'h11;
+  // One past the last defined register: anything >= this is unknown (ERR_REG on write).
+  localparam logic [7:0] REG_NUM                = 8'h12;
+
+  // CTRL bits (write-only, pulses).
+  localparam int CTRL_START_BIT = 0;
+  localparam int CTRL_CLEAR_BIT = 1;
+
+  // STATUS bits.
+  localparam int STATUS_BUSY_BIT  = 0;
+  localparam int STATUS_DONE_BIT  = 1;
+  localparam int STATUS_ERROR_BIT = 2;
+
+  // CAPS[7:0] magic byte ('M').
+  localparam logic [7:0] CAPS_MAGIC = 8'h4D;
+
+  // ---------------------------------------------------------------------------------------------
+  // Memory port (section 6): mem_sel_i[2:0]
+  // ---------------------------------------------------------------------------------------------
+  localparam int MemSelW = 3;
+
+  localparam logic [2:0] MEM_MASK   = 3'd0;  // per lane,  unit = h*V + v
+  localparam logic [2:0] MEM_ROWPTR = 3'd1;  // per lane
+  localparam logic [2:0] MEM_WEIGHT = 3'd2;  // per lane
+  localparam logic [2:0] MEM_AMASK  = 3'd3;  // per PE,    unit = g*V + v
+  localparam logic [2:0] MEM_AVAL   = 3'd4;  // per PE
+  localparam logic [2:0] MEM_BIAS   = 3'd5;  // global, unit ignored
+  localparam logic [2:0] MEM_Y      = 3'd6;  // global, read-only
+  localparam logic [2:0] MEM_STATS  = 3'd7;  // per lane, read-only
+
+  // ---------------------------------------------------------------------------------------------
+  // Steal modes (CFG_MODE)
+  // ---------------------------------------------------------------------------------------------
+  localparam int ModeW = 2;
+
+  localparam logic [1:0] MODE_NONE       = 2'd0;
+  localparam logic [1:0] MODE_VERTICAL   = 2'd1;
+  localparam logic [1:0] MODE_HORIZONTAL = 2'd2;
+  // CFG_MODE values above this are ERR_MODE.
+  localparam logic [1:0] MODE_MAX        = 2'd2;
+
+  // Activation register-file segments (section 3): own partition, v-1, v+1.
+  localparam logic [1:0] SEG_OWN  = 2'd0;
+  localparam logic [1:0] SEG_PREV = 2'd1;
+  localparam logic [1:0] SEG_NEXT = 2'd2;
+
+  // Largest legal CFG_SHIFT.
+  localparam int ShiftMax = 15;
+
+  // ---------------------------------------------------------------------------------------------
+  // Error codes (section 7), ERR_CODE register
+  // ---------------------------------------------------------------------------------------------
+  localparam int ErrW = 4;
+
+  localparam logic [3:0] ERR_OK         = 4'd0;
+  localparam logic [3:0] ERR_DIM        = 4'd1;
+  localparam logic [3:0] ERR_MODE       = 4'd2;
+  localparam logic [3:0] ERR_SLOTS      = 4'd3;
+  localparam logic [3:0] ERR_BUSY_START = 4'd4;
+  localparam logic [3:0] ERR_BUSY_MEM   = 4'd5;
+  localparam logic [3:0] ERR_MEM_RANGE  = 4'd6;
+  localparam logic [3:0] ERR_WPTR       = 4'd7;
+  localparam logic [3:0] ERR_REG        = 4'd8;
+
+  // ---------------------------------------------------------------------------------------------
+  // Per-lane statistics (mem_sel = MEM_STATS), section 6
+  // ---------------------------------------------------------------------------------------------
+  localparam logic [15:0] STAT_MAC_BUSY    = 16'd0;
+  localparam logic [15:0] STAT_ROWS_OWN    = 16'd1;
+  localparam logic [15:0] STAT_ROWS_STOLEN = 16'd2;
+  localparam logic [15:0] STAT_ROWS_LOST   = 16'd3;
+  localparam logic [15:0] STAT_REFUSED     = 16'd4;
+  localparam logic [15:0] STAT_IDLE        = 16'd5;
+  localparam logic [15:0] STAT_FLAGS       = 16'd6;
+  localparam logic [15:0] STAT_NUM         = 16'd7;  // addresses >= this are ERR_MEM_RANGE
+
+  // FLAGS bit positions (sticky, cleared at start).
+  localparam int FlagsW = 9;
+
+  localparam int FLAG_DUAL_THIEF         = 0;
+  localparam int FLAG_LAST_ROW_RACE      = 1;
+  localparam int FLAG_REFUSED_EXHAUSTED  = 2;
+  localparam int FLAG_REFUSED_DONE       = 3;
+  localparam int FLAG_VICTIM_THEN_THIEF  = 4;
+  localparam int FLAG_ZERO_WORK_STEAL    = 5;
+  localparam int FLAG_STOLE_PREV         = 6;
+  localparam int FLAG_STOLE_NEXT         = 7;
+  localparam int FLAG_REFUSED_CONTENTION = 8;
+
+  // Refusal reasons reported by masr_steal_arb (refuse_reason_o): the victim's state after the
+  // cycle's grants. They map one-to-one onto FLAGS bits 8, 2 and 3 of the refused thief.
+  localparam logic [1:0] REFUSE_CONTENTION = 2'd0;  // stealable rows left: another thief won
+  localparam logic [1:0] REFUSE_EXHAUSTED  = 2'd1;  // own rows left, none stealable
+  localparam logic [1:0] REFUSE_DONE       = 2'd2;  // no rows left
+
+endpackage
