@@ -101,7 +101,8 @@ def run_job(job: Job, build_dir: Path, test_module: str, waves: bool = False) ->
         status = "FAIL" if message else "PASS"
     except simrun.SimTimeout as exc:
         status, message = "TIMEOUT", f"watchdog: {exc}"
-    except Exception as exc:  # a crash of the simulator or of the harness: record, go on
+    except (Exception, SystemExit) as exc:  # simulator crash (the runner raises SystemExit
+        # when no results file was written) or harness error: record it and go on
         status, message = "CRASH", f"{type(exc).__name__}: {exc}\n{_log_tail(log)}"
     cov = job.run_dir / "coverage.xml"
     return Outcome(job, status, time.monotonic() - start, message.strip(),

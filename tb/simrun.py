@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import re
 import os
 import subprocess
 import sys
@@ -84,11 +85,14 @@ def rtl_sources(*names: str) -> list[Path]:
 def _config_key(toplevel: str, sources: Sequence[Path], params: Mapping[str, object],
                 options: Mapping[str, object]) -> str:
     digest = hashlib.sha1()
-    for src in sources:
+    headers = sorted({h for src in sources for h in Path(src).parent.glob("*.svh")})
+    for src in [*sources, *headers]:   # `include'd headers change the build too
         digest.update(str(src).encode())
         digest.update(Path(src).read_bytes())
     digest.update(json.dumps({"params": params, "opts": options}, sort_keys=True, default=str).encode())
-    return f"{toplevel}-" + "-".join(f"{k}{v}" for k, v in sorted(params.items()))[:60] + "-" + digest.hexdigest()[:10]
+    label = "-".join(f"{k}{v}" for k, v in sorted(params.items()))
+    label = re.sub(r"[^A-Za-z0-9_=.-]", "", label)[:60]   # string parameters must not break paths
+    return f"{toplevel}-{label}-{digest.hexdigest()[:10]}"
 
 
 def build(toplevel: str, sources: Sequence[Path], params: Mapping[str, object] | None = None, *,
@@ -130,7 +134,9 @@ def _build_locked(runner, build_dir: Path, toplevel: str, sources: Sequence[Path
     else:
         args += ["-g2012"]
     args += list(extra_args)
+    includes = sorted({str(Path(src).parent) for src in sources})
     runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, parameters=params,
+                 includes=includes,
                  build_args=args, build_dir=build_dir, waves=waves,
                  timescale=("1ns", "1ps"))
     (build_dir / ".built").write_text("ok\n")
@@ -172,7 +178,10 @@ def run(runner, build_dir: Path, toplevel: str, test_module: str, *, seed: int,
     plus = list(plusargs)
     if isinstance(runner, Verilator):
         plus.append(f"+verilator+seed+{seed & 0x7FFFFFFF}")
+    # The language is given explicitly: a runner reusing a cached build never ran build(),
+    # so it cannot infer it from the sources.
     return runner.test(test_module=test_module, hdl_toplevel=toplevel, seed=seed,
+                       hdl_toplevel_lang="verilog",
                        testcase=testcase, build_dir=build_dir, test_dir=test_dir,
                        plusargs=plus, extra_env=env, log_file=log_file, waves=waves,
                        results_xml=str(test_dir / "results.xml"))
