@@ -52,3 +52,18 @@ lint-icarus: sysdeps
 
 clean:
 	rm -rf build out .pytest_cache .hypothesis
+
+# Nightly constrained-random regression (docs/signoff.md): SEEDS seeds per random test on every
+# configuration, fanned out with Dask (LocalCluster on the local cores, or SCHEDULER=tcp://host:port),
+# on a coverage build (COVERAGE=line|toggle|none).  Resume an interrupted one with RESUME=<dir>.
+SEEDS    ?= 20
+COVERAGE ?= line
+nightly: $(STAMP) sysdeps
+	$(PY) scripts/nightly.py --seeds $(SEEDS) --coverage $(COVERAGE) --workers $(JOBS) \
+	  $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(RESUME),--resume $(RESUME)) $(NIGHTLY_ARGS)
+
+# Sign-off report of a nightly (default: the latest): <nightly>/report/signoff.html + junit.xml.
+report: $(STAMP) sysdeps
+	$(PY) scripts/report.py $(if $(NIGHTLY),--nightly $(NIGHTLY)) $(REPORT_ARGS)
+
+.PHONY: nightly report

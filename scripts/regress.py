@@ -59,9 +59,10 @@ def rtl_sources() -> list[Path]:
     return [pkg] + sorted(p for p in rtl.glob("*.sv") if p != pkg)
 
 
-def build_config(config: str, *, waves: bool = False, coverage: bool = False):
+def build_config(config: str, *, waves: bool = False, coverage: bool = False,
+                 extra_args: tuple[str, ...] = ()):
     return simrun.build(TOPLEVEL, rtl_sources(), verilog_params(CONFIGS[config]),
-                        waves=waves, coverage=coverage, extra_args=[f"-I{REPO / 'rtl'}"])
+                        waves=waves, coverage=coverage, extra_args=list(extra_args))
 
 
 def rerun_command(job: Job) -> str:
@@ -103,10 +104,23 @@ def run_job(job: Job, build_dir: Path, test_module: str, waves: bool = False) ->
         status, message = "TIMEOUT", f"watchdog: {exc}"
     except (Exception, SystemExit) as exc:  # simulator crash (the runner raises SystemExit
         # when no results file was written) or harness error: record it and go on
-        status, message = "CRASH", f"{type(exc).__name__}: {exc}\n{_log_tail(log)}"
+        status = "CRASH"
+        message = f"{_first_error_line(log)}\n{type(exc).__name__}: {exc}\n{_log_tail(log)}"
     cov = job.run_dir / "coverage.xml"
     return Outcome(job, status, time.monotonic() - start, message.strip(),
                    cov if cov.exists() else None)
+
+
+_ERROR_LINE = re.compile(r"Assertion failed|%Error|%Fatal|\bERROR\b|Error:|Traceback", re.I)
+
+
+def _first_error_line(log: Path) -> str:
+    """The line that names the cause (an RTL assertion, a simulator error), for bucketing."""
+    if log.exists():
+        for line in log.read_text(errors="replace").splitlines():
+            if _ERROR_LINE.search(line):
+                return line.strip()
+    return "simulator exited without results"
 
 
 def _log_tail(log: Path, lines: int = 15) -> str:
@@ -115,9 +129,13 @@ def _log_tail(log: Path, lines: int = 15) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
+_PATH = re.compile(r"(?:[A-Za-z]:)?(?:/[\w.+\-\[\]*]+){2,}")
+
+
 def failure_signature(message: str) -> str:
-    """Normalize a failure message so that equal bugs with different numbers bucket together."""
+    """Normalize a failure message so that equal bugs with different numbers or paths bucket together."""
     first = next((ln for ln in message.splitlines() if ln.strip()), "unknown failure")
+    first = _PATH.sub("<path>", first)
     first = re.sub(r"0x[0-9a-fA-F]+", "<hex>", first)
     first = re.sub(r"\d+", "<n>", first)
     return first[:160]
