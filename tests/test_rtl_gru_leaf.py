@@ -1,0 +1,221 @@
+"""Leaf RTL tests of the GRU datapath: masr_sigmoid, masr_tanh (exhaustive), masr_gru_cell and
+masr_act_encoder (cocotb, against the golden model), plus lint and Icarus compile checks.
+
+Same scheme as tests/test_rtl_leaf.py: every simulation is a job (one build configuration + one
+cocotb run with a fixed seed); the jobs of all selected tests go to a 2-thread pool when the
+module starts (builds and simulations are subprocesses), longest first, and each test waits for
+its own job.
+
+Seeds: MASR_LEAF_SEED (default 1) seeds every run (cocotb.RANDOM_SEED, numpy via
+tb.leaf.common.rng); a failing run reproduces from (job, seed):
+  MASR_LEAF_SEED=<seed> python -m pytest tests/test_rtl_gru_leaf.py -k <job>
+Logs and results of each run: build/leaf_runs/gru_<job>/.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tb import simrun
+
+RTL = simrun.RTL
+TB_LEAF = simrun.REPO / "tb" / "leaf"
+RUNS = simrun.BUILD_ROOT / "leaf_runs"
+SEED = int(os.environ.get("MASR_LEAF_SEED", "1"))
+INC = [f"-I{RTL}"]
+HAVE_IVERILOG = shutil.which("iverilog") is not None and shutil.which("vvp") is not None
+
+# tb/leaf/gru_leaf_tb.sv: masr_sigmoid + masr_tanh on one input, and masr_gru_cell with its own
+# port names, so the function sweep and the cell tests share one build.
+LEAF_TB = "gru_leaf_tb"
+CELL = "masr_gru_cell"
+ENC = "masr_act_encoder"
+
+
+def sources(top: str) -> list[Path]:
+    if top == LEAF_TB:
+        return [*sources(CELL), TB_LEAF / "gru_leaf_tb.sv"]
+    if top == CELL:
+        return simrun.rtl_sources("masr_sigmoid", "masr_tanh", CELL)
+    return simrun.rtl_sources(top)
+
+
+# Lint parameter sets (the encoder's geometry corners: V = 1, P_MAX < B, N_MAX = 2^k - 1, ...).
+LINT_SETS: dict[str, list[dict[str, object]]] = {
+    "masr_sigmoid": [{}],
+    "masr_tanh": [{}],
+    CELL: [{}],
+    ENC: [{"V": 2, "B": 16, "N_MAX": 64}, {"V": 8, "B": 16, "N_MAX": 256},
+          {"V": 8, "B": 8, "N_MAX": 100}, {"V": 1, "B": 8, "N_MAX": 20},
+          {"V": 4, "B": 32, "N_MAX": 5}, {"V": 16, "B": 2, "N_MAX": 3},
+          {"V": 2, "B": 8, "N_MAX": 255}, {"V": 1, "B": 16, "N_MAX": 1}],
+}
+
+
+@dataclass
+class Job:
+    name: str
+    top: str
+    params: dict[str, object]
+    test_module: str
+    sim: str = "verilator"
+    env: dict[str, str] = field(default_factory=dict)
+    testcase: str | None = None
+    expect_assert: str | None = None  # negative test: this assertion must stop the simulation
+    timeout: float = 300
+
+
+def _enc(V: int, B: int, N_MAX: int, vectors: int) -> tuple[dict[str, object], dict[str, str]]:
+    return ({"V": V, "B": B, "N_MAX": N_MAX},
+            {"MASR_ENC_V": str(V), "MASR_ENC_B": str(B), "MASR_ENC_NMAX": str(N_MAX),
+             "MASR_ENC_VECTORS": str(vectors)})
+
+
+FN = "tb.leaf.gru_fn_cocotb"
+CELLM = "tb.leaf.gru_cell_cocotb"
+ENCM = "tb.leaf.gru_enc_cocotb"
+ENC_BRINGUP = _enc(2, 16, 64, 150)       # bring-up preset: 4x2, B = 16, N_MAX = 64
+ENC_REGR = _enc(8, 16, 256, 60)          # regression preset: 8x8, B = 16, N_MAX = 256
+ENC_ODD = _enc(8, 8, 100, 150)           # P_MAX = 13: partitions not a multiple of B
+ENC_WIDE_I = _enc(4, 32, 40, 60)         # P_MAX = 10 < B (one partial word per partition)
+ENC_V1_I = _enc(1, 8, 20, 60)            # a single column: vertical mode has no neighbours
+
+# Submission order: distinct Verilator builds first (longest first), then runs reusing a build,
+# then the Icarus jobs (compiling takes a second; Icarus is 4-state, so X problems show up there).
+# Two Verilator builds only: a build costs 15-100 s on a busy 2-core machine, a run seconds.
+JOBS = [
+    Job("fn_v_0", LEAF_TB, {}, FN, env={"MASR_GRU_FN_SLICE": "0/2"}),
+    Job("enc_v_8x16", ENC, ENC_REGR[0], ENCM, env=ENC_REGR[1]),
+    Job("cell_v", LEAF_TB, {}, CELLM, env={"MASR_GRU_CELL_N": "6000"}),
+    Job("fn_v_1", LEAF_TB, {}, FN, env={"MASR_GRU_FN_SLICE": "1/2"}),
+    Job("fn_i", LEAF_TB, {}, FN, sim="icarus", env={"MASR_GRU_FN_SLICE": "0/4"}),
+    Job("enc_i_2x16", ENC, ENC_BRINGUP[0], ENCM, sim="icarus", env=ENC_BRINGUP[1]),
+    Job("enc_i_8x8", ENC, ENC_ODD[0], ENCM, sim="icarus", env=ENC_ODD[1]),
+    Job("cell_i", LEAF_TB, {}, CELLM, sim="icarus", env={"MASR_GRU_CELL_N": "1500"}),
+    Job("enc_i_4x32", ENC, ENC_WIDE_I[0], ENCM, sim="icarus", env=ENC_WIDE_I[1]),
+    Job("enc_i_1x8", ENC, ENC_V1_I[0], ENCM, sim="icarus", env=ENC_V1_I[1]),
+    Job("enc_assert_v", ENC, ENC_REGR[0], ENCM, testcase="valid_while_idle_must_fire",
+        expect_assert="ValidOnlyStreaming_A", env={**ENC_REGR[1], "MASR_EXPECT_ASSERT": "1"}),
+    Job("enc_assert_i", ENC, ENC_BRINGUP[0], ENCM, sim="icarus",
+        testcase="valid_while_idle_must_fire", expect_assert="ValidOnlyStreaming_A",
+        env={**ENC_BRINGUP[1], "MASR_EXPECT_ASSERT": "1"}),
+]
+JOB_BY_NAME = {j.name: j for j in JOBS}
+
+
+@dataclass
+class Outcome:
+    passed: bool
+    error: str | None
+    log: str
+    seconds: float
+
+
+def run_job(job: Job) -> Outcome:
+    t0 = time.monotonic()
+    if job.sim == "icarus" and not HAVE_IVERILOG:
+        return Outcome(False, "skip: iverilog/vvp not installed", "", 0.0)
+    runner, build_dir = simrun.build(job.top, sources(job.top), job.params, simulator=job.sim,
+                                     extra_args=INC)
+    test_dir = RUNS / f"gru_{job.name}"
+    if test_dir.exists():
+        shutil.rmtree(test_dir)
+    test_dir.mkdir(parents=True)
+    log_file = test_dir / "sim.log"
+    error = None
+    passed = False
+    try:
+        xml = simrun.run(runner, build_dir, job.top, job.test_module, seed=SEED, test_dir=test_dir,
+                         testcase=job.testcase, extra_env=job.env, timeout=job.timeout,
+                         log_file=log_file)
+        passed = simrun.results_passed(xml)
+    except (Exception, SystemExit) as exc:  # non-zero sim exit (cocotb raises SystemExit), timeout
+        error = f"{type(exc).__name__}: {exc}"
+    log = log_file.read_text(errors="replace") if log_file.exists() else ""
+    return Outcome(passed, error, log, time.monotonic() - t0)
+
+
+_POOL: ThreadPoolExecutor | None = None
+_FUTURES: dict[str, Future] = {}
+
+
+def submit(name: str) -> Future:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1)))
+    if name not in _FUTURES:
+        _FUTURES[name] = _POOL.submit(run_job, JOB_BY_NAME[name])
+    return _FUTURES[name]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _presubmit(request):
+    """Start every selected simulation job now, in JOBS order, on the 2-thread pool."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        selected = {item.callspec.params["job"] for item in request.session.items
+                    if item.module is request.module and hasattr(item, "callspec")
+                    and "job" in item.callspec.params}
+        for job in JOBS:
+            if job.name in selected:
+                submit(job.name)
+    yield
+    if _POOL is not None:
+        _POOL.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.mark.parametrize("job", [j.name for j in JOBS])
+def test_sim(job: str) -> None:
+    j = JOB_BY_NAME[job]
+    out = submit(job).result()
+    if out.error and out.error.startswith("skip:"):
+        pytest.skip(out.error)
+    tail = "\n".join(out.log.splitlines()[-40:])
+    print(f"{job}: {out.seconds:.1f} s")
+    if j.expect_assert:
+        # Negative test: the assertion must have fired and stopped the simulation as a failure.
+        assert not out.passed, f"{job}: simulation passed although {j.expect_assert} must fire\n{tail}"
+        assert "ASSERT FAILED" in out.log and j.expect_assert in out.log, \
+            f"{job}: failed, but not by {j.expect_assert}\n{tail}"
+        assert "still running" not in out.log, f"{job}: the assertion did not stop the run\n{tail}"
+        return
+    assert out.error is None and out.passed, f"{job} (seed {SEED}): {out.error}\n{tail}"
+
+
+# ------------------------------------------------------------------------------------------------
+# Static checks
+# ------------------------------------------------------------------------------------------------
+def _verilator() -> str:
+    simrun.setup_verilator_env()
+    return str(Path(os.environ["VERILATOR_ROOT"]) / "bin" / "verilator")
+
+
+@pytest.mark.parametrize("top", list(LINT_SETS))
+def test_lint(top: str) -> None:
+    """verilator --lint-only -Wall is clean (with rtl/lint.vlt) for every parameter set."""
+    for params in LINT_SETS[top]:
+        cmd = [_verilator(), "--lint-only", "-Wall", "--quiet-stats", f"-I{RTL}",
+               str(RTL / "lint.vlt"), *map(str, sources(top)), "--top-module", top,
+               *[f"-G{k}={v}" for k, v in params.items()]]
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        out = (res.stdout + res.stderr).strip()
+        assert res.returncode == 0 and not out, f"{top} {params}:\n{out}"
+
+
+@pytest.mark.skipif(not HAVE_IVERILOG, reason="iverilog not installed")
+@pytest.mark.parametrize("top", list(LINT_SETS))
+def test_icarus_compile(top: str) -> None:
+    """Every file of ours compiles with Icarus 11 -g2012, warning-free, for every parameter set."""
+    for params in LINT_SETS[top]:
+        res = subprocess.run(["iverilog", "-g2012", f"-I{RTL}", "-o", os.devnull, "-s", top,
+                              *[f"-P{top}.{k}={v}" for k, v in params.items()],
+                              *map(str, sources(top))], capture_output=True, text=True,
+                             timeout=60)
+        out = (res.stdout + res.stderr).strip()
+        assert res.returncode == 0 and not out, f"{top} {params}:\n{out}"
