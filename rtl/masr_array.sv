@@ -1,0 +1,390 @@
+// The MASR lane array: H x V lanes and (H/G) x V PEs (docs/architecture.md sections 3 and 5).
+//
+// What lives here (and nothing else):
+//  - the per-lane decomposition of the run-time configuration (R, Q, rep_start, replica bases),
+//    handed to every lane at start, and the ERR_SLOTS check on the same numbers;
+//  - the neighbour wiring of the steal mode (vertical: (h, v+-1), horizontal: (h+-1, v), none):
+//    stealable counts, thief requests and answers, and deposits of stolen rows' products into
+//    the victim's accumulator file;
+//  - the output-phase reduction sum_v acc[h][v][i] for all h in parallel;
+//  - end-of-compute detection (all lanes finished) and the OR of the lanes' ERR_WPTR flags;
+//  - frontdoor write decode per lane / PE (the top checks ranges and muxes the read data).
+`include "masr_assert.svh"
+
+module masr_array #(
+  parameter int H      = 4,
+  parameter int V      = 2,
+  parameter int B      = 16,
+  parameter int G      = 2,
+  parameter int M_MAX  = 64,
+  parameter int N_MAX  = 64,
+  parameter int SLOTS  = 32,
+  parameter int WDEPTH = 512,
+  parameter int QDEPTH = 8,
+  // Derived, do not override.
+  localparam int P_MAX    = (N_MAX + V - 1) / V,
+  localparam int KW_MAX   = (P_MAX + B - 1) / B,
+  localparam int R_MAX    = (M_MAX + H - 1) / H,
+  localparam int NL       = H * V,                 // lanes, index h*V + v
+  localparam int NP       = (H / G) * V,           // PEs, index g*V + v
+  localparam int RowW     = $clog2(R_MAX + 1),
+  localparam int IdxW     = (R_MAX > 1) ? $clog2(R_MAX) : 1,
+  localparam int KwW      = ((KW_MAX > 1) ? $clog2(KW_MAX) : 1) + 1,
+  localparam int StatW    = 32,
+  localparam int NumStats = 8
+) (
+  input  logic                        clk_i,
+  input  logic                        rst_ni,
+  input  logic                        bd_load_i,
+
+  // ---- engine control ----
+  input  logic                        start_i,      // accepted start (cycle before compute)
+  input  logic                        run_i,        // compute phase
+  input  logic                        abort_i,      // ERR_WPTR abort
+  input  logic                        cend_i,       // last compute cycle
+
+  // ---- run-time configuration (live CFG registers; lanes latch it at start_i) ----
+  input  logic [15:0]                 cfg_m_i,
+  input  logic [15:0]                 cfg_n_i,
+  input  logic [1:0]                  cfg_mode_i,
+  input  logic [RowW-1:0]             cfg_rep_i,    // rep_rows saturated to R_MAX
+  output logic                        slots_err_o,  // some lane needs R + Q_prev + Q_next > SLOTS
+
+  // ---- status ----
+  output logic                        all_finished_o,
+  output logic                        err_wptr_o,
+
+  // ---- output phase ----
+  input  logic [IdxW-1:0]             out_idx_i,
+  output logic [H*32-1:0]             sum_o,        // per h: sum over v of acc[h][v][out_idx]
+
+  // ---- frontdoor (ranges checked by the top) ----
+  input  logic                        fd_we_i,      // write: straight from the memory port
+  input  logic [2:0]                  fd_wsel_i,
+  input  logic [15:0]                 fd_wunit_i,
+  input  logic [15:0]                 fd_waddr_i,
+  input  logic [31:0]                 fd_wdata_i,
+  input  logic                        fd_re_i,      // read: the top's registered request
+  input  logic [2:0]                  fd_rsel_i,
+  input  logic [15:0]                 fd_runit_i,
+  input  logic [15:0]                 fd_raddr_i,
+  output logic [NL*32-1:0]            lane_rdata_o, // per lane: mask / rowptr / weight / stats
+  output logic [NP*32-1:0]            pe_rdata_o,   // per PE: act mask / act value
+
+  // ---- per-lane statistics (section 6 order + stall), for the PERF_* sums ----
+  output logic [NL*NumStats*StatW-1:0] stats_o
+);
+
+  import masr_pkg::*;
+
+  localparam int AmAddrW = $clog2(3 * KW_MAX);
+  localparam int AvAddrW = $clog2(3 * P_MAX);
+
+  // ---------------------------------------------------------------------------------------------
+  // Decomposition of the configuration (section 3)
+  // ---------------------------------------------------------------------------------------------
+  // R_h = ceil_div(M - h, H) for h < M, else 0; Q_h = min(R_h, rep_rows) (0 in mode none);
+  // rep_start_h = R_h - Q_h. K = ceil_div(ceil_div(N, V), B).
+  logic [H*RowW-1:0] rows_h, q_h, rs_h;
+  logic [KwW-1:0]    nwords;
+  logic [16:0]       pwidth;
+
+  always_comb begin
+    for (int h = 0; h < H; h++) begin
+      logic [16:0]     rem;
+      logic [RowW-1:0] r, q;
+      rem = (17'(cfg_m_i) > 17'(h)) ? 17'(cfg_m_i) - 17'(h) + 17'(H - 1) : 17'd0;
+      r   = RowW'(rem / 17'(H));
+      q   = (cfg_mode_i == MODE_NONE) ? '0 : ((cfg_rep_i < r) ? cfg_rep_i : r);
+      rows_h[h*RowW +: RowW] = r;
+      q_h[h*RowW +: RowW]    = q;
+      rs_h[h*RowW +: RowW]   = r - q;
+    end
+  end
+
+  assign pwidth = (17'(cfg_n_i) + 17'(V - 1)) / 17'(V);
+  assign nwords = KwW'((pwidth + 17'(B - 1)) / 17'(B));
+
+  // The steal mode of the running product drives the neighbour wiring.
+  logic [1:0] mode_q;
+  logic       vert, horiz;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      mode_q <= MODE_NONE;
+    end else if (start_i) begin
+      mode_q <= cfg_mode_i;
+    end
+  end
+  assign vert  = (mode_q == MODE_VERTICAL);
+  assign horiz = (mode_q == MODE_HORIZONTAL);
+
+  // ---------------------------------------------------------------------------------------------
+  // Per-lane wires (flattened: lane l = h*V + v)
+  // ---------------------------------------------------------------------------------------------
+  logic [NL-1:0]        req_prev, req_next, vgnt_prev, vgnt_next, vref_prev, vref_next;
+  logic [NL*RowW-1:0]   stealable, vrow;
+  logic [NL*2-1:0]      vreason;
+  logic [NL-1:0]        dep_prev, dep_next;
+  logic [NL*RowW-1:0]   dep_idx;
+  logic [NL*32-1:0]     dep_val, acc;
+  logic [NL-1:0]        finished, err_wptr, slots_bad;
+  logic [NL-1:0]        amask_re, aval_re;
+  logic [NL*AmAddrW-1:0] amask_raddr;
+  logic [NL*AvAddrW-1:0] aval_raddr;
+  logic [NL*B-1:0]      amask_rdata;
+  logic [NL*16-1:0]     aval_rdata;
+
+  logic fd_lane_we, fd_lane_re, fd_pe_we, fd_pe_re;
+  assign fd_lane_we = fd_we_i && (fd_wsel_i == MEM_MASK || fd_wsel_i == MEM_ROWPTR ||
+                                  fd_wsel_i == MEM_WEIGHT);
+  assign fd_lane_re = fd_re_i && (fd_rsel_i == MEM_MASK || fd_rsel_i == MEM_ROWPTR ||
+                                  fd_rsel_i == MEM_WEIGHT || fd_rsel_i == MEM_STATS);
+  assign fd_pe_we   = fd_we_i && (fd_wsel_i == MEM_AMASK || fd_wsel_i == MEM_AVAL);
+  assign fd_pe_re   = fd_re_i && (fd_rsel_i == MEM_AMASK || fd_rsel_i == MEM_AVAL);
+
+  for (genvar h = 0; h < H; h++) begin : g_h
+    for (genvar v = 0; v < V; v++) begin : g_v
+      localparam int  L     = h * V + v;
+      // Neighbours per mode; an index is only used when that neighbour exists.
+      localparam bit  HasVP = (v > 0);
+      localparam bit  HasVN = (v < V - 1);
+      localparam bit  HasHP = (h > 0);
+      localparam bit  HasHN = (h < H - 1);
+      localparam int  LVP   = HasVP ? L - 1 : L;
+      localparam int  LVN   = HasVN ? L + 1 : L;
+      localparam int  LHP   = HasHP ? L - V : L;
+      localparam int  LHN   = HasHN ? L + V : L;
+      localparam int  HP    = HasHP ? h - 1 : h;
+      localparam int  HN    = HasHN ? h + 1 : h;
+
+      logic            pv, nv, ph, nh;        // which neighbour is wired in the current mode
+      logic [RowW-1:0] s_prev, s_next, row_prev, row_next, din_prev_idx, din_next_idx;
+      logic [1:0]      reason_prev, reason_next;
+      logic            gnt_prev, gnt_next, ref_prev, ref_next, vreq_prev, vreq_next;
+      logic            din_prev, din_next;
+      logic [31:0]     din_prev_val, din_next_val;
+      logic [RowW-1:0] q_prev_cfg, q_next_cfg, rs_prev_cfg, rs_next_cfg, rows_cfg;
+
+      assign pv = vert && HasVP;
+      assign nv = vert && HasVN;
+      assign ph = horiz && HasHP;
+      assign nh = horiz && HasHN;
+
+      // Thief side: the neighbours' stealable counts and their arbiters' answers to me.
+      assign s_prev   = pv ? stealable[LVP*RowW +: RowW] : ph ? stealable[LHP*RowW +: RowW] : '0;
+      assign s_next   = nv ? stealable[LVN*RowW +: RowW] : nh ? stealable[LHN*RowW +: RowW] : '0;
+      assign gnt_prev = (pv && vgnt_next[LVP]) || (ph && vgnt_next[LHP]);
+      assign gnt_next = (nv && vgnt_prev[LVN]) || (nh && vgnt_prev[LHN]);
+      assign ref_prev = (pv && vref_next[LVP]) || (ph && vref_next[LHP]);
+      assign ref_next = (nv && vref_prev[LVN]) || (nh && vref_prev[LHN]);
+      assign row_prev    = vrow[(vert ? LVP : LHP)*RowW +: RowW];
+      assign row_next    = vrow[(vert ? LVN : LHN)*RowW +: RowW];
+      assign reason_prev = vreason[(vert ? LVP : LHP)*2 +: 2];
+      assign reason_next = vreason[(vert ? LVN : LHN)*2 +: 2];
+
+      // Victim side: requests of the thieves whose next (prev) neighbour I am.
+      assign vreq_prev = (pv && req_next[LVP]) || (ph && req_next[LHP]);
+      assign vreq_next = (nv && req_prev[LVN]) || (nh && req_prev[LHN]);
+
+      // Deposits into my accumulator file by the neighbours' MACs (my stolen rows).
+      assign din_prev     = (pv && dep_next[LVP]) || (ph && dep_next[LHP]);
+      assign din_next     = (nv && dep_prev[LVN]) || (nh && dep_prev[LHN]);
+      assign din_prev_idx = dep_idx[(vert ? LVP : LHP)*RowW +: RowW];
+      assign din_next_idx = dep_idx[(vert ? LVN : LHN)*RowW +: RowW];
+      assign din_prev_val = dep_val[(vert ? LVP : LHP)*32 +: 32];
+      assign din_next_val = dep_val[(vert ? LVN : LHN)*32 +: 32];
+
+      // Replica geometry from the live configuration (latched by the lane at start).
+      logic cpv, cnv, cph, cnh;
+      assign cpv = (cfg_mode_i == MODE_VERTICAL) && HasVP;
+      assign cnv = (cfg_mode_i == MODE_VERTICAL) && HasVN;
+      assign cph = (cfg_mode_i == MODE_HORIZONTAL) && HasHP;
+      assign cnh = (cfg_mode_i == MODE_HORIZONTAL) && HasHN;
+      assign rows_cfg    = rows_h[h*RowW +: RowW];
+      assign q_prev_cfg  = cpv ? q_h[h*RowW +: RowW] : cph ? q_h[HP*RowW +: RowW] : '0;
+      assign q_next_cfg  = cnv ? q_h[h*RowW +: RowW] : cnh ? q_h[HN*RowW +: RowW] : '0;
+      assign rs_prev_cfg = cph ? rs_h[HP*RowW +: RowW] : rs_h[h*RowW +: RowW];
+      assign rs_next_cfg = cnh ? rs_h[HN*RowW +: RowW] : rs_h[h*RowW +: RowW];
+      // Frontdoor decode for this lane. (Package names never appear inside port-connection
+      // expressions: Icarus 11 would declare an implicit net of that name, shadowing the import.)
+      logic fd_whit, fd_mask_we, fd_rowptr_we, fd_weight_we, fd_re;
+      assign fd_whit      = (fd_wunit_i == 16'(L));
+      assign fd_mask_we   = fd_lane_we && fd_whit && (fd_wsel_i == MEM_MASK);
+      assign fd_rowptr_we = fd_lane_we && fd_whit && (fd_wsel_i == MEM_ROWPTR);
+      assign fd_weight_we = fd_lane_we && fd_whit && (fd_wsel_i == MEM_WEIGHT);
+      assign fd_re        = fd_lane_re && (fd_runit_i == 16'(L));
+
+      assign slots_bad[L] = (32'(rows_cfg) + 32'(q_prev_cfg) + 32'(q_next_cfg)) > SLOTS;
+
+      masr_lane #(
+        .B      (B),
+        .KW_MAX (KW_MAX),
+        .P_MAX  (P_MAX),
+        .R_MAX  (R_MAX),
+        .SLOTS  (SLOTS),
+        .WDEPTH (WDEPTH),
+        .QDEPTH (QDEPTH),
+        .HIDX   (h),
+        .VIDX   (v)
+      ) u_lane (
+        .clk_i,
+        .rst_ni,
+        .start_i,
+        .run_i,
+        .abort_i,
+        .cend_i,
+        .mode_i         (cfg_mode_i),
+        .rows_i         (rows_cfg),
+        .rep_start_i    (rs_h[h*RowW +: RowW]),
+        .q_prev_i       (q_prev_cfg),
+        .rs_prev_i      (rs_prev_cfg),
+        .rs_next_i      (rs_next_cfg),
+        .nwords_i       (nwords),
+        .s_prev_i       (s_prev),
+        .s_next_i       (s_next),
+        .req_prev_o     (req_prev[L]),
+        .req_next_o     (req_next[L]),
+        .gnt_prev_i     (gnt_prev),
+        .gnt_next_i     (gnt_next),
+        .refuse_prev_i  (ref_prev),
+        .refuse_next_i  (ref_next),
+        .row_prev_i     (row_prev),
+        .row_next_i     (row_next),
+        .reason_prev_i  (reason_prev),
+        .reason_next_i  (reason_next),
+        .stealable_o    (stealable[L*RowW +: RowW]),
+        .vreq_prev_i    (vreq_prev),
+        .vreq_next_i    (vreq_next),
+        .vgnt_prev_o    (vgnt_prev[L]),
+        .vgnt_next_o    (vgnt_next[L]),
+        .vrefuse_prev_o (vref_prev[L]),
+        .vrefuse_next_o (vref_next[L]),
+        .vrow_o         (vrow[L*RowW +: RowW]),
+        .vreason_o      (vreason[L*2 +: 2]),
+        .dep_prev_o     (dep_prev[L]),
+        .dep_next_o     (dep_next[L]),
+        .dep_idx_o      (dep_idx[L*RowW +: RowW]),
+        .dep_val_o      (dep_val[L*32 +: 32]),
+        .din_prev_i     (din_prev),
+        .din_prev_idx_i (din_prev_idx),
+        .din_prev_val_i (din_prev_val),
+        .din_next_i     (din_next),
+        .din_next_idx_i (din_next_idx),
+        .din_next_val_i (din_next_val),
+        .amask_re_o     (amask_re[L]),
+        .amask_raddr_o  (amask_raddr[L*AmAddrW +: AmAddrW]),
+        .amask_rdata_i  (amask_rdata[L*B +: B]),
+        .aval_re_o      (aval_re[L]),
+        .aval_raddr_o   (aval_raddr[L*AvAddrW +: AvAddrW]),
+        .aval_rdata_i   (aval_rdata[L*16 +: 16]),
+        .finished_o     (finished[L]),
+        .err_wptr_o     (err_wptr[L]),
+        .out_idx_i,
+        .acc_o          (acc[L*32 +: 32]),
+        .bd_load_i,
+        .fd_mask_we_i   (fd_mask_we),
+        .fd_rowptr_we_i (fd_rowptr_we),
+        .fd_weight_we_i (fd_weight_we),
+        .fd_waddr_i,
+        .fd_wdata_i,
+        .fd_re_i        (fd_re),
+        .fd_rsel_i,
+        .fd_raddr_i,
+        .fd_rdata_o     (lane_rdata_o[L*32 +: 32]),
+        .stats_o        (stats_o[L*NumStats*StatW +: NumStats*StatW])
+      );
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // PEs: lane h = g*G + j of column v uses read port j of PE (g, v)
+  // ---------------------------------------------------------------------------------------------
+  for (genvar g = 0; g < H / G; g++) begin : g_pe_g
+    for (genvar v = 0; v < V; v++) begin : g_pe_v
+      localparam int PI = g * V + v;
+      logic [G-1:0]         am_re, av_re;
+      logic [G*AmAddrW-1:0] am_raddr;
+      logic [G*AvAddrW-1:0] av_raddr;
+      logic [G*B-1:0]       am_rdata;
+      logic [G*16-1:0]      av_rdata;
+      logic [31:0]          fd_am_rdata, fd_av_rdata;
+
+      for (genvar j = 0; j < G; j++) begin : g_port
+        localparam int L = (g * G + j) * V + v;
+        assign am_re[j]                        = amask_re[L];
+        assign av_re[j]                        = aval_re[L];
+        assign am_raddr[j*AmAddrW +: AmAddrW]  = amask_raddr[L*AmAddrW +: AmAddrW];
+        assign av_raddr[j*AvAddrW +: AvAddrW]  = aval_raddr[L*AvAddrW +: AvAddrW];
+        assign amask_rdata[L*B +: B]           = am_rdata[j*B +: B];
+        assign aval_rdata[L*16 +: 16]          = av_rdata[j*16 +: 16];
+      end
+
+      // Frontdoor decode for this PE.
+      logic fd_whit, fd_rhit, fd_am_we, fd_av_we, fd_am_re, fd_av_re;
+      assign fd_whit  = (fd_wunit_i == 16'(PI));
+      assign fd_rhit  = (fd_runit_i == 16'(PI));
+      assign fd_am_we = fd_pe_we && fd_whit && (fd_wsel_i == MEM_AMASK);
+      assign fd_av_we = fd_pe_we && fd_whit && (fd_wsel_i == MEM_AVAL);
+      assign fd_am_re = fd_pe_re && fd_rhit && (fd_rsel_i == MEM_AMASK);
+      assign fd_av_re = fd_pe_re && fd_rhit && (fd_rsel_i == MEM_AVAL);
+
+      masr_pe #(
+        .B      (B),
+        .G      (G),
+        .KW_MAX (KW_MAX),
+        .P_MAX  (P_MAX),
+        .GIDX   (g),
+        .VIDX   (v)
+      ) u_pe (
+        .clk_i,
+        .rst_ni,
+        .bd_load_i,
+        .amask_re_i      (am_re),
+        .amask_raddr_i   (am_raddr),
+        .amask_rdata_o   (am_rdata),
+        .aval_re_i       (av_re),
+        .aval_raddr_i    (av_raddr),
+        .aval_rdata_o    (av_rdata),
+        .fd_amask_we_i   (fd_am_we),
+        .fd_aval_we_i    (fd_av_we),
+        .fd_amask_re_i   (fd_am_re),
+        .fd_aval_re_i    (fd_av_re),
+        .fd_waddr_i,
+        .fd_wdata_i,
+        .fd_raddr_i,
+        .fd_amask_rdata_o(fd_am_rdata),
+        .fd_aval_rdata_o (fd_av_rdata)
+      );
+
+      assign pe_rdata_o[PI*32 +: 32] = (fd_rsel_i == MEM_AMASK) ? fd_am_rdata : fd_av_rdata;
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Status, reduction
+  // ---------------------------------------------------------------------------------------------
+  assign all_finished_o = &finished;
+  assign err_wptr_o     = |err_wptr;
+  assign slots_err_o    = |slots_bad;
+
+  always_comb begin
+    for (int h = 0; h < H; h++) begin
+      logic [31:0] s;
+      s = '0;
+      for (int v = 0; v < V; v++) begin
+        s = s + acc[(h*V + v)*32 +: 32];
+      end
+      sum_o[h*32 +: 32] = s;
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Assertions
+  // ---------------------------------------------------------------------------------------------
+  // Per-lane claim invariants (one-hot grants, rows claimed once) are asserted in masr_lane.
+  `ASSERT_IMPL(NoStealInModeNone, run_i && (mode_q == MODE_NONE),
+               (req_prev | req_next | vgnt_prev | vgnt_next | dep_prev | dep_next) == '0)
+  `ASSERT_IMPL(NoWptrErrorOutsideCompute, !run_i, err_wptr == '0)
+
+endmodule

@@ -1,0 +1,621 @@
+// One MASR lane (h, v): docs/architecture.md sections 3, 5 and 6.
+//
+//   steal arbiter (claims) ─> rowptr SRAM ─┐
+//   mask SRAM, PE act mask RF ─────────────┴─> prefix-sum address unit ─> queue ─> MAC
+//   MAC (weight SRAM x PE act value RF) ─> accumulator file of this lane, or of the prev / next
+//   neighbour for a stolen row; this lane's file also takes the neighbours' deposits.
+//
+// Cycle behaviour (section 5), per compute cycle:
+//  - The AG "needs a row" when it is idle or in the last cycle of its row. In that cycle the lane
+//    makes an owner claim (own rows left) or, as a thief, asks the neighbour with the larger
+//    registered stealable count (ties -> prev). A granted row starts the next cycle.
+//  - An op emitted in cycle t is pushed at the end of t; the MAC pops one op per cycle and adds
+//    w * a into the accumulator entry of the row's owner (this lane or a neighbour).
+//  - A stolen row is read from this lane's replica slot base + (i - rep_start_victim) and deposits
+//    into the victim's entry i.
+//
+// The lane's own configuration (R, replica geometry, K, mode) is latched at start_i, so the host
+// may rewrite CFG_* while a product runs without disturbing it.
+`include "masr_assert.svh"
+
+module masr_lane #(
+  parameter int B      = 16,
+  parameter int KW_MAX = 2,
+  parameter int P_MAX  = 32,
+  parameter int R_MAX  = 16,
+  parameter int SLOTS  = 32,
+  parameter int WDEPTH = 512,
+  parameter int QDEPTH = 8,
+  // Lane coordinates, only used to name the backdoor files (mask_<h>_<v>, ...).
+  parameter int HIDX   = 0,
+  parameter int VIDX   = 0,
+  // Derived, do not override.
+  localparam int MDEPTH   = SLOTS * KW_MAX,
+  localparam int RowW     = $clog2(R_MAX + 1),            // row counts 0..R_MAX, local rows
+  localparam int IdxW     = (R_MAX > 1) ? $clog2(R_MAX) : 1,  // accumulator entry index
+  localparam int KwIdxW   = (KW_MAX > 1) ? $clog2(KW_MAX) : 1,  // word index k < KW_MAX
+  localparam int KwW      = KwIdxW + 1,                    // K = 1..KW_MAX
+  localparam int SlotW    = (SLOTS > 1) ? $clog2(SLOTS) : 1,
+  localparam int MAddrW   = (MDEPTH > 1) ? $clog2(MDEPTH) : 1,
+  localparam int WIdxW    = (WDEPTH > 1) ? $clog2(WDEPTH) : 1,
+  localparam int AmAddrW  = $clog2(3 * KW_MAX),
+  localparam int AvAddrW  = $clog2(3 * P_MAX),
+  // The AG's weight address: 16-bit row pointer plus up to KW_MAX*B non-zeros, one spare bit so
+  // an address >= WDEPTH is always visible (ERR_WPTR) instead of wrapping.
+  localparam int WAddrW   = 17,
+  localparam int AAddrW   = $clog2(3 * P_MAX + KW_MAX * B),
+  localparam int StatW    = 32,
+  localparam int NumStats = 8                              // 7 lane stats (section 6) + stall
+) (
+  input  logic                   clk_i,
+  input  logic                   rst_ni,
+
+  // ---- engine control (masr_top via masr_array) ----
+  input  logic                   start_i,        // accepted start: latch config, init claims,
+                                                 // clear accumulators and statistics
+  input  logic                   run_i,          // compute phase
+  input  logic                   abort_i,        // ERR_WPTR abort: drop AG and queue state
+  input  logic                   cend_i,         // last compute cycle (all lanes finished)
+
+  // ---- configuration, sampled at start_i ----
+  input  logic [1:0]             mode_i,
+  input  logic [RowW-1:0]        rows_i,         // R of this lane
+  input  logic [RowW-1:0]        rep_start_i,    // own rep_start = R - Q (R in mode none)
+  input  logic [RowW-1:0]        q_prev_i,       // replica rows imported from prev (0 if none)
+  input  logic [RowW-1:0]        rs_prev_i,      // rep_start of the prev neighbour
+  input  logic [RowW-1:0]        rs_next_i,      // rep_start of the next neighbour
+  input  logic [KwW-1:0]         nwords_i,       // K
+
+  // ---- claims: this lane as thief ----
+  input  logic [RowW-1:0]        s_prev_i,       // neighbours' stealable counts (0 if missing)
+  input  logic [RowW-1:0]        s_next_i,
+  output logic                   req_prev_o,     // steal request to the prev neighbour
+  output logic                   req_next_o,
+  input  logic                   gnt_prev_i,     // ... and its answers
+  input  logic                   gnt_next_i,
+  input  logic                   refuse_prev_i,
+  input  logic                   refuse_next_i,
+  input  logic [RowW-1:0]        row_prev_i,
+  input  logic [RowW-1:0]        row_next_i,
+  input  logic [1:0]             reason_prev_i,
+  input  logic [1:0]             reason_next_i,
+
+  // ---- claims: this lane as victim ----
+  output logic [RowW-1:0]        stealable_o,
+  input  logic                   vreq_prev_i,    // request of the prev-side thief (its next = me)
+  input  logic                   vreq_next_i,    // request of the next-side thief (its prev = me)
+  output logic                   vgnt_prev_o,
+  output logic                   vgnt_next_o,
+  output logic                   vrefuse_prev_o,
+  output logic                   vrefuse_next_o,
+  output logic [RowW-1:0]        vrow_o,
+  output logic [1:0]             vreason_o,
+
+  // ---- deposits: my MAC into a neighbour's accumulator, and theirs into mine ----
+  output logic                   dep_prev_o,     // into the prev neighbour's file
+  output logic                   dep_next_o,     // into the next neighbour's file
+  output logic [RowW-1:0]        dep_idx_o,
+  output logic [31:0]            dep_val_o,
+  input  logic                   din_prev_i,     // from the prev-side neighbour (I am its next)
+  input  logic [RowW-1:0]        din_prev_idx_i,
+  input  logic [31:0]            din_prev_val_i,
+  input  logic                   din_next_i,     // from the next-side neighbour (I am its prev)
+  input  logic [RowW-1:0]        din_next_idx_i,
+  input  logic [31:0]            din_next_val_i,
+
+  // ---- activation register files of my PE (combinational read) ----
+  output logic                   amask_re_o,
+  output logic [AmAddrW-1:0]     amask_raddr_o,
+  input  logic [B-1:0]           amask_rdata_i,
+  output logic                   aval_re_o,
+  output logic [AvAddrW-1:0]     aval_raddr_o,
+  input  logic [15:0]            aval_rdata_i,
+
+  // ---- status ----
+  output logic                   finished_o,     // AG idle, nothing to claim, queue empty
+  output logic                   err_wptr_o,     // this cycle emits a weight address >= WDEPTH
+
+  // ---- output phase ----
+  input  logic [IdxW-1:0]        out_idx_i,
+  output logic [31:0]            acc_o,          // acc[out_idx_i]
+
+  // ---- frontdoor / backdoor ----
+  input  logic                   bd_load_i,
+  input  logic                   fd_mask_we_i,
+  input  logic                   fd_rowptr_we_i,
+  input  logic                   fd_weight_we_i,
+  input  logic [15:0]            fd_waddr_i,
+  input  logic [31:0]            fd_wdata_i,
+  // Reads use the registered address of the top (never a top-level input directly: see the
+  // note in masr_top), range already checked.
+  input  logic                   fd_re_i,        // read of this lane
+  input  logic [2:0]             fd_rsel_i,
+  input  logic [15:0]            fd_raddr_i,
+  output logic [31:0]            fd_rdata_o,
+
+  // ---- statistics of the last product (section 6 order, then the stall count) ----
+  output logic [NumStats*StatW-1:0] stats_o
+);
+
+  import masr_pkg::*;
+
+  // ---------------------------------------------------------------------------------------------
+  // Configuration latched at start
+  // ---------------------------------------------------------------------------------------------
+  logic [1:0]      mode_q;
+  logic [RowW-1:0] rows_q, q_prev_q, rs_prev_q, rs_next_q;
+  logic [KwW-1:0]  nwords_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      mode_q      <= MODE_NONE;
+      rows_q      <= '0;
+      q_prev_q    <= '0;
+      rs_prev_q   <= '0;
+      rs_next_q   <= '0;
+      nwords_q    <= '0;
+    end else if (start_i) begin
+      mode_q      <= mode_i;
+      rows_q      <= rows_i;
+      q_prev_q    <= q_prev_i;
+      rs_prev_q   <= rs_prev_i;
+      rs_next_q   <= rs_next_i;
+      nwords_q    <= nwords_i;
+    end
+  end
+
+  logic steal_en, vertical;
+  assign steal_en = (mode_q != MODE_NONE);
+  assign vertical = (mode_q == MODE_VERTICAL);
+
+  // ---------------------------------------------------------------------------------------------
+  // Memories
+  // ---------------------------------------------------------------------------------------------
+  // Backdoor file names <kind>_<h>_<v>, built as exact-width byte strings (Icarus 11 has no
+  // string parameters and no $sformatf in constant expressions).
+  localparam int HDig = (HIDX >= 10) ? 2 : 1;
+  localparam int VDig = (VIDX >= 10) ? 2 : 1;
+  localparam logic [15:0] HStr2 = {8'd48 + 8'((HIDX / 10) % 10), 8'd48 + 8'(HIDX % 10)};
+  localparam logic [15:0] VStr2 = {8'd48 + 8'((VIDX / 10) % 10), 8'd48 + 8'(VIDX % 10)};
+  localparam logic [8*HDig-1:0] HStr = HStr2[8*HDig-1:0];
+  localparam logic [8*VDig-1:0] VStr = VStr2[8*VDig-1:0];
+
+  // Frontdoor read enables. (Package names never appear inside port-connection expressions:
+  // Icarus 11 would declare an implicit net of that name there, shadowing the import.)
+  logic fd_mask_re, fd_rp_re, fd_w_re;
+  assign fd_mask_re = fd_re_i && (fd_rsel_i == MEM_MASK);
+  assign fd_rp_re   = fd_re_i && (fd_rsel_i == MEM_ROWPTR);
+  assign fd_w_re    = fd_re_i && (fd_rsel_i == MEM_WEIGHT);
+
+  // Mask SRAM: port 0 address generator, port 1 frontdoor.
+  logic                 mask_ag_re;
+  logic [MAddrW-1:0]    mask_ag_raddr;
+  logic [B-1:0]         wmask;
+  logic [2*B-1:0]       mask_rdata;
+
+  masr_sram #(
+    .Width (B),
+    .Depth (MDEPTH),
+    .NumRd (2),
+    .BdName({"mask_", HStr, "_", VStr})
+  ) u_mask (
+    .clk_i,
+    .rst_ni,
+    .we_i     (fd_mask_we_i),
+    .waddr_i  (fd_waddr_i[MAddrW-1:0]),
+    .wdata_i  (fd_wdata_i[B-1:0]),
+    .re_i     ({fd_mask_re, mask_ag_re}),
+    .raddr_i  ({fd_raddr_i[MAddrW-1:0], mask_ag_raddr}),
+    .rdata_o  (mask_rdata),
+    .bd_load_i
+  );
+  assign wmask = mask_rdata[B-1:0];
+
+  // Row pointer SRAM: port 0 claim (pointer of the granted row), port 1 frontdoor.
+  logic                 rp_re;
+  logic [SlotW-1:0]     rp_raddr;
+  logic [31:0]          rp_rdata;
+
+  masr_sram #(
+    .Width (16),
+    .Depth (SLOTS),
+    .NumRd (2),
+    .BdName({"rowptr_", HStr, "_", VStr})
+  ) u_rowptr (
+    .clk_i,
+    .rst_ni,
+    .we_i     (fd_rowptr_we_i),
+    .waddr_i  (fd_waddr_i[SlotW-1:0]),
+    .wdata_i  (fd_wdata_i[15:0]),
+    .re_i     ({fd_rp_re, rp_re}),
+    .raddr_i  ({fd_raddr_i[SlotW-1:0], rp_raddr}),
+    .rdata_o  (rp_rdata),
+    .bd_load_i
+  );
+
+  // Weight SRAM: port 0 MAC, port 1 frontdoor.
+  logic                 w_re;
+  logic [WIdxW-1:0]     w_raddr;
+  logic [15:0]          w_rdata;
+
+  masr_sram #(
+    .Width (8),
+    .Depth (WDEPTH),
+    .NumRd (2),
+    .BdName({"weight_", HStr, "_", VStr})
+  ) u_weight (
+    .clk_i,
+    .rst_ni,
+    .we_i     (fd_weight_we_i),
+    .waddr_i  (fd_waddr_i[WIdxW-1:0]),
+    .wdata_i  (fd_wdata_i[7:0]),
+    .re_i     ({fd_w_re, w_re}),
+    .raddr_i  ({fd_raddr_i[WIdxW-1:0], w_raddr}),
+    .rdata_o  (w_rdata),
+    .bd_load_i
+  );
+
+  // ---------------------------------------------------------------------------------------------
+  // Steal arbiter: head/tail of my own rows, victim arbitration (section 5)
+  // ---------------------------------------------------------------------------------------------
+  logic            owner_req, owner_gnt;
+  logic [RowW-1:0] owner_row;
+  logic [RowW:0]   remaining, stealable;
+  logic            dual_thief, last_row_race;
+
+  masr_steal_arb #(
+    .RowW(RowW)
+  ) u_arb (
+    .clk_i,
+    .rst_ni,
+    .init_i             (start_i),
+    .rows_i             (rows_i),        // sampled at init_i
+    .rep_start_i        (rep_start_i),
+    .owner_req_i        (owner_req),
+    .thief_prev_req_i   (vreq_prev_i),
+    .thief_next_req_i   (vreq_next_i),
+    .owner_gnt_o        (owner_gnt),
+    .owner_row_o        (owner_row),
+    .thief_prev_gnt_o   (vgnt_prev_o),
+    .thief_next_gnt_o   (vgnt_next_o),
+    .thief_row_o        (vrow_o),
+    .thief_prev_refuse_o(vrefuse_prev_o),
+    .thief_next_refuse_o(vrefuse_next_o),
+    .refuse_reason_o    (vreason_o),
+    .remaining_o        (remaining),
+    .stealable_o        (stealable),
+    .dual_thief_o       (dual_thief),
+    .last_row_race_o    (last_row_race)
+  );
+
+  // stealable <= R <= R_MAX < 2^RowW: the top bit of the arbiter's count is always 0.
+  assign stealable_o = stealable[RowW-1:0];
+  logic unused_stealable_msb;
+  assign unused_stealable_msb = stealable[RowW];
+
+  // ---------------------------------------------------------------------------------------------
+  // Address generator (prefix-sum address unit) and claims
+  // ---------------------------------------------------------------------------------------------
+  localparam logic [1:0] TgtOwn  = 2'd0;
+  localparam logic [1:0] TgtPrev = 2'd1;
+  localparam logic [1:0] TgtNext = 2'd2;
+
+  logic               ag_busy, ag_op, ag_last, ag_zero, q_full, q_empty;
+  logic [KwIdxW-1:0]  ag_word;
+  logic               ag_has_op;
+  logic [WAddrW-1:0]  ag_waddr;
+  logic [AAddrW-1:0]  ag_aaddr;
+  logic               need, thief, any_s, pick_prev, got_own, got_prev, got_next, row_start;
+  logic [RowW-1:0]    new_idx;
+  logic [SlotW+1:0]   new_slot;
+  logic [1:0]         new_tgt, new_seg;
+  logic [AAddrW-1:0]  new_abase;
+
+  // Row context of the AG's current row (set when a row starts).
+  logic [MAddrW-1:0]  mbase_q;      // slot * K: mask SRAM address of word 0
+  logic [AmAddrW-1:0] ambase_q;     // seg * KW_MAX: act mask RF address of word 0
+  logic [1:0]         tgt_q;        // whose accumulator the row's ops go to
+  logic [RowW-1:0]    idx_q;        // local row index in that accumulator file
+
+  // Needs a row: idle, or in the last cycle of its row (section 5).
+  assign need      = run_i && (!ag_busy || ag_last);
+  assign owner_req = need && (remaining != '0);
+  assign thief     = need && (remaining == '0) && steal_en;
+  assign any_s     = (s_prev_i != '0) || (s_next_i != '0);
+  assign pick_prev = (s_prev_i >= s_next_i);               // larger count, ties -> prev
+  assign req_prev_o = thief && any_s && pick_prev;
+  assign req_next_o = thief && any_s && !pick_prev;
+
+  assign got_own   = owner_gnt;
+  assign got_prev  = req_prev_o && gnt_prev_i;
+  assign got_next  = req_next_o && gnt_next_i;
+  assign row_start = got_own || got_prev || got_next;
+
+  // The granted row's slot, accumulator target and activation segment.
+  always_comb begin
+    new_idx   = owner_row;
+    new_slot  = (SlotW+2)'(owner_row);
+    new_tgt   = TgtOwn;
+    new_seg   = SEG_OWN;
+    if (got_prev) begin
+      new_idx  = row_prev_i;
+      new_slot = (SlotW+2)'(rows_q) + (SlotW+2)'(row_prev_i) - (SlotW+2)'(rs_prev_q);
+      new_tgt  = TgtPrev;
+      new_seg  = vertical ? SEG_PREV : SEG_OWN;
+    end else if (got_next) begin
+      new_idx  = row_next_i;
+      new_slot = (SlotW+2)'(rows_q) + (SlotW+2)'(q_prev_q) + (SlotW+2)'(row_next_i)
+               - (SlotW+2)'(rs_next_q);
+      new_tgt  = TgtNext;
+      new_seg  = vertical ? SEG_NEXT : SEG_OWN;
+    end
+    new_abase = AAddrW'(new_seg) * AAddrW'(P_MAX);
+  end
+
+  assign rp_re    = row_start;
+  assign rp_raddr = new_slot[SlotW-1:0];
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      mbase_q  <= '0;
+      ambase_q <= '0;
+      tgt_q    <= TgtOwn;
+      idx_q    <= '0;
+    end else if (row_start) begin
+      mbase_q  <= MAddrW'(new_slot[SlotW-1:0] * nwords_q);
+      ambase_q <= AmAddrW'(new_seg) * AmAddrW'(KW_MAX);
+      tgt_q    <= new_tgt;
+      idx_q    <= new_idx;
+    end
+  end
+
+  assign mask_ag_re    = ag_busy;
+  assign mask_ag_raddr = mbase_q + MAddrW'(ag_word);
+  assign amask_re_o    = ag_busy;
+  assign amask_raddr_o = ambase_q + AmAddrW'(ag_word);
+
+  masr_prefix_addr #(
+    .B      (B),
+    .WAddrW (WAddrW),
+    .AAddrW (AAddrW),
+    .KW     (KW_MAX)
+  ) u_ag (
+    .clk_i,
+    .rst_ni,
+    .clr_i      (start_i || abort_i),
+    .row_start_i(row_start),
+    .rowptr_i   (WAddrW'(rp_rdata[15:0])),
+    .abase_i    (new_abase),
+    .nwords_i   (nwords_q),
+    .busy_o     (ag_busy),
+    .word_o     (ag_word),
+    .wmask_i    (wmask),
+    .amask_i    (amask_rdata_i),
+    .stall_i    (q_full),
+    .op_valid_o (ag_op),
+    .w_addr_o   (ag_waddr),
+    .a_addr_o   (ag_aaddr),
+    .row_last_o (ag_last),
+    .row_zero_o (ag_zero)
+  );
+
+  // ---------------------------------------------------------------------------------------------
+  // Decoupling queue and MAC
+  // ---------------------------------------------------------------------------------------------
+  localparam int OpW = 2 + RowW + WIdxW + AvAddrW;
+
+  logic               push, pop, stall;
+  logic [$clog2(QDEPTH+1)-1:0] q_count;
+  logic [OpW-1:0]     op_in, op_out;
+  logic [1:0]         mac_tgt;
+  logic [RowW-1:0]    mac_idx;
+  logic [WIdxW-1:0]   mac_waddr;
+  logic [AvAddrW-1:0] mac_aaddr;
+  logic signed [23:0] prod;
+  logic [31:0]        prod32;
+
+  // The AG has an op to emit whenever its current word has effective bits left; within a busy
+  // row that is exactly "the word is not empty" (a word ends with its last op), so the stall
+  // counter can be derived here: masr_prefix_addr gates op_valid_o with stall_i itself.
+  assign ag_has_op  = ag_busy && ((wmask & amask_rdata_i) != '0);
+  assign stall      = run_i && ag_has_op && q_full;
+  assign push       = run_i && ag_op;
+  assign err_wptr_o = push && (ag_waddr >= WAddrW'(WDEPTH));
+  assign op_in      = {tgt_q, idx_q, ag_waddr[WIdxW-1:0], ag_aaddr[AvAddrW-1:0]};
+
+  masr_fifo #(
+    .Width(OpW),
+    .Depth(QDEPTH)
+  ) u_queue (
+    .clk_i,
+    .rst_ni,
+    .clr_i  (start_i || abort_i),
+    .push_i (push),
+    .wdata_i(op_in),
+    .pop_i  (pop),
+    .rdata_o(op_out),
+    .empty_o(q_empty),
+    .full_o (q_full),
+    .count_o(q_count)
+  );
+
+  assign pop = run_i && !q_empty;                 // one MAC per cycle whenever work is queued
+  assign {mac_tgt, mac_idx, mac_waddr, mac_aaddr} = op_out;
+
+  assign w_re         = pop;
+  assign w_raddr      = mac_waddr;
+  assign aval_re_o    = pop;
+  assign aval_raddr_o = mac_aaddr;
+
+  assign prod   = $signed(w_rdata[7:0]) * $signed(aval_rdata_i);
+  assign prod32 = 32'(prod);                      // sign-extends (signed operand)
+
+  assign dep_prev_o = pop && (mac_tgt == TgtPrev);
+  assign dep_next_o = pop && (mac_tgt == TgtNext);
+  assign dep_idx_o  = mac_idx;
+  assign dep_val_o  = prod32;
+
+  // ---------------------------------------------------------------------------------------------
+  // Accumulator file: three write ports (own MAC, prev-side and next-side neighbours' MACs).
+  // A row is claimed exactly once, so the ports never hit the same entry in one cycle (asserted).
+  // Cleared at start; no reset (a memory, like the SRAMs).
+  // ---------------------------------------------------------------------------------------------
+  logic [31:0] acc_q [R_MAX];
+  logic        own_we;
+
+  assign own_we = pop && (mac_tgt == TgtOwn);
+
+  always_ff @(posedge clk_i) begin
+    if (start_i) begin
+      for (int j = 0; j < R_MAX; j++) begin
+        acc_q[j] <= '0;
+      end
+    end else begin
+      if (own_we) begin
+        acc_q[mac_idx[IdxW-1:0]] <= acc_q[mac_idx[IdxW-1:0]] + prod32;
+      end
+      if (din_prev_i) begin
+        acc_q[din_prev_idx_i[IdxW-1:0]] <= acc_q[din_prev_idx_i[IdxW-1:0]] + din_prev_val_i;
+      end
+      if (din_next_i) begin
+        acc_q[din_next_idx_i[IdxW-1:0]] <= acc_q[din_next_idx_i[IdxW-1:0]] + din_next_val_i;
+      end
+    end
+  end
+
+  assign acc_o = acc_q[out_idx_i];
+
+  // ---------------------------------------------------------------------------------------------
+  // Status
+  // ---------------------------------------------------------------------------------------------
+  assign finished_o = !ag_busy && (remaining == '0) && !any_s && q_empty;
+
+  // ---------------------------------------------------------------------------------------------
+  // Statistics and FLAGS (section 6), cleared at start
+  // ---------------------------------------------------------------------------------------------
+  logic [StatW-1:0]  st_mac_q, st_own_q, st_stolen_q, st_lost_q, st_refused_q, st_idle_q;
+  logic [StatW-1:0]  st_stall_q;
+  logic [FlagsW-1:0] flags_q, flags_set;
+  logic              row_stolen_q, refused, lost;
+  logic [1:0]        reason;
+
+  assign lost    = vgnt_prev_o || vgnt_next_o;
+  assign refused = (req_prev_o && refuse_prev_i) || (req_next_o && refuse_next_i);
+  assign reason  = req_prev_o ? reason_prev_i : reason_next_i;
+
+  always_comb begin
+    flags_set = '0;
+    flags_set[FLAG_DUAL_THIEF]         = dual_thief;
+    flags_set[FLAG_LAST_ROW_RACE]      = last_row_race;
+    flags_set[FLAG_REFUSED_EXHAUSTED]  = refused && (reason == REFUSE_EXHAUSTED);
+    flags_set[FLAG_REFUSED_DONE]       = refused && (reason == REFUSE_DONE);
+    flags_set[FLAG_VICTIM_THEN_THIEF]  = (got_prev || got_next) && (st_lost_q != '0);
+    flags_set[FLAG_ZERO_WORK_STEAL]    = run_i && ag_last && ag_zero && row_stolen_q;
+    flags_set[FLAG_STOLE_PREV]         = got_prev;
+    flags_set[FLAG_STOLE_NEXT]         = got_next;
+    flags_set[FLAG_REFUSED_CONTENTION] = refused && (reason == REFUSE_CONTENTION);
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      st_mac_q     <= '0;
+      st_own_q     <= '0;
+      st_stolen_q  <= '0;
+      st_lost_q    <= '0;
+      st_refused_q <= '0;
+      st_idle_q    <= '0;
+      st_stall_q   <= '0;
+      flags_q      <= '0;
+      row_stolen_q <= 1'b0;
+    end else if (start_i) begin
+      st_mac_q     <= '0;
+      st_own_q     <= '0;
+      st_stolen_q  <= '0;
+      st_lost_q    <= '0;
+      st_refused_q <= '0;
+      st_idle_q    <= '0;
+      st_stall_q   <= '0;
+      flags_q      <= '0;
+      row_stolen_q <= 1'b0;
+    end else if (run_i) begin
+      st_mac_q     <= st_mac_q + StatW'(pop);
+      st_own_q     <= st_own_q + StatW'(got_own);
+      st_stolen_q  <= st_stolen_q + StatW'(got_prev || got_next);
+      st_lost_q    <= st_lost_q + StatW'(lost);
+      st_refused_q <= st_refused_q + StatW'(refused);
+      st_idle_q    <= st_idle_q + StatW'(!ag_busy && !row_start);
+      st_stall_q   <= st_stall_q + StatW'(stall);
+      flags_q      <= flags_q | flags_set;
+      if (row_start) begin
+        row_stolen_q <= got_prev || got_next;
+      end
+    end
+  end
+
+  assign stats_o = {st_stall_q, StatW'(flags_q), st_idle_q, st_refused_q, st_lost_q,
+                    st_stolen_q, st_own_q, st_mac_q};
+
+  // ---------------------------------------------------------------------------------------------
+  // Frontdoor read data (read at the top's registered address)
+  // ---------------------------------------------------------------------------------------------
+  logic [B-1:0]     fd_mask_rdata;
+  logic [15:0]      fd_rp_rdata;
+  logic [7:0]       fd_w_rdata;
+  logic [2:0]       fd_stat_sel;
+  logic [StatW-1:0] fd_stat_rdata;
+
+  assign fd_mask_rdata = mask_rdata[2*B-1:B];
+  assign fd_rp_rdata   = rp_rdata[31:16];
+  assign fd_w_rdata    = w_rdata[15:8];
+  assign fd_stat_sel   = fd_raddr_i[2:0];
+  assign fd_stat_rdata = stats_o[32'(fd_stat_sel) * StatW +: StatW];
+
+  assign fd_rdata_o = (fd_rsel_i == MEM_MASK)   ? 32'(fd_mask_rdata) :
+                      (fd_rsel_i == MEM_ROWPTR) ? 32'(fd_rp_rdata)   :
+                      (fd_rsel_i == MEM_WEIGHT) ? 32'(fd_w_rdata)    :
+                      (fd_rsel_i == MEM_STATS)  ? fd_stat_rdata      : 32'd0;
+
+  // ---------------------------------------------------------------------------------------------
+  // Assertions
+  // ---------------------------------------------------------------------------------------------
+
+  // Only invariants the leaves cannot see are asserted here. Checked in the leaves already (and
+  // not repeated, assertions dominate simulation time): SRAM / RF read addresses in range
+  // (masr_sram RaddrInRange_A: mask, act mask, weight, act value), queue overflow
+  // (masr_fifo NoPushWhenFull_A), op on an effective bit only (masr_prefix_addr
+  // OpBitEffective_A), row start legality (RowStartLegal_A), victim grants one-hot, granted only
+  // on request, and every own row granted exactly once with all of them granted when the lane
+  // runs out of rows (masr_steal_arb BothThievesGranted_A, ThiefGntOnlyOnReq_A, the g_claims
+  // bitmap checks). Work conservation over the whole array is checked in masr_top
+  // (RowsDoneIsMV_A).
+
+  // Claims: an owner claim is always granted; a lane starts at most one row per cycle, and only
+  // when it needs one. (A sum, not $onehot0: Icarus 11 evaluates $onehot0 of a concatenation
+  // wrongly.)
+  `ASSERT(OwnerAlwaysGranted, owner_gnt == owner_req)
+  `ASSERT(OneRowSource, 32'(got_own) + 32'(got_prev) + 32'(got_next) <= 1)
+  `ASSERT_IMPL(RowStartOnlyWhenNeeded, row_start, need)
+
+  // Compact addresses in range: the claimed slot, the accumulator entry of every MAC.
+  `ASSERT_IMPL(SlotInRange, row_start,
+               new_slot < (SlotW+2)'(SLOTS) && (!got_own || owner_row < rows_q))
+  `ASSERT_IMPL(MacIdxInRange, pop, 32'(mac_idx) < R_MAX)
+
+  // Queue and MAC: the MAC pops every cycle the queue is not empty, so the queue never holds more
+  // than one op (a stall needs QDEPTH = 1); nothing moves outside the compute phase.
+  `ASSERT(QueueAtMostOne, 32'(q_count) <= 1)
+  `ASSERT_IMPL(NoMacOutsideCompute, !run_i, !pop && !push)
+
+  // Accumulator file: no two deposits into the same entry in one cycle, entries in range.
+  `ASSERT_NEVER(DepositCollision,
+                (own_we && din_prev_i && (mac_idx == din_prev_idx_i)) ||
+                (own_we && din_next_i && (mac_idx == din_next_idx_i)) ||
+                (din_prev_i && din_next_i && (din_prev_idx_i == din_next_idx_i)))
+  `ASSERT_IMPL(DepositInRange, din_prev_i || din_next_i,
+               (!din_prev_i || 32'(din_prev_idx_i) < R_MAX) &&
+               (!din_next_i || 32'(din_next_idx_i) < R_MAX))
+
+  // End of compute: every lane is finished (AG idle, no own rows left, queue empty).
+  `ASSERT_IMPL(FinishedAtEnd, cend_i, finished_o)
+
+endmodule

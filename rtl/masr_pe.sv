@@ -1,0 +1,100 @@
+// Activation register files of one PE (g, v): docs/architecture.md section 3.
+//
+// A PE is G neighbouring horizontal lanes sharing one activation mask RF (B bits, 3*KW_MAX
+// words: segments own / v-1 / v+1) and one activation value RF (16 bits, 3*P_MAX entries).
+// Each RF has one read port per lane (mask: the lane's address generator; values: the lane's
+// MAC) plus one frontdoor read port, and one (frontdoor) write port.
+`include "masr_assert.svh"
+
+module masr_pe #(
+  parameter int B      = 16,
+  parameter int G      = 2,
+  parameter int KW_MAX = 2,
+  parameter int P_MAX  = 32,
+  // PE coordinates, only used to name the backdoor files (amask_<g>_<v>, aval_<g>_<v>).
+  parameter int GIDX   = 0,
+  parameter int VIDX   = 0,
+  // Derived, do not override.
+  localparam int AmDepth = 3 * KW_MAX,
+  localparam int AvDepth = 3 * P_MAX,
+  localparam int AmAddrW = $clog2(AmDepth),
+  localparam int AvAddrW = $clog2(AvDepth)
+) (
+  input  logic                 clk_i,
+  input  logic                 rst_ni,
+  input  logic                 bd_load_i,
+
+  // ---- lane read ports (lane h = g*G + j on port j) ----
+  input  logic [G-1:0]         amask_re_i,
+  input  logic [G*AmAddrW-1:0] amask_raddr_i,
+  output logic [G*B-1:0]       amask_rdata_o,
+  input  logic [G-1:0]         aval_re_i,
+  input  logic [G*AvAddrW-1:0] aval_raddr_i,
+  output logic [G*16-1:0]      aval_rdata_o,
+
+  // ---- frontdoor ----
+  input  logic                 fd_amask_we_i,
+  input  logic                 fd_aval_we_i,
+  input  logic [15:0]          fd_waddr_i,
+  input  logic [31:0]          fd_wdata_i,
+  input  logic                 fd_amask_re_i,   // range already checked by the top
+  input  logic                 fd_aval_re_i,
+  input  logic [15:0]          fd_raddr_i,      // registered read address (see masr_top)
+  output logic [31:0]          fd_amask_rdata_o,
+  output logic [31:0]          fd_aval_rdata_o
+);
+
+  // Backdoor file names, exact-width byte strings (see masr_lane).
+  localparam int GDig = (GIDX >= 10) ? 2 : 1;
+  localparam int VDig = (VIDX >= 10) ? 2 : 1;
+  localparam logic [15:0] GStr2 = {8'd48 + 8'((GIDX / 10) % 10), 8'd48 + 8'(GIDX % 10)};
+  localparam logic [15:0] VStr2 = {8'd48 + 8'((VIDX / 10) % 10), 8'd48 + 8'(VIDX % 10)};
+  localparam logic [8*GDig-1:0] GStr = GStr2[8*GDig-1:0];
+  localparam logic [8*VDig-1:0] VStr = VStr2[8*VDig-1:0];
+
+  logic [(G+1)*B-1:0]  amask_rdata;
+  logic [(G+1)*16-1:0] aval_rdata;
+
+  // Port G (the last one) is the frontdoor.
+  masr_sram #(
+    .Width (B),
+    .Depth (AmDepth),
+    .NumRd (G + 1),
+    .BdName({"amask_", GStr, "_", VStr})
+  ) u_amask (
+    .clk_i,
+    .rst_ni,
+    .we_i     (fd_amask_we_i),
+    .waddr_i  (fd_waddr_i[AmAddrW-1:0]),
+    .wdata_i  (fd_wdata_i[B-1:0]),
+    .re_i     ({fd_amask_re_i, amask_re_i}),
+    .raddr_i  ({fd_raddr_i[AmAddrW-1:0], amask_raddr_i}),
+    .rdata_o  (amask_rdata),
+    .bd_load_i
+  );
+
+  masr_sram #(
+    .Width (16),
+    .Depth (AvDepth),
+    .NumRd (G + 1),
+    .BdName({"aval_", GStr, "_", VStr})
+  ) u_aval (
+    .clk_i,
+    .rst_ni,
+    .we_i     (fd_aval_we_i),
+    .waddr_i  (fd_waddr_i[AvAddrW-1:0]),
+    .wdata_i  (fd_wdata_i[15:0]),
+    .re_i     ({fd_aval_re_i, aval_re_i}),
+    .raddr_i  ({fd_raddr_i[AvAddrW-1:0], aval_raddr_i}),
+    .rdata_o  (aval_rdata),
+    .bd_load_i
+  );
+
+  assign amask_rdata_o    = amask_rdata[G*B-1:0];
+  assign aval_rdata_o     = aval_rdata[G*16-1:0];
+  assign fd_amask_rdata_o = 32'(amask_rdata[G*B +: B]);
+  assign fd_aval_rdata_o  = 32'(aval_rdata[G*16 +: 16]);
+
+  `ASSERT_NEVER(FrontdoorWritesOneRf, fd_amask_we_i && fd_aval_we_i)
+
+endmodule

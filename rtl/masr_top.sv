@@ -1,0 +1,503 @@
+// MASR sparse matrix-vector engine, top level (docs/architecture.md sections 5, 6 and 7).
+//
+//   register file + error checks ─> FSM idle -> compute -> output -> idle (done)
+//                                          │          │
+//                                   masr_array    bias SRAM, requantize, y banks
+//
+// - Register bus: combinational read of reg_addr_i, write on reg_we_i (section 6).
+// - Memory port: one access per cycle; read data valid in the cycle after mem_re_i (0 in other
+//   cycles). The read request (select, unit, address) is registered and the memories are read
+//   combinationally at the registered address in the next cycle. Reading at a top-level input
+//   directly would put every SRAM read port - and, through the packed multi-port rdata vectors,
+//   the whole address generator / claim / MAC logic of every lane - into Verilator's
+//   input-combinational region, re-evaluated on every eval (measured 8x8: ~8 k cycles/s).
+//   Accesses while busy set ERR_BUSY_MEM, out-of-range accesses and writes to y / lane stats set
+//   ERR_MEM_RANGE; both are ignored (a read returns 0). Narrow memories take the low bits of
+//   mem_wdata_i; reads return the raw word zero-extended to 32 bits.
+// - A start with an illegal configuration sets its error code and done, and changes nothing else.
+//   A weight address >= WDEPTH (ERR_WPTR) aborts the product: every lane stops, the output phase
+//   is skipped and done rises after one drain cycle (used to latch the counters).
+// - The y memory is H banks (bank h holds rows i*H + h at address i) so that the output phase
+//   writes all H rows of a block in one cycle; the host sees one flat y[0..M_MAX-1].
+`include "masr_assert.svh"
+
+module masr_top #(
+  parameter int H      = 4,
+  parameter int V      = 2,
+  parameter int B      = 16,
+  parameter int G      = 2,
+  parameter int M_MAX  = 64,
+  parameter int N_MAX  = 64,
+  parameter int SLOTS  = 32,
+  parameter int WDEPTH = 512,
+  parameter int QDEPTH = 8,
+  // Derived, do not override.
+  localparam int P_MAX    = (N_MAX + V - 1) / V,
+  localparam int KW_MAX   = (P_MAX + B - 1) / B,
+  localparam int R_MAX    = (M_MAX + H - 1) / H,
+  localparam int MDEPTH   = SLOTS * KW_MAX,
+  localparam int NL       = H * V,
+  localparam int NP       = (H / G) * V,
+  localparam int RowW     = $clog2(R_MAX + 1),
+  localparam int IdxW     = (R_MAX > 1) ? $clog2(R_MAX) : 1,   // output block index
+  localparam int StatW    = 32,
+  localparam int NumStats = 8
+) (
+  input  logic        clk_i,
+  input  logic        rst_ni,
+
+  input  logic [7:0]  reg_addr_i,
+  input  logic [31:0] reg_wdata_i,
+  input  logic        reg_we_i,
+  output logic [31:0] reg_rdata_o,
+
+  input  logic [2:0]  mem_sel_i,
+  input  logic [15:0] mem_unit_i,
+  input  logic [15:0] mem_addr_i,
+  input  logic [31:0] mem_wdata_i,
+  input  logic        mem_we_i,
+  input  logic        mem_re_i,
+  output logic [31:0] mem_rdata_o,
+
+  input  logic        bd_load_i,
+  output logic        done_o,
+  output logic        irq_o
+);
+
+  import masr_pkg::*;
+
+  localparam int BiasAW = (M_MAX > 1) ? $clog2(M_MAX) : 1;
+
+  // ---------------------------------------------------------------------------------------------
+  // State
+  // ---------------------------------------------------------------------------------------------
+  typedef enum logic [1:0] {
+    StIdle    = 2'd0,
+    StCompute = 2'd1,
+    StOutput  = 2'd2,
+    StDrain   = 2'd3     // one cycle after an ERR_WPTR abort
+  } state_e;
+
+  state_e          state_q, state_d;
+  logic [31:0]     cfg_m_q, cfg_n_q, cfg_mode_q, cfg_rep_q, cfg_shift_q;
+  logic [3:0]      err_q, err_d;
+  logic            done_q, done_d, irq_q;
+  logic [IdxW-1:0] out_idx_q, out_last_q;
+  logic [15:0]     run_m_q;        // M of the running product
+  logic [3:0]      run_shift_q;    // S of the running product
+  logic [31:0]     perf_cycles_q;
+  logic [31:0]     perf_mac_q, perf_gnt_q, perf_ref_q, perf_stall_q, perf_idle_q, perf_rows_q;
+  logic            snap_q;         // latch the PERF_* sums at the end of this cycle
+  logic            aborted_q;      // the running product hit ERR_WPTR
+  logic            rd_valid_q;     // a legal read was requested in the previous cycle
+  logic [2:0]      rd_sel_q;
+  logic [15:0]     rd_unit_q, rd_addr_q;
+
+  logic busy, run, cend, abort, all_finished, err_wptr, slots_err;
+  assign busy = (state_q != StIdle);
+  assign run  = (state_q == StCompute);
+
+  // ---------------------------------------------------------------------------------------------
+  // Register writes and start checks (section 7)
+  // ---------------------------------------------------------------------------------------------
+  logic wr_ctrl, start_req, clear_req, wr_cfg, wr_bad;
+  logic dim_bad, mode_bad, start_go, start_fail;
+  logic [3:0] start_code;
+
+  assign wr_ctrl   = reg_we_i && (reg_addr_i == REG_CTRL);
+  assign start_req = wr_ctrl && reg_wdata_i[CTRL_START_BIT];
+  assign clear_req = wr_ctrl && reg_wdata_i[CTRL_CLEAR_BIT];
+  assign wr_cfg    = reg_we_i && (reg_addr_i >= REG_CFG_M) && (reg_addr_i <= REG_CFG_SHIFT);
+  assign wr_bad    = reg_we_i && !wr_ctrl && !wr_cfg;          // read-only or unknown register
+
+  assign dim_bad  = (cfg_m_q == '0) || (cfg_n_q == '0) || (cfg_m_q > 32'(M_MAX)) ||
+                    (cfg_n_q > 32'(N_MAX));
+  assign mode_bad = (cfg_mode_q > 32'(MODE_MAX)) || (cfg_shift_q > 32'(ShiftMax));
+
+  always_comb begin
+    if (busy)           start_code = ERR_BUSY_START;
+    else if (dim_bad)   start_code = ERR_DIM;
+    else if (mode_bad)  start_code = ERR_MODE;
+    else if (slots_err) start_code = ERR_SLOTS;
+    else                start_code = ERR_OK;
+  end
+  assign start_go   = start_req && (start_code == ERR_OK);
+  assign start_fail = start_req && !busy && (start_code != ERR_OK);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      cfg_m_q     <= '0;
+      cfg_n_q     <= '0;
+      cfg_mode_q  <= '0;
+      cfg_rep_q   <= '0;
+      cfg_shift_q <= 32'd6;
+    end else if (wr_cfg) begin
+      case (reg_addr_i)
+        REG_CFG_M:        cfg_m_q     <= reg_wdata_i;
+        REG_CFG_N:        cfg_n_q     <= reg_wdata_i;
+        REG_CFG_MODE:     cfg_mode_q  <= reg_wdata_i;
+        REG_CFG_REP_ROWS: cfg_rep_q   <= reg_wdata_i;
+        default:          cfg_shift_q <= reg_wdata_i;   // REG_CFG_SHIFT
+      endcase
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Memory port checks
+  // ---------------------------------------------------------------------------------------------
+  logic mem_acc, unit_ok, addr_ok, ro_write, mem_ok, fd_we, fd_re;
+
+  assign mem_acc  = mem_we_i || mem_re_i;
+  assign ro_write = mem_we_i && ((mem_sel_i == MEM_Y) || (mem_sel_i == MEM_STATS));
+
+  always_comb begin
+    case (mem_sel_i)
+      MEM_MASK:   begin unit_ok = 32'(mem_unit_i) < NL; addr_ok = 32'(mem_addr_i) < MDEPTH;    end
+      MEM_ROWPTR: begin unit_ok = 32'(mem_unit_i) < NL; addr_ok = 32'(mem_addr_i) < SLOTS;     end
+      MEM_WEIGHT: begin unit_ok = 32'(mem_unit_i) < NL; addr_ok = 32'(mem_addr_i) < WDEPTH;    end
+      MEM_AMASK:  begin unit_ok = 32'(mem_unit_i) < NP; addr_ok = 32'(mem_addr_i) < 3*KW_MAX;  end
+      MEM_AVAL:   begin unit_ok = 32'(mem_unit_i) < NP; addr_ok = 32'(mem_addr_i) < 3*P_MAX;   end
+      MEM_BIAS:   begin unit_ok = 1'b1;                 addr_ok = 32'(mem_addr_i) < M_MAX;     end
+      MEM_Y:      begin unit_ok = 1'b1;                 addr_ok = 32'(mem_addr_i) < M_MAX;     end
+      default:    begin unit_ok = 32'(mem_unit_i) < NL;
+                        addr_ok = mem_addr_i < STAT_NUM;                                     end
+    endcase
+  end
+
+  assign mem_ok = unit_ok && addr_ok && !ro_write;
+  assign fd_we  = mem_we_i && !busy && mem_ok;
+  assign fd_re  = mem_re_i && !busy && mem_ok;
+
+  // (Package names never appear inside port-connection expressions: Icarus 11 would declare an
+  // implicit net of that name there, shadowing the import.)
+  logic fd_y_re, fd_bias_we, fd_bias_re;
+  assign fd_y_re    = rd_valid_q && (rd_sel_q == MEM_Y);
+  assign fd_bias_we = fd_we && (mem_sel_i == MEM_BIAS);
+  assign fd_bias_re = rd_valid_q && (rd_sel_q == MEM_BIAS);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      rd_valid_q <= 1'b0;
+      rd_sel_q   <= '0;
+      rd_unit_q  <= '0;
+      rd_addr_q  <= '0;
+    end else begin
+      rd_valid_q <= fd_re;
+      if (mem_re_i) begin
+        rd_sel_q  <= mem_sel_i;
+        rd_unit_q <= mem_unit_i;
+        rd_addr_q <= mem_addr_i;
+      end
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Error code: sticky, first error wins; within one cycle the lowest code wins
+  // ---------------------------------------------------------------------------------------------
+  logic [3:0] new_err;
+
+  always_comb begin
+    new_err = ERR_OK;
+    if (start_req && (start_code != ERR_OK)) new_err = start_code;        // 1..4
+    else if (mem_acc && busy)                new_err = ERR_BUSY_MEM;      // 5
+    else if (mem_acc && !mem_ok)             new_err = ERR_MEM_RANGE;     // 6
+    else if (abort)                          new_err = ERR_WPTR;          // 7
+    else if (wr_bad)                         new_err = ERR_REG;           // 8
+  end
+
+  always_comb begin
+    err_d = clear_req ? ERR_OK : err_q;
+    if (err_d == ERR_OK) begin
+      err_d = new_err;
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Engine FSM
+  // ---------------------------------------------------------------------------------------------
+  logic out_done;
+
+  assign abort    = run && err_wptr;
+  assign cend     = run && all_finished && !err_wptr;
+  assign out_done = (state_q == StOutput) && (out_idx_q == out_last_q);
+
+  always_comb begin
+    state_d = state_q;
+    case (state_q)
+      StIdle:    if (start_go) state_d = StCompute;
+      StCompute: if (abort) state_d = StDrain; else if (cend) state_d = StOutput;
+      StOutput:  if (out_done) state_d = StIdle;
+      default:   state_d = StIdle;                                        // StDrain
+    endcase
+  end
+
+  always_comb begin
+    done_d = clear_req ? 1'b0 : done_q;
+    if (start_go) begin
+      done_d = 1'b0;
+    end else if (start_fail || out_done || (state_q == StDrain)) begin
+      done_d = 1'b1;
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q       <= StIdle;
+      err_q         <= ERR_OK;
+      done_q        <= 1'b0;
+      irq_q         <= 1'b0;
+      out_idx_q     <= '0;
+      out_last_q    <= '0;
+      run_m_q       <= '0;
+      run_shift_q   <= '0;
+      perf_cycles_q <= '0;
+      snap_q        <= 1'b0;
+      aborted_q     <= 1'b0;
+    end else begin
+      state_q <= state_d;
+      err_q   <= err_d;
+      done_q  <= done_d;
+      irq_q   <= done_d && !done_q;
+      snap_q  <= cend || abort;
+      if (start_go) begin
+        out_idx_q     <= '0;
+        // ceil_div(M, H) output cycles: the last block index is ceil_div(M, H) - 1.
+        out_last_q    <= IdxW'((cfg_m_q[15:0] + 16'(H - 1)) / 16'(H) - 16'd1);
+        run_m_q       <= cfg_m_q[15:0];
+        run_shift_q   <= cfg_shift_q[3:0];
+        perf_cycles_q <= '0;
+        aborted_q     <= 1'b0;
+      end else begin
+        if (run || (state_q == StOutput)) begin
+          perf_cycles_q <= perf_cycles_q + 32'd1;
+        end
+        if (state_q == StOutput) begin
+          out_idx_q <= out_idx_q + 1'b1;
+        end
+        if (abort) begin
+          aborted_q <= 1'b1;
+        end
+      end
+    end
+  end
+
+  assign done_o = done_q;
+  assign irq_o  = irq_q;
+
+  // ---------------------------------------------------------------------------------------------
+  // Lane array
+  // ---------------------------------------------------------------------------------------------
+  logic [H*32-1:0]               sums;
+  logic [NL*32-1:0]              lane_rdata;
+  logic [NP*32-1:0]              pe_rdata;
+  logic [NL*NumStats*StatW-1:0]  stats;
+  logic [RowW-1:0]               cfg_rep_sat;
+
+  assign cfg_rep_sat = (cfg_rep_q > 32'(R_MAX)) ? RowW'(R_MAX) : cfg_rep_q[RowW-1:0];
+
+  masr_array #(
+    .H      (H),
+    .V      (V),
+    .B      (B),
+    .G      (G),
+    .M_MAX  (M_MAX),
+    .N_MAX  (N_MAX),
+    .SLOTS  (SLOTS),
+    .WDEPTH (WDEPTH),
+    .QDEPTH (QDEPTH)
+  ) u_array (
+    .clk_i,
+    .rst_ni,
+    .bd_load_i,
+    .start_i        (start_go),
+    .run_i          (run),
+    .abort_i        (abort),
+    .cend_i         (cend),
+    .cfg_m_i        (cfg_m_q[15:0]),
+    .cfg_n_i        (cfg_n_q[15:0]),
+    .cfg_mode_i     (cfg_mode_q[1:0]),
+    .cfg_rep_i      (cfg_rep_sat),
+    .slots_err_o    (slots_err),
+    .all_finished_o (all_finished),
+    .err_wptr_o     (err_wptr),
+    .out_idx_i      (out_idx_q),
+    .sum_o          (sums),
+    .fd_we_i        (fd_we),
+    .fd_wsel_i      (mem_sel_i),
+    .fd_wunit_i     (mem_unit_i),
+    .fd_waddr_i     (mem_addr_i),
+    .fd_wdata_i     (mem_wdata_i),
+    .fd_re_i        (rd_valid_q),
+    .fd_rsel_i      (rd_sel_q),
+    .fd_runit_i     (rd_unit_q),
+    .fd_raddr_i     (rd_addr_q),
+    .lane_rdata_o   (lane_rdata),
+    .pe_rdata_o     (pe_rdata),
+    .stats_o        (stats)
+  );
+
+  // ---------------------------------------------------------------------------------------------
+  // Output phase: y[i*H + h] = requant(sum_v acc[h][v][i] + (bias[i*H + h] << S)) for all h
+  // ---------------------------------------------------------------------------------------------
+  function automatic logic [15:0] requant(input logic [31:0] acc, input logic [15:0] bias,
+                                          input logic [3:0] s);
+    logic [31:0] t, sh;
+    t  = acc + (32'($signed(bias)) << s);                  // wraps (32-bit)
+    sh = 32'($signed(t) >>> s);
+    if ($signed(sh) > $signed(32'sd32767)) begin
+      return 16'h7FFF;
+    end else if ($signed(sh) < $signed(-32'sd32768)) begin
+      return 16'h8000;
+    end
+    return sh[15:0];
+  endfunction
+
+  logic [H-1:0]          out_we;
+  logic [H*BiasAW-1:0]   bias_raddr;
+  logic [(H+1)*16-1:0]   bias_rdata;
+  logic [H*16-1:0]       y_rdata;
+  logic [15:0]           y_row;     // frontdoor y address (row r)
+
+  for (genvar h = 0; h < H; h++) begin : g_out
+    logic [31:0] row;
+    assign row   = 32'(out_idx_q) * 32'(H) + 32'(h);
+    assign out_we[h] = (state_q == StOutput) && (row < 32'(run_m_q));
+    assign bias_raddr[h*BiasAW +: BiasAW] = BiasAW'(row);
+
+    logic y_fd_re;
+    assign y_fd_re = fd_y_re && (32'(y_row) % 32'(H) == 32'(h));
+
+    masr_sram #(
+      .Width (16),
+      .Depth (R_MAX),
+      .NumRd (1),
+      .BdName("")
+    ) u_y (
+      .clk_i,
+      .rst_ni,
+      .we_i     (out_we[h]),
+      .waddr_i  (IdxW'(out_idx_q)),
+      .wdata_i  (requant(sums[h*32 +: 32], bias_rdata[h*16 +: 16], run_shift_q)),
+      .re_i     (y_fd_re),
+      .raddr_i  (IdxW'(32'(y_row) / 32'(H))),
+      .rdata_o  (y_rdata[h*16 +: 16]),
+      .bd_load_i
+    );
+  end
+
+  assign y_row = rd_addr_q;
+
+  // Bias: ports 0..H-1 output phase, port H frontdoor.
+  masr_sram #(
+    .Width (16),
+    .Depth (M_MAX),
+    .NumRd (H + 1),
+    .BdName("bias")
+  ) u_bias (
+    .clk_i,
+    .rst_ni,
+    .we_i     (fd_bias_we),
+    .waddr_i  (mem_addr_i[BiasAW-1:0]),
+    .wdata_i  (mem_wdata_i[15:0]),
+    .re_i     ({fd_bias_re, out_we}),
+    .raddr_i  ({rd_addr_q[BiasAW-1:0], bias_raddr}),
+    .rdata_o  (bias_rdata),
+    .bd_load_i
+  );
+
+  // ---------------------------------------------------------------------------------------------
+  // Frontdoor read data: the memories at the registered read request (valid the cycle after
+  // mem_re_i, 0 when the previous cycle had no legal read)
+  // ---------------------------------------------------------------------------------------------
+  logic [15:0] bias_fd_rdata;
+  assign bias_fd_rdata = bias_rdata[H*16 +: 16];
+
+  always_comb begin
+    mem_rdata_o = '0;
+    if (rd_valid_q) begin
+      case (rd_sel_q)
+        MEM_AMASK, MEM_AVAL: mem_rdata_o = pe_rdata[32'(rd_unit_q) * 32 +: 32];
+        MEM_BIAS:            mem_rdata_o = 32'(bias_fd_rdata);
+        MEM_Y:               mem_rdata_o = 32'(y_rdata[(32'(y_row) % 32'(H)) * 16 +: 16]);
+        default:             mem_rdata_o = lane_rdata[32'(rd_unit_q) * 32 +: 32];
+      endcase
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Performance counters: PERF_CYCLES counts live; the others are sums of the per-lane statistics,
+  // latched once, in the cycle after the compute phase ends (all lane counters final by then).
+  // ---------------------------------------------------------------------------------------------
+  function automatic logic [31:0] stat_sum(input logic [NL*NumStats*StatW-1:0] st,
+                                           input int idx);
+    logic [31:0] acc;
+    acc = '0;
+    for (int l = 0; l < NL; l++) begin
+      acc = acc + st[(l*NumStats + idx)*StatW +: StatW];
+    end
+    return acc;
+  endfunction
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      perf_mac_q   <= '0;
+      perf_gnt_q   <= '0;
+      perf_ref_q   <= '0;
+      perf_stall_q <= '0;
+      perf_idle_q  <= '0;
+      perf_rows_q  <= '0;
+    end else if (snap_q) begin
+      perf_mac_q   <= stat_sum(stats, 0);                        // MAC_BUSY
+      perf_gnt_q   <= stat_sum(stats, 2);                        // ROWS_STOLEN
+      perf_ref_q   <= stat_sum(stats, 4);                        // REFUSED
+      perf_idle_q  <= stat_sum(stats, 5);                        // IDLE
+      perf_stall_q <= stat_sum(stats, 7);                        // stall (not a lane stat)
+      perf_rows_q  <= stat_sum(stats, 1) + stat_sum(stats, 2);   // ROWS_OWN + ROWS_STOLEN
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Register read (combinational)
+  // ---------------------------------------------------------------------------------------------
+  always_comb begin
+    case (reg_addr_i)
+      REG_STATUS:             reg_rdata_o = {29'd0, err_q != ERR_OK, done_q, busy};
+      REG_ERR_CODE:           reg_rdata_o = 32'(err_q);
+      REG_CFG_M:              reg_rdata_o = cfg_m_q;
+      REG_CFG_N:              reg_rdata_o = cfg_n_q;
+      REG_CFG_MODE:           reg_rdata_o = cfg_mode_q;
+      REG_CFG_REP_ROWS:       reg_rdata_o = cfg_rep_q;
+      REG_CFG_SHIFT:          reg_rdata_o = cfg_shift_q;
+      REG_PERF_CYCLES:        reg_rdata_o = perf_cycles_q;
+      REG_PERF_MAC_BUSY:      reg_rdata_o = perf_mac_q;
+      REG_PERF_STEAL_GRANTED: reg_rdata_o = perf_gnt_q;
+      REG_PERF_STEAL_REFUSED: reg_rdata_o = perf_ref_q;
+      REG_PERF_STALL:         reg_rdata_o = perf_stall_q;
+      REG_PERF_IDLE:          reg_rdata_o = perf_idle_q;
+      REG_PERF_ROWS_DONE:     reg_rdata_o = perf_rows_q;
+      REG_CAPS:               reg_rdata_o = {8'(B), 8'(V), 8'(H), CAPS_MAGIC};
+      REG_CAPS2:              reg_rdata_o = {16'(M_MAX), 16'(N_MAX)};
+      REG_CAPS3:              reg_rdata_o = {16'(WDEPTH), 16'(SLOTS)};
+      default:                reg_rdata_o = '0;                  // CTRL (write-only), unknown
+    endcase
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Assertions
+  // ---------------------------------------------------------------------------------------------
+  `ASSERT_INIT(ParamsOk_A, H >= 1 && V >= 1 && (H & (H - 1)) == 0 && (V & (V - 1)) == 0 &&
+                           G >= 1 && H % G == 0 && R_MAX <= 65535)
+  `ASSERT_NEVER(DoneWhileBusy_A, done_q && busy)
+  `ASSERT_IMPL(IrqOnDoneRise_A, irq_q, done_q)
+  `ASSERT_IMPL(NoMemWriteWhileBusy_A, busy, !fd_we && !fd_re)
+  `ASSERT_IMPL(StartOnlyWhenIdle_A, start_go, !busy)
+  // Work conservation over the whole array: every row task of every lane (M rows x V partitions)
+  // was claimed exactly once, checked on the latched counter of a completed product.
+  logic snap_chk_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) snap_chk_q <= 1'b0;
+    else         snap_chk_q <= snap_q && !aborted_q;
+  end
+  `ASSERT_IMPL(RowsDoneIsMV_A, snap_chk_q, perf_rows_q == 32'(run_m_q) * 32'(V))
+
+endmodule
