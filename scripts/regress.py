@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tb import simrun  # noqa: E402
-from tb.configs import CONFIGS, ENV_CONFIG, TOPLEVEL, verilog_params  # noqa: E402
+from tb.configs import CONFIGS, ENV_CONFIG, TOPLEVEL, build_top  # noqa: E402
 
 
 @dataclass
@@ -53,16 +53,9 @@ class Outcome:
         return self.status == "PASS"
 
 
-def rtl_sources() -> list[Path]:
-    rtl = REPO / "rtl"
-    pkg = rtl / "masr_pkg.sv"
-    return [pkg] + sorted(p for p in rtl.glob("*.sv") if p != pkg)
-
-
 def build_config(config: str, *, waves: bool = False, coverage: bool = False,
                  extra_args: tuple[str, ...] = ()):
-    return simrun.build(TOPLEVEL, rtl_sources(), verilog_params(CONFIGS[config]),
-                        waves=waves, coverage=coverage, extra_args=list(extra_args))
+    return build_top(config, waves=waves, coverage=coverage, extra_args=extra_args)
 
 
 def rerun_command(job: Job) -> str:

@@ -16,6 +16,16 @@ def verilog_params(hw: HwConfig) -> dict[str, int]:
             "SLOTS": hw.SLOTS, "WDEPTH": hw.WDEPTH, "QDEPTH": hw.QDEPTH}
 
 
+def build_top(config: str, *, waves: bool = False, coverage: bool = False,
+              extra_args: tuple[str, ...] = (), public_flat_rw: bool = False):
+    """Build masr_top for a named configuration (cached: every caller shares one build)."""
+    from tb import simrun
+
+    return simrun.build(TOPLEVEL, simrun.rtl_sources(), verilog_params(CONFIGS[config]),
+                        waves=waves, coverage=coverage, extra_args=list(extra_args),
+                        public_flat_rw=public_flat_rw)
+
+
 def current_config() -> tuple[str, HwConfig]:
     """The configuration of the running simulation (set by tb.simrun callers via MASR_CONFIG)."""
     name = os.environ.get(ENV_CONFIG, "4x2")

@@ -1,0 +1,308 @@
+"""The MASR agent: sequencer, driver and monitor (all DUT access through tb.bfm.MasrBfm).
+
+Driver: per item, encode with the golden encoder, load (backdoor/frontdoor/reuse), clear,
+configure, inject errors where the item asks, start, and wait for ``done`` (watchdog).  It then
+hands a :class:`ProductContext` to the monitor through the BFM and waits until the monitor has
+read the DUT back, so bus accesses never interleave.
+
+Monitor: after each product reads STATUS/ERR_CODE, the PERF counters, every lane's statistics,
+the outputs y and the read-back samples, and writes one :class:`MatvecResult` to its single
+analysis port (scoreboard and coverage both subscribe to it).
+"""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import numpy as np
+from pyuvm import ConfigDB, uvm_agent, uvm_analysis_port, uvm_component, uvm_driver, uvm_sequencer
+
+from golden.encode import encode_matvec
+from tb.bfm import (CFG_REGS, MEM_AMASK, MEM_AVAL, MEM_BIAS, MEM_MASK, MEM_ROWPTR, MEM_STATS,
+                    MEM_WEIGHT, MEM_Y, PERF_REGS, REG, MasrBfm, caps_expected)
+from tb.seq_items import (ERR_NO_PRODUCT, ERR_WPTR, INJ_BUSY_MEM, INJ_BUSY_START, INJ_FIRST_WINS,
+                          INJ_MEM_RANGE, INJ_REG, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
+                          Check, MatvecItem, MatvecResult)
+from tb.stimulus import work_upper_bound
+
+
+@dataclass
+class ProductContext:
+    item: MatvecItem
+    index: int
+    image: Any
+    done: bool = False
+    timed_out: bool = False
+    wait_cycles: int = 0
+    irq_before: int = 0
+    checks: list[Check] = field(default_factory=list)
+    patched: dict[tuple[int, int, int], int] = field(default_factory=dict)
+    y_before: dict[int, int] = field(default_factory=dict)
+    readback_plan: list[tuple[int, int, int, int]] = field(default_factory=list)
+    exception: Optional[str] = None
+
+
+def readback_plan(image: Any, full: bool, patched: dict, cleared_unused: bool,
+                  hw: Any) -> list[tuple[int, int, int, int]]:
+    """(sel, unit, addr, expected) words to read back: a sample (first/middle/last word of each
+    memory kind, the patched words) or, with ``full``, every word the image wrote."""
+    words = list(image.images_for_frontdoor())
+    if full:
+        plan = words
+    else:
+        by_sel: dict[int, list] = {}
+        for w in words:
+            by_sel.setdefault(w[0], []).append(w)
+        plan = []
+        for sel, lst in sorted(by_sel.items()):
+            for i in sorted({0, len(lst) // 2, len(lst) - 1}):
+                plan.append(lst[i])
+        if cleared_unused:
+            # words no product reads are cleared by the backdoor load
+            used = {(s, u, a) for s, u, a, _ in words}
+            for sel, depth in ((MEM_WEIGHT, hw.WDEPTH), (MEM_MASK, hw.MDEPTH)):
+                key = (sel, 0, depth - 1)
+                if key not in used:
+                    plan.append((sel, 0, depth - 1, 0))
+    out = []
+    seen = set()
+    for sel, unit, addr, val in plan:
+        key = (sel, unit, addr)
+        seen.add(key)
+        out.append((sel, unit, addr, patched.get(key, val)))
+    for key, val in patched.items():
+        if key not in seen:
+            out.append((*key, val))
+    return out
+
+
+class MasrDriver(uvm_driver):
+    def build_phase(self) -> None:
+        self.bfm: MasrBfm = ConfigDB().get(self, "", "BFM")
+        self.hw = self.bfm.hw
+        self.loaded_image: Any = None
+        self.loaded_from_backdoor = False
+        self.patched: dict[tuple[int, int, int], int] = {}
+        self.index = 0
+
+    async def run_phase(self) -> None:
+        while True:
+            item = await self.seq_item_port.get_next_item()
+            ctx = ProductContext(item, self.index, None)
+            self.index += 1
+            try:
+                await self.execute(item, ctx)
+            except Exception as exc:  # keep the sequence flowing; the scoreboard fails the test
+                ctx.exception = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+                self.logger.error(f"driver exception on {item}: {exc}")
+            self.bfm.readback_done.clear()
+            await self.bfm.done_queue.put(ctx)
+            await self.bfm.readback_done.wait()
+            if ctx.exception is not None or not ctx.done:
+                # hung or broken: reset so the next item starts from a known state
+                await self.bfm.reset()
+                self.loaded_image = None
+            self.seq_item_port.item_done()
+
+    # -- one product ---------------------------------------------------------------------------
+    async def execute(self, item: MatvecItem, ctx: ProductContext) -> None:
+        bfm, hw, L = self.bfm, self.hw, item.layer
+        if item.load in (LOAD_BACKDOOR, LOAD_FRONTDOOR) or self.loaded_image is None:
+            image = encode_matvec(item.W, item.x, item.bias, hw, L)
+            if item.load == LOAD_FRONTDOOR:
+                await bfm.clear()
+                await bfm.frontdoor_load(image)
+                self.loaded_from_backdoor = False
+            else:
+                await bfm.backdoor_load(image)
+                self.loaded_from_backdoor = True
+            self.loaded_image = image
+            self.patched = {}
+        ctx.image = self.loaded_image
+        await bfm.clear()
+        regs = {"CFG_M": L.M, "CFG_N": L.N, "CFG_MODE": int(L.mode), "CFG_REP_ROWS": L.rep_rows,
+                "CFG_SHIFT": L.shift}
+        regs.update(item.reg_overrides)
+        await bfm.configure(regs)
+        if not item.reg_overrides:
+            for name in CFG_REGS:
+                ctx.checks.append(Check(f"{name} read-back", regs[name], await bfm.read_reg(name)))
+        if ctx.index == 0:
+            for name, want in caps_expected(hw).items():
+                ctx.checks.append(Check(f"{name} register", want, await bfm.read_reg(name)))
+        await self.inject_before_start(item, ctx)
+        if item.expect_err in ERR_NO_PRODUCT:
+            ys = await bfm.read_outputs(min(L.M, hw.M_MAX))
+            ctx.y_before = dict(enumerate(ys))
+        ctx.irq_before = bfm.irq_count
+        await bfm.start()
+        await self.inject_while_busy(item, ctx)
+        timeout = work_upper_bound(item.W, item.x, hw, L)
+        ctx.done, ctx.wait_cycles = await bfm.wait_done(timeout)
+        ctx.timed_out = not ctx.done
+        ctx.patched = dict(self.patched)
+        if item.check_sample or item.full_readback or item.inject or item.expect_err:
+            ctx.readback_plan = readback_plan(self.loaded_image, item.full_readback, self.patched,
+                                              self.loaded_from_backdoor and not self.patched, hw)
+
+    async def _err_after(self, ctx: ProductContext, what: str, want: int) -> None:
+        ctx.checks.append(Check(f"ERR_CODE after {what}", want, await self.bfm.read_reg("ERR_CODE")))
+
+    async def inject_before_start(self, item: MatvecItem, ctx: ProductContext) -> None:
+        bfm, hw = self.bfm, self.hw
+        if item.inject in (INJ_MEM_RANGE,):
+            for desc, op in self.mem_range_ops():
+                await bfm.clear()
+                await op()
+                await self._err_after(ctx, desc, 6)
+        elif item.inject == INJ_REG:
+            caps = caps_expected(hw)
+            cycles_before = await bfm.read_reg("PERF_CYCLES")
+            for desc, addr in (("write to unknown register 0x12", 0x12),
+                               ("write to unknown register 0xFF", 0xFF),
+                               ("write to read-only STATUS", REG["STATUS"]),
+                               ("write to read-only ERR_CODE", REG["ERR_CODE"]),
+                               ("write to read-only PERF_CYCLES", REG["PERF_CYCLES"]),
+                               ("write to read-only CAPS", REG["CAPS"])):
+                await bfm.clear()
+                await bfm.write_reg(addr, 0xA5A5A5A5)
+                await self._err_after(ctx, desc, 8)
+            ctx.checks.append(Check("CAPS after write attempt", caps["CAPS"], await bfm.read_reg("CAPS")))
+            ctx.checks.append(Check("PERF_CYCLES after write attempt", cycles_before,
+                                    await bfm.read_reg("PERF_CYCLES")))
+        elif item.inject == INJ_FIRST_WINS:
+            await bfm.clear()
+            await bfm.write_reg(0x13, 1)
+            await bfm.mem_write(MEM_WEIGHT, hw.n_lanes, 0, 1)   # unit out of range -> 6
+            await self._err_after(ctx, "ERR_REG then ERR_MEM_RANGE (first error wins)", 8)
+            await bfm.clear()
+            await self._err_after(ctx, "CTRL.clear", 0)
+            await bfm.write_reg(0x13, 1)
+        elif item.inject == INJ_WPTR:
+            # Point the first own row with effective work past the weight SRAM.
+            for info in ctx.image.slot_table():
+                if info.ref.kind == "own" and info.ops > 0:
+                    unit = hw.lane_index(info.ref.h, info.ref.v)
+                    await bfm.mem_write(MEM_ROWPTR, unit, info.ref.slot, hw.WDEPTH)
+                    self.patched[(MEM_ROWPTR, unit, info.ref.slot)] = hw.WDEPTH
+                    break
+            else:
+                raise RuntimeError("ERR_WPTR item has no row with effective work")
+
+    def mem_range_ops(self):
+        bfm, hw = self.bfm, self.hw
+        n_l, n_pe = hw.n_lanes, hw.n_pes
+
+        def w(sel, unit, addr):
+            return lambda: bfm.mem_write(sel, unit, addr, 0x5A)
+
+        def r(sel, unit, addr):
+            async def _r():
+                await bfm.mem_read(sel, unit, addr)
+            return _r
+        return [
+            ("mask write at addr MDEPTH", w(MEM_MASK, 0, hw.MDEPTH)),
+            ("rowptr write at addr SLOTS", w(MEM_ROWPTR, 1, hw.SLOTS)),
+            ("weight write at addr WDEPTH", w(MEM_WEIGHT, n_l - 1, hw.WDEPTH)),
+            ("weight write to lane n_lanes", w(MEM_WEIGHT, n_l, 0)),
+            ("amask write at addr 3*KW_MAX", w(MEM_AMASK, 0, hw.AMASK_DEPTH)),
+            ("aval write to PE n_pes", w(MEM_AVAL, n_pe, 0)),
+            ("aval read at addr 3*P_MAX", r(MEM_AVAL, 0, hw.AVAL_DEPTH)),
+            ("bias write at addr M_MAX", w(MEM_BIAS, 0, hw.M_MAX)),
+            ("write to y", w(MEM_Y, 0, 0)),
+            ("mask read from lane n_lanes", r(MEM_MASK, n_l, 0)),
+            ("write to lane statistics", w(MEM_STATS, 0, 0)),
+            ("lane statistics read at addr 7", r(MEM_STATS, 0, 7)),
+        ]
+
+    async def inject_while_busy(self, item: MatvecItem, ctx: ProductContext) -> None:
+        bfm, hw = self.bfm, self.hw
+        if item.inject not in (INJ_BUSY_START, INJ_BUSY_MEM):
+            return
+        status = await bfm.read_reg("STATUS")
+        ctx.checks.append(Check("STATUS.busy right after a legal start", 1, status & 1))
+        if item.inject == INJ_BUSY_START:
+            await bfm.start()
+        else:
+            got = await bfm.mem_read(MEM_WEIGHT, 0, 0)
+            ctx.checks.append(Check("memory read while busy returns 0", 0, got))
+            await bfm.mem_write(MEM_WEIGHT, 0, 0, 0x77)
+            # the write must be ignored: the read-back plan includes weight lane 0 addr 0
+            self.patched.setdefault((MEM_WEIGHT, 0, 0), _image_word(ctx.image, MEM_WEIGHT, 0, 0))
+
+
+def _image_word(image: Any, sel: int, unit: int, addr: int) -> int:
+    for s, u, a, v in image.images_for_frontdoor():
+        if (s, u, a) == (sel, unit, addr):
+            return v
+    return 0
+
+
+class MasrMonitor(uvm_component):
+    def build_phase(self) -> None:
+        self.bfm: MasrBfm = ConfigDB().get(self, "", "BFM")
+        self.hw = self.bfm.hw
+        self.ap = uvm_analysis_port("ap", self)
+        self.last_counters: Optional[dict[str, int]] = None   # of the last product that ran
+
+    async def run_phase(self) -> None:
+        while True:
+            ctx: ProductContext = await self.bfm.done_queue.get()
+            try:
+                res = await self.observe(ctx)
+            except Exception as exc:
+                res = MatvecResult(item=ctx.item, index=ctx.index, image=ctx.image, done=ctx.done)
+                res.notes.append(f"monitor exception: {type(exc).__name__}: {exc}\n"
+                                 f"{traceback.format_exc()}")
+            try:
+                self.ap.write(res)
+            finally:
+                self.bfm.readback_done.set()
+
+    async def observe(self, ctx: ProductContext) -> MatvecResult:
+        bfm, hw, item = self.bfm, self.hw, ctx.item
+        res = MatvecResult(item=item, index=ctx.index, image=ctx.image, done=ctx.done,
+                           timed_out=ctx.timed_out, wait_cycles=ctx.wait_cycles,
+                           checks=list(ctx.checks), patched=dict(ctx.patched),
+                           y_before=dict(ctx.y_before))
+        if ctx.exception is not None:
+            res.notes.append(f"driver exception: {ctx.exception}")
+            self.last_counters = None
+            return res
+        st = await bfm.read_status()
+        res.status, res.busy, res.err_code = st["STATUS"], st["busy"], st["ERR_CODE"]
+        if not ctx.done:
+            self.last_counters = None                     # the driver resets the DUT next
+            return res
+        runs = item.expect_err not in ERR_NO_PRODUCT
+        res.counters = await bfm.read_counters()
+        if runs:
+            res.lane_stats = await bfm.read_lane_stats()
+            self.last_counters = dict(res.counters)
+        elif item.expect_err != ERR_WPTR and self.last_counters is not None:
+            # a rejected start leaves the previous product's counters alone
+            for name in PERF_REGS:
+                res.checks.append(Check(f"{name} unchanged by a rejected start",
+                                        self.last_counters[name], res.counters[name]))
+        else:
+            self.last_counters = None                     # aborted: partial-product counters
+        res.y = np.array(await bfm.read_outputs(min(item.layer.M, hw.M_MAX)), dtype=np.int64)
+        if ctx.readback_plan:
+            got = await bfm.mem_read_burst([(s, u, a) for s, u, a, _ in ctx.readback_plan])
+            res.readback = [(s, u, a, want, g) for (s, u, a, want), g in zip(ctx.readback_plan, got)]
+        res.irq_pulses = bfm.irq_count - ctx.irq_before
+        if bfm.irq_bad_width:
+            res.checks.append(Check("irq_o pulse width in cycles", 1, int(bfm.irq_bad_width[0])))
+            bfm.irq_bad_width.clear()
+        return res
+
+
+class MasrAgent(uvm_agent):
+    def build_phase(self) -> None:
+        self.seqr = uvm_sequencer("seqr", self)
+        self.driver = MasrDriver("driver", self)
+        self.monitor = MasrMonitor("monitor", self)
+
+    def connect_phase(self) -> None:
+        self.driver.seq_item_port.connect(self.seqr.seq_item_export)

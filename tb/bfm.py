@@ -1,0 +1,289 @@
+"""Bus-functional model of masr_top (plain cocotb, no UVM).
+
+Everything the testbench does to the DUT goes through the ports of masr_top (the build exposes
+nothing else): the register bus, the memory port, ``bd_load_i`` and ``done_o``/``irq_o``
+(docs/architecture.md section 6).
+
+Timing discipline (one rule, used everywhere): inputs are driven right after a falling clock
+edge and sampled by the RTL on the following rising edge; registered outputs (``mem_rdata_o``)
+are read at the next falling edge.  Register reads are combinational and need no clock edge.
+Between transactions the RTL runs free: ``start_and_wait`` waits on ``done_o`` raced against one
+``Timer`` watchdog, so Python is not woken on every clock edge.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.queue import Queue
+from cocotb.triggers import Event, FallingEdge, First, RisingEdge, Timer
+from cocotb.utils import get_sim_time
+
+from golden.config import HwConfig
+
+CLK_PERIOD_NS = 10
+
+# Register word addresses (contract section 6).
+REG = {
+    "CTRL": 0x00, "STATUS": 0x01, "ERR_CODE": 0x02, "CFG_M": 0x03, "CFG_N": 0x04,
+    "CFG_MODE": 0x05, "CFG_REP_ROWS": 0x06, "CFG_SHIFT": 0x07,
+    "PERF_CYCLES": 0x08, "PERF_MAC_BUSY": 0x09, "PERF_STEAL_GRANTED": 0x0A,
+    "PERF_STEAL_REFUSED": 0x0B, "PERF_STALL": 0x0C, "PERF_IDLE": 0x0D, "PERF_ROWS_DONE": 0x0E,
+    "CAPS": 0x0F, "CAPS2": 0x10, "CAPS3": 0x11,
+}
+PERF_REGS = ("PERF_CYCLES", "PERF_MAC_BUSY", "PERF_STEAL_GRANTED", "PERF_STEAL_REFUSED",
+             "PERF_STALL", "PERF_IDLE", "PERF_ROWS_DONE")
+READ_ONLY_REGS = ("STATUS", "ERR_CODE", *PERF_REGS, "CAPS", "CAPS2", "CAPS3")
+CFG_REGS = ("CFG_M", "CFG_N", "CFG_MODE", "CFG_REP_ROWS", "CFG_SHIFT")
+CTRL_START = 1 << 0
+CTRL_CLEAR = 1 << 1
+STATUS_BUSY = 1 << 0
+STATUS_DONE = 1 << 1
+STATUS_ERROR = 1 << 2
+
+# Memory selects (contract section 6).
+MEM_MASK, MEM_ROWPTR, MEM_WEIGHT, MEM_AMASK, MEM_AVAL, MEM_BIAS, MEM_Y, MEM_STATS = range(8)
+MEM_NAMES = ("mask", "rowptr", "weight", "amask", "aval", "bias", "y", "stats")
+LANE_STAT_NAMES = ("MAC_BUSY", "ROWS_OWN", "ROWS_STOLEN", "ROWS_LOST", "REFUSED", "IDLE", "FLAGS")
+
+
+def to_signed(value: int, bits: int) -> int:
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
+def caps_expected(hw: HwConfig) -> dict[str, int]:
+    """CAPS registers the DUT must report for ``hw``."""
+    return {
+        "CAPS": (hw.B << 24) | (hw.V << 16) | (hw.H << 8) | 0x4D,
+        "CAPS2": (hw.M_MAX << 16) | hw.N_MAX,
+        "CAPS3": (hw.WDEPTH << 16) | hw.SLOTS,
+    }
+
+
+class MasrBfm:
+    """Drives and observes masr_top's ports; knows nothing about UVM or the golden model."""
+
+    RESET_NAMES = (("rst_ni", 0), ("rst_n", 0), ("rst_i", 1), ("rst", 1), ("reset", 1))
+
+    def __init__(self, dut: Any, hw: HwConfig, bd_dir: Path | None = None) -> None:
+        self.dut = dut
+        self.hw = hw
+        self.clk = dut.clk_i
+        self.bd_dir = Path(bd_dir) if bd_dir is not None else default_bd_dir()
+        self._rst, self._rst_active = self._find_reset()
+        self._clock_started = False
+        self._edge_time: int | None = None   # sim time of the falling edge we may drive at
+        # Handshake between the UVM driver and monitor: the driver puts a context here after
+        # ``done``; the monitor reads the DUT back and sets ``readback_done``.
+        self.done_queue: Queue = Queue()
+        self.readback_done = Event()
+        # irq_o watcher: woken only on irq edges (never per clock).
+        self.irq_count = 0
+        self.irq_bad_width: list[float] = []
+        self._irq_task = None
+
+    # -- setup ----------------------------------------------------------------------------------
+    def _find_reset(self):
+        for name, active in self.RESET_NAMES:
+            try:
+                return getattr(self.dut, name), active
+            except AttributeError:
+                continue
+        raise AttributeError("masr_top has no reset port named any of "
+                             + ", ".join(n for n, _ in self.RESET_NAMES))
+
+    def start_clock(self) -> None:
+        if not self._clock_started:
+            Clock(self.clk, CLK_PERIOD_NS, unit="ns").start()
+            self._clock_started = True
+        if self._irq_task is None:
+            self._irq_task = cocotb.start_soon(self._watch_irq())
+
+    async def _watch_irq(self) -> None:
+        """Count irq_o pulses and record any pulse that is not exactly one cycle wide."""
+        irq = self.dut.irq_o
+        while True:
+            await RisingEdge(irq)
+            t0 = get_sim_time("ns")
+            self.irq_count += 1
+            await FallingEdge(irq)
+            width = get_sim_time("ns") - t0
+            if abs(width - CLK_PERIOD_NS) > 1e-6:
+                self.irq_bad_width.append(width / CLK_PERIOD_NS)
+
+    def _drive_idle(self) -> None:
+        d = self.dut
+        for sig in ("reg_addr_i", "reg_wdata_i", "reg_we_i", "mem_sel_i", "mem_unit_i",
+                    "mem_addr_i", "mem_wdata_i", "mem_we_i", "mem_re_i", "bd_load_i"):
+            getattr(d, sig).value = 0
+
+    async def reset(self, cycles: int = 5) -> None:
+        self.start_clock()
+        self._drive_idle()
+        self._rst.value = self._rst_active
+        for _ in range(cycles):
+            await FallingEdge(self.clk)
+        self._rst.value = 1 - self._rst_active
+        await FallingEdge(self.clk)
+        await FallingEdge(self.clk)
+        self._edge_time = get_sim_time("step")
+
+    # -- clock alignment ------------------------------------------------------------------------
+    async def _falling(self) -> None:
+        """Be at a falling edge where inputs may be driven (reuse the current one if unused)."""
+        if self._edge_time is None or get_sim_time("step") != self._edge_time:
+            await FallingEdge(self.clk)
+        self._edge_time = get_sim_time("step")
+
+    async def _next_falling(self) -> None:
+        await FallingEdge(self.clk)
+        self._edge_time = get_sim_time("step")
+
+    async def idle_cycles(self, n: int) -> None:
+        """Let ``n`` clock cycles pass (one Timer, no per-edge wake-ups)."""
+        await self._falling()
+        if n > 0:
+            await Timer(n * CLK_PERIOD_NS, unit="ns")
+            self._edge_time = get_sim_time("step")
+
+    # -- register bus ---------------------------------------------------------------------------
+    async def write_reg(self, addr: int | str, data: int) -> None:
+        addr = REG[addr] if isinstance(addr, str) else addr
+        await self._falling()
+        d = self.dut
+        d.reg_addr_i.value = addr
+        d.reg_wdata_i.value = data & 0xFFFFFFFF
+        d.reg_we_i.value = 1
+        await self._next_falling()
+        d.reg_we_i.value = 0
+
+    async def read_reg(self, addr: int | str) -> int:
+        """Combinational read: drive the address, let it settle, sample."""
+        addr = REG[addr] if isinstance(addr, str) else addr
+        self.dut.reg_addr_i.value = addr
+        await Timer(1, unit="ns")
+        value = int(self.dut.reg_rdata_o.value)
+        return value
+
+    async def read_regs(self, names: Iterable[str]) -> dict[str, int]:
+        return {n: await self.read_reg(n) for n in names}
+
+    # -- memory port ----------------------------------------------------------------------------
+    async def mem_write(self, sel: int, unit: int, addr: int, data: int) -> None:
+        await self.mem_write_burst([(sel, unit, addr, data)])
+
+    async def mem_write_burst(self, writes: Iterable[tuple[int, int, int, int]]) -> int:
+        """One write per clock cycle; returns the number of words written."""
+        d = self.dut
+        await self._falling()
+        n = 0
+        for sel, unit, addr, data in writes:
+            d.mem_sel_i.value = sel
+            d.mem_unit_i.value = unit & 0xFFFF
+            d.mem_addr_i.value = addr & 0xFFFF
+            d.mem_wdata_i.value = data & 0xFFFFFFFF
+            d.mem_we_i.value = 1
+            await self._next_falling()
+            n += 1
+        d.mem_we_i.value = 0
+        return n
+
+    async def mem_read(self, sel: int, unit: int, addr: int) -> int:
+        return (await self.mem_read_burst([(sel, unit, addr)]))[0]
+
+    async def mem_read_burst(self, reads: Sequence[tuple[int, int, int]]) -> list[int]:
+        """Pipelined reads: address in cycle t, registered data sampled at the next falling edge."""
+        d = self.dut
+        out: list[int] = []
+        if not reads:
+            return out
+        await self._falling()
+        for sel, unit, addr in reads:
+            d.mem_sel_i.value = sel
+            d.mem_unit_i.value = unit & 0xFFFF
+            d.mem_addr_i.value = addr & 0xFFFF
+            d.mem_re_i.value = 1
+            await self._next_falling()
+            out.append(int(d.mem_rdata_o.value))
+        d.mem_re_i.value = 0
+        return out
+
+    # -- loading --------------------------------------------------------------------------------
+    async def backdoor_load(self, image: Any, bd_dir: Path | None = None) -> None:
+        """Write the image's $readmemh files, then pulse bd_load_i (simulation-only backdoor)."""
+        target = Path(bd_dir) if bd_dir is not None else self.bd_dir
+        image.write_hex(target)
+        await self._falling()
+        self.dut.bd_load_i.value = 1
+        await self._next_falling()
+        self.dut.bd_load_i.value = 0
+        await self._next_falling()
+
+    async def frontdoor_load(self, image: Any) -> int:
+        """Write every word the product reads through the memory port; returns words written."""
+        return await self.mem_write_burst(image.images_for_frontdoor())
+
+    # -- configuration and run ------------------------------------------------------------------
+    async def configure(self, regs: dict[str, int]) -> None:
+        for name in CFG_REGS:
+            if name in regs:
+                await self.write_reg(name, regs[name])
+
+    async def clear(self) -> None:
+        await self.write_reg("CTRL", CTRL_CLEAR)
+
+    async def start(self) -> None:
+        await self.write_reg("CTRL", CTRL_START)
+
+    async def wait_done(self, timeout_cycles: int) -> tuple[bool, int]:
+        """Wait for done_o (already high counts) or the watchdog; returns (done, cycles waited)."""
+        t0 = get_sim_time("ns")
+        if int(self.dut.done_o.value) != 1:
+            watchdog = Timer(max(1, timeout_cycles) * CLK_PERIOD_NS, unit="ns")
+            await First(RisingEdge(self.dut.done_o), watchdog)
+        done = int(self.dut.done_o.value) == 1
+        waited = int(round((get_sim_time("ns") - t0) / CLK_PERIOD_NS))
+        await self._next_falling()
+        return done, waited
+
+    async def start_and_wait(self, timeout_cycles: int) -> tuple[bool, int]:
+        await self.start()
+        return await self.wait_done(timeout_cycles)
+
+    # -- readback -------------------------------------------------------------------------------
+    async def read_counters(self) -> dict[str, int]:
+        return await self.read_regs(PERF_REGS)
+
+    async def read_status(self) -> dict[str, int]:
+        st = await self.read_reg("STATUS")
+        return {"STATUS": st, "busy": st & 1, "done": (st >> 1) & 1, "error": (st >> 2) & 1,
+                "ERR_CODE": await self.read_reg("ERR_CODE")}
+
+    async def read_lane_stats(self) -> dict[tuple[int, int], dict[str, int]]:
+        hw = self.hw
+        reads = [(MEM_STATS, hw.lane_index(h, v), a)
+                 for h, v in hw.lanes() for a in range(len(LANE_STAT_NAMES))]
+        words = await self.mem_read_burst(reads)
+        out: dict[tuple[int, int], dict[str, int]] = {}
+        it = iter(words)
+        for h, v in hw.lanes():
+            out[(h, v)] = {name: next(it) for name in LANE_STAT_NAMES}
+        return out
+
+    async def read_outputs(self, M: int) -> list[int]:
+        words = await self.mem_read_burst([(MEM_Y, 0, r) for r in range(M)])
+        return [to_signed(w, 16) for w in words]
+
+
+def default_bd_dir() -> Path:
+    """The backdoor directory: the +masr_bd_dir plusarg, else <cwd>/bd (cwd = the run's test_dir)."""
+    try:
+        plus = cocotb.plusargs  # type: ignore[attr-defined]
+    except AttributeError:  # pragma: no cover - outside a simulation
+        plus = {}
+    value = plus.get("masr_bd_dir") if plus else None
+    return Path(value) if isinstance(value, str) and value else Path.cwd() / "bd"

@@ -1,0 +1,433 @@
+"""Functional coverage model (cocotb-coverage) and the UVM coverage collector.
+
+Bins are computed by pure functions (``lane_events``, ``lane_position``, ``axis_position``,
+``density_bins``, ``encoding_corners``, ...) so they are unit-testable without a simulator.
+``build_model(hw)`` creates the cover points and crosses once per process (cocotb-coverage's
+``coverage_db`` is global) and returns the sampling functions.  docs/coverage-model.md explains
+every bin and why it is there.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import numpy as np
+from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
+
+from golden.config import HwConfig, LayerConfig, StealMode, partition_bounds, partition_width
+from golden.perf import PerfFlag
+
+# -- bin vocabularies -------------------------------------------------------------------------------
+STEAL_EVENTS = ("stole_prev", "stole_next", "lost_row", "refused", "dual_thief", "last_row_race",
+                "refused_exhausted", "refused_done", "refused_contention", "victim_then_thief",
+                "zero_work_steal")
+DIRECTIONS = ("vertical_prev", "vertical_next", "horizontal_prev", "horizontal_next")
+POSITIONS = ("corner", "edge", "interior")
+AXIS_POSITIONS = ("first", "middle", "last")
+STEAL_MODES = ("vertical", "horizontal")
+STEAL_CLASSES = ("steal", "lost", "refused", "contention")
+W_DENS = ("w_sparse", "w_mid", "w_dense")
+A_DENS = ("a_sparse", "a_mid", "a_dense")
+ENC_CORNERS = ("w_word_all_zero", "w_word_all_one", "a_word_all_zero", "a_word_all_one",
+               "empty_row", "empty_partition_cols", "empty_partition_weights",
+               "empty_partition_acts", "zero_act_vector", "single_nz_weight", "single_nz_act",
+               "eff_bit_first", "eff_bit_last", "zero_work_row", "m_not_mult_h", "n_not_mult_v",
+               "p_not_mult_b", "m_lt_h", "max_dims", "full_weight_sram", "y_sat_pos",
+               "y_sat_neg")
+OUTCOMES = ("mode_none", "steals_granted", "steals_refused", "balanced_no_steal",
+            "consecutive_step_steals")
+MODES_ALL = ("none", "vertical", "horizontal")
+REP_BINS = ("rep0", "rep1", "rep_mid", "rep_max")
+SHIFT_BINS = ("s0", "s_mid", "s15")
+LOADS = ("backdoor", "frontdoor", "reuse")
+DUAL_WINNERS = ("prev_side", "next_side")
+ERR_BINS = tuple(range(1, 9))
+
+_FLAG_EVENTS = (
+    (PerfFlag.DUAL_THIEF, "dual_thief"), (PerfFlag.LAST_ROW_RACE, "last_row_race"),
+    (PerfFlag.REFUSED_EXHAUSTED, "refused_exhausted"), (PerfFlag.REFUSED_DONE, "refused_done"),
+    (PerfFlag.REFUSED_CONTENTION, "refused_contention"),
+    (PerfFlag.VICTIM_THEN_THIEF, "victim_then_thief"),
+    (PerfFlag.ZERO_WORK_STEAL, "zero_work_steal"), (PerfFlag.STOLE_PREV, "stole_prev"),
+    (PerfFlag.STOLE_NEXT, "stole_next"),
+)
+
+
+# -- pure bin functions -------------------------------------------------------------------------------
+
+def lane_events(stats: dict[str, int]) -> list[str]:
+    """Steal events of one lane in one product, from its lane statistics and FLAGS."""
+    ev = [name for flag, name in _FLAG_EVENTS if stats.get("FLAGS", 0) & int(flag)]
+    if stats.get("ROWS_LOST", 0) > 0:
+        ev.append("lost_row")
+    if stats.get("REFUSED", 0) > 0:
+        ev.append("refused")
+    return sorted(ev, key=STEAL_EVENTS.index)
+
+
+def steal_class(event: str) -> str:
+    if event in ("stole_prev", "stole_next", "victim_then_thief", "zero_work_steal"):
+        return "steal"
+    if event == "lost_row":
+        return "lost"
+    if event in ("dual_thief", "last_row_race", "refused_contention"):
+        return "contention"
+    return "refused"
+
+
+def lane_position(hw: HwConfig, h: int, v: int) -> str:
+    """corner / edge / interior in the 2D array."""
+    on_h = h in (0, hw.H - 1)
+    on_v = v in (0, hw.V - 1)
+    return "corner" if on_h and on_v else "edge" if on_h or on_v else "interior"
+
+
+def axis_length(hw: HwConfig, mode: StealMode) -> int:
+    return hw.V if StealMode(mode) == StealMode.VERTICAL else hw.H
+
+
+def axis_position(hw: HwConfig, mode: StealMode, h: int, v: int) -> str:
+    """first (no prev neighbour) / last (no next) / middle along the steal axis of ``mode``."""
+    idx = v if StealMode(mode) == StealMode.VERTICAL else h
+    n = axis_length(hw, mode)
+    return "first" if idx == 0 else "last" if idx == n - 1 else "middle"
+
+
+def w_density_bin(d: float) -> str:
+    return "w_sparse" if d <= 0.15 else "w_mid" if d <= 0.5 else "w_dense"
+
+
+def a_density_bin(d: float) -> str:
+    return "a_sparse" if d <= 0.3 else "a_mid" if d <= 0.7 else "a_dense"
+
+
+def densities(W: np.ndarray, x: np.ndarray) -> tuple[float, float]:
+    return float((W != 0).mean()) if W.size else 0.0, float((x != 0).mean()) if x.size else 0.0
+
+
+def mode_name(mode: StealMode) -> str:
+    return StealMode(int(mode)).name.lower()
+
+
+def rep_bin(hw: HwConfig, layer: LayerConfig) -> str:
+    from tb.stimulus import max_rep_rows
+    if layer.mode == StealMode.NONE or layer.rep_rows == 0:
+        return "rep0"
+    if layer.rep_rows == 1:
+        return "rep1"
+    return "rep_max" if layer.rep_rows >= max_rep_rows(hw, layer.M, layer.mode) else "rep_mid"
+
+
+def shift_bin(shift: int) -> str:
+    return "s0" if shift == 0 else "s15" if shift == 15 else "s_mid"
+
+
+def _partition_words(a: np.ndarray, hw: HwConfig, N: int) -> tuple[np.ndarray, np.ndarray]:
+    """(..., N) bool -> (..., V, K, B) bools and a matching 'column exists' mask."""
+    P = partition_width(hw, N)
+    K = -(-P // hw.B)
+    words = np.zeros(a.shape[:-1] + (hw.V, K * hw.B), dtype=bool)
+    valid = np.zeros((hw.V, K * hw.B), dtype=bool)
+    for v in range(hw.V):
+        lo, hi = partition_bounds(hw, N, v)
+        words[..., v, : hi - lo] = a[..., lo:hi]
+        valid[v, : hi - lo] = True
+    shape = a.shape[:-1] + (hw.V, K, hw.B)
+    return words.reshape(shape), valid.reshape(hw.V, K, hw.B)
+
+
+def encoding_corners(W: np.ndarray, x: np.ndarray, hw: HwConfig, layer: LayerConfig,
+                     y: Optional[np.ndarray] = None, lane_weights: Optional[dict] = None) -> list[str]:
+    """Encoding corners (brief section 3) present in one product."""
+    M, N = layer.M, layer.N
+    wnz, anz = W != 0, x != 0
+    out: set[str] = set()
+    ww, valid = _partition_words(wnz, hw, N)          # (M, V, K, B)
+    aw, _ = _partition_words(anz, hw, N)              # (V, K, B)
+    word_exists = valid.any(axis=2)                   # (V, K)
+    full_word = valid.all(axis=2)                     # (V, K): all B columns exist
+    wcount = ww.sum(axis=3)                           # (M, V, K)
+    acount = aw.sum(axis=2)                           # (V, K)
+    if ((wcount == 0) & word_exists[None]).any():
+        out.add("w_word_all_zero")
+    if ((wcount == hw.B) & full_word[None]).any():
+        out.add("w_word_all_one")
+    if ((acount == 0) & word_exists).any():
+        out.add("a_word_all_zero")
+    if ((acount == hw.B) & full_word).any():
+        out.add("a_word_all_one")
+    if (wnz.sum(axis=1) == 0).any():
+        out.add("empty_row")
+    part_cols = np.array([np.subtract(*partition_bounds(hw, N, v)[::-1]) for v in range(hw.V)])
+    if (part_cols == 0).any():
+        out.add("empty_partition_cols")
+    for v in range(hw.V):
+        lo, hi = partition_bounds(hw, N, v)
+        if hi > lo and not wnz[:, lo:hi].any():
+            out.add("empty_partition_weights")
+        if hi > lo and not anz[lo:hi].any():
+            out.add("empty_partition_acts")
+    if not anz.any():
+        out.add("zero_act_vector")
+    if wnz.sum() == 1:
+        out.add("single_nz_weight")
+    if anz.sum() == 1:
+        out.add("single_nz_act")
+    eff = ww & aw[None]                                # (M, V, K, B)
+    if eff[..., 0].any():
+        out.add("eff_bit_first")
+    if eff[..., hw.B - 1].any():
+        out.add("eff_bit_last")
+    if (wnz.any(axis=1) & ~(wnz & anz[None]).any(axis=1)).any():
+        out.add("zero_work_row")
+    if M % hw.H:
+        out.add("m_not_mult_h")
+    if N % hw.V:
+        out.add("n_not_mult_v")
+    if partition_width(hw, N) % hw.B:
+        out.add("p_not_mult_b")
+    if M < hw.H:
+        out.add("m_lt_h")
+    if M == hw.M_MAX and N == hw.N_MAX:
+        out.add("max_dims")
+    if lane_weights is not None and max(lane_weights.values()) == hw.WDEPTH:
+        out.add("full_weight_sram")
+    if y is not None:
+        yy = np.asarray(y, dtype=np.int64)
+        if (yy == 32767).any():
+            out.add("y_sat_pos")
+        if (yy == -32768).any():
+            out.add("y_sat_neg")
+    return sorted(out, key=ENC_CORNERS.index)
+
+
+def reachable_positions(hw: HwConfig) -> list[str]:
+    """2D lane positions that exist on ``hw`` (no interior lane when H or V < 3)."""
+    return [p for p in POSITIONS if p != "interior" or (hw.H >= 3 and hw.V >= 3)]
+
+
+def ignored_event_axis_bins(hw: HwConfig) -> list[tuple]:
+    """(event, axis_pos, mode) combinations that cannot happen on ``hw`` (structurally).
+
+    - no prev neighbour at 'first' (no STOLE_PREV), no next at 'last' (no STOLE_NEXT);
+    - DUAL_THIEF needs two neighbours (middle only);
+    - VICTIM_THEN_THIEF at an edge lane: it can only have lost a row to its single neighbour,
+      which was then a thief with no own rows left, so nothing is ever stealable there again;
+    - with fewer than three lanes on the axis there is no victim with two thieves: no
+      DUAL_THIEF, no REFUSED_CONTENTION and no REFUSED_EXHAUSTED (exhaustion with own rows left
+      needs a second thief to take the last replica row in the same cycle).
+    """
+    ign: list[tuple] = []
+    for mode in (StealMode.VERTICAL, StealMode.HORIZONTAL):
+        m = mode_name(mode)
+        n = axis_length(hw, mode)
+        if n < 3:
+            ign.append((None, "middle", m))
+            # no victim has two neighbours: no dual thieves, no contention between thieves,
+            # and "exhausted" needs a second thief to take the last replica row
+            for ev in ("dual_thief", "refused_contention", "refused_exhausted"):
+                ign.append((ev, None, m))
+        if n < 2:
+            for ev in STEAL_EVENTS:
+                ign.append((ev, None, m))
+        ign += [("stole_prev", "first", m), ("stole_next", "last", m),
+                ("dual_thief", "first", m), ("dual_thief", "last", m),
+                ("victim_then_thief", "first", m), ("victim_then_thief", "last", m)]
+    return ign
+
+
+def ignored_event_pos_bins(hw: HwConfig) -> list[tuple]:
+    # a corner lane is at the edge of both axes: never two thieves, never victim-then-thief
+    return [("dual_thief", "corner"), ("victim_then_thief", "corner")]
+
+
+# -- the cocotb-coverage model ------------------------------------------------------------------
+
+@dataclass
+class CoverageModel:
+    root: str
+    hw: HwConfig
+    sample_lane: Callable[..., Any]
+    sample_class: Callable[..., Any]
+    sample_direction: Callable[..., Any]
+    sample_enc: Callable[..., Any]
+    sample_cfg: Callable[..., Any]
+    sample_outcome: Callable[..., Any]
+    sample_err: Callable[..., Any]
+    sample_arb: Callable[..., Any]
+
+    def groups(self) -> list[str]:
+        prefix = self.root + "."
+        return sorted(k for k in coverage_db if k.startswith(prefix) and k.count(".") == 1)
+
+    def percentages(self) -> dict[str, float]:
+        out = {g: round(coverage_db[g].cover_percentage, 2) for g in self.groups()}
+        out[self.root] = round(coverage_db[self.root].cover_percentage, 2)
+        return out
+
+    def detail(self) -> dict[str, dict]:
+        out = {}
+        for name in sorted(coverage_db):
+            if name.startswith(self.root + ".") and name.count(".") == 2:
+                item = coverage_db[name]
+                out[name] = {str(k): v for k, v in item.detailed_coverage.items()}
+        return out
+
+
+_MODELS: dict[str, CoverageModel] = {}
+
+
+def build_model(hw: HwConfig, root: str = "masr") -> CoverageModel:
+    """Create (once per process and root) every cover point and cross for ``hw``."""
+    if root in _MODELS:
+        return _MODELS[root]
+    r = root
+
+    # -- per lane and steal event ------------------------------------------------------------
+    @CoverPoint(f"{r}.steal.event", xf=lambda ev, pos, ax, mode: ev, bins=list(STEAL_EVENTS))
+    @CoverPoint(f"{r}.steal.position", xf=lambda ev, pos, ax, mode: pos,
+                bins=reachable_positions(hw))
+    @CoverPoint(f"{r}.steal.axis_position", xf=lambda ev, pos, ax, mode: ax,
+                bins=list(AXIS_POSITIONS))
+    @CoverPoint(f"{r}.steal.mode", xf=lambda ev, pos, ax, mode: mode, bins=list(STEAL_MODES))
+    @CoverCross(f"{r}.steal_x.event_x_position",
+                items=[f"{r}.steal.event", f"{r}.steal.position"],
+                ign_bins=ignored_event_pos_bins(hw))
+    @CoverCross(f"{r}.steal_x.event_x_axis_x_mode",
+                items=[f"{r}.steal.event", f"{r}.steal.axis_position", f"{r}.steal.mode"],
+                ign_bins=ignored_event_axis_bins(hw))
+    def sample_lane(ev: str, pos: str, ax: str, mode: str) -> None:
+        pass
+
+    @CoverPoint(f"{r}.sparsity.steal_class", xf=lambda c, wd, ad: c, bins=list(STEAL_CLASSES))
+    @CoverPoint(f"{r}.sparsity.w_density", xf=lambda c, wd, ad: wd, bins=list(W_DENS))
+    @CoverPoint(f"{r}.sparsity.a_density", xf=lambda c, wd, ad: ad, bins=list(A_DENS))
+    @CoverCross(f"{r}.steal_x.class_x_wdens_x_adens",
+                items=[f"{r}.sparsity.steal_class", f"{r}.sparsity.w_density",
+                       f"{r}.sparsity.a_density"])
+    def sample_class(c: str, wd: str, ad: str) -> None:
+        pass
+
+    @CoverPoint(f"{r}.steal.direction", bins=list(DIRECTIONS))
+    def sample_direction(d: str) -> None:
+        pass
+
+    # -- per product ---------------------------------------------------------------------------
+    @CoverPoint(f"{r}.enc.corner", bins=list(ENC_CORNERS))
+    def sample_enc(corner: str) -> None:
+        pass
+
+    @CoverPoint(f"{r}.cfg.mode", xf=lambda m, rep, s, ld: m, bins=list(MODES_ALL))
+    @CoverPoint(f"{r}.cfg.rep_rows", xf=lambda m, rep, s, ld: rep, bins=list(REP_BINS))
+    @CoverPoint(f"{r}.cfg.shift", xf=lambda m, rep, s, ld: s, bins=list(SHIFT_BINS))
+    @CoverPoint(f"{r}.cfg.load", xf=lambda m, rep, s, ld: ld, bins=list(LOADS))
+    @CoverCross(f"{r}.cfg.mode_x_rep", items=[f"{r}.cfg.mode", f"{r}.cfg.rep_rows"],
+                ign_bins=[("none", "rep1"), ("none", "rep_mid"), ("none", "rep_max")])
+    def sample_cfg(m: str, rep: str, s: str, ld: str) -> None:
+        pass
+
+    @CoverPoint(f"{r}.outcome.kind", bins=list(OUTCOMES))
+    def sample_outcome(kind: str) -> None:
+        pass
+
+    @CoverPoint(f"{r}.err.code", bins=list(ERR_BINS))
+    def sample_err(code: int) -> None:
+        pass
+
+    @CoverPoint(f"{r}.arb.dual_winner", xf=lambda w, mode: w, bins=list(DUAL_WINNERS))
+    @CoverPoint(f"{r}.arb.mode", xf=lambda w, mode: mode,
+                bins=[mode_name(m) for m in (StealMode.VERTICAL, StealMode.HORIZONTAL)
+                      if axis_length(hw, m) >= 3])
+    @CoverCross(f"{r}.arb.winner_x_mode", items=[f"{r}.arb.dual_winner", f"{r}.arb.mode"])
+    def sample_arb(w: str, mode: str) -> None:
+        pass
+
+    model = CoverageModel(r, hw, sample_lane, sample_class, sample_direction, sample_enc,
+                          sample_cfg, sample_outcome, sample_err, sample_arb)
+    _MODELS[root] = model
+    return model
+
+
+class CoverageSampler:
+    """Turns MatvecResults into coverage samples (no UVM; the subscriber wraps it)."""
+
+    def __init__(self, hw: HwConfig, root: str = "masr") -> None:
+        self.hw = hw
+        self.model = build_model(hw, root)
+        self._prev_steals: dict[str, bool] = {}      # time-step group -> last product stole
+        self._prev_xmask: dict[str, np.ndarray] = {}
+
+    def sample(self, res: Any, passed: bool = True) -> None:
+        """Sample one product.  Only products that matched the golden model count as covered."""
+        if not passed or res.timed_out or not res.done:
+            return
+        item, hw, m = res.item, self.hw, self.model
+        if item.expect_err:
+            if res.err_code == item.expect_err:
+                m.sample_err(int(item.expect_err))
+        if item.expect_err in (1, 2, 3, 7):
+            return
+        L = item.layer
+        wd, ad = densities(item.W, item.x)
+        wdb, adb = w_density_bin(wd), a_density_bin(ad)
+        load = {"backdoor": "backdoor", "frontdoor": "frontdoor"}.get(item.load, "reuse")
+        m.sample_cfg(mode_name(L.mode), rep_bin(hw, L), shift_bin(L.shift), load)
+        from tb.stimulus import lane_weight_counts
+        for corner in encoding_corners(item.W, item.x, hw, L, res.y,
+                                       lane_weight_counts(item.W, hw, L)):
+            m.sample_enc(corner)
+        granted = res.counters.get("PERF_STEAL_GRANTED", 0)
+        refused = res.counters.get("PERF_STEAL_REFUSED", 0)
+        if L.mode == StealMode.NONE:
+            m.sample_outcome("mode_none")
+        else:
+            if granted:
+                m.sample_outcome("steals_granted")
+            if refused:
+                m.sample_outcome("steals_refused")
+            if "balanced" in item.tags and granted == 0 and refused == 0:
+                m.sample_outcome("balanced_no_steal")
+            if item.group is not None:
+                xmask = item.x != 0
+                prev = self._prev_steals.get(item.group)
+                if prev and granted and not np.array_equal(xmask, self._prev_xmask[item.group]):
+                    m.sample_outcome("consecutive_step_steals")
+                self._prev_steals[item.group] = bool(granted)
+                self._prev_xmask[item.group] = xmask
+            mname = mode_name(L.mode)
+            if any(st.get("FLAGS", 0) & int(PerfFlag.DUAL_THIEF) for st in res.lane_stats.values()):
+                # Which side won is not visible in FLAGS: take it from the golden trace (the
+                # scoreboard has just confirmed the DUT's per-lane statistics match that model).
+                from tb.stimulus import Stimulus, dual_thief_winners
+                wins = dual_thief_winners(hw, Stimulus(item.get_name(), item.W, item.x,
+                                                       item.bias, L))
+                for side in DUAL_WINNERS:
+                    if wins[side]:
+                        m.sample_arb(side, mname)
+            for (h, v), stats in res.lane_stats.items():
+                pos = lane_position(hw, h, v)
+                ax = axis_position(hw, L.mode, h, v)
+                for ev in lane_events(stats):
+                    m.sample_lane(ev, pos, ax, mname)
+                    m.sample_class(steal_class(ev), wdb, adb)
+                    if ev in ("stole_prev", "stole_next"):
+                        m.sample_direction(f"{mname}_{ev.split('_')[1]}")
+
+
+def all_cross_bins(model: CoverageModel) -> list[str]:  # pragma: no cover - debugging aid
+    return [k for k in coverage_db if k.startswith(model.root + ".steal_x")]
+
+
+__all__ = ["build_model", "CoverageSampler", "lane_events", "lane_position", "axis_position",
+           "encoding_corners", "w_density_bin", "a_density_bin", "ignored_event_axis_bins"]
+
+
+def _matches(bin_: tuple, pattern: tuple) -> bool:
+    return all(p is None or p == b for b, p in zip(bin_, pattern))
+
+
+def reachable_axis_combos(hw: HwConfig) -> set[tuple[str, str, str]]:
+    """Every (event, axis position, mode) bin of the event_x_axis_x_mode cross."""
+    ign = ignored_event_axis_bins(hw)
+    return {b for b in ((e, a, m) for e in STEAL_EVENTS for a in AXIS_POSITIONS for m in STEAL_MODES)
+            if not any(_matches(b, p) for p in ign)}

@@ -1,0 +1,64 @@
+"""Scoreboard: every product bit-exact against golden.matvec and cycle-exact against golden.perf.
+
+The comparison itself lives in tb.checks (pure, unit-tested); this component collects the
+messages, logs them as they happen and keeps a per-product record for summary.json.  It marks
+each result ``passed`` so the coverage collector (connected after it on the same analysis port)
+only counts products that matched the reference models.  The test fails in its report phase if
+``errors`` is not empty.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pyuvm import ConfigDB, uvm_subscriber
+
+from tb.checks import compare_result, expected_for
+from tb.seq_items import ERR_NAMES, MatvecResult
+
+
+class MasrScoreboard(uvm_subscriber):
+    def build_phase(self) -> None:
+        self.hw = ConfigDB().get(self, "", "HW")
+        self.errors: list[str] = []
+        self.products: list[dict[str, Any]] = []
+
+    def write(self, res: MatvecResult) -> None:
+        item = res.item
+        try:
+            if res.notes:
+                errors = [f"product #{res.index} '{item.get_name()}': {n}" for n in res.notes]
+                exp = None
+            else:
+                exp = expected_for(item, self.hw) if res.done else None
+                errors = compare_result(res, self.hw, exp)
+        except Exception as exc:  # a reference-model failure is a test failure, not a crash
+            exp = None
+            errors = [f"product #{res.index} '{item.get_name()}': scoreboard exception "
+                      f"{type(exc).__name__}: {exc}"]
+        res.passed = not errors
+        for e in errors:
+            self.logger.error(e)
+        self.errors += errors
+        L = item.layer
+        rec: dict[str, Any] = {
+            "index": res.index, "name": item.get_name(), "passed": not errors,
+            "M": L.M, "N": L.N, "mode": L.mode.name, "rep_rows": L.rep_rows, "shift": L.shift,
+            "load": item.load, "inject": item.inject, "overrides": item.reg_overrides,
+            "expect_err": ERR_NAMES[item.expect_err], "err_code": res.err_code,
+            "wait_cycles": res.wait_cycles, "counters": res.counters,
+            # per-lane DUT stats, for the sign-off report's utilization heat map and steal plots
+            "lane_stats": {f"{h},{v}": st for (h, v), st in res.lane_stats.items()},
+        }
+        if exp is not None and exp.perf is not None:
+            rec["expected_counters"] = exp.perf.counters()
+        self.products.append(rec)
+        status = "ok" if not errors else f"FAIL ({len(errors)} mismatches)"
+        self.logger.info(f"product #{res.index} {item}: {status} "
+                         f"cycles={res.counters.get('PERF_CYCLES')} "
+                         f"steals={res.counters.get('PERF_STEAL_GRANTED')}")
+
+    def check_phase(self) -> None:
+        n_run = len(self.products)
+        if not self.products:
+            self.errors.append("no product was checked (the sequence produced no items)")
+        self.logger.info(f"scoreboard: {n_run} products, {len(self.errors)} mismatches")

@@ -1,0 +1,278 @@
+"""Sequences: each builds MatvecItems from tb.stimulus generators.
+
+The test creates ``MasrBaseSequence`` through the pyuvm factory; each test variant overrides that
+type with one of the subclasses below.  ``hw`` (HwConfig) and ``rng`` (numpy Generator seeded
+from cocotb.RANDOM_SEED) are set by the test before ``start``; nothing else is random.
+"""
+from __future__ import annotations
+
+from typing import Iterator, Optional
+
+import numpy as np
+from pyuvm import uvm_sequence
+
+from golden.config import HwConfig, StealMode
+from golden.perf import simulate_matvec
+from tb import stimulus as st
+from tb.coverage import axis_length, reachable_axis_combos
+from tb.seq_items import (ERR_BUSY_MEM, ERR_BUSY_START, ERR_DIM, ERR_MEM_RANGE, ERR_MODE, ERR_REG,
+                          ERR_SLOTS, ERR_WPTR, INJ_BUSY_MEM, INJ_BUSY_START, INJ_FIRST_WINS,
+                          INJ_MEM_RANGE, INJ_REG, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
+                          LOAD_NONE, MatvecItem)
+
+V_, H_, N_ = StealMode.VERTICAL, StealMode.HORIZONTAL, StealMode.NONE
+
+
+class MasrBaseSequence(uvm_sequence):
+    """Default body: a handful of random layers in every steal mode."""
+
+    n_layers = 6
+
+    def __init__(self, name: str = "masr_seq") -> None:
+        super().__init__(name)
+        self.hw: Optional[HwConfig] = None
+        self.rng: Optional[np.random.Generator] = None
+        self.sent: list[MatvecItem] = []
+
+    async def body(self) -> None:
+        assert self.hw is not None and self.rng is not None, "test must set seq.hw and seq.rng"
+        for item in self.items():
+            await self.start_item(item)
+            await self.finish_item(item)
+            self.sent.append(item)
+
+    def items(self) -> Iterator[MatvecItem]:
+        for i in range(self.n_layers):
+            stim = st.random_layer(self.rng, self.hw, mode=(N_, V_, H_)[i % 3], name=f"base_{i}")
+            yield MatvecItem.from_stimulus(stim)
+
+
+class SmokeSequence(MasrBaseSequence):
+    """Three small products (no stealing, vertical, horizontal), reading back a sample."""
+
+    def items(self) -> Iterator[MatvecItem]:
+        hw, rng = self.hw, self.rng
+        M, N = min(hw.M_MAX, 3 * hw.H + 1), min(hw.N_MAX, 2 * hw.V * hw.B + 5)
+        for i, mode in enumerate((N_, V_, H_)):
+            stim = st.random_layer(rng, hw, mode=mode, dims="max", max_m=M, max_n=N,
+                                   w_density=0.3, a_density=0.6, skew=0.1,
+                                   rep_rows=None if mode != N_ else 0, name=f"smoke_{mode.name.lower()}")
+            yield MatvecItem.from_stimulus(stim, check_sample=True)
+
+
+class RandomSequence(MasrBaseSequence):
+    """Constrained-random layers: dims, densities, skew, mode, rep_rows, shift, value ranges."""
+
+    n_layers = 24
+
+    def items(self) -> Iterator[MatvecItem]:
+        for i in range(self.n_layers):
+            dims = self.rng.choice(["random", "random", "odd", "aligned", "max", "tiny"])
+            stim = st.random_layer(self.rng, self.hw, dims=str(dims), name=f"random_{i}")
+            yield MatvecItem.from_stimulus(stim, check_sample=(i % 8 == 0))
+
+
+STEAL_PATTERNS = ("victim_center", "victim_near_edge", "victim_edge", "gradient", "alternating",
+                  "random")
+# (light-lane relative load, activation density): sparse/mid/dense weights x activations, so
+# steal events are crossed with every sparsity bin
+DENSITY_GRID = ((0.08, 0.2), (0.08, 1.0), (0.3, 0.25), (0.3, 0.6), (0.6, 0.5), (0.6, 1.0),
+                (0.6, 0.25), (0.3, 1.0))
+
+
+class StealModeSequence(MasrBaseSequence):
+    """Random and deliberately unbalanced layers in one steal mode, plus time steps."""
+
+    mode: StealMode = N_
+    n_random = 4
+    n_steps = 4
+
+    def items(self) -> Iterator[MatvecItem]:
+        hw, rng, mode = self.hw, self.rng, self.mode
+        small = hw.n_lanes <= 16           # the bring-up array simulates ~30x faster
+        for i in range(self.n_random * (2 if small else 1)):
+            stim = st.random_layer(rng, hw, mode=mode, name=f"{mode.name.lower()}_random_{i}",
+                                   skew=float(rng.choice([0.05, 0.1, 0.2])))
+            yield MatvecItem.from_stimulus(stim)
+        if mode == N_:
+            for pat in STEAL_PATTERNS:
+                yield MatvecItem.from_stimulus(st.steal_layer(rng, hw, H_, pat, name=f"none_{pat}")
+                                               .with_mode(N_))
+            return
+        for pat in STEAL_PATTERNS:
+            for rep in ((1, None) if small or pat in ("victim_center", "victim_near_edge") else (None,)):
+                yield MatvecItem.from_stimulus(st.steal_layer(rng, hw, mode, pat, rep_rows=rep))
+        grid = DENSITY_GRID if small else [DENSITY_GRID[i] for i in
+                                           rng.choice(len(DENSITY_GRID), 4, replace=False)]
+        for light, ad in grid:
+            stim = st.steal_layer(rng, hw, mode, str(rng.choice(["victim_center", "alternating"])),
+                                  M=hw.M_MAX // 2, light=light, a_density=ad,
+                                  base=0.9 if light >= 0.3 else None)
+            yield MatvecItem.from_stimulus(stim)
+        yield MatvecItem.from_stimulus(st.steal_layer(rng, hw, mode, "victim_center", zero_tail=True))
+        yield MatvecItem.from_stimulus(st.steal_layer(rng, hw, mode, "gradient", zero_tail=True))
+        yield MatvecItem.from_stimulus(st.balanced_layer(rng, hw, mode))
+        if axis_length(hw, mode) >= 3:
+            yield MatvecItem.from_stimulus(st.rr_contention_layer(rng, hw, mode))
+        for stim in st.time_steps(rng, hw, mode, self.n_steps, name=f"tsteps_{mode.name.lower()}"):
+            yield MatvecItem.from_stimulus(stim)
+
+
+class StealNoneSequence(StealModeSequence):
+    """Mode none (the comparison baseline): random layers and the unbalanced patterns, which
+    must produce no steal at all."""
+
+    mode = N_
+    n_random = 6
+
+
+class StealVerticalSequence(StealModeSequence):
+    mode = V_
+
+
+class StealHorizontalSequence(StealModeSequence):
+    mode = H_
+
+
+class CornerSequence(MasrBaseSequence):
+    """Every encoding corner and every stealing corner pattern, back to back, then a
+    model-guided closure pass: for (steal event, axis position, mode) bins the items so far did
+    not reach, draw candidate layers until the golden model says one reaches them."""
+
+    closure_budget = {"small": 14, "large": 8}
+
+    def items(self) -> Iterator[MatvecItem]:
+        hw, rng = self.hw, self.rng
+        covered: set = set()
+        for stim in st.corner_layers(rng, hw):
+            yield MatvecItem.from_stimulus(stim, check_sample=True)
+        for item in self.steal_corners():
+            covered |= st.steal_combos(hw, st.Stimulus(item.get_name(), item.W, item.x,
+                                                       item.bias, item.layer))
+            yield item
+        missing = reachable_axis_combos(hw) - covered
+        budget = self.closure_budget["small" if hw.n_lanes <= 16 else "large"]
+        for _ in range(budget):
+            if not missing:
+                break
+            modes = sorted({m for _, _, m in missing})
+            mode = V_ if str(rng.choice(modes)) == "vertical" else H_
+            found = st.hunt(rng, hw, mode, {c for c in missing if c[2] == mode.name.lower()})
+            if found is None:
+                continue
+            stim, hit = found
+            missing -= st.steal_combos(hw, stim)
+            yield MatvecItem.from_stimulus(stim)
+
+    def steal_corners(self) -> Iterator[MatvecItem]:
+        hw, rng = self.hw, self.rng
+        for mode in (V_, H_):
+            for pat in ("victim_center", "alternating", "gradient"):
+                yield MatvecItem.from_stimulus(st.steal_layer(rng, hw, mode, pat, rep_rows=1))
+                yield MatvecItem.from_stimulus(st.steal_layer(rng, hw, mode, pat))
+            yield MatvecItem.from_stimulus(st.steal_layer(rng, hw, mode, "victim_center",
+                                                          zero_tail=True))
+            yield MatvecItem.from_stimulus(st.balanced_layer(rng, hw, mode))
+            if axis_length(hw, mode) >= 3:
+                yield MatvecItem.from_stimulus(st.rr_contention_layer(rng, hw, mode))
+
+
+def _long_enough(stim: st.Stimulus, hw: HwConfig, cycles: int) -> bool:
+    perf = simulate_matvec(stim.W != 0, stim.x != 0, hw, stim.layer)
+    return perf.cycles >= cycles
+
+
+class ErrorSequence(MasrBaseSequence):
+    """Every error code of contract section 7, each followed by proof that nothing broke."""
+
+    def base_stimulus(self, mode: StealMode) -> st.Stimulus:
+        hw, rng = self.hw, self.rng
+        # M = M_MAX so the ERR_SLOTS override (rep_rows = R) can exceed SLOTS.
+        for _ in range(50):
+            stim = st.random_layer(rng, hw, mode=mode, dims="max", w_density=0.25,
+                                   a_density=0.7, skew=0.1, name=f"err_base_{mode.name.lower()}")
+            if _long_enough(stim, hw, 40):
+                return stim
+        raise RuntimeError("could not draw a long enough base layer")  # pragma: no cover
+
+    def items(self) -> Iterator[MatvecItem]:
+        hw = self.hw
+        base = self.base_stimulus(H_)
+        b = MatvecItem.from_stimulus(base, check_sample=True)
+        yield b
+
+        def again(name: str, **kw) -> MatvecItem:
+            return b.clone_same_data(name, load=LOAD_NONE, **kw)
+
+        R = -(-hw.M_MAX // hw.H)
+        cases = [
+            ("err_dim_m0", {"CFG_M": 0}, ERR_DIM),
+            ("err_dim_n0", {"CFG_N": 0}, ERR_DIM),
+            ("err_dim_m_big", {"CFG_M": hw.M_MAX + 1}, ERR_DIM),
+            ("err_dim_n_big", {"CFG_N": hw.N_MAX + 1}, ERR_DIM),
+            # the checks use the full 32-bit register (a truncating DUT would see a legal N)
+            ("err_dim_n_high_bits", {"CFG_N": 0x10000 | base.N}, ERR_DIM),
+            ("err_mode_3", {"CFG_MODE": 3}, ERR_MODE),
+            ("err_mode_shift16", {"CFG_SHIFT": 16}, ERR_MODE),
+            ("err_slots_horizontal", {"CFG_MODE": 2, "CFG_REP_ROWS": R}, ERR_SLOTS),
+        ]
+        if hw.V >= 3:
+            cases.append(("err_slots_vertical", {"CFG_MODE": 1, "CFG_REP_ROWS": R}, ERR_SLOTS))
+        for name, ov, code in cases:
+            yield again(name, reg_overrides=ov, expect_err=code, check_sample=True)
+            yield again(f"{name}_recovery", check_sample=True)
+        yield again("err_busy_start", inject=INJ_BUSY_START, expect_err=ERR_BUSY_START)
+        yield again("err_busy_mem", inject=INJ_BUSY_MEM, expect_err=ERR_BUSY_MEM)
+        yield again("err_mem_range", inject=INJ_MEM_RANGE, expect_err=ERR_MEM_RANGE)
+        yield again("err_reg", inject=INJ_REG, expect_err=ERR_REG)
+        yield again("err_first_wins", inject=INJ_FIRST_WINS, expect_err=ERR_REG)
+        yield again("after_errors_clean", check_sample=True)
+        yield again("err_wptr", inject=INJ_WPTR, expect_err=ERR_WPTR)
+        # recovery after an aborted product: reload and run a different mode
+        yield MatvecItem.from_stimulus(self.base_stimulus(V_), check_sample=True)
+
+
+class FrontdoorSequence(MasrBaseSequence):
+    """Frontdoor loads with a full read-back, reloads over stale contents, backdoor cross-check."""
+
+    def items(self) -> Iterator[MatvecItem]:
+        hw, rng = self.hw, self.rng
+        small = min(hw.M_MAX, 64), min(hw.N_MAX, 64)
+        for i, mode in enumerate((N_, V_, H_)):
+            stim = st.random_layer(rng, hw, mode=mode, max_m=small[0], max_n=small[1],
+                                   w_density=0.3, a_density=0.6, skew=0.1, name=f"frontdoor_{mode.name.lower()}")
+            yield MatvecItem.from_stimulus(stim, load=LOAD_FRONTDOOR, full_readback=True)
+        # a smaller layer over the stale contents of the last one
+        stim = st.random_layer(rng, hw, mode=V_, dims="odd", max_m=small[0] // 2 + 1,
+                               max_n=small[1] // 2 + 1, name="frontdoor_over_stale")
+        yield MatvecItem.from_stimulus(stim, load=LOAD_FRONTDOOR, full_readback=True)
+        # the same product through the backdoor must give the same (golden) answer
+        yield MatvecItem.from_stimulus(stim, load=LOAD_BACKDOOR, check_sample=True)
+        stim = st.steal_layer(rng, hw, H_, "victim_center", M=min(hw.M_MAX, 4 * hw.H + 3),
+                              N=min(hw.N_MAX, 3 * hw.V + 1))
+        yield MatvecItem.from_stimulus(stim, load=LOAD_FRONTDOOR, check_sample=True)
+
+
+class BackToBackSequence(MasrBaseSequence):
+    """Products back to back without reset: time steps (same W, new activations every step),
+    identical reruns (stats cleared at start), large-then-small dimensions, alternating modes."""
+
+    n_steps = 6
+
+    def items(self) -> Iterator[MatvecItem]:
+        hw, rng = self.hw, self.rng
+        for mode in (V_, H_):
+            for stim in st.time_steps(rng, hw, mode, self.n_steps, name=f"b2b_{mode.name.lower()}"):
+                yield MatvecItem.from_stimulus(stim)
+        stim = st.steal_layer(rng, hw, V_, "victim_center")
+        first = MatvecItem.from_stimulus(stim)
+        yield first
+        yield first.clone_same_data("b2b_rerun_identical", load=LOAD_NONE)
+        big = st.random_layer(rng, hw, mode=H_, dims="max", w_density=0.2, a_density=0.8,
+                              name="b2b_big")
+        yield MatvecItem.from_stimulus(big)
+        tiny = st.random_layer(rng, hw, mode=V_, dims="tiny", name="b2b_tiny")
+        yield MatvecItem.from_stimulus(tiny)
+        for i in range(6):
+            stim = st.random_layer(rng, hw, mode=(N_, V_, H_)[i % 3], name=f"b2b_mix_{i}")
+            yield MatvecItem.from_stimulus(stim)
