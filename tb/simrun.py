@@ -24,6 +24,9 @@ RTL = REPO / "rtl"
 BUILD_ROOT = REPO / "build"
 
 
+LOWRISC_PORTS = ("*_i", "*_ni", "*_o")
+
+
 class SimTimeout(RuntimeError):
     """The simulator process exceeded its wall-clock budget and was killed."""
 
@@ -101,10 +104,17 @@ def _config_key(toplevel: str, sources: Sequence[Path], params: Mapping[str, obj
 def build(toplevel: str, sources: Sequence[Path], params: Mapping[str, object] | None = None, *,
           simulator: str = "verilator", coverage: bool = False, waves: bool = False,
           public_flat_rw: bool = False, extra_args: Sequence[str] = (), fast: bool = True,
-          timeout: float | None = 600) -> tuple[object, Path]:
-    """Build one RTL configuration once; later calls with the same inputs reuse the build dir."""
+          timeout: float | None = 600,
+          public_vars: Sequence[str] = LOWRISC_PORTS) -> tuple[object, Path]:
+    """Build one RTL configuration once; later calls with the same inputs reuse the build dir.
+
+    Only the toplevel's signals matching ``public_vars`` are visible to Python (default: the
+    lowRISC port names).  A toplevel with other port names must pass its own patterns, e.g.
+    ``("*",)``; with nothing visible cocotb stops with "Can not find root handle".
+    """
     params = dict(params or {})
-    opts = {"sim": simulator, "cov": coverage, "waves": waves, "pfr": public_flat_rw, "vlt": "ports-v1",
+    opts = {"sim": simulator, "cov": coverage, "waves": waves, "pfr": public_flat_rw,
+            "public": list(public_vars),
             "extra": list(extra_args), "fast": fast}
     build_dir = BUILD_ROOT / simulator / _config_key(toplevel, sources, params, opts)
     runner = _make_runner(simulator, timeout)
@@ -114,20 +124,21 @@ def build(toplevel: str, sources: Sequence[Path], params: Mapping[str, object] |
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (build_dir / ".built").exists():
             _build_locked(runner, build_dir, toplevel, sources, params, simulator, coverage,
-                          waves, public_flat_rw, extra_args, fast)
+                          waves, public_flat_rw, extra_args, fast, public_vars)
     return runner, build_dir
 
 
 def _build_locked(runner, build_dir: Path, toplevel: str, sources: Sequence[Path],
                   params: Mapping[str, object], simulator: str, coverage: bool, waves: bool,
-                  public_flat_rw: bool, extra_args: Sequence[str], fast: bool) -> None:
+                  public_flat_rw: bool, extra_args: Sequence[str], fast: bool,
+                  public_vars: Sequence[str]) -> None:
     args: list[str] = []
     if simulator == "verilator":
         setup_verilator_env()
         runner.public_flat_rw = public_flat_rw
         args += ["-Wno-fatal", "--assert"]
         if not public_flat_rw:
-            args.append(str(_public_top_vlt(toplevel, build_dir)))
+            args.append(str(_public_top_vlt(toplevel, build_dir, public_vars)))
         if fast:
             args += ["-O3", "--x-assign", "fast", "--x-initial", "fast"]
         if coverage:
@@ -145,12 +156,12 @@ def _build_locked(runner, build_dir: Path, toplevel: str, sources: Sequence[Path
     (build_dir / ".built").write_text("ok\n")
 
 
-def _public_top_vlt(toplevel: str, build_dir: Path) -> Path:
-    """Expose only the toplevel's ports (lowRISC names: *_i, *_ni, *_o): cocotb needs a root
-    handle and the ports, nothing more (all of the top's internals cost ~10% on 8x8)."""
+def _public_top_vlt(toplevel: str, build_dir: Path, public_vars: Sequence[str]) -> Path:
+    """Expose only the toplevel's ports: cocotb needs a root handle and the ports, nothing more
+    (all of the top's internals cost ~10% on 8x8)."""
     vlt = build_dir.parent / f"{build_dir.name}.public.vlt"
     vlt.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f'public_flat_rw -module "{toplevel}" -var "{pat}"' for pat in ("*_i", "*_ni", "*_o")]
+    lines = [f'public_flat_rw -module "{toplevel}" -var "{pat}"' for pat in public_vars]
     vlt.write_text("`verilator_config\n" + "\n".join(lines) + "\n")
     return vlt
 
