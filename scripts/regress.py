@@ -122,13 +122,18 @@ def _log_tail(log: Path, lines: int = 15) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
+_SUMMARY_HEADER = re.compile(r"\d+ scoreboard/testbench errors")
 _PATH = re.compile(r"(?:[A-Za-z]:)?(?:/[\w.+\-\[\]*]+){2,}")
 
 
 def failure_signature(message: str) -> str:
     """Normalize a failure message so that equal bugs with different numbers or paths bucket together."""
-    first = next((ln for ln in message.splitlines() if ln.strip()), "unknown failure")
-    first = _PATH.sub("<path>", first)
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
+    # The testbench's summary header ("N scoreboard/testbench errors ...") says nothing about
+    # the bug: bucket by the first actual mismatch under it.
+    if len(lines) > 1 and _SUMMARY_HEADER.search(lines[0]):
+        lines = lines[1:]
+    first = _PATH.sub("<path>", lines[0] if lines else "unknown failure")
     first = re.sub(r"0x[0-9a-fA-F]+", "<hex>", first)
     first = re.sub(r"\d+", "<n>", first)
     return first[:160]
