@@ -13,22 +13,16 @@ Logs and results of each run: build/leaf_runs/prim/<job>/.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from tb import simrun
+from tb.leaf.jobs import HAVE_IVERILOG, Job, JobPool
 
 RTL = simrun.RTL
 RUNS = simrun.BUILD_ROOT / "leaf_runs" / "prim"
-SEED = int(os.environ.get("MASR_LEAF_SEED", "1"))
-INC = [f"-I{RTL}"]
-HAVE_IVERILOG = shutil.which("iverilog") is not None and shutil.which("vvp") is not None
 
 # Modules owned by this test file, with the parameter sets to lint.
 LINT_SETS: dict[str, list[dict[str, object]]] = {
@@ -51,27 +45,6 @@ def sources(top: str) -> list[Path]:
 # ------------------------------------------------------------------------------------------------
 # Simulation jobs
 # ------------------------------------------------------------------------------------------------
-@dataclass
-class Job:
-    name: str
-    top: str
-    params: dict[str, object]
-    test_module: str
-    sim: str = "verilator"
-    env: dict[str, str] = field(default_factory=dict)
-    testcase: str | None = None
-    bd_dir: bool = False          # give the run a backdoor directory (+masr_bd_dir)
-    expect_assert: str | None = None  # negative test: this assertion must stop the simulation
-    timeout: float = 300
-    # String parameters go on the command line, not into simrun's params: simrun names the build
-    # directory after the params, and a '"' in that path breaks Verilator's `line handling.
-    str_params: dict[str, str] = field(default_factory=dict)
-
-    def extra_args(self) -> list[str]:
-        args = list(INC)
-        for k, v in self.str_params.items():
-            args.append(f'-G{k}="{v}"' if self.sim == "verilator" else f'-P{self.top}.{k}="{v}"')
-        return args
 
 
 PA = "tb.leaf.prefix_addr_cocotb"
@@ -125,92 +98,24 @@ JOBS = [
         testcase="push_when_full_must_fire", expect_assert="NoPushWhenFull_A",
         env={"MASR_FIFO_DEPTH": "8", "MASR_EXPECT_ASSERT": "1"}),
 ]
-JOB_BY_NAME = {j.name: j for j in JOBS}
 
 
-@dataclass
-class Outcome:
-    passed: bool
-    error: str | None
-    log: str
-    seconds: float
 
 
-def run_job(job: Job) -> Outcome:
-    t0 = time.monotonic()
-    if job.sim == "icarus" and not HAVE_IVERILOG:
-        return Outcome(False, "skip: iverilog/vvp not installed", "", 0.0)
-    runner, build_dir = simrun.build(job.top, sources(job.top), job.params, simulator=job.sim,
-                                     extra_args=job.extra_args())
-    test_dir = RUNS / job.name
-    if test_dir.exists():
-        shutil.rmtree(test_dir)
-    test_dir.mkdir(parents=True)
-    log_file = test_dir / "sim.log"
-    env = dict(job.env)
-    plusargs = []
-    if job.bd_dir:
-        bd = test_dir / "bd"
-        bd.mkdir()
-        env["MASR_BD_DIR"] = str(bd)
-        plusargs.append(f"+masr_bd_dir={bd}")
-    error = None
-    passed = False
-    try:
-        xml = simrun.run(runner, build_dir, job.top, job.test_module, seed=SEED, test_dir=test_dir,
-                         testcase=job.testcase, plusargs=plusargs, extra_env=env,
-                         timeout=job.timeout, log_file=log_file)
-        passed = simrun.results_passed(xml)
-    except (Exception, SystemExit) as exc:  # non-zero sim exit (cocotb raises SystemExit), timeout
-        error = f"{type(exc).__name__}: {exc}"
-    log = log_file.read_text(errors="replace") if log_file.exists() else ""
-    return Outcome(passed, error, log, time.monotonic() - t0)
-
-
-_POOL: ThreadPoolExecutor | None = None
-_FUTURES: dict[str, Future] = {}
-
-
-def submit(name: str) -> Future:
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1)))
-    if name not in _FUTURES:
-        _FUTURES[name] = _POOL.submit(run_job, JOB_BY_NAME[name])
-    return _FUTURES[name]
+POOL = JobPool(JOBS, sources, RUNS)
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _presubmit(request):
     """Start every selected simulation job now, in JOBS order, on the 2-thread pool."""
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
-        selected = {item.callspec.params["job"] for item in request.session.items
-                    if item.module is request.module and hasattr(item, "callspec")
-                    and "job" in item.callspec.params}
-        for job in JOBS:
-            if job.name in selected:
-                submit(job.name)
+    POOL.presubmit(request)
     yield
-    if _POOL is not None:
-        _POOL.shutdown(wait=True, cancel_futures=True)
+    POOL.shutdown()
 
 
 @pytest.mark.parametrize("job", [j.name for j in JOBS])
 def test_sim(job: str) -> None:
-    j = JOB_BY_NAME[job]
-    out = submit(job).result()
-    if out.error and out.error.startswith("skip:"):
-        pytest.skip(out.error)
-    tail = "\n".join(out.log.splitlines()[-40:])
-    print(f"{job}: {out.seconds:.1f} s")
-    if j.expect_assert:
-        # Negative test: the assertion must have fired and stopped the simulation as a failure.
-        assert not out.passed, f"{job}: simulation passed although {j.expect_assert} must fire\n{tail}"
-        assert "ASSERT FAILED" in out.log and j.expect_assert in out.log, \
-            f"{job}: failed, but not by {j.expect_assert}\n{tail}"
-        assert "still running" not in out.log, f"{job}: the assertion did not stop the run\n{tail}"
-        return
-    assert out.error is None and out.passed, f"{job} (seed {SEED}): {out.error}\n{tail}"
+    POOL.check(job)
 
 
 # ------------------------------------------------------------------------------------------------
