@@ -13,14 +13,13 @@ Logs and results of each run: build/leaf_runs/gru/<job>/.
 """
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tb import simrun
-from tb.leaf.jobs import HAVE_IVERILOG, Job, JobPool
+from tb.leaf.jobs import (HAVE_IVERILOG, Job, JobPool, icarus_compile_output,
+                          verilator_lint_output)
 
 RTL = simrun.RTL
 TB_LEAF = simrun.REPO / "tb" / "leaf"
@@ -113,21 +112,12 @@ def test_sim(job: str) -> None:
 # ------------------------------------------------------------------------------------------------
 # Static checks
 # ------------------------------------------------------------------------------------------------
-def _verilator() -> str:
-    simrun.setup_verilator_env()
-    return str(Path(os.environ["VERILATOR_ROOT"]) / "bin" / "verilator")
-
-
 @pytest.mark.parametrize("top", list(LINT_SETS))
 def test_lint(top: str) -> None:
     """verilator --lint-only -Wall is clean (with rtl/lint.vlt) for every parameter set."""
     for params in LINT_SETS[top]:
-        cmd = [_verilator(), "--lint-only", "-Wall", "--quiet-stats", f"-I{RTL}",
-               str(RTL / "lint.vlt"), *map(str, sources(top)), "--top-module", top,
-               *[f"-G{k}={v}" for k, v in params.items()]]
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        out = (res.stdout + res.stderr).strip()
-        assert res.returncode == 0 and not out, f"{top} {params}:\n{out}"
+        rc, out = verilator_lint_output(top, sources(top), params)
+        assert rc == 0 and not out, f"{top} {params}:\n{out}"
 
 
 @pytest.mark.skipif(not HAVE_IVERILOG, reason="iverilog not installed")
@@ -135,9 +125,5 @@ def test_lint(top: str) -> None:
 def test_icarus_compile(top: str) -> None:
     """Every file of ours compiles with Icarus 11 -g2012, warning-free, for every parameter set."""
     for params in LINT_SETS[top]:
-        res = subprocess.run(["iverilog", "-g2012", f"-I{RTL}", "-o", os.devnull, "-s", top,
-                              *[f"-P{top}.{k}={v}" for k, v in params.items()],
-                              *map(str, sources(top))], capture_output=True, text=True,
-                             timeout=60)
-        out = (res.stdout + res.stderr).strip()
-        assert res.returncode == 0 and not out, f"{top} {params}:\n{out}"
+        rc, out = icarus_compile_output(top, sources(top), params)
+        assert rc == 0 and not out, f"{top} {params}:\n{out}"

