@@ -48,8 +48,22 @@ def _gate_shapes(name: str, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray
     return inputs, hidden
 
 
+class _GruSizes:
+    """Layer sizes read off the weight shapes (shared by the fixed-point and float parameters)."""
+    W_ih: np.ndarray
+    W_hh: np.ndarray
+
+    @property
+    def hidden(self) -> int:
+        return self.W_hh.shape[1]
+
+    @property
+    def inputs(self) -> int:
+        return self.W_ih.shape[1]
+
+
 @dataclass(frozen=True)
-class GruParamsQ:
+class GruParamsQ(_GruSizes):
     """Quantized GRU weights: INT8 (real q / 2^shift) and Q8.8 biases, PyTorch layout."""
 
     W_ih: np.ndarray   # int8 (3H, I), rows r | z | n
@@ -68,17 +82,9 @@ class GruParamsQ:
             object.__setattr__(self, field, arrays[field].astype(dtype))
         _gate_shapes("GruParamsQ", **arrays)
 
-    @property
-    def hidden(self) -> int:
-        return self.W_hh.shape[1]
-
-    @property
-    def inputs(self) -> int:
-        return self.W_ih.shape[1]
-
 
 @dataclass(frozen=True)
-class GruParamsF:
+class GruParamsF(_GruSizes):
     W_ih: np.ndarray
     W_hh: np.ndarray
     b_ih: np.ndarray
@@ -91,14 +97,6 @@ class GruParamsF:
                 raise SpecError(f"GruParamsF.{field} contains NaN or infinity")
             object.__setattr__(self, field, arr)
         _gate_shapes("GruParamsF", self.W_ih, self.W_hh, self.b_ih, self.b_hh)
-
-    @property
-    def hidden(self) -> int:
-        return self.W_hh.shape[1]
-
-    @property
-    def inputs(self) -> int:
-        return self.W_ih.shape[1]
 
 
 def quantize_gru_params(p: GruParamsF, shift: int = 6) -> GruParamsQ:
