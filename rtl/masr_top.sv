@@ -60,6 +60,7 @@ module masr_top #(
   output logic [31:0] mem_rdata_o,
 
   input  logic        bd_load_i,
+  input  logic        bd_dump_i,     // simulation-only result dump, rising edge (section 6)
   output logic        done_o,
   output logic        irq_o
 );
@@ -356,6 +357,7 @@ module masr_top #(
   logic [H*BiasAW-1:0]   bias_raddr;
   logic [(H+1)*16-1:0]   bias_rdata;
   logic [H*16-1:0]       y_rdata;
+  logic [H*16-1:0]       y_wdata;
   logic [15:0]           y_row;     // frontdoor y address (row r)
 
   for (genvar h = 0; h < H; h++) begin : g_out
@@ -363,6 +365,7 @@ module masr_top #(
     assign row   = 32'(out_idx_q) * 32'(H) + 32'(h);
     assign out_we[h] = (state_q == StOutput) && (row < 32'(run_m_q));
     assign bias_raddr[h*BiasAW +: BiasAW] = BiasAW'(row);
+    assign y_wdata[h*16 +: 16] = requant(sums[h*32 +: 32], bias_rdata[h*16 +: 16], run_shift_q);
 
     logic y_fd_re;
     assign y_fd_re = fd_y_re && (32'(y_row) % 32'(H) == 32'(h));
@@ -377,7 +380,7 @@ module masr_top #(
       .rst_ni,
       .we_i     (out_we[h]),
       .waddr_i  (IdxW'(out_idx_q)),
-      .wdata_i  (requant(sums[h*32 +: 32], bias_rdata[h*16 +: 16], run_shift_q)),
+      .wdata_i  (y_wdata[h*16 +: 16]),
       .re_i     (y_fd_re),
       .raddr_i  (IdxW'(32'(y_row) / 32'(H))),
       .rdata_o  (y_rdata[h*16 +: 16]),
@@ -457,30 +460,98 @@ module masr_top #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Register read (combinational)
+  // Register read (combinational); a function so that the simulation-only dump reads the same
+  // values the bus would.
   // ---------------------------------------------------------------------------------------------
-  always_comb begin
-    case (reg_addr_i)
-      REG_STATUS:             reg_rdata_o = {29'd0, err_q != ERR_OK, done_q, busy};
-      REG_ERR_CODE:           reg_rdata_o = 32'(err_q);
-      REG_CFG_M:              reg_rdata_o = cfg_m_q;
-      REG_CFG_N:              reg_rdata_o = cfg_n_q;
-      REG_CFG_MODE:           reg_rdata_o = cfg_mode_q;
-      REG_CFG_REP_ROWS:       reg_rdata_o = cfg_rep_q;
-      REG_CFG_SHIFT:          reg_rdata_o = cfg_shift_q;
-      REG_PERF_CYCLES:        reg_rdata_o = perf_cycles_q;
-      REG_PERF_MAC_BUSY:      reg_rdata_o = perf_mac_q;
-      REG_PERF_STEAL_GRANTED: reg_rdata_o = perf_gnt_q;
-      REG_PERF_STEAL_REFUSED: reg_rdata_o = perf_ref_q;
-      REG_PERF_STALL:         reg_rdata_o = perf_stall_q;
-      REG_PERF_IDLE:          reg_rdata_o = perf_idle_q;
-      REG_PERF_ROWS_DONE:     reg_rdata_o = perf_rows_q;
-      REG_CAPS:               reg_rdata_o = {8'(B), 8'(V), 8'(H), CAPS_MAGIC};
-      REG_CAPS2:              reg_rdata_o = {16'(M_MAX), 16'(N_MAX)};
-      REG_CAPS3:              reg_rdata_o = {16'(WDEPTH), 16'(SLOTS)};
-      default:                reg_rdata_o = '0;                  // CTRL (write-only), unknown
+  function automatic logic [31:0] reg_value(input logic [7:0] addr);
+    case (addr)
+      REG_STATUS:             return {29'd0, err_q != ERR_OK, done_q, busy};
+      REG_ERR_CODE:           return 32'(err_q);
+      REG_CFG_M:              return cfg_m_q;
+      REG_CFG_N:              return cfg_n_q;
+      REG_CFG_MODE:           return cfg_mode_q;
+      REG_CFG_REP_ROWS:       return cfg_rep_q;
+      REG_CFG_SHIFT:          return cfg_shift_q;
+      REG_PERF_CYCLES:        return perf_cycles_q;
+      REG_PERF_MAC_BUSY:      return perf_mac_q;
+      REG_PERF_STEAL_GRANTED: return perf_gnt_q;
+      REG_PERF_STEAL_REFUSED: return perf_ref_q;
+      REG_PERF_STALL:         return perf_stall_q;
+      REG_PERF_IDLE:          return perf_idle_q;
+      REG_PERF_ROWS_DONE:     return perf_rows_q;
+      REG_CAPS:               return {8'(B), 8'(V), 8'(H), CAPS_MAGIC};
+      REG_CAPS2:              return {16'(M_MAX), 16'(N_MAX)};
+      REG_CAPS3:              return {16'(WDEPTH), 16'(SLOTS)};
+      default:                return '0;                         // CTRL (write-only), unknown
     endcase
+  endfunction
+
+  always_comb reg_rdata_o = reg_value(reg_addr_i);
+
+  // ---------------------------------------------------------------------------------------------
+  // Simulation-only result dump (section 6): the mirror of the backdoor load. A rising edge of
+  // bd_dump_i writes y, every lane's statistics and the registers with $writememh into the
+  // backdoor directory, so a testbench reads a product's results from files instead of spending
+  // ~700 memory-port cycles on them. y_shadow mirrors the y banks write for write (checked against
+  // every frontdoor read of y below); it is not hardware.
+  // ---------------------------------------------------------------------------------------------
+`ifndef SYNTHESIS
+  localparam int DumpRegs = 32;
+
+  logic [15:0] y_shadow [0:M_MAX-1];
+  logic [31:0] stats_dump [0:NL*STAT_NUM-1];
+  logic [31:0] regs_dump [0:DumpRegs-1];
+  string       dump_dir;
+  logic        dump_dir_set;
+
+  task automatic y_shadow_clear;
+    for (int i = 0; i < M_MAX; i++) begin
+      y_shadow[i] = '0;
+    end
+  endtask
+
+  initial begin
+    y_shadow_clear;
+    dump_dir_set = $value$plusargs("masr_bd_dir=%s", dump_dir);
   end
+
+  always @(posedge clk_i) begin
+    for (int h = 0; h < H; h++) begin
+      if (out_we[h]) begin
+        y_shadow[32'(out_idx_q) * H + h] <= y_wdata[h*16 +: 16];
+      end
+    end
+  end
+
+  // The y banks clear themselves on a backdoor load; so does the shadow (through a task, so that
+  // the array keeps a single procedural driver for Verilator).
+  always @(posedge bd_load_i) begin
+    y_shadow_clear;
+  end
+
+  task automatic dump_results;
+    for (int l = 0; l < NL; l++) begin
+      for (int k = 0; k < 32'(STAT_NUM); k++) begin
+        stats_dump[l * 32'(STAT_NUM) + k] = stats[(l*NumStats + k)*StatW +: StatW];
+      end
+    end
+    for (int a = 0; a < DumpRegs; a++) begin
+      regs_dump[a] = reg_value(8'(a));
+    end
+    $writememh({dump_dir, "/y.dump.hex"}, y_shadow);
+    $writememh({dump_dir, "/stats.dump.hex"}, stats_dump);
+    $writememh({dump_dir, "/regs.dump.hex"}, regs_dump);
+  endtask
+
+  always @(posedge bd_dump_i) begin
+    if (dump_dir_set) begin
+      dump_results;
+    end
+  end
+
+  `ASSERT_IMPL(DumpMirrorsY_A, rd_valid_q && (rd_sel_q == MEM_Y),
+               mem_rdata_o == 32'(y_shadow[rd_addr_q[BiasAW-1:0]]))
+`endif
 
   // ---------------------------------------------------------------------------------------------
   // Assertions

@@ -118,7 +118,8 @@ class MasrBfm:
     def _drive_idle(self) -> None:
         d = self.dut
         for sig in ("reg_addr_i", "reg_wdata_i", "reg_we_i", "mem_sel_i", "mem_unit_i",
-                    "mem_addr_i", "mem_wdata_i", "mem_we_i", "mem_re_i", "bd_load_i"):
+                    "mem_addr_i", "mem_wdata_i", "mem_we_i", "mem_re_i", "bd_load_i",
+                    "bd_dump_i"):
             getattr(d, sig).value = 0
 
     async def reset(self, cycles: int = 5) -> None:
