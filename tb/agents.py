@@ -5,8 +5,10 @@ configure, inject errors where the item asks, start, and wait for ``done`` (watc
 hands a :class:`ProductContext` to the monitor through the BFM and waits until the monitor has
 read the DUT back, so bus accesses never interleave.
 
-Monitor: after each product reads STATUS/ERR_CODE, the PERF counters, every lane's statistics,
-the outputs y and the read-back samples, and writes one :class:`MatvecResult` to its single
+Monitor: after each product takes STATUS/ERR_CODE, the PERF counters, every lane's statistics
+and the outputs y from the simulation-only dump (``bd_dump_i``; frontdoor-loaded items also
+read them over the bus and check they agree), reads the read-back samples over the memory
+port, and writes one :class:`MatvecResult` to its single
 analysis port (scoreboard and coverage both subscribe to it).
 """
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pyuvm import ConfigDB, uvm_agent, uvm_analysis_port, uvm_component, uvm_dri
 
 from golden.encode import encode_matvec
 from tb.bfm import (CFG_REGS, MEM_AMASK, MEM_AVAL, MEM_BIAS, MEM_MASK, MEM_ROWPTR, MEM_STATS,
-                    MEM_WEIGHT, MEM_Y, PERF_REGS, REG, MasrBfm, caps_expected)
+                    MEM_WEIGHT, MEM_Y, PERF_REGS, REG, DumpedResults, MasrBfm, caps_expected)
 from tb.seq_items import (ERR_NO_PRODUCT, ERR_WPTR, INJ_BUSY_MEM, INJ_BUSY_START, INJ_FIRST_WINS,
                           INJ_MEM_RANGE, INJ_REG, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
                           Check, MatvecItem, MatvecResult)
@@ -133,8 +135,7 @@ class MasrDriver(uvm_driver):
                 ctx.checks.append(Check(f"{name} register", want, await bfm.read_reg(name)))
         await self.inject_before_start(item, ctx)
         if item.expect_err in ERR_NO_PRODUCT:
-            ys = await bfm.read_outputs(min(L.M, hw.M_MAX))
-            ctx.y_before = dict(enumerate(ys))
+            ctx.y_before = dict(enumerate((await bfm.dump()).outputs(min(L.M, hw.M_MAX))))
         ctx.irq_before = bfm.irq_count
         await bfm.start()
         await self.inject_while_busy(item, ctx)
@@ -270,15 +271,18 @@ class MasrMonitor(uvm_component):
             res.notes.append(f"driver exception: {ctx.exception}")
             self.last_counters = None
             return res
-        st = await bfm.read_status()
+        # Results come from the simulation-only dump (two clock cycles); the frontdoor read path
+        # is exercised by frontdoor-loaded items, which must read exactly what the dump says.
+        dumped = await bfm.dump()
+        st = dumped.status()
         res.status, res.busy, res.err_code = st["STATUS"], st["busy"], st["ERR_CODE"]
         if not ctx.done:
             self.last_counters = None                     # the driver resets the DUT next
             return res
         runs = item.expect_err not in ERR_NO_PRODUCT
-        res.counters = await bfm.read_counters()
+        res.counters = dumped.counters()
         if runs:
-            res.lane_stats = await bfm.read_lane_stats()
+            res.lane_stats = dumped.lane_stats()
             self.last_counters = dict(res.counters)
         elif item.expect_err != ERR_WPTR and self.last_counters is not None:
             # a rejected start leaves the previous product's counters alone
@@ -287,7 +291,10 @@ class MasrMonitor(uvm_component):
                                         self.last_counters[name], res.counters[name]))
         else:
             self.last_counters = None                     # aborted: partial-product counters
-        res.y = np.array(await bfm.read_outputs(min(item.layer.M, hw.M_MAX)), dtype=np.int64)
+        M = min(item.layer.M, hw.M_MAX)
+        res.y = np.array(dumped.outputs(M), dtype=np.int64)
+        if item.load == LOAD_FRONTDOOR:
+            res.checks += await self.frontdoor_agrees_with_dump(dumped, M, runs)
         if ctx.readback_plan:
             got = await bfm.mem_read_burst([(s, u, a) for s, u, a, _ in ctx.readback_plan])
             res.readback = [(s, u, a, want, g) for (s, u, a, want), g in zip(ctx.readback_plan, got)]
@@ -296,6 +303,30 @@ class MasrMonitor(uvm_component):
             res.checks.append(Check("irq_o pulse width in cycles", 1, int(bfm.irq_bad_width[0])))
             bfm.irq_bad_width.clear()
         return res
+
+
+    async def frontdoor_agrees_with_dump(self, dumped: DumpedResults, M: int,
+                                         runs: bool) -> list[Check]:
+        """Read y, the counters, STATUS and (if the product ran) every lane statistic over the
+        register bus and the memory port; each must equal the dump."""
+        bfm = self.bfm
+        checks: list[Check] = []
+        for r, (fd, dv) in enumerate(zip(await bfm.read_outputs(M), dumped.outputs(M))):
+            if fd != dv:
+                checks.append(Check(f"frontdoor y row {r} vs dump", dv & 0xFFFF, fd & 0xFFFF))
+        want_regs = {**dumped.counters(), "STATUS": dumped.reg("STATUS"),
+                     "ERR_CODE": dumped.reg("ERR_CODE")}
+        for name, fd in (await bfm.read_regs(want_regs)).items():
+            if fd != want_regs[name]:
+                checks.append(Check(f"register {name} vs dump", want_regs[name], fd))
+        if runs:
+            want = dumped.lane_stats()
+            for lane, stats in (await bfm.read_lane_stats()).items():
+                for name, fd in stats.items():
+                    if fd != want[lane][name]:
+                        checks.append(Check(f"frontdoor lane {lane} {name} vs dump",
+                                            want[lane][name], fd))
+        return checks
 
 
 class MasrAgent(uvm_agent):

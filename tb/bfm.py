@@ -1,8 +1,8 @@
 """Bus-functional model of masr_top (plain cocotb, no UVM).
 
 Everything the testbench does to the DUT goes through the ports of masr_top (the build exposes
-nothing else): the register bus, the memory port, ``bd_load_i`` and ``done_o``/``irq_o``
-(docs/architecture.md section 6).
+nothing else): the register bus, the memory port, ``bd_load_i``/``bd_dump_i`` and
+``done_o``/``irq_o`` (docs/architecture.md section 6).
 
 Timing discipline (one rule, used everywhere): inputs are driven right after a falling clock
 edge and sampled by the RTL on the following rising edge; registered outputs (``mem_rdata_o``)
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import cocotb
+import numpy as np
 from cocotb.clock import Clock
 from cocotb.queue import Queue
 from cocotb.triggers import Event, FallingEdge, First, RisingEdge, Timer
@@ -278,6 +279,73 @@ class MasrBfm:
     async def read_outputs(self, M: int) -> list[int]:
         words = await self.mem_read_burst([(MEM_Y, 0, r) for r in range(M)])
         return [to_signed(w, 16) for w in words]
+
+    # -- simulation-only dump -------------------------------------------------------------------
+    async def dump(self) -> "DumpedResults":
+        """Pulse bd_dump_i and read the files it writes (y, lane statistics, registers).
+
+        Costs two clock cycles instead of the ~M + 7*H*V memory-port reads of the frontdoor.
+        The files are rewritten by every dump, so stale files from an earlier dump never pass:
+        they are deleted first and a missing file is an error.
+        """
+        names = ("y", "stats", "regs")
+        self.bd_dir.mkdir(parents=True, exist_ok=True)   # a frontdoor-only run never made it
+        paths = {n: self.bd_dir / f"{n}.dump.hex" for n in names}
+        for path in paths.values():
+            path.unlink(missing_ok=True)
+        await self._falling()
+        self.dut.bd_dump_i.value = 1
+        await self._next_falling()
+        self.dut.bd_dump_i.value = 0
+        missing = [str(p) for p in paths.values() if not p.exists()]
+        if missing:
+            raise RuntimeError(f"bd_dump_i wrote no {', '.join(missing)} (is +masr_bd_dir set?)")
+        y = read_hex_words(paths["y"])
+        stats = read_hex_words(paths["stats"])
+        regs = read_hex_words(paths["regs"])
+        return DumpedResults(self.hw, y, stats, regs)
+
+
+def read_hex_words(path: Path) -> np.ndarray:
+    """Words of a $writememh file (comments and @address lines are not produced by the RTL)."""
+    tokens = path.read_text().split()
+    return np.array([int(t, 16) for t in tokens], dtype=np.int64)
+
+
+class DumpedResults:
+    """What one bd_dump_i pulse captured, in the shapes the monitor needs."""
+
+    def __init__(self, hw: HwConfig, y: np.ndarray, stats: np.ndarray, regs: np.ndarray) -> None:
+        n_stats = len(LANE_STAT_NAMES)
+        if len(y) < hw.M_MAX or len(stats) < hw.n_lanes * n_stats or len(regs) <= max(REG.values()):
+            raise RuntimeError(f"short dump: {len(y)} y words, {len(stats)} stat words, "
+                               f"{len(regs)} register words")
+        self.hw = hw
+        self._y = np.where(y >= 1 << 15, y - (1 << 16), y)
+        self._stats = stats
+        self._regs = regs
+
+    def reg(self, name: str) -> int:
+        return int(self._regs[REG[name]])
+
+    def outputs(self, M: int) -> list[int]:
+        return [int(v) for v in self._y[:M]]
+
+    def counters(self) -> dict[str, int]:
+        return {name: self.reg(name) for name in PERF_REGS}
+
+    def status(self) -> dict[str, int]:
+        st = self.reg("STATUS")
+        return {"STATUS": st, "busy": st & 1, "done": (st >> 1) & 1, "error": (st >> 2) & 1,
+                "ERR_CODE": self.reg("ERR_CODE")}
+
+    def lane_stats(self) -> dict[tuple[int, int], dict[str, int]]:
+        n = len(LANE_STAT_NAMES)
+        out: dict[tuple[int, int], dict[str, int]] = {}
+        for h, v in self.hw.lanes():
+            base = self.hw.lane_index(h, v) * n
+            out[(h, v)] = {name: int(self._stats[base + k]) for k, name in enumerate(LANE_STAT_NAMES)}
+        return out
 
 
 def default_bd_dir() -> Path:
