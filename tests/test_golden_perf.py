@@ -431,6 +431,43 @@ def test_engine_matches_scalar_reference(case) -> None:
     assert_matches_reference(*case)
 
 
+def assert_engines_agree(w, a, hw, layer) -> None:
+    """The event-driven engine (default for QDEPTH >= 2) equals the per-cycle engine."""
+    from golden.perf import _prepare, _simulate
+    geo = _prepare(w, hw, layer)
+    ref = _simulate(w, a, hw, layer, geo, False, "cycle")
+    fast = _simulate(w, a, hw, layer, geo, False, "event")
+    assert fast.counters() == ref.counters()
+    assert fast.compute_cycles == ref.compute_cycles
+    for name in ("mac_busy", "rows_own", "rows_stolen", "rows_lost", "refused", "idle", "flags",
+                 "stall"):
+        np.testing.assert_array_equal(getattr(fast.lanes, name), getattr(ref.lanes, name),
+                                      err_msg=name)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases(steal_only=True))
+def test_event_engine_matches_cycle_engine(case) -> None:
+    w, a, hw, layer = case
+    if hw.QDEPTH < 2:
+        with pytest.raises(ValueError, match="QDEPTH >= 2"):
+            from golden.perf import _prepare, _simulate
+            _simulate(w, a, hw, layer, _prepare(w, hw, layer), False, "event")
+        return
+    assert_engines_agree(w, a, hw, layer)
+
+
+@pytest.mark.parametrize("mode", list(StealMode))
+def test_event_engine_matches_cycle_engine_on_the_8x8_array(mode) -> None:
+    from golden.config import REGRESSION_8X8
+    rng = np.random.default_rng(int(mode) + 11)
+    M = N = 256
+    heavy = rng.random(M) < 0.25                 # skewed rows: many steals and refusals
+    w = rng.random((M, N)) < np.where(heavy, 0.55, 0.2)[:, None]
+    a = rng.random(N) < 0.7
+    assert_engines_agree(w, a, REGRESSION_8X8, LayerConfig(M=M, N=N, mode=mode, rep_rows=3))
+
+
 @FAST
 @given(cases())
 def test_invariants(case) -> None:
