@@ -10,7 +10,7 @@ arbiter / AG / queue / MAC rules:
 - ``_Engine``, the reference: one cycle per loop iteration, vectorised over all H*V lanes (every
   per-lane quantity is a flat numpy array indexed by lane ``l = h*V + v``); it handles any
   QDEPTH and records the steal-event trace;
-- ``_EventEngine``, the default for QDEPTH >= 2 without a trace: it visits only the cycles in
+- ``_EventEngine``, the default for QDEPTH >= 2: it visits only the cycles in
   which some lane claims a row and works lane by lane (about 7x faster on the 8x8 array, where
   the testbench runs it once per product).  The tests check the two agree on every counter,
   lane statistic and FLAGS bit.
@@ -33,7 +33,7 @@ from golden.errors import SpecError
 
 __all__ = [
     "PerfFlag", "LaneStats", "StealEvent", "PerfResult", "SequenceResult", "SpecError",
-    "simulate_matvec", "simulate_sequence", "simulate_layer", "row_costs",
+    "simulate_matvec", "simulate_sequence", "lane_weight_words", "simulate_layer", "row_costs",
     "rep_rows_for_fraction", "duplication_fraction", "load_imbalance", "random_masks",
     "scaling_study",
 ]
@@ -227,13 +227,25 @@ def _check_wdepth(hw: HwConfig, geo: _Geometry, w_words: np.ndarray) -> None:
 
     Not a register check: the encoder cannot build such an image (the RTL would hit ERR_WPTR).
     """
-    per_task = w_words.sum(axis=2)
-    need = per_task.sum(axis=1) + _imported(geo, _tail_sum(geo, per_task))
+    need = _lane_weight_need(geo, w_words)
     worst = int(np.argmax(need))
     if need[worst] > hw.WDEPTH:
         h, v = divmod(worst, geo.V)
         raise SpecError(f"lane ({h},{v}) needs {need[worst]} weight SRAM entries, WDEPTH is "
                         f"{hw.WDEPTH} (over by {need[worst] - hw.WDEPTH})")
+
+
+def _lane_weight_need(geo: _Geometry, w_words: np.ndarray) -> np.ndarray:
+    """Weight SRAM words per lane: own rows plus the replica rows imported from neighbours."""
+    per_task = w_words.sum(axis=2)
+    return per_task.sum(axis=1) + _imported(geo, _tail_sum(geo, per_task))
+
+
+def lane_weight_words(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig) -> np.ndarray:
+    """(H, V) weight SRAM entries each lane's image needs (what the encoder packs)."""
+    _check_mask("w_nonzero", w_nonzero, (layer.M, layer.N))
+    geo = _geometry(hw, layer)
+    return _lane_weight_need(geo, _word_popcounts(w_nonzero, hw, geo)).reshape(geo.H, geo.V)
 
 
 def _prepare(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig) -> _Geometry:
@@ -476,12 +488,13 @@ class _EventEngine:
     (head, tail and rr only change on grants), so the engine jumps from one claiming cycle to the
     next and works lane by lane on the few lanes that claim.  That makes it several times faster
     than the per-cycle vectorised engine on the 8x8 array, where the testbench's scoreboard runs
-    it once per product.  ``_Engine`` stays the reference: it also handles ``QDEPTH = 1`` and the
-    steal-event trace, and the tests check both engines agree on every counter, stat and flag.
+    it once per product.  ``_Engine`` stays the reference (it also handles ``QDEPTH = 1``); the
+    tests check both engines agree on every counter, stat, flag and traced steal event.
     """
 
-    def __init__(self, geo: _Geometry, e_words: np.ndarray) -> None:
-        n, self.K, self.Rm = geo.n, geo.K, geo.Rm
+    def __init__(self, geo: _Geometry, e_words: np.ndarray, trace: bool = False) -> None:
+        n, self.K, self.Rm, self.H, self.V = geo.n, geo.K, geo.Rm, geo.H, geo.V
+        self.events: list[StealEvent] | None = [] if trace else None
         self.steal = geo.mode != StealMode.NONE
         self.dur = np.maximum(e_words, 1).sum(axis=2).reshape(-1).tolist()   # AG cycles per task
         self.ops = e_words.sum(axis=2).reshape(-1).tolist()
@@ -572,6 +585,7 @@ class _EventEngine:
         # Grants take row tail-1 on the registered tail; then every register updates.
         new_rows: dict[int, tuple[int, bool]] = {l: (l * self.Rm + self.head[l], False)
                                                  for l in owners}
+        granted_row = {t: (self.tail[v] - 1) * self.H + v // self.V for t, v in grants.items()}
         for t, v in grants.items():
             new_rows[t] = (v * self.Rm + self.tail[v] - 1, True)
             if self.lost[t] > 0:
@@ -584,17 +598,27 @@ class _EventEngine:
             self.tail[v] -= 1
             self.lost[v] += 1
             self.stolen[t] += 1
+        reasons: dict[int, PerfFlag] = {}
         for v, reqs in requests.items():
             for t, _ in reqs:
                 if t in grants:
                     continue
                 self.refused[t] += 1
                 if self.stealable(v) > 0:
-                    self.flags[t] |= int(F.REFUSED_CONTENTION)
+                    reasons[t] = F.REFUSED_CONTENTION
                 elif self.tail[v] > self.head[v]:
-                    self.flags[t] |= int(F.REFUSED_EXHAUSTED)
+                    reasons[t] = F.REFUSED_EXHAUSTED
                 else:
-                    self.flags[t] |= int(F.REFUSED_DONE)
+                    reasons[t] = F.REFUSED_DONE
+                self.flags[t] |= int(reasons[t])
+        if self.events is not None:
+            thief_of = sorted((t, v) for v, reqs in requests.items() for t, _ in reqs)
+            for t, v in thief_of:
+                self.events.append(StealEvent(
+                    cycle=c, thief=divmod(t, self.V), victim=divmod(v, self.V),
+                    side="prev" if v == self.prev[t] else "next", granted=t in grants,
+                    reason="GRANTED" if t in grants else reasons[t].name,
+                    row=granted_row.get(t)))
         # AG: a granted row runs in cycles c+1 .. c+D; a lane left without one goes idle.
         for l in claimers:
             was_idle = self.busy_until[l] < c
@@ -639,16 +663,16 @@ def simulate_matvec(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig,
 
 def _simulate(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,
               geo: _Geometry, trace: bool, engine: str = "auto") -> PerfResult:
-    """engine: "cycle" (the per-cycle reference), "event" (QDEPTH >= 2, no trace) or "auto"."""
+    """engine: "cycle" (the per-cycle reference), "event" (QDEPTH >= 2) or "auto"."""
     e = _task_words(w_nonzero, a_nonzero, hw, layer, geo)
     out = _out_cycles(hw, layer.M)
-    use_event = engine == "event" or (engine == "auto" and hw.QDEPTH >= 2 and not trace)
+    use_event = engine == "event" or (engine == "auto" and hw.QDEPTH >= 2)
     if use_event:
-        if hw.QDEPTH < 2 or trace:
-            raise ValueError("the event engine needs QDEPTH >= 2 and no trace")
-        ev = _EventEngine(geo, e)
+        if hw.QDEPTH < 2:
+            raise ValueError("the event engine needs QDEPTH >= 2")
+        ev = _EventEngine(geo, e, trace)
         compute = ev.run()
-        return _result(ev.lane_arrays(), geo, compute, out, None)
+        return _result(ev.lane_arrays(), geo, compute, out, ev.events)
     eng = _Engine(geo, e, hw.QDEPTH, trace)
     # Generous bound: every AG cycle, every op stalling QDEPTH times, plus slack.
     work = int(np.maximum(e, 1).sum() + e.sum())

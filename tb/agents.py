@@ -26,6 +26,7 @@ from tb.bfm import (CFG_REGS, MEM_AMASK, MEM_AVAL, MEM_BIAS, MEM_MASK, MEM_ROWPT
 from tb.seq_items import (ERR_NO_PRODUCT, ERR_WPTR, INJ_BUSY_MEM, INJ_BUSY_START, INJ_FIRST_WINS,
                           INJ_MEM_RANGE, INJ_REG, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
                           Check, MatvecItem, MatvecResult)
+from tb.predictor import Predictor
 from tb.stimulus import work_upper_bound
 
 
@@ -87,12 +88,18 @@ class MasrDriver(uvm_driver):
         self.loaded_from_backdoor = False
         self.patched: dict[tuple[int, int, int], int] = {}
         self.index = 0
+        try:
+            self.predictor: Optional[Predictor] = ConfigDB().get(self, "", "PREDICTOR")
+        except Exception:   # no predictor configured: the scoreboard computes in-process
+            self.predictor = None
 
     async def run_phase(self) -> None:
         while True:
             item = await self.seq_item_port.get_next_item()
             ctx = ProductContext(item, self.index, None)
             self.index += 1
+            if self.predictor is not None:
+                self.predictor.submit(item)     # golden model runs while the DUT does
             try:
                 await self.execute(item, ctx)
             except Exception as exc:  # keep the sequence flowing; the scoreboard fails the test

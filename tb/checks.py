@@ -12,7 +12,7 @@ from typing import Optional
 
 import numpy as np
 
-from golden.config import HwConfig, partition_bounds
+from golden.config import HwConfig, LayerConfig, partition_bounds
 from golden.matvec import matvec_q
 from golden.perf import PerfFlag, PerfResult, simulate_matvec
 from tb.bfm import LANE_STAT_NAMES, MEM_NAMES, PERF_REGS, STATUS_BUSY, STATUS_DONE, STATUS_ERROR
@@ -35,9 +35,16 @@ def product_runs(item: MatvecItem) -> bool:
 def expected_for(item: MatvecItem, hw: HwConfig) -> Expected:
     if not product_runs(item):
         return Expected(None, None)
-    L = item.layer
-    y = matvec_q(item.W, item.x, item.bias, L.shift)
-    perf = simulate_matvec(item.W != 0, item.x != 0, hw, L)
+    return expected_values(item.W, item.x, item.bias, item.layer, hw)
+
+
+def expected_values(W: np.ndarray, x: np.ndarray, bias: np.ndarray, layer: LayerConfig,
+                    hw: HwConfig) -> Expected:
+    """Golden y and performance of one product that runs (a pure function: tb.predictor runs it
+    in a worker process)."""
+    y = matvec_q(W, x, bias, layer.shift)
+    # Traced: the coverage collector reads which side won each dual-thief contest from it.
+    perf = simulate_matvec(W != 0, x != 0, hw, layer, trace=True)
     return Expected(y, perf)
 
 

@@ -400,18 +400,25 @@ class CoverageSampler:
                 # scoreboard has just confirmed the DUT's per-lane statistics match that model).
                 from tb.stimulus import Stimulus, dual_thief_winners
                 wins = dual_thief_winners(hw, Stimulus(item.get_name(), item.W, item.x,
-                                                       item.bias, L))
+                                                       item.bias, L),
+                                          getattr(res, "expected_perf", None))
                 for side in DUAL_WINNERS:
                     if wins[side]:
                         m.sample_arb(side, mname)
+            # One sample per distinct bin per product: a bin's hit count then counts products
+            # (not lanes), and a 64-lane product costs a few samples instead of hundreds.
+            lane_bins: set[tuple[str, str, str, str]] = set()
             for (h, v), stats in res.lane_stats.items():
                 pos = lane_position(hw, h, v)
                 ax = axis_position(hw, L.mode, h, v)
-                for ev in lane_events(stats):
-                    m.sample_lane(ev, pos, ax, mname)
-                    m.sample_class(steal_class(ev), wdb, adb)
-                    if ev in ("stole_prev", "stole_next"):
-                        m.sample_direction(f"{mname}_{ev.split('_')[1]}")
+                lane_bins.update((ev, pos, ax, mname) for ev in lane_events(stats))
+            events = {b[0] for b in lane_bins}
+            for b in sorted(lane_bins):
+                m.sample_lane(*b)
+            for cls in sorted({steal_class(ev) for ev in events}):
+                m.sample_class(cls, wdb, adb)
+            for ev in sorted(events & {"stole_prev", "stole_next"}):
+                m.sample_direction(f"{mname}_{ev.split('_')[1]}")
 
 
 def all_cross_bins(model: CoverageModel) -> list[str]:  # pragma: no cover - debugging aid

@@ -123,3 +123,4 @@ class MatvecResult:
     irq_pulses: int = 0
     notes: list[str] = field(default_factory=list)   # driver/monitor exceptions: always a failure
     passed: Optional[bool] = None                      # set by the scoreboard
+    expected_perf: Any = None                          # golden PerfResult (scoreboard), traced

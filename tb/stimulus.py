@@ -8,13 +8,14 @@ UVM sequence items; the unit tests check the constraints here without a simulato
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
 from golden.config import (HwConfig, LayerConfig, StealMode, ceil_div, partition_bounds,
-                           partition_width, slot_layout, slots_needed)
+                           partition_width, slots_needed)
 from golden.encode import random_sparse_layer
 
 MODES = (StealMode.NONE, StealMode.VERTICAL, StealMode.HORIZONTAL)
@@ -61,13 +62,12 @@ def nnz_row_partition(W: np.ndarray, hw: HwConfig) -> np.ndarray:
 
 def lane_weight_counts(W: np.ndarray, hw: HwConfig, layer: LayerConfig) -> dict[tuple[int, int], int]:
     """Weight SRAM words each lane needs (own rows + imported replica rows)."""
-    nrp = nnz_row_partition(W, hw)
-    out = {}
-    for h, v in hw.lanes():
-        out[(h, v)] = int(sum(nrp[s.row, s.partition] for s in slot_layout(hw, layer, h, v)))
-    return out
+    from golden.perf import lane_weight_words
+    words = lane_weight_words(np.asarray(W) != 0, hw, layer)
+    return {(h, v): int(words[h, v]) for h, v in hw.lanes()}
 
 
+@functools.lru_cache(maxsize=256)
 def max_rep_rows(hw: HwConfig, M: int, mode: StealMode) -> int:
     """Largest rep_rows with R + Q_prev + Q_next <= SLOTS on every lane (0 for mode none)."""
     if StealMode(mode) == StealMode.NONE:
@@ -328,11 +328,13 @@ def steal_layer(rng: np.random.Generator, hw: HwConfig, mode: StealMode, pattern
     return Stimulus(name or f"steal_{mode.name.lower()}_{pattern}", W, x, bias, layer, tags)
 
 
-def dual_thief_winners(hw: HwConfig, stim: Stimulus) -> dict[str, int]:
+def dual_thief_winners(hw: HwConfig, stim: Stimulus, perf: Any = None) -> dict[str, int]:
     """From the golden model's steal trace: how often two thieves hit one victim in one cycle
-    and which side won (prev_side = round-robin pointer 0, next_side = pointer 1), or none."""
+    and which side won (prev_side = round-robin pointer 0, next_side = pointer 1), or none.
+    ``perf``: a traced PerfResult of this very product, if the caller already has one."""
     from golden.perf import simulate_matvec
-    perf = simulate_matvec(stim.W != 0, stim.x != 0, hw, stim.layer, trace=True)
+    if perf is None or perf.trace is None:
+        perf = simulate_matvec(stim.W != 0, stim.x != 0, hw, stim.layer, trace=True)
     by_cycle: dict[tuple, list] = {}
     for e in perf.trace or []:
         by_cycle.setdefault((e.cycle, e.victim), []).append(e)

@@ -24,6 +24,7 @@ from pyuvm import ConfigDB, uvm_factory, uvm_test
 from tb.bfm import MasrBfm
 from tb.configs import current_config
 from tb.env import MasrEnv
+from tb.predictor import Predictor
 from tb.sequences import (BackToBackSequence, CornerSequence, ErrorSequence, FrontdoorSequence,
                           MasrBaseSequence, RandomSequence, SmokeSequence, StealHorizontalSequence,
                           StealNoneSequence, StealVerticalSequence)
@@ -45,6 +46,8 @@ class MasrBaseTest(uvm_test):
         self.bfm = MasrBfm(cocotb.top, self.hw)
         ConfigDB().set(None, "*", "BFM", self.bfm)
         ConfigDB().set(None, "*", "HW", self.hw)
+        self.predictor = Predictor(self.hw)
+        ConfigDB().set(None, "*", "PREDICTOR", self.predictor)
         self.env = MasrEnv("env", self)
         self.run_error: str | None = None
         self.t_start = time.time()
@@ -69,6 +72,7 @@ class MasrBaseTest(uvm_test):
             self.drop_objection()
 
     def report_phase(self) -> None:
+        self.predictor.close()
         sb = self.env.scoreboard
         errors = list(sb.errors)
         if self.run_error:

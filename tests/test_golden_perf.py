@@ -432,11 +432,13 @@ def test_engine_matches_scalar_reference(case) -> None:
 
 
 def assert_engines_agree(w, a, hw, layer) -> None:
-    """The event-driven engine (default for QDEPTH >= 2) equals the per-cycle engine."""
+    """The event-driven engine (default for QDEPTH >= 2) equals the per-cycle engine, traces
+    included."""
     from golden.perf import _prepare, _simulate
     geo = _prepare(w, hw, layer)
-    ref = _simulate(w, a, hw, layer, geo, False, "cycle")
-    fast = _simulate(w, a, hw, layer, geo, False, "event")
+    ref = _simulate(w, a, hw, layer, geo, True, "cycle")
+    fast = _simulate(w, a, hw, layer, geo, True, "event")
+    assert fast.trace == ref.trace                   # every thief request, cycle and outcome
     assert fast.counters() == ref.counters()
     assert fast.compute_cycles == ref.compute_cycles
     for name in ("mac_busy", "rows_own", "rows_stolen", "rows_lost", "refused", "idle", "flags",

@@ -343,3 +343,18 @@ def test_regression_list():
             assert any(e.test == test and cfg in e.configs for e in REGRESSION), (test, cfg)
     for e in REGRESSION:
         assert isinstance(e, RegressionEntry) and e.seeds and e.timeout_s > 0
+
+
+def test_lane_weight_counts_equal_the_slot_layout_sum() -> None:
+    """The vectorised per-lane weight count equals summing the contract's slot layout."""
+    from golden.config import slot_layout
+    rng = np.random.default_rng(5)
+    for hw in (BRINGUP_4X2, REGRESSION_8X8):
+        for mode in StealMode:
+            for _ in range(4):
+                stim = st.random_layer(rng, hw, mode=mode)
+                nrp = st.nnz_row_partition(stim.W, hw)
+                want = {(h, v): int(sum(nrp[s.row, s.partition]
+                                        for s in slot_layout(hw, stim.layer, h, v)))
+                        for h, v in hw.lanes()}
+                assert st.lane_weight_counts(stim.W, hw, stim.layer) == want
