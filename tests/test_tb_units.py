@@ -358,3 +358,35 @@ def test_lane_weight_counts_equal_the_slot_layout_sum() -> None:
                                         for s in slot_layout(hw, stim.layer, h, v)))
                         for h, v in hw.lanes()}
                 assert st.lane_weight_counts(stim.W, hw, stim.layer) == want
+
+
+def test_predictor_worker_answers_like_the_in_process_model() -> None:
+    """The forked prediction worker returns exactly expected_for's result, in any ask order,
+    reports a failing prediction as an error, and leaves no process behind."""
+    from tb.predictor import Predictor
+    hw = BRINGUP_4X2
+    rng = np.random.default_rng(3)
+    items = []
+    for i, mode in enumerate(StealMode):
+        stim = st.random_layer(rng, hw, mode=mode, name=f"p{i}")
+        items.append(MatvecItem.from_stimulus(stim))
+    pred = Predictor(hw, workers=1)
+    try:
+        for item in items:
+            pred.submit(item)
+        for item in reversed(items):
+            got, want = pred.expected(item), expected_for(item, hw)
+            assert np.array_equal(got.y, want.y)
+            assert got.perf.counters() == want.perf.counters()
+            assert got.perf.trace == want.perf.trace
+        broken = items[0].clone_same_data("broken")
+        broken.x = broken.x[:-1]                     # wrong length: the golden model raises
+        pred.submit(broken)
+        with pytest.raises(RuntimeError, match="failed in the worker"):
+            pred.expected(broken)
+        pred.submit(items[1])
+        pred.discard(items[1])
+    finally:
+        proc = pred._proc
+        pred.close()
+    assert not proc.is_alive()
