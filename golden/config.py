@@ -67,10 +67,12 @@ class HwConfig:
     SLOTS: int = field(kw_only=True)
     WDEPTH: int = field(kw_only=True)
     QDEPTH: int = 8
+    T_MAX: int = 32     # GRU: max sequence length (docs/gru-layer.md 8.1)
 
     def __post_init__(self) -> None:
         _normalise_ints(self, "HwConfig",
-                        ("H", "V", "B", "G", "M_MAX", "N_MAX", "SLOTS", "WDEPTH", "QDEPTH"))
+                        ("H", "V", "B", "G", "M_MAX", "N_MAX", "SLOTS", "WDEPTH", "QDEPTH",
+                         "T_MAX"))
         for name in ("H", "V"):
             value = getattr(self, name)
             if not _is_pow2(value):
@@ -79,7 +81,7 @@ class HwConfig:
             raise SpecError(f"HwConfig.B={self.B} must be one of 8, 16, 32")
         if self.G < 1 or self.H % self.G != 0:
             raise SpecError(f"HwConfig.G={self.G} must be >= 1 and divide H={self.H}")
-        for name in ("M_MAX", "N_MAX", "SLOTS", "WDEPTH", "QDEPTH"):
+        for name in ("M_MAX", "N_MAX", "SLOTS", "WDEPTH", "QDEPTH", "T_MAX"):
             value = getattr(self, name)
             if value < 1:
                 raise SpecError(f"HwConfig.{name}={value} must be >= 1")
@@ -153,14 +155,19 @@ class HwConfig:
             "MDEPTH": (self.MDEPTH, ADDR_SPACE, "mem_addr_i"),
             "AVAL_DEPTH": (self.AVAL_DEPTH, ADDR_SPACE, "mem_addr_i"),
             "n_lanes": (self.n_lanes, ADDR_SPACE, "mem_unit_i"),
+            "T_MAX": (self.T_MAX, 0xFFFF, "CAPS4[31:16]"),
+            "T_MAX*N_MAX": (self.T_MAX * self.N_MAX, ADDR_SPACE, "mem_addr_i (XBUF)"),
+            "T_MAX*M_MAX": (self.T_MAX * self.M_MAX, ADDR_SPACE, "mem_addr_i (GX)"),
         }
         for name, (value, limit, where) in limits.items():
             if value > limit:
                 raise SpecError(f"HwConfig.{name}={value} exceeds {limit}, the limit of {where}")
 
 
-BRINGUP_4X2 = HwConfig(H=4, V=2, B=16, G=2, M_MAX=64, N_MAX=64, SLOTS=32, WDEPTH=512)
-REGRESSION_8X8 = HwConfig(H=8, V=8, B=16, G=2, M_MAX=256, N_MAX=256, SLOTS=48, WDEPTH=1024)
+BRINGUP_4X2 = HwConfig(H=4, V=2, B=16, G=2, M_MAX=64, N_MAX=64, SLOTS=32, WDEPTH=512,
+                       T_MAX=32)
+REGRESSION_8X8 = HwConfig(H=8, V=8, B=16, G=2, M_MAX=256, N_MAX=256, SLOTS=48, WDEPTH=1024,
+                          T_MAX=32)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@
 //    the victim's accumulator file;
 //  - the output-phase reduction sum_v acc[h][v][i] for all h in parallel;
 //  - end-of-compute detection (all lanes finished) and the OR of the lanes' ERR_WPTR flags;
-//  - frontdoor write decode per lane / PE (the top checks ranges and muxes the read data).
+//  - frontdoor write decode per lane / PE (the top checks ranges and muxes the read data);
+//  - the activation encoder's per-column write ports (GRU sequencer), broadcast to every PE
+//    (g, v) of column v and muxed with the frontdoor write port inside the PE.
 `include "masr_assert.svh"
 
 module masr_array #(
@@ -31,7 +33,9 @@ module masr_array #(
   localparam int IdxW     = (R_MAX > 1) ? $clog2(R_MAX) : 1,
   localparam int KwW      = ((KW_MAX > 1) ? $clog2(KW_MAX) : 1) + 1,
   localparam int StatW    = 32,
-  localparam int NumStats = 8
+  localparam int NumStats = 8,
+  localparam int AmAddrW  = $clog2(3 * KW_MAX),
+  localparam int AvAddrW  = $clog2(3 * P_MAX)
 ) (
   input  logic                        clk_i,
   input  logic                        rst_ni,
@@ -60,25 +64,30 @@ module masr_array #(
 
   // ---- frontdoor (ranges checked by the top) ----
   input  logic                        fd_we_i,      // write: straight from the memory port
-  input  logic [2:0]                  fd_wsel_i,
+  input  logic [3:0]                  fd_wsel_i,
   input  logic [15:0]                 fd_wunit_i,
   input  logic [15:0]                 fd_waddr_i,
   input  logic [31:0]                 fd_wdata_i,
   input  logic                        fd_re_i,      // read: the top's registered request
-  input  logic [2:0]                  fd_rsel_i,
+  input  logic [3:0]                  fd_rsel_i,
   input  logic [15:0]                 fd_runit_i,
   input  logic [15:0]                 fd_raddr_i,
   output logic [NL*32-1:0]            lane_rdata_o, // per lane: mask / rowptr / weight / stats
   output logic [NP*32-1:0]            pe_rdata_o,   // per PE: act mask / act value
+
+  // ---- activation encoder (GRU sequencer): one write port per PE column v ----
+  input  logic [V-1:0]                enc_am_we_i,
+  input  logic [V*AmAddrW-1:0]        enc_am_waddr_i,
+  input  logic [B-1:0]                enc_am_wdata_i,
+  input  logic [V-1:0]                enc_av_we_i,
+  input  logic [V*AvAddrW-1:0]        enc_av_waddr_i,
+  input  logic [15:0]                 enc_av_wdata_i,
 
   // ---- per-lane statistics (section 6 order + stall), for the PERF_* sums ----
   output logic [NL*NumStats*StatW-1:0] stats_o
 );
 
   import masr_pkg::*;
-
-  localparam int AmAddrW = $clog2(3 * KW_MAX);
-  localparam int AvAddrW = $clog2(3 * P_MAX);
 
   // ---------------------------------------------------------------------------------------------
   // Decomposition of the configuration (section 3)
@@ -354,7 +363,13 @@ module masr_array #(
         .fd_wdata_i,
         .fd_raddr_i,
         .fd_amask_rdata_o(fd_am_rdata),
-        .fd_aval_rdata_o (fd_av_rdata)
+        .fd_aval_rdata_o (fd_av_rdata),
+        .enc_amask_we_i   (enc_am_we_i[v]),
+        .enc_amask_waddr_i(enc_am_waddr_i[v*AmAddrW +: AmAddrW]),
+        .enc_amask_wdata_i(enc_am_wdata_i),
+        .enc_aval_we_i    (enc_av_we_i[v]),
+        .enc_aval_waddr_i (enc_av_waddr_i[v*AvAddrW +: AvAddrW]),
+        .enc_aval_wdata_i (enc_av_wdata_i)
       );
 
       assign pe_rdata_o[PI*32 +: 32] = (fd_rsel_i == MEM_AMASK) ? fd_am_rdata : fd_av_rdata;
@@ -386,5 +401,8 @@ module masr_array #(
   `ASSERT_IMPL(NoStealInModeNone, run_i && (mode_q == MODE_NONE),
                (req_prev | req_next | vgnt_prev | vgnt_next | dep_prev | dep_next) == '0)
   `ASSERT_IMPL(NoWptrErrorOutsideCompute, !run_i, err_wptr == '0)
+  // The encoder rewrites the activation RFs only between products (never while lanes read them).
+  `ASSERT_NEVER(NoEncoderWriteWhileComputing_A, run_i && ((enc_am_we_i | enc_av_we_i) != '0))
+  `ASSERT_NEVER(NoEncoderWriteWithFrontdoor_A, fd_pe_we && ((enc_am_we_i | enc_av_we_i) != '0))
 
 endmodule

@@ -129,7 +129,7 @@ module masr_lane #(
   // Reads use the registered address of the top (never a top-level input directly: see the
   // note in masr_top), range already checked.
   input  logic                   fd_re_i,        // read of this lane
-  input  logic [2:0]             fd_rsel_i,
+  input  logic [3:0]             fd_rsel_i,      // masr_pkg MEM_* (4-bit select)
   input  logic [15:0]            fd_raddr_i,
   output logic [31:0]            fd_rdata_o,
 

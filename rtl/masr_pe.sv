@@ -3,7 +3,10 @@
 // A PE is G neighbouring horizontal lanes sharing one activation mask RF (B bits, 3*KW_MAX
 // words: segments own / v-1 / v+1) and one activation value RF (16 bits, 3*P_MAX entries).
 // Each RF has one read port per lane (mask: the lane's address generator; values: the lane's
-// MAC) plus one frontdoor read port, and one (frontdoor) write port.
+// MAC) plus one frontdoor read port, and one write port shared by the frontdoor and the
+// activation encoder of the GRU sequencer (docs/gru-layer.md): the frontdoor only writes while
+// the engine is idle and the encoder only between the products of a GRU phase, so the two never
+// write in the same cycle (asserted here and in masr_top).
 `include "masr_assert.svh"
 
 module masr_pe #(
@@ -41,7 +44,15 @@ module masr_pe #(
   input  logic                 fd_aval_re_i,
   input  logic [15:0]          fd_raddr_i,      // registered read address (see masr_top)
   output logic [31:0]          fd_amask_rdata_o,
-  output logic [31:0]          fd_aval_rdata_o
+  output logic [31:0]          fd_aval_rdata_o,
+
+  // ---- activation encoder (masr_act_encoder column port of this PE's column) ----
+  input  logic                 enc_amask_we_i,
+  input  logic [AmAddrW-1:0]   enc_amask_waddr_i,
+  input  logic [B-1:0]         enc_amask_wdata_i,
+  input  logic                 enc_aval_we_i,
+  input  logic [AvAddrW-1:0]   enc_aval_waddr_i,
+  input  logic [15:0]          enc_aval_wdata_i
 );
 
   // Backdoor file names, exact-width byte strings (see masr_lane).
@@ -55,6 +66,20 @@ module masr_pe #(
   logic [(G+1)*B-1:0]  amask_rdata;
   logic [(G+1)*16-1:0] aval_rdata;
 
+  // Write port: the encoder or the frontdoor (never both in one cycle, asserted below).
+  logic                am_we, av_we;
+  logic [AmAddrW-1:0]  am_waddr;
+  logic [AvAddrW-1:0]  av_waddr;
+  logic [B-1:0]        am_wdata;
+  logic [15:0]         av_wdata;
+
+  assign am_we    = fd_amask_we_i || enc_amask_we_i;
+  assign av_we    = fd_aval_we_i || enc_aval_we_i;
+  assign am_waddr = enc_amask_we_i ? enc_amask_waddr_i : fd_waddr_i[AmAddrW-1:0];
+  assign av_waddr = enc_aval_we_i ? enc_aval_waddr_i : fd_waddr_i[AvAddrW-1:0];
+  assign am_wdata = enc_amask_we_i ? enc_amask_wdata_i : fd_wdata_i[B-1:0];
+  assign av_wdata = enc_aval_we_i ? enc_aval_wdata_i : fd_wdata_i[15:0];
+
   // Port G (the last one) is the frontdoor.
   masr_sram #(
     .Width (B),
@@ -64,9 +89,9 @@ module masr_pe #(
   ) u_amask (
     .clk_i,
     .rst_ni,
-    .we_i     (fd_amask_we_i),
-    .waddr_i  (fd_waddr_i[AmAddrW-1:0]),
-    .wdata_i  (fd_wdata_i[B-1:0]),
+    .we_i     (am_we),
+    .waddr_i  (am_waddr),
+    .wdata_i  (am_wdata),
     .re_i     ({fd_amask_re_i, amask_re_i}),
     .raddr_i  ({fd_raddr_i[AmAddrW-1:0], amask_raddr_i}),
     .rdata_o  (amask_rdata),
@@ -81,9 +106,9 @@ module masr_pe #(
   ) u_aval (
     .clk_i,
     .rst_ni,
-    .we_i     (fd_aval_we_i),
-    .waddr_i  (fd_waddr_i[AvAddrW-1:0]),
-    .wdata_i  (fd_wdata_i[15:0]),
+    .we_i     (av_we),
+    .waddr_i  (av_waddr),
+    .wdata_i  (av_wdata),
     .re_i     ({fd_aval_re_i, aval_re_i}),
     .raddr_i  ({fd_raddr_i[AvAddrW-1:0], aval_raddr_i}),
     .rdata_o  (aval_rdata),
@@ -96,5 +121,8 @@ module masr_pe #(
   assign fd_aval_rdata_o  = 32'(aval_rdata[G*16 +: 16]);
 
   `ASSERT_NEVER(FrontdoorWritesOneRf, fd_amask_we_i && fd_aval_we_i)
+  // The encoder and the frontdoor share the write ports: they must never collide.
+  `ASSERT_NEVER(EncoderFrontdoorAmask_A, enc_amask_we_i && (fd_amask_we_i || fd_aval_we_i))
+  `ASSERT_NEVER(EncoderFrontdoorAval_A, enc_aval_we_i && (fd_amask_we_i || fd_aval_we_i))
 
 endmodule

@@ -36,12 +36,28 @@ package masr_pkg;
   localparam logic [7:0] REG_CAPS               = 8'h0F;
   localparam logic [7:0] REG_CAPS2              = 8'h10;
   localparam logic [7:0] REG_CAPS3              = 8'h11;
-  // One past the last defined register: anything >= this is unknown (ERR_REG on write).
+  // One past the last engine register: 0x12 .. 0x1F are unknown (ERR_REG on write, read 0).
   localparam logic [7:0] REG_NUM                = 8'h12;
+
+  // GRU layer registers (docs/gru-layer.md 8.3).
+  localparam logic [7:0] REG_CFG_GRU_I          = 8'h20;
+  localparam logic [7:0] REG_CFG_GRU_HD         = 8'h21;
+  localparam logic [7:0] REG_CFG_GRU_T          = 8'h22;
+  localparam logic [7:0] REG_CFG_GRU_THR        = 8'h23;
+  localparam logic [7:0] REG_CFG_GRU_DIR        = 8'h24;
+  localparam logic [7:0] REG_GRU_STEPS          = 8'h25;
+  localparam logic [7:0] REG_PERF_GRU_CYCLES    = 8'h26;
+  localparam logic [7:0] REG_PERF_GRU_MAC_BUSY  = 8'h27;
+  localparam logic [7:0] REG_PERF_GRU_STEALS    = 8'h28;
+  localparam logic [7:0] REG_CAPS4              = 8'h29;
+  // One past the last GRU register: anything >= this is unknown.
+  localparam logic [7:0] REG_GRU_NUM            = 8'h2A;
 
   // CTRL bits (write-only, pulses).
   localparam int CTRL_START_BIT = 0;
   localparam int CTRL_CLEAR_BIT = 1;
+  localparam int CTRL_GRU_X_BIT = 2;   // start a GRU X phase (docs/gru-layer.md 8.2)
+  localparam int CTRL_GRU_H_BIT = 3;   // start a GRU H phase
 
   // STATUS bits.
   localparam int STATUS_BUSY_BIT  = 0;
@@ -52,18 +68,36 @@ package masr_pkg;
   localparam logic [7:0] CAPS_MAGIC = 8'h4D;
 
   // ---------------------------------------------------------------------------------------------
-  // Memory port (section 6): mem_sel_i[2:0]
+  // Memory port (section 6 and docs/gru-layer.md 8.4): mem_sel_i[3:0]
   // ---------------------------------------------------------------------------------------------
-  localparam int MemSelW = 3;
+  localparam int MemSelW = 4;
 
-  localparam logic [2:0] MEM_MASK   = 3'd0;  // per lane,  unit = h*V + v
-  localparam logic [2:0] MEM_ROWPTR = 3'd1;  // per lane
-  localparam logic [2:0] MEM_WEIGHT = 3'd2;  // per lane
-  localparam logic [2:0] MEM_AMASK  = 3'd3;  // per PE,    unit = g*V + v
-  localparam logic [2:0] MEM_AVAL   = 3'd4;  // per PE
-  localparam logic [2:0] MEM_BIAS   = 3'd5;  // global, unit ignored
-  localparam logic [2:0] MEM_Y      = 3'd6;  // global, read-only
-  localparam logic [2:0] MEM_STATS  = 3'd7;  // per lane, read-only
+  localparam logic [3:0] MEM_MASK   = 4'd0;  // per lane,  unit = h*V + v
+  localparam logic [3:0] MEM_ROWPTR = 4'd1;  // per lane
+  localparam logic [3:0] MEM_WEIGHT = 4'd2;  // per lane
+  localparam logic [3:0] MEM_AMASK  = 4'd3;  // per PE,    unit = g*V + v
+  localparam logic [3:0] MEM_AVAL   = 4'd4;  // per PE
+  localparam logic [3:0] MEM_BIAS   = 4'd5;  // global, unit ignored
+  localparam logic [3:0] MEM_Y      = 4'd6;  // global, read-only
+  localparam logic [3:0] MEM_STATS  = 4'd7;  // per lane, read-only
+  localparam logic [3:0] MEM_XBUF   = 4'd8;  // GRU input sequence, RW, unit ignored
+  localparam logic [3:0] MEM_HBUF   = 4'd9;  // GRU hidden state, RW
+  localparam logic [3:0] MEM_GX     = 4'd10; // GRU W_ih x_t + b_ih per t, read-only
+  localparam logic [3:0] MEM_HOUT   = 4'd11; // GRU layer output per t and direction, read-only
+  localparam logic [3:0] MEM_STEP   = 4'd12; // GRU per-step statistics (32 bit), read-only
+  // Selects above this are ERR_MEM_RANGE.
+  localparam logic [3:0] MEM_SEL_MAX = 4'd12;
+
+  // STEP words per step (docs/gru-layer.md 8.4), word k of step s at address s*8 + k.
+  localparam int StepWords = 8;
+  localparam int STEP_PROD_CYCLES   = 0;
+  localparam int STEP_MAC_BUSY      = 1;
+  localparam int STEP_STEAL_GRANTED = 2;
+  localparam int STEP_STEAL_REFUSED = 3;
+  localparam int STEP_IDLE          = 4;
+  localparam int STEP_ROWS_DONE     = 5;
+  localparam int STEP_CYCLES        = 6;
+  localparam int STEP_ACT_NNZ       = 7;
 
   // ---------------------------------------------------------------------------------------------
   // Steal modes (CFG_MODE)
@@ -84,6 +118,10 @@ package masr_pkg;
   // Largest legal CFG_SHIFT.
   localparam int ShiftMax = 15;
 
+  // Largest legal CFG_GRU_THR (Q8.8 magnitude) and CFG_GRU_DIR.
+  localparam int ThrMax = 32767;
+  localparam int DirMax = 1;
+
   // ---------------------------------------------------------------------------------------------
   // Error codes (section 7), ERR_CODE register
   // ---------------------------------------------------------------------------------------------
@@ -98,6 +136,10 @@ package masr_pkg;
   localparam logic [3:0] ERR_MEM_RANGE  = 4'd6;
   localparam logic [3:0] ERR_WPTR       = 4'd7;
   localparam logic [3:0] ERR_REG        = 4'd8;
+  localparam logic [3:0] ERR_SEQ_LEN    = 4'd9;   // GRU start: T = 0 or T > T_MAX
+  localparam logic [3:0] ERR_THR        = 4'd10;  // GRU start: CFG_GRU_THR > 32767
+  localparam logic [3:0] ERR_GRU_DIM    = 4'd11;  // GRU start: I or Hd out of range
+  localparam logic [3:0] ERR_CMD        = 4'd12;  // more than one start bit in one CTRL write
 
   // ---------------------------------------------------------------------------------------------
   // Per-lane statistics (mem_sel = MEM_STATS), section 6

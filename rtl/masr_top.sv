@@ -19,6 +19,11 @@
 //   is skipped and done rises after one drain cycle (used to latch the counters).
 // - The y memory is H banks (bank h holds rows i*H + h at address i) so that the output phase
 //   writes all H rows of a block in one cycle; the host sees one flat y[0..M_MAX-1].
+// - GRU layer (docs/gru-layer.md): CTRL bits 2/3 start an X / H phase of masr_gru_seq, which then
+//   starts the products itself (M = 3Hd, N = I or Hd; mode, rep_rows and shift latched at the
+//   phase start), rewrites the activation RFs through masr_act_encoder between products and
+//   takes the output-phase writes of y into GX / GH. STATUS.busy covers the whole phase; done and
+//   irq come once, at its end. Plain products (CTRL bit 0) are unchanged.
 `include "masr_assert.svh"
 
 module masr_top #(
@@ -31,6 +36,7 @@ module masr_top #(
   parameter int SLOTS  = 32,
   parameter int WDEPTH = 512,
   parameter int QDEPTH = 8,
+  parameter int T_MAX  = 32,     // GRU: max sequence length
   // Derived, do not override.
   localparam int P_MAX    = (N_MAX + V - 1) / V,
   localparam int KW_MAX   = (P_MAX + B - 1) / B,
@@ -41,7 +47,13 @@ module masr_top #(
   localparam int RowW     = $clog2(R_MAX + 1),
   localparam int IdxW     = (R_MAX > 1) ? $clog2(R_MAX) : 1,   // output block index
   localparam int StatW    = 32,
-  localparam int NumStats = 8
+  localparam int NumStats = 8,
+  localparam int HD_MAX   = (M_MAX / 3 < N_MAX) ? M_MAX / 3 : N_MAX,   // GRU: max hidden size
+  localparam int AmAddrW  = $clog2(3 * KW_MAX),
+  localparam int AvAddrW  = $clog2(3 * P_MAX),
+  localparam int NW       = $clog2(N_MAX + 1),
+  localparam int HdW      = $clog2(HD_MAX + 1),
+  localparam int TW       = $clog2(T_MAX + 1)
 ) (
   input  logic        clk_i,
   input  logic        rst_ni,
@@ -51,7 +63,7 @@ module masr_top #(
   input  logic        reg_we_i,
   output logic [31:0] reg_rdata_o,
 
-  input  logic [2:0]  mem_sel_i,
+  input  logic [3:0]  mem_sel_i,
   input  logic [15:0] mem_unit_i,
   input  logic [15:0] mem_addr_i,
   input  logic [31:0] mem_wdata_i,
@@ -91,38 +103,69 @@ module masr_top #(
   logic            snap_q;         // latch the PERF_* sums at the end of this cycle
   logic            aborted_q;      // the running product hit ERR_WPTR
   logic            rd_valid_q;     // a legal read was requested in the previous cycle
-  logic [2:0]      rd_sel_q;
+  logic [3:0]      rd_sel_q;
   logic [15:0]     rd_unit_q, rd_addr_q;
+  logic [31:0]     cfg_gru_i_q, cfg_gru_hd_q, cfg_gru_t_q, cfg_gru_thr_q, cfg_gru_dir_q;
 
-  logic busy, run, cend, abort, all_finished, err_wptr, slots_err;
-  assign busy = (state_q != StIdle);
-  assign run  = (state_q == StCompute);
+  logic busy, eng_busy, seq_busy, seq_end, run, cend, abort, all_finished, err_wptr, slots_err;
+  assign eng_busy = (state_q != StIdle);
+  assign busy     = eng_busy || seq_busy;     // STATUS.busy: a product or a GRU phase
+  assign run      = (state_q == StCompute);
 
   // ---------------------------------------------------------------------------------------------
   // Register writes and start checks (section 7)
   // ---------------------------------------------------------------------------------------------
-  logic wr_ctrl, start_req, clear_req, wr_cfg, wr_bad;
-  logic dim_bad, mode_bad, start_go, start_fail;
+  logic wr_ctrl, start_req, clear_req, wr_cfg, wr_gru_cfg, wr_bad;
+  logic req_plain, req_x, req_h, gru_req, multi_start;
+  logic dim_bad, mode_bad, gru_dim_bad, seq_len_bad, thr_bad, gru_mode_bad;
+  logic start_go, gru_go, start_fail;
   logic [3:0] start_code;
 
-  assign wr_ctrl   = reg_we_i && (reg_addr_i == REG_CTRL);
-  assign start_req = wr_ctrl && reg_wdata_i[CTRL_START_BIT];
-  assign clear_req = wr_ctrl && reg_wdata_i[CTRL_CLEAR_BIT];
-  assign wr_cfg    = reg_we_i && (reg_addr_i >= REG_CFG_M) && (reg_addr_i <= REG_CFG_SHIFT);
-  assign wr_bad    = reg_we_i && !wr_ctrl && !wr_cfg;          // read-only or unknown register
+  assign wr_ctrl     = reg_we_i && (reg_addr_i == REG_CTRL);
+  assign req_plain   = wr_ctrl && reg_wdata_i[CTRL_START_BIT];
+  assign req_x       = wr_ctrl && reg_wdata_i[CTRL_GRU_X_BIT];
+  assign req_h       = wr_ctrl && reg_wdata_i[CTRL_GRU_H_BIT];
+  assign gru_req     = req_x || req_h;
+  assign start_req   = req_plain || gru_req;
+  assign multi_start = (32'(req_plain) + 32'(req_x) + 32'(req_h)) > 32'd1;
+  assign clear_req   = wr_ctrl && reg_wdata_i[CTRL_CLEAR_BIT];
+  assign wr_cfg      = reg_we_i && (reg_addr_i >= REG_CFG_M) && (reg_addr_i <= REG_CFG_SHIFT);
+  assign wr_gru_cfg  = reg_we_i && (reg_addr_i >= REG_CFG_GRU_I) &&
+                       (reg_addr_i <= REG_CFG_GRU_DIR);
+  // Read-only or unknown register (0x12 .. 0x1F and >= REG_GRU_NUM are unknown).
+  assign wr_bad      = reg_we_i && !wr_ctrl && !wr_cfg && !wr_gru_cfg;
 
   assign dim_bad  = (cfg_m_q == '0) || (cfg_n_q == '0) || (cfg_m_q > 32'(M_MAX)) ||
                     (cfg_n_q > 32'(N_MAX));
   assign mode_bad = (cfg_mode_q > 32'(MODE_MAX)) || (cfg_shift_q > 32'(ShiftMax));
 
+  // GRU start checks (docs/gru-layer.md 8.5), on the full 32-bit register values.
+  assign gru_dim_bad  = (cfg_gru_i_q == '0) || (cfg_gru_i_q > 32'(N_MAX)) ||
+                        (cfg_gru_hd_q == '0) || (cfg_gru_hd_q > 32'(HD_MAX));
+  assign seq_len_bad  = (cfg_gru_t_q == '0) || (cfg_gru_t_q > 32'(T_MAX));
+  assign thr_bad      = (cfg_gru_thr_q > 32'(ThrMax));
+  assign gru_mode_bad = mode_bad || (cfg_gru_dir_q > 32'(DirMax));
+
+  // Check order: busy, then (plain start) dim, mode, slots; (GRU start) ERR_CMD, dim, T,
+  // threshold, mode, slots (the array evaluates the slots for M = 3Hd during a GRU request).
   always_comb begin
-    if (busy)           start_code = ERR_BUSY_START;
-    else if (dim_bad)   start_code = ERR_DIM;
-    else if (mode_bad)  start_code = ERR_MODE;
-    else if (slots_err) start_code = ERR_SLOTS;
-    else                start_code = ERR_OK;
+    if (busy)                 start_code = ERR_BUSY_START;
+    else if (multi_start)     start_code = ERR_CMD;
+    else if (gru_req) begin
+      if (gru_dim_bad)        start_code = ERR_GRU_DIM;
+      else if (seq_len_bad)   start_code = ERR_SEQ_LEN;
+      else if (thr_bad)       start_code = ERR_THR;
+      else if (gru_mode_bad)  start_code = ERR_MODE;
+      else if (slots_err)     start_code = ERR_SLOTS;
+      else                    start_code = ERR_OK;
+    end
+    else if (dim_bad)         start_code = ERR_DIM;
+    else if (mode_bad)        start_code = ERR_MODE;
+    else if (slots_err)       start_code = ERR_SLOTS;
+    else                      start_code = ERR_OK;
   end
-  assign start_go   = start_req && (start_code == ERR_OK);
+  assign start_go   = req_plain && !gru_req && (start_code == ERR_OK);
+  assign gru_go     = gru_req && (start_code == ERR_OK);
   assign start_fail = start_req && !busy && (start_code != ERR_OK);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -143,13 +186,33 @@ module masr_top #(
     end
   end
 
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      cfg_gru_i_q   <= '0;
+      cfg_gru_hd_q  <= '0;
+      cfg_gru_t_q   <= '0;
+      cfg_gru_thr_q <= '0;
+      cfg_gru_dir_q <= '0;
+    end else if (wr_gru_cfg) begin
+      case (reg_addr_i)
+        REG_CFG_GRU_I:   cfg_gru_i_q   <= reg_wdata_i;
+        REG_CFG_GRU_HD:  cfg_gru_hd_q  <= reg_wdata_i;
+        REG_CFG_GRU_T:   cfg_gru_t_q   <= reg_wdata_i;
+        REG_CFG_GRU_THR: cfg_gru_thr_q <= reg_wdata_i;
+        default:         cfg_gru_dir_q <= reg_wdata_i;  // REG_CFG_GRU_DIR
+      endcase
+    end
+  end
+
   // ---------------------------------------------------------------------------------------------
   // Memory port checks
   // ---------------------------------------------------------------------------------------------
   logic mem_acc, unit_ok, addr_ok, ro_write, mem_ok, fd_we, fd_re;
 
   assign mem_acc  = mem_we_i || mem_re_i;
-  assign ro_write = mem_we_i && ((mem_sel_i == MEM_Y) || (mem_sel_i == MEM_STATS));
+  assign ro_write = mem_we_i && ((mem_sel_i == MEM_Y) || (mem_sel_i == MEM_STATS) ||
+                                 (mem_sel_i == MEM_GX) || (mem_sel_i == MEM_HOUT) ||
+                                 (mem_sel_i == MEM_STEP));
 
   always_comb begin
     case (mem_sel_i)
@@ -160,8 +223,14 @@ module masr_top #(
       MEM_AVAL:   begin unit_ok = 32'(mem_unit_i) < NP; addr_ok = 32'(mem_addr_i) < 3*P_MAX;   end
       MEM_BIAS:   begin unit_ok = 1'b1;                 addr_ok = 32'(mem_addr_i) < M_MAX;     end
       MEM_Y:      begin unit_ok = 1'b1;                 addr_ok = 32'(mem_addr_i) < M_MAX;     end
-      default:    begin unit_ok = 32'(mem_unit_i) < NL;
+      MEM_STATS:  begin unit_ok = 32'(mem_unit_i) < NL;
                         addr_ok = mem_addr_i < STAT_NUM;                                     end
+      MEM_XBUF:   begin unit_ok = 1'b1; addr_ok = 32'(mem_addr_i) < T_MAX * N_MAX;            end
+      MEM_HBUF:   begin unit_ok = 1'b1; addr_ok = 32'(mem_addr_i) < HD_MAX;                   end
+      MEM_GX:     begin unit_ok = 1'b1; addr_ok = 32'(mem_addr_i) < T_MAX * M_MAX;            end
+      MEM_HOUT:   begin unit_ok = 1'b1; addr_ok = 32'(mem_addr_i) < T_MAX * 2 * HD_MAX;       end
+      MEM_STEP:   begin unit_ok = 1'b1; addr_ok = 32'(mem_addr_i) < T_MAX * StepWords;        end
+      default:    begin unit_ok = 1'b1; addr_ok = 1'b0;                                      end
     endcase
   end
 
@@ -216,7 +285,18 @@ module masr_top #(
   // ---------------------------------------------------------------------------------------------
   // Engine FSM
   // ---------------------------------------------------------------------------------------------
-  logic out_done;
+  logic out_done, eng_start, seq_prod_start;
+  logic [15:0] eng_m;          // M of a product started now (CFG_M, or 3Hd in a GRU phase)
+  logic [3:0]  eng_shift;
+  logic [15:0] seq_run_m, seq_run_n;
+  logic [1:0]  seq_run_mode;
+  logic [RowW-1:0] seq_run_rep;
+  logic [3:0]  seq_run_shift;
+
+  // A product starts from the host (plain CTRL.start) or from the GRU sequencer.
+  assign eng_start = start_go || seq_prod_start;
+  assign eng_m     = seq_busy ? seq_run_m : cfg_m_q[15:0];
+  assign eng_shift = seq_busy ? seq_run_shift : cfg_shift_q[3:0];
 
   assign abort    = run && err_wptr;
   assign cend     = run && all_finished && !err_wptr;
@@ -225,18 +305,20 @@ module masr_top #(
   always_comb begin
     state_d = state_q;
     case (state_q)
-      StIdle:    if (start_go) state_d = StCompute;
+      StIdle:    if (eng_start) state_d = StCompute;
       StCompute: if (abort) state_d = StDrain; else if (cend) state_d = StOutput;
       StOutput:  if (out_done) state_d = StIdle;
       default:   state_d = StIdle;                                        // StDrain
     endcase
   end
 
+  // done: once per plain product or per GRU phase (not after the phase's inner products); an
+  // ERR_WPTR abort ends a plain product and a whole phase alike (drain cycle).
   always_comb begin
     done_d = clear_req ? 1'b0 : done_q;
-    if (start_go) begin
+    if (start_go || gru_go) begin
       done_d = 1'b0;
-    end else if (start_fail || out_done || (state_q == StDrain)) begin
+    end else if (start_fail || (out_done && !seq_busy) || (state_q == StDrain) || seq_end) begin
       done_d = 1'b1;
     end
   end
@@ -260,12 +342,12 @@ module masr_top #(
       done_q  <= done_d;
       irq_q   <= done_d && !done_q;
       snap_q  <= cend || abort;
-      if (start_go) begin
+      if (eng_start) begin
         out_idx_q     <= '0;
         // ceil_div(M, H) output cycles: the last block index is ceil_div(M, H) - 1.
-        out_last_q    <= IdxW'((cfg_m_q[15:0] + 16'(H - 1)) / 16'(H) - 16'd1);
-        run_m_q       <= cfg_m_q[15:0];
-        run_shift_q   <= cfg_shift_q[3:0];
+        out_last_q    <= IdxW'((eng_m + 16'(H - 1)) / 16'(H) - 16'd1);
+        run_m_q       <= eng_m;
+        run_shift_q   <= eng_shift;
         perf_cycles_q <= '0;
         aborted_q     <= 1'b0;
       end else begin
@@ -293,8 +375,26 @@ module masr_top #(
   logic [NP*32-1:0]              pe_rdata;
   logic [NL*NumStats*StatW-1:0]  stats;
   logic [RowW-1:0]               cfg_rep_sat;
+  logic [V-1:0]                  enc_am_we, enc_av_we;
+  logic [V*AmAddrW-1:0]          enc_am_waddr;
+  logic [V*AvAddrW-1:0]          enc_av_waddr;
+  logic [B-1:0]                  enc_am_wdata;
+  logic [15:0]                   enc_av_wdata;
 
   assign cfg_rep_sat = (cfg_rep_q > 32'(R_MAX)) ? RowW'(R_MAX) : cfg_rep_q[RowW-1:0];
+
+  // The array's configuration inputs (latched by the lanes at start_i; slots_err is evaluated on
+  // them): the phase's products while a GRU phase runs, M = 3 * CFG_GRU_HD for the slots check of
+  // a GRU start request, the CFG_* registers otherwise (plain products, unchanged).
+  logic [15:0]     arr_m, arr_n;
+  logic [1:0]      arr_mode;
+  logic [RowW-1:0] arr_rep;
+
+  assign arr_m    = seq_busy ? seq_run_m :
+                    gru_req  ? cfg_gru_hd_q[15:0] * 16'd3 : cfg_m_q[15:0];
+  assign arr_n    = seq_busy ? seq_run_n : cfg_n_q[15:0];
+  assign arr_mode = seq_busy ? seq_run_mode : cfg_mode_q[1:0];
+  assign arr_rep  = seq_busy ? seq_run_rep : cfg_rep_sat;
 
   masr_array #(
     .H      (H),
@@ -310,14 +410,14 @@ module masr_top #(
     .clk_i,
     .rst_ni,
     .bd_load_i,
-    .start_i        (start_go),
+    .start_i        (eng_start),
     .run_i          (run),
     .abort_i        (abort),
     .cend_i         (cend),
-    .cfg_m_i        (cfg_m_q[15:0]),
-    .cfg_n_i        (cfg_n_q[15:0]),
-    .cfg_mode_i     (cfg_mode_q[1:0]),
-    .cfg_rep_i      (cfg_rep_sat),
+    .cfg_m_i        (arr_m),
+    .cfg_n_i        (arr_n),
+    .cfg_mode_i     (arr_mode),
+    .cfg_rep_i      (arr_rep),
     .slots_err_o    (slots_err),
     .all_finished_o (all_finished),
     .err_wptr_o     (err_wptr),
@@ -334,6 +434,12 @@ module masr_top #(
     .fd_raddr_i     (rd_addr_q),
     .lane_rdata_o   (lane_rdata),
     .pe_rdata_o     (pe_rdata),
+    .enc_am_we_i    (enc_am_we),
+    .enc_am_waddr_i (enc_am_waddr),
+    .enc_am_wdata_i (enc_am_wdata),
+    .enc_av_we_i    (enc_av_we),
+    .enc_av_waddr_i (enc_av_waddr),
+    .enc_av_wdata_i (enc_av_wdata),
     .stats_o        (stats)
   );
 
@@ -409,6 +515,83 @@ module masr_top #(
   );
 
   // ---------------------------------------------------------------------------------------------
+  // GRU phase sequencer (docs/gru-layer.md): XBUF, HBUF, GX, GH, HOUT, STEP, element-wise unit and
+  // activation encoder
+  // ---------------------------------------------------------------------------------------------
+  logic        seq_start_x, seq_start_h, seq_fd_we, seq_fd_re, eng_idle, eng_drain;
+  logic [31:0] seq_fd_rdata, gru_steps, gru_cycles, gru_mac, gru_steals;
+
+  assign seq_start_x = gru_go && req_x;
+  assign seq_start_h = gru_go && req_h;
+  assign seq_fd_we   = fd_we && ((mem_sel_i == MEM_XBUF) || (mem_sel_i == MEM_HBUF));
+  assign seq_fd_re   = rd_valid_q && (rd_sel_q >= MEM_XBUF);
+  assign eng_idle    = !eng_busy;
+  assign eng_drain   = (state_q == StDrain);
+
+  masr_gru_seq #(
+    .H     (H),
+    .V     (V),
+    .B     (B),
+    .M_MAX (M_MAX),
+    .N_MAX (N_MAX),
+    .T_MAX (T_MAX)
+  ) u_gru_seq (
+    .clk_i,
+    .rst_ni,
+    .start_x_i      (seq_start_x),
+    .start_h_i      (seq_start_h),
+    .cfg_i_i        (cfg_gru_i_q[NW-1:0]),
+    .cfg_hd_i       (cfg_gru_hd_q[HdW-1:0]),
+    .cfg_t_i        (cfg_gru_t_q[TW-1:0]),
+    .cfg_thr_i      (cfg_gru_thr_q[14:0]),
+    .cfg_dir_i      (cfg_gru_dir_q[0]),
+    .cfg_mode_i     (cfg_mode_q[1:0]),
+    .cfg_rep_i      (cfg_rep_sat),
+    .cfg_shift_i    (cfg_shift_q[3:0]),
+    .busy_o         (seq_busy),
+    .end_o          (seq_end),
+    .run_m_o        (seq_run_m),
+    .run_n_o        (seq_run_n),
+    .run_mode_o     (seq_run_mode),
+    .run_rep_o      (seq_run_rep),
+    .run_shift_o    (seq_run_shift),
+    .prod_start_o   (seq_prod_start),
+    .eng_idle_i     (eng_idle),
+    .eng_run_i      (run),
+    .eng_done_i     (out_done),
+    .eng_drain_i    (eng_drain),
+    .out_we_i       (out_we),
+    .out_idx_i      (out_idx_q),
+    .out_data_i     (y_wdata),
+    .perf_cycles_i  (perf_cycles_q),
+    .perf_mac_i     (perf_mac_q),
+    .perf_gnt_i     (perf_gnt_q),
+    .perf_ref_i     (perf_ref_q),
+    .perf_idle_i    (perf_idle_q),
+    .perf_rows_i    (perf_rows_q),
+    .enc_am_we_o    (enc_am_we),
+    .enc_am_waddr_o (enc_am_waddr),
+    .enc_am_wdata_o (enc_am_wdata),
+    .enc_av_we_o    (enc_av_we),
+    .enc_av_waddr_o (enc_av_waddr),
+    .enc_av_wdata_o (enc_av_wdata),
+    .fd_we_i        (seq_fd_we),
+    .fd_wsel_i      (mem_sel_i),
+    .fd_waddr_i     (mem_addr_i),
+    .fd_wdata_i     (mem_wdata_i),
+    .fd_re_i        (seq_fd_re),
+    .fd_rsel_i      (rd_sel_q),
+    .fd_raddr_i     (rd_addr_q),
+    .fd_rdata_o     (seq_fd_rdata),
+    .steps_o        (gru_steps),
+    .gru_cycles_o   (gru_cycles),
+    .gru_mac_o      (gru_mac),
+    .gru_steals_o   (gru_steals),
+    .bd_load_i,
+    .bd_dump_i
+  );
+
+  // ---------------------------------------------------------------------------------------------
   // Frontdoor read data: the memories at the registered read request (valid the cycle after
   // mem_re_i, 0 when the previous cycle had no legal read)
   // ---------------------------------------------------------------------------------------------
@@ -422,7 +605,9 @@ module masr_top #(
         MEM_AMASK, MEM_AVAL: mem_rdata_o = pe_rdata[32'(rd_unit_q) * 32 +: 32];
         MEM_BIAS:            mem_rdata_o = 32'(bias_fd_rdata);
         MEM_Y:               mem_rdata_o = 32'(y_rdata[(32'(y_row) % 32'(H)) * 16 +: 16]);
-        default:             mem_rdata_o = lane_rdata[32'(rd_unit_q) * 32 +: 32];
+        MEM_XBUF, MEM_HBUF, MEM_GX, MEM_HOUT, MEM_STEP:
+                             mem_rdata_o = seq_fd_rdata;
+        default:             mem_rdata_o = lane_rdata[32'(rd_unit_q) * 32 +: 32];  // 0-2, 7
       endcase
     end
   end
@@ -482,6 +667,16 @@ module masr_top #(
       REG_CAPS:               return {8'(B), 8'(V), 8'(H), CAPS_MAGIC};
       REG_CAPS2:              return {16'(M_MAX), 16'(N_MAX)};
       REG_CAPS3:              return {16'(WDEPTH), 16'(SLOTS)};
+      REG_CFG_GRU_I:          return cfg_gru_i_q;
+      REG_CFG_GRU_HD:         return cfg_gru_hd_q;
+      REG_CFG_GRU_T:          return cfg_gru_t_q;
+      REG_CFG_GRU_THR:        return cfg_gru_thr_q;
+      REG_CFG_GRU_DIR:        return cfg_gru_dir_q;
+      REG_GRU_STEPS:          return gru_steps;
+      REG_PERF_GRU_CYCLES:    return gru_cycles;
+      REG_PERF_GRU_MAC_BUSY:  return gru_mac;
+      REG_PERF_GRU_STEALS:    return gru_steals;
+      REG_CAPS4:              return {16'(T_MAX), 16'(HD_MAX)};
       default:                return '0;                         // CTRL (write-only), unknown
     endcase
   endfunction
@@ -496,7 +691,7 @@ module masr_top #(
   // every frontdoor read of y below); it is not hardware.
   // ---------------------------------------------------------------------------------------------
 `ifndef SYNTHESIS
-  localparam int DumpRegs = 32;
+  localparam int DumpRegs = 64;   // register addresses 0 .. 63 (docs/gru-layer.md 8.4)
 
   logic [15:0] y_shadow [0:M_MAX-1];
   logic [31:0] stats_dump [0:NL*STAT_NUM-1];
@@ -562,6 +757,17 @@ module masr_top #(
   `ASSERT_IMPL(IrqOnDoneRise_A, irq_q, done_q)
   `ASSERT_IMPL(NoMemWriteWhileBusy_A, busy, !fd_we && !fd_re)
   `ASSERT_IMPL(StartOnlyWhenIdle_A, start_go, !busy)
+  `ASSERT_NEVER(OneStartPerCycle_A, start_go && (gru_go || seq_prod_start))
+  // GRU: the sequencer starts products only inside its phase and only on an idle engine; the
+  // activation encoder never writes while the lanes compute nor in a frontdoor write cycle.
+  `ASSERT_IMPL(SeqStartInPhase_A, seq_prod_start, seq_busy && !eng_busy)
+  `ASSERT_IMPL(GruStartWhenIdle_A, gru_go, !busy)
+  `ASSERT_NEVER(EncoderWhileCompute_A, run && ((enc_am_we | enc_av_we) != '0))
+  `ASSERT_NEVER(EncoderFrontdoorCollide_A, fd_we && ((enc_am_we | enc_av_we) != '0))
+  `ASSERT_IMPL(EncoderOnlyInPhase_A, (enc_am_we | enc_av_we) != '0, seq_busy)
+  // done rises once per phase: at its end (or at an ERR_WPTR drain), never after an inner product.
+  `ASSERT_NEVER(DoneOnlyAtPhaseEnd_A, seq_busy && done_d && !done_q && !seq_end &&
+                                      (state_q != StDrain))
   // Work conservation over the whole array: every row task of every lane (M rows x V partitions)
   // was claimed exactly once, checked on the latched counter of a completed product.
   logic snap_chk_q;

@@ -34,20 +34,37 @@ REG = {
     "PERF_CYCLES": 0x08, "PERF_MAC_BUSY": 0x09, "PERF_STEAL_GRANTED": 0x0A,
     "PERF_STEAL_REFUSED": 0x0B, "PERF_STALL": 0x0C, "PERF_IDLE": 0x0D, "PERF_ROWS_DONE": 0x0E,
     "CAPS": 0x0F, "CAPS2": 0x10, "CAPS3": 0x11,
+    # GRU layer (docs/gru-layer.md 8.3); 0x12 .. 0x1F and >= 0x2A are unknown registers.
+    "CFG_GRU_I": 0x20, "CFG_GRU_HD": 0x21, "CFG_GRU_T": 0x22, "CFG_GRU_THR": 0x23,
+    "CFG_GRU_DIR": 0x24, "GRU_STEPS": 0x25, "PERF_GRU_CYCLES": 0x26,
+    "PERF_GRU_MAC_BUSY": 0x27, "PERF_GRU_STEALS": 0x28, "CAPS4": 0x29,
 }
 PERF_REGS = ("PERF_CYCLES", "PERF_MAC_BUSY", "PERF_STEAL_GRANTED", "PERF_STEAL_REFUSED",
              "PERF_STALL", "PERF_IDLE", "PERF_ROWS_DONE")
 READ_ONLY_REGS = ("STATUS", "ERR_CODE", *PERF_REGS, "CAPS", "CAPS2", "CAPS3")
 CFG_REGS = ("CFG_M", "CFG_N", "CFG_MODE", "CFG_REP_ROWS", "CFG_SHIFT")
+GRU_CFG_REGS = ("CFG_GRU_I", "CFG_GRU_HD", "CFG_GRU_T", "CFG_GRU_THR", "CFG_GRU_DIR")
+GRU_PERF_REGS = ("GRU_STEPS", "PERF_GRU_CYCLES", "PERF_GRU_MAC_BUSY", "PERF_GRU_STEALS")
+GRU_READ_ONLY_REGS = (*GRU_PERF_REGS, "CAPS4")
+N_DUMP_REGS = 64          # regs.dump.hex covers register addresses 0 .. 63
 CTRL_START = 1 << 0
 CTRL_CLEAR = 1 << 1
+CTRL_GRU_X = 1 << 2       # start a GRU X phase
+CTRL_GRU_H = 1 << 3       # start a GRU H phase
 STATUS_BUSY = 1 << 0
 STATUS_DONE = 1 << 1
 STATUS_ERROR = 1 << 2
 
 # Memory selects (contract section 6).
 MEM_MASK, MEM_ROWPTR, MEM_WEIGHT, MEM_AMASK, MEM_AVAL, MEM_BIAS, MEM_Y, MEM_STATS = range(8)
-MEM_NAMES = ("mask", "rowptr", "weight", "amask", "aval", "bias", "y", "stats")
+MEM_XBUF, MEM_HBUF, MEM_GX, MEM_HOUT, MEM_STEP = range(8, 13)   # GRU (docs/gru-layer.md 8.4)
+MEM_NAMES = ("mask", "rowptr", "weight", "amask", "aval", "bias", "y", "stats",
+             "xbuf", "hbuf", "gx", "hout", "step")
+
+# Error codes of the GRU layer (docs/gru-layer.md 8.5), after codes 0..8 of section 7.
+ERR_SEQ_LEN, ERR_THR, ERR_GRU_DIM, ERR_CMD = 9, 10, 11, 12
+GRU_ERR_NAMES = {ERR_SEQ_LEN: "ERR_SEQ_LEN", ERR_THR: "ERR_THR", ERR_GRU_DIM: "ERR_GRU_DIM",
+                 ERR_CMD: "ERR_CMD"}
 LANE_STAT_NAMES = ("MAC_BUSY", "ROWS_OWN", "ROWS_STOLEN", "ROWS_LOST", "REFUSED", "IDLE", "FLAGS")
 
 

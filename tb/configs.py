@@ -13,7 +13,7 @@ ENV_SEED = "MASR_SEED"
 
 def verilog_params(hw: HwConfig) -> dict[str, int]:
     return {"H": hw.H, "V": hw.V, "B": hw.B, "G": hw.G, "M_MAX": hw.M_MAX, "N_MAX": hw.N_MAX,
-            "SLOTS": hw.SLOTS, "WDEPTH": hw.WDEPTH, "QDEPTH": hw.QDEPTH}
+            "SLOTS": hw.SLOTS, "WDEPTH": hw.WDEPTH, "QDEPTH": hw.QDEPTH, "T_MAX": hw.T_MAX}
 
 
 def build_top(config: str, *, waves: bool = False, coverage: bool = False,

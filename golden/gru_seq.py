@@ -1,0 +1,285 @@
+"""Golden expectations of the GRU phase sequencer (docs/gru-layer.md, contract section 8).
+
+One direction of a GRU layer runs as two phases on the accelerator: the X phase computes
+``gx_t = W_ih x_t + b_ih`` for every t (one product per step, results in GX), the H phase runs
+the recurrence ``gh_t = W_hh h_{t-1} + b_hh`` followed by the element-wise unit (results in HOUT
+and HBUF).  This module predicts, for one phase, everything the RTL reports:
+
+- the numbers (GX, h_t, the gates, the final HBUF) from golden.gru (``matvec_q``,
+  ``gru_gates_q``), i.e. exactly ``golden.gru.gru_layer_q``;
+- each step's product counters from ``golden.perf.simulate_matvec`` (the RTL's PERF_* rules);
+- each step's STEP_CYCLES and the phase's PERF_GRU_CYCLES from the sequencer's cycle formula
+  (contract 8.6, :func:`x_step_cycles` / :func:`h_step_cycles`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from golden.config import (MAX_SHIFT, HwConfig, LayerConfig, StealMode, _require_int, ceil_div,
+                           partition_width, words_per_row)
+from golden.errors import SpecError
+from golden.gru import check_threshold, gru_gates_q
+from golden.matvec import matvec_q
+from golden.numerics import as_int_array
+from golden.perf import PerfResult, simulate_matvec
+
+__all__ = [
+    "GruRun", "StepExpect", "PhaseExpect", "expect_x_phase", "expect_h_phase", "hd_max",
+    "encoder_pad", "x_step_cycles", "h_step_cycles", "phase_cycles_bound", "STEP_WORDS",
+    "STEP_NAMES",
+]
+
+# STEP memory: word k of step s at address s*8 + k (contract 8.4).
+STEP_NAMES = ("PROD_CYCLES", "MAC_BUSY", "STEAL_GRANTED", "STEAL_REFUSED", "IDLE", "ROWS_DONE",
+              "STEP_CYCLES", "ACT_NNZ")
+STEP_WORDS = len(STEP_NAMES)
+
+
+def hd_max(hw: HwConfig) -> int:
+    """HD_MAX = min(M_MAX div 3, N_MAX) (contract 8.1)."""
+    return min(hw.M_MAX // 3, hw.N_MAX)
+
+
+# -- configuration ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GruRun:
+    """One phase's configuration, as the registers hold it at the phase start."""
+
+    I: int             # CFG_GRU_I
+    Hd: int            # CFG_GRU_HD
+    T: int             # CFG_GRU_T
+    threshold: int     # CFG_GRU_THR (Q8.8 magnitude)
+    direction: int     # CFG_GRU_DIR: 0 forward, 1 backward
+    mode: StealMode    # CFG_MODE
+    rep_rows: int      # CFG_REP_ROWS
+    shift: int         # CFG_SHIFT
+
+    def __post_init__(self) -> None:
+        for name in ("I", "Hd", "T", "threshold", "direction", "rep_rows", "shift"):
+            object.__setattr__(self, name, _require_int("GruRun", name, getattr(self, name)))
+        mode = _require_int("GruRun", "mode", self.mode)
+        for name in ("I", "Hd", "T"):
+            if getattr(self, name) < 1:
+                raise SpecError(f"GruRun.{name}={getattr(self, name)} must be >= 1")
+        check_threshold(self.threshold)
+        if self.direction not in (0, 1):
+            raise SpecError(f"GruRun.direction={self.direction} must be 0 (forward) or "
+                            f"1 (backward)")
+        if mode not in (0, 1, 2):
+            raise SpecError(f"GruRun.mode={mode} must be 0 (none), 1 (vertical) or "
+                            f"2 (horizontal)")
+        object.__setattr__(self, "mode", StealMode(mode))
+        if self.rep_rows < 0:
+            raise SpecError(f"GruRun.rep_rows={self.rep_rows} must be >= 0")
+        if not 0 <= self.shift <= MAX_SHIFT:
+            raise SpecError(f"GruRun.shift={self.shift} must be in 0..{MAX_SHIFT}")
+
+    @property
+    def M(self) -> int:
+        """Rows of both products: 3 * Hd (gates r | z | n)."""
+        return 3 * self.Hd
+
+    def layer(self, N: int) -> LayerConfig:
+        """The LayerConfig of the phase's products (N = I in the X phase, Hd in the H phase)."""
+        return LayerConfig(self.M, N, self.mode, self.rep_rows, self.shift)
+
+    def check_fits(self, hw: HwConfig) -> None:
+        """Raise SpecError where the RTL would reject the start (codes 11, 9 and 3)."""
+        if self.I > hw.N_MAX:
+            raise SpecError(f"GruRun.I={self.I} exceeds N_MAX={hw.N_MAX} "
+                            f"(over by {self.I - hw.N_MAX})")
+        hdm = hd_max(hw)
+        if self.Hd > hdm:
+            raise SpecError(f"GruRun.Hd={self.Hd} exceeds HD_MAX={hdm} "
+                            f"(min(M_MAX div 3, N_MAX); over by {self.Hd - hdm})")
+        if self.T > hw.T_MAX:
+            raise SpecError(f"GruRun.T={self.T} exceeds T_MAX={hw.T_MAX} "
+                            f"(over by {self.T - hw.T_MAX})")
+        self.layer(self.Hd).check_fits(hw)      # ERR_SLOTS with M = 3Hd (N is irrelevant)
+
+    def time_order(self) -> list[int]:
+        """Time index t of each H-phase step s (backward: T-1 .. 0)."""
+        return list(range(self.T - 1, -1, -1)) if self.direction else list(range(self.T))
+
+
+# -- results ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StepExpect:
+    product: PerfResult      # golden.perf.simulate_matvec of the step's product (STEP k = 0..5)
+    step_cycles: int         # STEP k=6
+    act_nnz: int             # STEP k=7
+
+    def words(self) -> tuple[int, ...]:
+        """The step's 8 STEP words in address order (k = 0 .. 7)."""
+        p = self.product
+        return (p.cycles, p.mac_busy, p.steals_granted, p.steals_refused, p.idle, p.rows_done,
+                self.step_cycles, self.act_nnz)
+
+
+@dataclass(frozen=True)
+class PhaseExpect:
+    steps: list[StepExpect]          # processing order s
+    cycles: int                      # PERF_GRU_CYCLES
+    gx: np.ndarray | None            # X phase: (T, 3Hd) int16, by time t
+    h: np.ndarray | None             # H phase: (T, Hd) int16 h_t by time t (the HOUT rows of dir)
+    r: np.ndarray | None             # H phase: (T, Hd) gates by time t (for failure messages)
+    z: np.ndarray | None
+    n: np.ndarray | None
+    h_last: np.ndarray | None        # H phase: HBUF after the phase
+
+    @property
+    def mac_busy(self) -> int:
+        """PERF_GRU_MAC_BUSY: MAC-busy cycles summed over the phase's products."""
+        return sum(s.product.mac_busy for s in self.steps)
+
+    @property
+    def steals(self) -> int:
+        """PERF_GRU_STEALS: steals granted summed over the phase's products."""
+        return sum(s.product.steals_granted for s in self.steps)
+
+    @property
+    def last(self) -> PerfResult:
+        """The last product: PERF_* and the lane statistics after the phase."""
+        return self.steps[-1].product
+
+    def registers(self) -> dict[str, int]:
+        """GRU_STEPS and PERF_GRU_* after a completed phase."""
+        return {"GRU_STEPS": len(self.steps), "PERF_GRU_CYCLES": self.cycles,
+                "PERF_GRU_MAC_BUSY": self.mac_busy, "PERF_GRU_STEALS": self.steals}
+
+    def step_words(self) -> np.ndarray:
+        """(T, 8) int64: the STEP memory rows of the phase in processing order."""
+        return np.array([s.words() for s in self.steps], dtype=np.int64)
+
+
+# -- cycle formula (contract 8.6) ---------------------------------------------------------------
+
+def encoder_pad(hw: HwConfig, N: int) -> int:
+    """Zero mask words masr_act_encoder writes after the last element of an N-vector.
+
+    pad = V*K - 1 - (u*K + k) for column N-1 in word k of partition u (docs/gru-datapath.md 3).
+    """
+    N = _require_int("encoder_pad", "N", N)
+    if not 1 <= N <= hw.N_MAX:
+        raise SpecError(f"encoder_pad: N={N} must be in 1..N_MAX={hw.N_MAX}")
+    P, K = partition_width(hw, N), words_per_row(hw, N)
+    u = (N - 1) // P
+    k = (N - 1 - u * P) // hw.B
+    return hw.V * K - 1 - (u * K + k)
+
+
+def x_step_cycles(hw: HwConfig, I: int, prod_cycles: int) -> int:
+    """STEP_CYCLES of an X-phase step: encoder start 1 + I elements + (1 + pad) up to the
+    encoder's done (which starts the product) + the product + 1 (SqStep)."""
+    return I + encoder_pad(hw, I) + prod_cycles + 3
+
+
+def h_step_cycles(hw: HwConfig, Hd: int, prod_cycles: int, first: bool) -> int:
+    """STEP_CYCLES of an H-phase step: the product + Hd cell inputs + (3 cell stages + 1 + pad) up
+    to the encoder's done + 1 (SqStep, which also starts the next product). The first step also
+    holds the initial encode of h_0: 1 + Hd + (1 + pad)."""
+    pad = encoder_pad(hw, Hd)
+    cycles = prod_cycles + Hd + pad + 5
+    if first:
+        cycles += Hd + pad + 2
+    return cycles
+
+
+# -- input checks -------------------------------------------------------------------------------
+
+def _check_run(hw: HwConfig, run: GruRun) -> None:
+    if not isinstance(run, GruRun):
+        raise SpecError(f"run must be a GruRun, got {type(run).__name__}")
+    run.check_fits(hw)
+
+
+def _check_weights(name_w: str, W: object, name_b: str, b: object, run: GruRun,
+                   N: int) -> tuple[np.ndarray, np.ndarray]:
+    Wi = as_int_array(name_w, W, 8, 2)
+    bi = as_int_array(name_b, b, 16, 1)
+    if Wi.shape != (run.M, N):
+        raise SpecError(f"{name_w} has shape {Wi.shape}, expected ({run.M}, {N}) "
+                        f"for Hd={run.Hd}")
+    if bi.shape != (run.M,):
+        raise SpecError(f"{name_b} has shape {bi.shape}, expected ({run.M},) for Hd={run.Hd}")
+    return Wi, bi
+
+
+def _check_seq(name: str, a: object, run: GruRun, width: int) -> np.ndarray:
+    arr = as_int_array(name, a, 16, 2)
+    if arr.shape != (run.T, width):
+        raise SpecError(f"{name} has shape {arr.shape}, expected ({run.T}, {width}) "
+                        f"for T={run.T}")
+    return arr
+
+
+# -- phases -------------------------------------------------------------------------------------
+
+def expect_x_phase(hw: HwConfig, run: GruRun, W_ih, b_ih, x_seq) -> PhaseExpect:
+    """X phase: per step s (t = s, also when run.direction = 1) the product W_ih x_t + b_ih.
+
+    W_ih: int8 (3Hd, I); b_ih: int16 (3Hd,); x_seq: int16 (T, I).
+    """
+    _check_run(hw, run)
+    W, b = _check_weights("W_ih", W_ih, "b_ih", b_ih, run, run.I)
+    xs = _check_seq("x_seq", x_seq, run, run.I)
+    layer, w_nz = run.layer(run.I), W != 0
+    gx, steps = [], []
+    for t in range(run.T):
+        x_t = xs[t]
+        gx.append(matvec_q(W, x_t, b, run.shift))
+        prod = simulate_matvec(w_nz, x_t != 0, hw, layer)
+        steps.append(StepExpect(prod, x_step_cycles(hw, run.I, prod.cycles),
+                                int(np.count_nonzero(x_t))))
+    return PhaseExpect(steps=steps, cycles=sum(s.step_cycles for s in steps),
+                       gx=np.stack(gx).astype(np.int16), h=None, r=None, z=None, n=None,
+                       h_last=None)
+
+
+def expect_h_phase(hw: HwConfig, run: GruRun, W_hh, b_hh, gx,
+                   h0: Optional[np.ndarray] = None) -> PhaseExpect:
+    """H phase: encode h_0, then per step s (t = s forward, T-1-s backward) the product
+    gh_t = W_hh h_{t-1} + b_hh and the element-wise unit (golden.gru.gru_gates_q).
+
+    W_hh: int8 (3Hd, Hd); b_hh: int16 (3Hd,); gx: int16 (T, 3Hd) by time t (the X phase's GX);
+    h0: int16 (Hd,) as stored in HBUF (not thresholded), None for zeros.
+    """
+    _check_run(hw, run)
+    W, b = _check_weights("W_hh", W_hh, "b_hh", b_hh, run, run.Hd)
+    g = _check_seq("gx", gx, run, run.M)
+    if h0 is None:
+        h = np.zeros(run.Hd, dtype=np.int64)
+    else:
+        h = as_int_array("h0", h0, 16, 1)
+        if h.shape != (run.Hd,):
+            raise SpecError(f"h0 has shape {h.shape}, expected ({run.Hd},) for Hd={run.Hd}")
+    layer, w_nz = run.layer(run.Hd), W != 0
+    shape = (run.T, run.Hd)
+    out = {k: np.zeros(shape, dtype=np.int16) for k in ("h", "r", "z", "n")}
+    steps = []
+    for s, t in enumerate(run.time_order()):
+        gh = matvec_q(W, h, b, run.shift)
+        prod = simulate_matvec(w_nz, h != 0, hw, layer)
+        steps.append(StepExpect(prod, h_step_cycles(hw, run.Hd, prod.cycles, s == 0),
+                                int(np.count_nonzero(h))))
+        r, z, n, h_new = gru_gates_q(g[t], gh, h, run.threshold)
+        out["h"][t], out["r"][t], out["z"][t], out["n"][t] = h_new, r, z, n
+        h = h_new.astype(np.int64)
+    return PhaseExpect(steps=steps, cycles=sum(st.step_cycles for st in steps), gx=None,
+                       h=out["h"], r=out["r"], z=out["z"], n=out["n"],
+                       h_last=h.astype(np.int16))
+
+
+def phase_cycles_bound(hw: HwConfig, run: GruRun) -> int:
+    """A generous upper bound on a phase's busy cycles (for testbench watchdogs)."""
+    _check_run(hw, run)
+    N = max(run.I, run.Hd)
+    k = words_per_row(hw, N)
+    # A lane processes at most SLOTS rows of at most K + P AG cycles each.
+    prod = hw.SLOTS * (k + partition_width(hw, N)) + hw.QDEPTH + ceil_div(run.M, hw.H) + 16
+    return run.T * (prod + 2 * run.Hd + 2 * N + 2 * hw.V * k + 16)

@@ -1,0 +1,232 @@
+"""golden.gru_seq: the GRU phase expectations (docs/gru-layer.md 8.6, 8.7).
+
+- X then H phases over T steps reproduce golden.gru.gru_layer_q (forward) and, chained over both
+  directions, bigru_layer_q;
+- every step's product counters are golden.perf.simulate_matvec of the right masks, ACT_NNZ is
+  the non-zero count of the vector the product reads, STEP_CYCLES follows the 8.6 formula and
+  PERF_GRU_CYCLES is their sum;
+- the encoder pad matches the encoder's word walk;
+- every input is validated with a SpecError that names the field.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from golden.config import (BRINGUP_4X2, REGRESSION_8X8, HwConfig, LayerConfig, StealMode,
+                           partition_width, words_per_row)
+from golden.errors import SpecError
+from golden.gru import (bigru_layer_q, gru_layer_q, quantize_gru_params, random_gru_params)
+from golden.gru_seq import (STEP_NAMES, STEP_WORDS, GruRun, encoder_pad, expect_h_phase,
+                            expect_x_phase, h_step_cycles, hd_max, phase_cycles_bound,
+                            x_step_cycles)
+from golden.perf import simulate_matvec
+
+HWS = {"4x2": BRINGUP_4X2, "8x8": REGRESSION_8X8}
+
+
+def _layer(seed: int, I: int, Hd: int, T: int, shift: int = 6):
+    rng = np.random.default_rng(seed)
+    p = quantize_gru_params(random_gru_params(rng, I, Hd, density=0.5, w_scale=1.0), shift)
+    x = np.where(rng.random((T, I)) < 0.6, rng.integers(-500, 500, (T, I)), 0)
+    h0 = np.where(rng.random(Hd) < 0.5, rng.integers(-200, 200, Hd), 0)
+    return p, x, h0
+
+
+def _run(I, Hd, T, thr=0, direction=0, mode=StealMode.VERTICAL, rep=1, shift=6) -> GruRun:
+    return GruRun(I, Hd, T, thr, direction, mode, rep, shift)
+
+
+# -- numerics -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("thr", [0, 30])
+@pytest.mark.parametrize("hw_name", ["4x2", "8x8"])
+def test_forward_matches_gru_layer_q(hw_name, thr):
+    hw = HWS[hw_name]
+    I, Hd, T = 13, 9, 7
+    p, x, h0 = _layer(1, I, Hd, T)
+    run = _run(I, Hd, T, thr)
+    ex = expect_x_phase(hw, run, p.W_ih, p.b_ih, x)
+    eh = expect_h_phase(hw, run, p.W_hh, p.b_hh, ex.gx, h0)
+    ref = gru_layer_q(x, p, h0, thr)
+    assert np.array_equal(ex.gx, ref.gx)
+    for name in ("h", "r", "z", "n"):
+        assert np.array_equal(getattr(eh, name), getattr(ref, name)), name
+    assert np.array_equal(eh.h_last, ref.h[-1])
+    assert ex.h is None and eh.gx is None and ex.h_last is None
+
+
+@pytest.mark.parametrize("mode", list(StealMode))
+def test_bidirectional_matches_bigru_layer_q(mode):
+    hw = BRINGUP_4X2
+    I, Hd, T, thr = 10, 8, 6, 20
+    rng = np.random.default_rng(7)
+    pf, pb = (quantize_gru_params(random_gru_params(rng, I, Hd, density=0.6), 6) for _ in "fb")
+    x = rng.integers(-400, 400, (T, I))
+    h0f, h0b = rng.integers(-100, 100, Hd), np.zeros(Hd, dtype=np.int64)
+    out = []
+    for direction, p, h0 in ((0, pf, h0f), (1, pb, h0b)):
+        run = _run(I, Hd, T, thr, direction, mode, 0 if mode == StealMode.NONE else 2)
+        ex = expect_x_phase(hw, run, p.W_ih, p.b_ih, x)
+        out.append(expect_h_phase(hw, run, p.W_hh, p.b_hh, ex.gx, h0).h)
+    ref = bigru_layer_q(x, pf, pb, h0f, h0b, thr)
+    assert np.array_equal(np.concatenate(out, axis=1), ref.out)
+
+
+def test_backward_h_phase_walks_time_in_reverse():
+    hw = BRINGUP_4X2
+    I, Hd, T = 6, 5, 4
+    p, x, h0 = _layer(3, I, Hd, T)
+    run = _run(I, Hd, T, 0, direction=1)
+    assert run.time_order() == [3, 2, 1, 0]
+    ex = expect_x_phase(hw, run, p.W_ih, p.b_ih, x)          # X phase: by time, any direction
+    assert np.array_equal(ex.gx, gru_layer_q(x, p, h0).gx)
+    eh = expect_h_phase(hw, run, p.W_hh, p.b_hh, ex.gx, h0)
+    ref = gru_layer_q(x[::-1], p, h0)
+    assert np.array_equal(eh.h, ref.h[::-1])
+    assert np.array_equal(eh.h_last, ref.h[-1])             # the state after time 0
+    # Step s reads h_{t+1} (h0 for s = 0): ACT_NNZ in processing order.
+    prev = [h0] + list(ref.h[:-1])
+    assert [s.act_nnz for s in eh.steps] == [int(np.count_nonzero(h)) for h in prev]
+
+
+def test_h0_none_is_zero():
+    hw = BRINGUP_4X2
+    p, x, _ = _layer(4, 4, 3, 2)
+    run = _run(4, 3, 2)
+    gx = expect_x_phase(hw, run, p.W_ih, p.b_ih, x).gx
+    a = expect_h_phase(hw, run, p.W_hh, p.b_hh, gx, None)
+    b = expect_h_phase(hw, run, p.W_hh, p.b_hh, gx, np.zeros(3, dtype=np.int16))
+    assert np.array_equal(a.h, b.h) and a.steps[0].act_nnz == 0
+
+
+# -- counters and cycles ------------------------------------------------------------------------
+
+def test_step_products_and_cycles():
+    hw = REGRESSION_8X8
+    I, Hd, T = 21, 11, 3
+    p, x, h0 = _layer(5, I, Hd, T)
+    run = _run(I, Hd, T, 10, 0, StealMode.HORIZONTAL, 2, 7)
+    ex = expect_x_phase(hw, run, p.W_ih, p.b_ih, x)
+    for t, st in enumerate(ex.steps):
+        prod = simulate_matvec(p.W_ih != 0, x[t] != 0, hw, LayerConfig(3 * Hd, I, run.mode, 2, 7))
+        assert st.product.counters() == prod.counters()
+        assert st.act_nnz == int(np.count_nonzero(x[t]))
+        assert st.step_cycles == I + encoder_pad(hw, I) + prod.cycles + 3
+    assert ex.cycles == sum(s.step_cycles for s in ex.steps)
+    eh = expect_h_phase(hw, run, p.W_hh, p.b_hh, ex.gx, h0)
+    hs = [h0] + list(eh.h[:-1])
+    pad = encoder_pad(hw, Hd)
+    for s, st in enumerate(eh.steps):
+        prod = simulate_matvec(p.W_hh != 0, hs[s] != 0, hw, LayerConfig(3 * Hd, Hd, run.mode, 2, 7))
+        assert st.product.counters() == prod.counters()
+        first = (Hd + pad + 2) if s == 0 else 0
+        assert st.step_cycles == prod.cycles + Hd + pad + 5 + first
+        assert st.step_cycles == h_step_cycles(hw, Hd, prod.cycles, s == 0)
+    regs = eh.registers()
+    assert regs == {"GRU_STEPS": T, "PERF_GRU_CYCLES": eh.cycles,
+                    "PERF_GRU_MAC_BUSY": sum(s.product.mac_busy for s in eh.steps),
+                    "PERF_GRU_STEALS": sum(s.product.steals_granted for s in eh.steps)}
+    words = eh.step_words()
+    assert words.shape == (T, STEP_WORDS) and len(STEP_NAMES) == STEP_WORDS == 8
+    assert words[1, 0] == eh.steps[1].product.cycles and words[1, 6] == eh.steps[1].step_cycles
+    assert eh.last is eh.steps[-1].product
+    assert phase_cycles_bound(hw, run) >= max(ex.cycles, eh.cycles)
+
+
+def _pad_by_walk(hw: HwConfig, N: int) -> int:
+    """Words the encoder writes after the last element's word: walk every (partition, word)."""
+    P, K = partition_width(hw, N), words_per_row(hw, N)
+    words = [(u, k) for u in range(hw.V) for k in range(K)]
+    last = N - 1
+    u = last // P
+    return len(words) - 1 - words.index((u, (last - u * P) // hw.B))
+
+
+@pytest.mark.parametrize("hw_name", ["4x2", "8x8"])
+def test_encoder_pad(hw_name):
+    hw = HWS[hw_name]
+    for N in range(1, hw.N_MAX + 1):
+        assert encoder_pad(hw, N) == _pad_by_walk(hw, N), N
+    assert encoder_pad(hw, hw.N_MAX) == 0
+    assert encoder_pad(hw, 1) == hw.V * words_per_row(hw, 1) - 1
+    with pytest.raises(SpecError, match="N=0"):
+        encoder_pad(hw, 0)
+    with pytest.raises(SpecError, match="N_MAX"):
+        encoder_pad(hw, hw.N_MAX + 1)
+
+
+def test_x_step_cycles_formula():
+    hw = BRINGUP_4X2
+    assert x_step_cycles(hw, 64, 100) == 64 + 0 + 100 + 3
+    assert x_step_cycles(hw, 1, 10) == 1 + encoder_pad(hw, 1) + 10 + 3
+
+
+def test_geometry():
+    assert hd_max(BRINGUP_4X2) == 21 and hd_max(REGRESSION_8X8) == 85
+    assert BRINGUP_4X2.T_MAX == 32 and REGRESSION_8X8.T_MAX == 32
+    with pytest.raises(SpecError, match="T_MAX"):
+        HwConfig(4, 2, M_MAX=64, N_MAX=64, SLOTS=32, WDEPTH=512, T_MAX=0)
+
+
+# -- validation ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(I=0), r"GruRun.I=0 must be >= 1"),
+    (dict(Hd=0), r"GruRun.Hd=0"),
+    (dict(T=0), r"GruRun.T=0"),
+    (dict(threshold=32768), r"threshold=32768"),
+    (dict(threshold=-1), r"threshold=-1"),
+    (dict(direction=2), r"GruRun.direction=2"),
+    (dict(mode=3), r"GruRun.mode=3"),
+    (dict(rep_rows=-1), r"GruRun.rep_rows=-1"),
+    (dict(shift=16), r"GruRun.shift=16"),
+    (dict(I=True), r"GruRun.I must be an int"),
+    (dict(T=2.0), r"GruRun.T must be an int"),
+])
+def test_run_validation(kwargs, match):
+    base = dict(I=4, Hd=3, T=2, threshold=0, direction=0, mode=StealMode.NONE, rep_rows=0,
+                shift=6)
+    with pytest.raises(SpecError, match=match):
+        GruRun(**{**base, **kwargs})
+
+
+def test_run_fits():
+    hw = BRINGUP_4X2
+    with pytest.raises(SpecError, match=r"GruRun.I=65 exceeds N_MAX=64"):
+        _run(65, 3, 2).check_fits(hw)
+    with pytest.raises(SpecError, match=r"GruRun.Hd=22 exceeds HD_MAX=21"):
+        _run(4, 22, 2).check_fits(hw)
+    with pytest.raises(SpecError, match=r"GruRun.T=33 exceeds T_MAX=32"):
+        _run(4, 3, 33).check_fits(hw)
+    with pytest.raises(SpecError, match=r"row slots"):
+        _run(4, 21, 2, mode=StealMode.HORIZONTAL, rep=16).check_fits(hw)
+    _run(64, 21, 32).check_fits(hw)
+    assert GruRun(4, 3, 2, 0, 0, 1, 0, 6).mode is StealMode.VERTICAL
+
+
+def test_phase_input_validation():
+    hw = BRINGUP_4X2
+    p, x, h0 = _layer(9, 5, 4, 3)
+    run = _run(5, 4, 3)
+    with pytest.raises(SpecError, match=r"W_ih has shape \(12, 4\), expected \(12, 5\)"):
+        expect_x_phase(hw, run, p.W_ih[:, :4], p.b_ih, x)
+    with pytest.raises(SpecError, match=r"b_ih has shape \(11,\)"):
+        expect_x_phase(hw, run, p.W_ih, p.b_ih[:11], x)
+    with pytest.raises(SpecError, match=r"x_seq has shape \(2, 5\), expected \(3, 5\)"):
+        expect_x_phase(hw, run, p.W_ih, p.b_ih, x[:2])
+    with pytest.raises(SpecError, match=r"x_seq"):
+        expect_x_phase(hw, run, p.W_ih, p.b_ih, x.astype(np.float64))
+    with pytest.raises(SpecError, match=r"W_ih"):
+        expect_x_phase(hw, run, p.W_ih.astype(np.int64) * 4, p.b_ih, x)   # not int8
+    with pytest.raises(SpecError, match=r"run must be a GruRun"):
+        expect_x_phase(hw, (5, 4, 3), p.W_ih, p.b_ih, x)
+    gx = expect_x_phase(hw, run, p.W_ih, p.b_ih, x).gx
+    with pytest.raises(SpecError, match=r"W_hh has shape \(12, 5\), expected \(12, 4\)"):
+        expect_h_phase(hw, run, p.W_ih, p.b_hh, gx, h0)
+    with pytest.raises(SpecError, match=r"gx has shape \(3, 11\), expected \(3, 12\)"):
+        expect_h_phase(hw, run, p.W_hh, p.b_hh, gx[:, :11], h0)
+    with pytest.raises(SpecError, match=r"h0 has shape \(3,\), expected \(4,\)"):
+        expect_h_phase(hw, run, p.W_hh, p.b_hh, gx, h0[:3])
+    with pytest.raises(SpecError, match=r"exceeds T_MAX"):
+        expect_h_phase(hw, _run(5, 4, 40), p.W_hh, p.b_hh, gx, h0)
