@@ -163,11 +163,15 @@ class MasrBfm:
         self._edge_time = get_sim_time("step")
 
     async def idle_cycles(self, n: int) -> None:
-        """Let ``n`` clock cycles pass (one Timer, no per-edge wake-ups)."""
+        """Let ``n`` clock cycles pass (one Timer, no per-edge wake-ups).
+
+        The Timer ends 1 ns before the n-th falling edge and the edge itself is awaited: a Timer
+        that ends exactly on the edge fires before the clock's own edge in that time step, and
+        an input driven there would be sampled as a zero-width pulse."""
         await self._falling()
         if n > 0:
-            await Timer(n * CLK_PERIOD_NS, unit="ns")
-            self._edge_time = get_sim_time("step")
+            await Timer(n * CLK_PERIOD_NS - 1, unit="ns")
+            await self._next_falling()
 
     # -- register bus ---------------------------------------------------------------------------
     async def write_reg(self, addr: int | str, data: int) -> None:
@@ -324,8 +328,10 @@ class MasrBfm:
 
 
 def read_hex_words(path: Path) -> np.ndarray:
-    """Words of a $writememh file (comments and @address lines are not produced by the RTL)."""
-    tokens = path.read_text().split()
+    """Words of a $writememh file. Icarus adds ``// 0x..`` address comments; Verilator does
+    not. ``@address`` lines are produced by neither."""
+    tokens = [t for line in path.read_text().splitlines()
+              for t in line.split("//", 1)[0].split()]
     return np.array([int(t, 16) for t in tokens], dtype=np.int64)
 
 

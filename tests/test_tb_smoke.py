@@ -38,3 +38,13 @@ def test_tb_on_dut(build, test, tmp_path):
     data = json.loads(summary.read_text())
     assert data["passed"] and data["n_products"] > 0 and data["config"] == CONFIG
     assert (test_dir / "coverage.xml").exists()
+
+
+def test_bfm_drives_full_cycles_after_idle(build, tmp_path):
+    runner, build_dir = build
+    test_dir = tmp_path / "bfm_timing"
+    xml = simrun.run(runner, build_dir, TOPLEVEL, "tb.direct.bfm_cocotb", seed=1,
+                     test_dir=test_dir, plusargs=[f"+masr_bd_dir={test_dir}/bd"],
+                     extra_env={"MASR_CONFIG": CONFIG}, timeout=300,
+                     log_file=test_dir / "sim.log")
+    assert simrun.results_passed(Path(xml)), f"see {test_dir}/sim.log"
