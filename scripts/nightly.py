@@ -176,7 +176,9 @@ def plan_jobs(flow: Flow, out: Path, seeds: int, seed_base: int, tests, configs,
                 run_dir = out / "runs" / config / entry.test / f"seed{seed}"
                 jobs.append({"test": entry.test, "config": config, "seed": int(seed),
                              "timeout_s": float(entry.timeout_s) * timeout_scale,
-                             "run_dir": str(run_dir.relative_to(out))})
+                             "run_dir": str(run_dir.relative_to(out)),
+                             # an entry may name its own cocotb test module
+                             "test_module": getattr(entry, "module", None) or flow.test_module})
     return jobs
 
 
@@ -406,7 +408,7 @@ def run_nightly(out: Path, plan: dict, args) -> int:
         futures = {}
         for job in pending:
             spec = {**job, "repo": str(REPO), "out": str(out), "build_dir": builds[job["config"]],
-                    "test_module": plan["test_module"]}
+                    "test_module": job.get("test_module") or plan["test_module"]}
             store.append({"event": "started", "test": job["test"], "config": job["config"],
                           "seed": job["seed"], "run_dir": job["run_dir"]})
             fut = client.submit(run_one, spec, pure=False,
@@ -519,7 +521,8 @@ def measure_cost(args) -> int:
     for rnd in range(args.rounds):
         for job in jobs:
             for mode in COVERAGE_MODES:
-                spec = {**job, "repo": str(REPO), "out": str(out), "test_module": flow.test_module,
+                spec = {**job, "repo": str(REPO), "out": str(out),
+                        "test_module": job.get("test_module") or flow.test_module,
                         "run_dir": f"{mode}/r{rnd}/{job['run_dir']}", "timeout_s": job["timeout_s"] * 10,
                         "build_dir": builds[(job["config"], mode)]}
                 rec = run_one(spec)

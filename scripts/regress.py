@@ -37,6 +37,7 @@ class Job:
     seed: int
     timeout_s: float
     run_dir: Path
+    module: str = ""       # cocotb test module; "" = the regression list's TEST_MODULE
 
 
 @dataclass
@@ -238,7 +239,8 @@ def plan_jobs(out: Path, tests: list[str] | None, configs: list[str] | None,
                 continue
             for seed in seeds:
                 jobs.append(Job(entry.test, config, seed, entry.timeout_s,
-                                out / config / entry.test / f"seed{seed}"))
+                                out / config / entry.test / f"seed{seed}",
+                                getattr(entry, "module", "") or TEST_MODULE))
     return TEST_MODULE, jobs
 
 
@@ -256,7 +258,8 @@ def run_regression(args) -> int:
         print(f"build {config}: {time.monotonic() - t0:.1f} s -> {builds[config]}", flush=True)
     outcomes: list[Outcome] = []
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = {pool.submit(run_job, j, builds[j.config], test_module): j for j in jobs}
+        futures = {pool.submit(run_job, j, builds[j.config], j.module or test_module): j
+                   for j in jobs}
         for n, fut in enumerate(as_completed(futures), 1):
             o = fut.result()
             outcomes.append(o)
@@ -277,11 +280,13 @@ def rerun(args) -> int:
     """Reproduce one run from (test, config, seed), optionally with FST waves."""
     from tb.regression import REGRESSION, TEST_MODULE
 
-    timeout = next((e.timeout_s for e in REGRESSION if e.test == args.rerun), 600.0)
+    entry = next((e for e in REGRESSION if e.test == args.rerun), None)
+    timeout = entry.timeout_s if entry is not None else 600.0
+    module = (getattr(entry, "module", "") if entry is not None else "") or TEST_MODULE
     _, build_dir = build_config(args.config, waves=args.waves)
     run_dir = Path(args.out).resolve() / "rerun" / args.config / args.rerun / f"seed{args.seed}"
-    job = Job(args.rerun, args.config, args.seed, timeout, run_dir)
-    o = run_job(job, build_dir, TEST_MODULE, waves=args.waves)
+    job = Job(args.rerun, args.config, args.seed, timeout, run_dir, module)
+    o = run_job(job, build_dir, module, waves=args.waves)
     print(f"{o.status}: {args.rerun} {args.config} seed={args.seed} ({o.seconds:.1f} s)")
     if o.message:
         print(o.message)

@@ -1,21 +1,22 @@
-"""Golden predictions computed in a worker process while the DUT simulates the same product.
+"""Golden predictions computed in a worker process while the DUT simulates.
 
-The scoreboard needs, per product, the golden outputs and the cycle-exact performance model
-(about 5 ms on the 8x8 array).  The driver submits that prediction when it receives the item, so
-it runs on the other core while the simulator runs the product; the scoreboard then only reads a
-result that is normally ready.  ``MASR_PREDICT_WORKERS=0`` computes in-process instead (same
-results: the prediction is a pure function of the item).
+The scoreboards need, per product or per GRU layer, the golden values and the cycle-exact
+performance model (about 5 ms per 8x8 product).  The driver submits the prediction when it
+receives the item, so it runs on the other core while the simulator runs; the scoreboard then
+reads an answer that is normally ready.  ``MASR_PREDICT_WORKERS=0`` computes in-process (the
+same results: predictions are pure functions of the item).
 
 A plain forked process and a pipe, not concurrent.futures: the executor hands work to its
 workers from a helper thread, and that thread does not run while the simulator (not Python) has
-control, so the work only started when the scoreboard asked for it.  ``conn.send`` here writes
-the request in the driver's own call.
+control, so the work only started when the scoreboard asked for it (measured: a 7 ms wait per
+8x8 product).  ``conn.send`` here writes the request in the driver's own call.
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
 import traceback
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, Optional
 
@@ -26,23 +27,28 @@ from tb.seq_items import MatvecItem
 ENV_WORKERS = "MASR_PREDICT_WORKERS"
 
 
-def _serve(conn: Connection, hw: HwConfig) -> None:
-    """Worker loop: (key, W, x, bias, layer) -> (key, Expected | error text); None stops it."""
+def _serve(conn: Connection, fn: Callable[..., Any]) -> None:
+    """Worker loop: (key, args) -> (key, fn(*args) | error text); None stops it."""
     while True:
         req = conn.recv()
         if req is None:
             break
         key, args = req
         try:
-            conn.send((key, expected_values(*args, hw)))
+            conn.send((key, fn(*args)))
         except Exception:
-            conn.send((key, traceback.format_exc()))
+            conn.send((key, _Failure(traceback.format_exc())))
     conn.close()
 
 
-class Predictor:
-    def __init__(self, hw: HwConfig, workers: Optional[int] = None) -> None:
-        self.hw = hw
+class _Failure(str):
+    """A prediction that raised in the worker (its traceback)."""
+
+
+class PredictionWorker:
+    """Evaluates the pure function ``fn`` in one forked process; answers are fetched by key."""
+
+    def __init__(self, fn: Callable[..., Any], workers: Optional[int] = None) -> None:
         n = int(os.environ.get(ENV_WORKERS, "1")) if workers is None else workers
         self._conn: Optional[Connection] = None
         self._proc: Any = None
@@ -52,16 +58,22 @@ class Predictor:
             # fork: the child needs nothing from the simulator and leaves through os._exit.
             ctx = multiprocessing.get_context("fork")
             self._conn, child = ctx.Pipe()
-            self._proc = ctx.Process(target=_serve, args=(child, hw), daemon=True)
+            self._proc = ctx.Process(target=_serve, args=(child, fn), daemon=True)
             self._proc.start()
             child.close()
 
-    def submit(self, item: MatvecItem) -> None:
-        """Start predicting ``item`` (call before the DUT runs it)."""
-        if self._conn is None or not product_runs(item):
+    @property
+    def enabled(self) -> bool:
+        return self._conn is not None
+
+    def submit(self, key: int, *args: Any) -> None:
+        if self._conn is None or self.has(key):
             return
-        self._conn.send((id(item), (item.W, item.x, item.bias, item.layer)))
-        self._waiting.append(id(item))
+        self._conn.send((key, args))
+        self._waiting.append(key)
+
+    def has(self, key: int) -> bool:
+        return key in self._waiting or key in self._answers
 
     def _receive_until(self, key: int) -> None:
         while key in self._waiting:
@@ -71,19 +83,14 @@ class Predictor:
             self._waiting.remove(got_key)
             self._answers[got_key] = value
 
-    def expected(self, item: MatvecItem) -> Expected:
-        """The prediction for ``item``: the worker's answer, or computed here."""
-        key = id(item)
-        if key in self._waiting or key in self._answers:
-            self._receive_until(key)
-            value = self._answers.pop(key)
-            if isinstance(value, str):
-                raise RuntimeError(f"golden prediction failed in the worker:\n{value}")
-            return value
-        return expected_for(item, self.hw)
+    def result(self, key: int) -> Any:
+        self._receive_until(key)
+        value = self._answers.pop(key)
+        if isinstance(value, _Failure):
+            raise RuntimeError(f"golden prediction failed in the worker:\n{value}")
+        return value
 
-    def discard(self, item: MatvecItem) -> None:
-        key = id(item)
+    def discard(self, key: int) -> None:
         if key in self._waiting:
             self._receive_until(key)
         self._answers.pop(key, None)
@@ -96,3 +103,33 @@ class Predictor:
                 self._proc.kill()
             self._conn.close()
             self._conn = None
+
+
+def _matvec_prediction(W: Any, x: Any, bias: Any, layer: Any, hw: HwConfig) -> Expected:
+    return expected_values(W, x, bias, layer, hw)
+
+
+class Predictor:
+    """Predictions for matrix-vector products (tb.checks.expected_for)."""
+
+    def __init__(self, hw: HwConfig, workers: Optional[int] = None) -> None:
+        self.hw = hw
+        self._worker = PredictionWorker(_matvec_prediction, workers)
+        self._proc = self._worker._proc          # for tests: the process must end on close()
+
+    def submit(self, item: MatvecItem) -> None:
+        """Start predicting ``item`` (call before the DUT runs it)."""
+        if product_runs(item):
+            self._worker.submit(id(item), item.W, item.x, item.bias, item.layer, self.hw)
+
+    def expected(self, item: MatvecItem) -> Expected:
+        """The prediction for ``item``: the worker's answer, or computed here."""
+        if self._worker.has(id(item)):
+            return self._worker.result(id(item))
+        return expected_for(item, self.hw)
+
+    def discard(self, item: MatvecItem) -> None:
+        self._worker.discard(id(item))
+
+    def close(self) -> None:
+        self._worker.close()

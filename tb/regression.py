@@ -1,10 +1,16 @@
-"""The regression list scripts/regress.py runs: every pyuvm test of tb.tests on both configurations.
+"""The regression list scripts/regress.py runs: every pyuvm test of tb.tests and tb.gru_tests on
+both configurations.  Each entry names its cocotb test module (``module``, default tb.tests).
 
 Budget: the whole list in < ~8 minutes with 2 simulations in parallel on a 2-core machine
 (builds excluded).  Measured CPU seconds per simulation (incl. ~2 s of Python/cocotb start-up):
 4x2 2.6-5.3 s per test; 8x8 Smoke 4, StealNone 6, Frontdoor 6, Error 9.5, StealVertical 9,
 StealHorizontal 10, Random 11, BackToBack 11.5, Corner 17.  Totals for this list: 26 runs on
 4x2 ~90 s, 12 runs on 8x8 ~130 s CPU.  Builds (not counted): 4x2 ~45 s, 8x8 ~280 s CPU.
+
+GRU tests (tb/gru_tests.py, module tb.gru_tests): 18 runs; measured seconds per run (2
+simulations in parallel on 2 cores) 4x2 Smoke 2.2, Random 3-6, Corner 3.7, Error 2.8,
+Frontdoor 3.2; 8x8 Smoke 3.6, Random 4-7, Corner 15, Error 9, Frontdoor 4.4: ~92 s in total,
+about 46 s of wall time; the whole list (56 runs) took 116 s of wall time.
 
 Seeds: 4x2 is cheap, so every test runs several seeds there; 8x8 runs one or two seeds.  The
 timeout is the wall-clock kill limit of one simulation (a hung DUT is caught earlier by the
@@ -15,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 TEST_MODULE = "tb.tests"
+GRU_MODULE = "tb.gru_tests"
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,7 @@ class RegressionEntry:
     configs: tuple[str, ...]
     seeds: tuple[int, ...]
     timeout_s: float
+    module: str = TEST_MODULE      # the cocotb test module that holds ``test``
 
 
 BOTH = ("4x2", "8x8")
@@ -47,6 +55,14 @@ REGRESSION: list[RegressionEntry] = [
     RegressionEntry("ErrorTest", ("8x8",), (1,), 300.0),
     RegressionEntry("FrontdoorTest", ("8x8",), (1,), 300.0),
     RegressionEntry("BackToBackTest", ("8x8",), (1,), 300.0),
+    # GRU layer (docs/gru-layer.md, tb/gru_tests.py): both configurations, few seeds
+    RegressionEntry("GruSmokeTest", BOTH, (1,), 180.0, GRU_MODULE),
+    RegressionEntry("GruRandomTest", ("4x2",), (1, 2, 3, 4, 5, 6), 300.0, GRU_MODULE),
+    RegressionEntry("GruRandomTest", ("8x8",), (1, 2, 3), 300.0, GRU_MODULE),
+    RegressionEntry("GruCornerTest", ("4x2",), (1, 2), 300.0, GRU_MODULE),
+    RegressionEntry("GruCornerTest", ("8x8",), (1,), 300.0, GRU_MODULE),
+    RegressionEntry("GruErrorTest", BOTH, (1,), 180.0, GRU_MODULE),
+    RegressionEntry("GruFrontdoorTest", BOTH, (1,), 180.0, GRU_MODULE),
 ]
 
 

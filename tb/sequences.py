@@ -23,16 +23,15 @@ from tb.seq_items import (ERR_BUSY_MEM, ERR_BUSY_START, ERR_DIM, ERR_MEM_RANGE, 
 V_, H_, N_ = StealMode.VERTICAL, StealMode.HORIZONTAL, StealMode.NONE
 
 
-class MasrBaseSequence(uvm_sequence):
-    """Default body: a handful of random layers in every steal mode."""
-
-    n_layers = 6
+class ItemSequence(uvm_sequence):
+    """Sends what ``items()`` yields, in order; the test sets ``hw`` and ``rng`` before start.
+    (The base of both the matrix-vector and the GRU sequences.)"""
 
     def __init__(self, name: str = "masr_seq") -> None:
         super().__init__(name)
         self.hw: Optional[HwConfig] = None
         self.rng: Optional[np.random.Generator] = None
-        self.sent: list[MatvecItem] = []
+        self.sent: list = []
 
     async def body(self) -> None:
         assert self.hw is not None and self.rng is not None, "test must set seq.hw and seq.rng"
@@ -40,6 +39,15 @@ class MasrBaseSequence(uvm_sequence):
             await self.start_item(item)
             await self.finish_item(item)
             self.sent.append(item)
+
+    def items(self) -> Iterator:
+        raise NotImplementedError
+
+
+class MasrBaseSequence(ItemSequence):
+    """Default body: a handful of random layers in every steal mode."""
+
+    n_layers = 6
 
     def items(self) -> Iterator[MatvecItem]:
         for i in range(self.n_layers):

@@ -1,0 +1,277 @@
+"""The GRU agent: sequencer, driver and monitor (all DUT access through tb.gru_bfm.GruBfm).
+
+Driver: per :class:`~tb.gru_items.GruLayerItem`, for each phase of the layer (X then H per
+direction, docs/gru-layer.md 8.2): build the phase's lane image with the golden encoder, load it
+(backdoor: image + xbuf.hex + hbuf.hex and one bd_load_i pulse; frontdoor: every word over the
+memory port, then XBUF or HBUF), clear, configure the CFG_* and CFG_GRU_* registers, start the
+phase (CTRL bit 2 or 3) and wait for ``done`` with a watchdog.  It then hands a
+:class:`PhaseContext` to the monitor and waits until the monitor has read the DUT back.  Illegal
+starts (``item.err``) write the error case's registers and CTRL word instead, after the monitor
+has taken a "before" dump.
+
+Monitor: after each phase takes everything from the simulation-only dump (GruBfm.gru_dump: y,
+lane statistics, registers 0..63, XBUF, HBUF, GX, HOUT, STEP), for frontdoor items also reads
+HOUT/GX/HBUF/STEP and the GRU registers over the bus (they must equal the dump), and writes one
+:class:`~tb.gru_items.GruPhaseResult` to its single analysis port (scoreboard, then coverage).
+"""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import numpy as np
+from pyuvm import ConfigDB, uvm_agent, uvm_analysis_port, uvm_component, uvm_driver, uvm_sequencer
+
+from golden.config import StealMode, ceil_div, partition_bounds, partition_width
+from tb.bfm import MEM_ROWPTR
+from golden.encode import encode_matvec
+from tb.gru_bfm import (ALL_REG, CTRL_START, GRU_CFG_REGS, GRU_PERF_REGS, MEM_HBUF, MEM_HOUT,
+                        MEM_XBUF, PHASE_H, PHASE_M, PHASE_X, GruBfm)
+from tb.stimulus import work_upper_bound
+from tb.gru_items import LOAD_FRONTDOOR, GruLayerItem, GruPhaseResult
+
+
+@dataclass
+class PhaseContext:
+    item: GruLayerItem
+    index: int
+    direction: int
+    phase: str
+    phase_no: int
+    last_phase: bool
+    done: bool = False
+    timed_out: bool = False
+    wait_cycles: int = 0
+    irq_before: int = 0
+    before: Any = None
+    checks: list = field(default_factory=list)
+    exception: Optional[str] = None
+
+
+def phase_timeout(item: GruLayerItem, hw: Any, phase: str, direction: int) -> int:
+    """A generous bound on a phase's busy cycles: every step's product serialised (each row
+    task and each op at the queue's worst case), plus encoder and element-wise passes."""
+    W = item.weights(direction, phase)[0]
+    N = W.shape[1]
+    K = max(1, ceil_div(partition_width(hw, N), hw.B))
+    tasks = item.M * hw.V * K
+    prod = (hw.QDEPTH + 2) * (int((W != 0).sum()) + tasks) + item.M + 64
+    per_step = prod + 4 * (hw.N_MAX + hw.V * hw.KW_MAX + item.Hd + 32)
+    return item.T * per_step + 1000
+
+
+class GruDriver(uvm_driver):
+    def build_phase(self) -> None:
+        self.bfm: GruBfm = ConfigDB().get(self, "", "GRU_BFM")
+        self.hw = self.bfm.hw
+        self.index = 0
+        self.first = True
+        try:
+            self.predictor = ConfigDB().get(self, "", "GRU_PREDICTOR")
+        except Exception:   # no predictor: the scoreboard computes the golden layer itself
+            self.predictor = None
+
+    async def run_phase(self) -> None:
+        while True:
+            item: GruLayerItem = await self.seq_item_port.get_next_item()
+            if self.predictor is not None:
+                self.predictor.submit(item)     # the golden model runs while the DUT does
+            phases = item.phases()
+            for no, (direction, phase) in enumerate(phases):
+                ctx = PhaseContext(item, self.index, direction, phase, no, no == len(phases) - 1)
+                self.index += 1
+                try:
+                    if item.err is not None:
+                        await self.execute_error(item, ctx)
+                    elif phase == PHASE_M:
+                        await self.execute_matvec(item, ctx)
+                    else:
+                        await self.execute_phase(item, ctx)
+                except Exception as exc:  # the scoreboard fails the test; the sequence goes on
+                    ctx.exception = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+                    self.logger.error(f"driver exception on {item} phase {phase}: {exc}")
+                self.bfm.phase_read.clear()
+                await self.bfm.phase_queue.put(ctx)
+                await self.bfm.phase_read.wait()
+                if ctx.exception is not None or not ctx.done:
+                    await self.bfm.reset()          # hung or broken: known state, skip the rest
+                    break
+            self.seq_item_port.item_done()
+
+    async def _first_checks(self, ctx: PhaseContext, regs: dict[str, int]) -> None:
+        bfm = self.bfm
+        for name in GRU_CFG_REGS:
+            ctx.checks.append((f"{name} read-back", regs[name] & 0xFFFFFFFF,
+                               await bfm.read_gru_reg(name)))
+        if self.first:
+            self.first = False
+            ctx.checks.append(("CAPS4 register", bfm.geo.caps4(), await bfm.read_gru_reg("CAPS4")))
+
+    async def execute_phase(self, item: GruLayerItem, ctx: PhaseContext) -> None:
+        bfm, hw, d, ph = self.bfm, self.hw, ctx.direction, ctx.phase
+        W, b = item.weights(d, ph)
+        N = item.I if ph == PHASE_X else item.Hd
+        image = bfm.phase_image(W, b, item.junk_x, hw, item.Hd, N, item.mode, item.rep_rows,
+                                item.shift)
+        if item.load == LOAD_FRONTDOOR:
+            await bfm.clear()
+            await bfm.frontdoor_load_phase(image, item.x_seq if ph == PHASE_X else None,
+                                           item.h0[d] if ph == PHASE_H else None)
+        else:
+            await bfm.backdoor_load_phase(image, item.x_seq, item.h0[d])
+        await bfm.clear()
+        regs = item.phase_regs(d, ph)
+        await bfm.configure_phase(regs)
+        await self._first_checks(ctx, regs)
+        ctx.irq_before = bfm.irq_count
+        await bfm.start_phase(ph)
+        if item.busy_inject and ctx.last_phase:
+            status = await bfm.read_reg("STATUS")
+            ctx.checks.append((f"STATUS.busy right after a legal GRU_{ph} start", 1, status & 1))
+            if item.busy_inject == "start":
+                await bfm.start_phase(PHASE_X)      # rejected with ERR_BUSY_START, phase goes on
+            else:                                   # ERR_BUSY_MEM: ignored, the read returns 0
+                got = await bfm.mem_read(MEM_HOUT, 0, 0)
+                ctx.checks.append(("HOUT read while busy returns 0", 0, got))
+                await bfm.mem_write(MEM_HBUF, 0, 0, 0x7777)
+                await bfm.mem_write(MEM_XBUF, 0, 0, 0x7777)
+        ctx.done, ctx.wait_cycles = await bfm.wait_done(phase_timeout(item, hw, ph, d))
+        ctx.timed_out = not ctx.done
+
+    async def execute_matvec(self, item: GruLayerItem, ctx: PhaseContext) -> None:
+        """The interlude: a plain product over the frontdoor between two GRU phases."""
+        bfm, hw = self.bfm, self.hw
+        W, x, bias, layer = item.interlude
+        await bfm.clear()
+        await bfm.frontdoor_load(encode_matvec(W, x, bias, hw, layer))
+        await bfm.configure_phase({"CFG_M": layer.M, "CFG_N": layer.N, "CFG_MODE": int(layer.mode),
+                                   "CFG_REP_ROWS": layer.rep_rows, "CFG_SHIFT": layer.shift})
+        ctx.before = await bfm.gru_dump()
+        ctx.irq_before = bfm.irq_count
+        await bfm.write_reg("CTRL", CTRL_START)
+        ctx.done, ctx.wait_cycles = await bfm.wait_done(work_upper_bound(W, x, hw, layer))
+        ctx.timed_out = not ctx.done
+
+    async def execute_error(self, item: GruLayerItem, ctx: PhaseContext) -> None:
+        bfm, case = self.bfm, item.err
+        if case.wptr:
+            await self.load_bad_rowptr(item, ctx)
+        await bfm.clear()
+        regs = item.phase_regs(ctx.direction, case.phase)
+        regs.update(case.regs)
+        await bfm.configure_phase(regs)
+        ctx.before = await bfm.gru_dump()
+        ctx.irq_before = bfm.irq_count
+        if case.mem_ops or case.reg_ops:
+            for addr in case.reg_ops:
+                await bfm.write_reg(addr, 0x5A5A5A5A)
+            for sel, addr, write in case.mem_ops:
+                if write:
+                    await bfm.mem_write(sel, 0, addr, 0x5A5A)
+                else:
+                    got = await bfm.mem_read(sel, 0, addr)
+                    ctx.checks.append((f"illegal read sel {sel} addr {addr} returns 0", 0, got))
+            # the BFM returns at the falling edge after the access: ERR_CODE is already set
+            ctx.done, ctx.wait_cycles = True, 0
+            return
+        await bfm.write_reg("CTRL", case.ctrl)
+        # a rejected start sets done at once; an ERR_WPTR abort within the first product
+        timeout = phase_timeout(item, self.hw, case.phase, ctx.direction) if case.wptr else 64
+        ctx.done, ctx.wait_cycles = await bfm.wait_done(timeout)
+        ctx.timed_out = not ctx.done
+
+    async def load_bad_rowptr(self, item: GruLayerItem, ctx: PhaseContext) -> None:
+        """Load the phase, then point the row pointer of an own row that has effective work in
+        the first step past the weight SRAM (mode none: no thief takes the row elsewhere)."""
+        bfm, hw, d, ph = self.bfm, self.hw, ctx.direction, item.err.phase
+        W, b = item.weights(d, ph)
+        N = item.I if ph == PHASE_X else item.Hd
+        image = bfm.phase_image(W, b, item.junk_x, hw, item.Hd, N, item.mode, item.rep_rows,
+                                item.shift)
+        await bfm.backdoor_load_phase(image, item.x_seq, item.h0[d])
+        lane, slot = wptr_target(item, hw, d, ph)
+        await bfm.mem_write(MEM_ROWPTR, hw.lane_index(*lane), slot, hw.WDEPTH)
+
+
+def wptr_target(item: GruLayerItem, hw: Any, direction: int, phase: str) -> tuple:
+    """((h, v), slot) of an own row with effective work in the phase's first product."""
+    if item.mode != StealMode.NONE:
+        raise ValueError("the ERR_WPTR case needs steal mode none")
+    W = item.weights(direction, phase)[0] != 0
+    N = W.shape[1]
+    if phase == PHASE_X:
+        a = item.x_seq[0] != 0
+    else:
+        a = np.asarray(item.h0[direction]) != 0
+    for h, v in hw.lanes():
+        lo, hi = partition_bounds(hw, N, v)
+        for i, r in enumerate(range(h, item.M, hw.H)):
+            if (W[r, lo:hi] & a[lo:hi]).any():
+                return (h, v), i
+    raise ValueError(f"{item}: no row has effective work in the first step")
+
+
+class GruMonitor(uvm_component):
+    def build_phase(self) -> None:
+        self.bfm: GruBfm = ConfigDB().get(self, "", "GRU_BFM")
+        self.ap = uvm_analysis_port("ap", self)
+
+    async def run_phase(self) -> None:
+        while True:
+            ctx: PhaseContext = await self.bfm.phase_queue.get()
+            res = GruPhaseResult(ctx.item, ctx.index, ctx.direction, ctx.phase, ctx.phase_no,
+                                 ctx.last_phase, done=ctx.done, timed_out=ctx.timed_out,
+                                 wait_cycles=ctx.wait_cycles, before=ctx.before,
+                                 checks=list(ctx.checks))
+            try:
+                if ctx.exception is not None:
+                    res.notes.append(f"driver exception: {ctx.exception}")
+                else:
+                    await self.observe(ctx, res)
+            except Exception as exc:
+                res.notes.append(f"monitor exception: {type(exc).__name__}: {exc}\n"
+                                 f"{traceback.format_exc()}")
+            try:
+                self.ap.write(res)
+            finally:
+                self.bfm.phase_read.set()
+
+    async def observe(self, ctx: PhaseContext, res: GruPhaseResult) -> None:
+        bfm, item = self.bfm, ctx.item
+        res.dump = await bfm.gru_dump()
+        res.irq_pulses = bfm.irq_count - ctx.irq_before
+        if bfm.irq_bad_width:
+            res.checks.append(("irq_o pulse width in cycles", 1, int(bfm.irq_bad_width[0])))
+            bfm.irq_bad_width.clear()
+        if item.load == LOAD_FRONTDOOR and item.err is None and ctx.done and ctx.phase != PHASE_M:
+            await self.frontdoor_reads(ctx, res)
+
+    async def frontdoor_reads(self, ctx: PhaseContext, res: GruPhaseResult) -> None:
+        """The bus view of the phase's results; the scoreboard compares it with the dump."""
+        bfm, item = self.bfm, ctx.item
+        if ctx.phase == PHASE_H:
+            res.frontdoor["HOUT"] = await bfm.read_hout(item.T, ctx.direction, item.Hd)
+            res.frontdoor["HBUF"] = await bfm.read_hbuf(item.Hd)
+        res.frontdoor["GX"] = await bfm.read_gx(item.T, item.M)
+        res.frontdoor["STEP"] = await bfm.read_step(item.T)
+        # the activation RFs hold the encoding of the phase's last vector (x_{T-1}, or the last
+        # h): the encoder's final pass, which no later product of the phase reads
+        res.frontdoor["ACT_RF"] = await bfm.read_act_rf(
+            item.I if ctx.phase == PHASE_X else item.Hd, item.mode)
+        for name in (*GRU_PERF_REGS, "STATUS", "ERR_CODE"):
+            res.checks.append((f"register {name} over the bus vs the dump",
+                               res.dump.reg(name), await bfm.read_reg(ALL_REG[name])))
+
+
+class GruAgent(uvm_agent):
+    def build_phase(self) -> None:
+        self.seqr = uvm_sequencer("seqr", self)
+        self.driver = GruDriver("driver", self)
+        self.monitor = GruMonitor("monitor", self)
+
+    def connect_phase(self) -> None:
+        self.driver.seq_item_port.connect(self.seqr.seq_item_export)
+
+
+__all__ = ["GruAgent", "GruDriver", "GruMonitor", "PhaseContext", "phase_timeout", "wptr_target"]

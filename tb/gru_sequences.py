@@ -1,0 +1,309 @@
+"""GRU sequences: each builds GruLayerItems (tb.gru_items) for the GRU agent's sequencer.
+
+The test creates ``GruBaseSequence`` through the pyuvm factory; each GRU test variant overrides
+that type.  ``hw`` and ``rng`` (numpy Generator seeded from cocotb.RANDOM_SEED only) are set by
+the test before ``start``; nothing else is random, so a run reproduces from (test, seed).
+"""
+from __future__ import annotations
+
+from typing import Iterator, Optional
+
+import numpy as np
+
+
+from golden.config import HwConfig, StealMode, partition_bounds
+from golden.gru import GruParamsQ, gru_gates_q
+from golden.matvec import matvec_q
+from tb.gru_bfm import CTRL_GRU_H, CTRL_GRU_X, CTRL_START, MEM_GX, MEM_HBUF, MEM_HOUT, \
+    MEM_STEP, MEM_XBUF, PHASE_CTRL, PHASE_H, PHASE_X, geometry
+from tb.gru_items import (ERR_CMD, ERR_REG, ERR_WPTR, ERR_GRU_DIM, ERR_MEM_RANGE, ERR_MODE,
+                          ERR_SEQ_LEN, ERR_SLOTS, ERR_THR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
+                          GruErrCase, GruLayerItem, build_item, fit_rep_rows, random_layer_item)
+from tb.sequences import ItemSequence
+from tb.stimulus import max_rep_rows, random_layer
+
+N_, V_, H_ = StealMode.NONE, StealMode.VERTICAL, StealMode.HORIZONTAL
+
+
+def small_hw(hw: HwConfig) -> bool:
+    return hw.n_lanes <= 16
+
+
+class GruBaseSequence(ItemSequence):
+    """Default body: a few small random layers."""
+
+    n_layers = 3
+
+    def items(self) -> Iterator[GruLayerItem]:
+        for i in range(self.n_layers):
+            yield random_layer_item(self.rng, self.hw, f"gru_base_{i}", max_I=16, max_Hd=12,
+                                    T=int(self.rng.integers(1, 6)))
+
+
+class GruSmokeSequence(GruBaseSequence):
+    """A small bidirectional layer with vertical stealing, then T = 1 forward (horizontal) and
+    a backward layer without stealing."""
+
+    def items(self) -> Iterator[GruLayerItem]:
+        hw, rng = self.hw, self.rng
+        yield build_item(rng, hw, "gru_smoke_bi", I=2 * hw.V + 3, Hd=hw.H + 3, T=4, mode=V_,
+                         rep_rows=2, directions="bi", threshold=8, w_density=0.5,
+                         x_density=np.array([0.9, 0.3, 0.6, 0.1]), h0_density=0.5)
+        yield build_item(rng, hw, "gru_smoke_t1_fwd", I=hw.V + 1, Hd=hw.H, T=1, mode=H_,
+                         rep_rows=1, directions="fwd", threshold=0, w_density=0.6)
+        yield build_item(rng, hw, "gru_smoke_bwd", I=5, Hd=3, T=3, mode=N_, rep_rows=0,
+                         directions="bwd", threshold=20, w_density=0.7, h0_density=1.0)
+
+
+class GruRandomSequence(GruBaseSequence):
+    """Constrained-random layers: sizes, densities (changing per step), threshold, steal mode,
+    rep_rows, direction(s), h_0.  The first layer always has T = T_MAX."""
+
+    def items(self) -> Iterator[GruLayerItem]:
+        hw, rng = self.hw, self.rng
+        geo = geometry(hw)
+        small = small_hw(hw)
+        n = 6 if small else 4
+        budget = 2.5e6 if small else 3e6        # T * 3Hd * (I + Hd) * weight density
+        # T = T_MAX with a threshold that leaves h mostly non-zero (a threshold above ~256
+        # zeroes every h_t, which the corners cover)
+        yield random_layer_item(rng, hw, "gru_random_tmax", T=geo.T_MAX,
+                                max_I=24 if small else 64, max_Hd=12 if small else 32,
+                                max_work=budget, threshold=int(rng.integers(0, 64)))
+        for i in range(n - 1):
+            yield random_layer_item(rng, hw, f"gru_random_{i}", max_work=budget)
+
+
+def _skewed_params(rng: np.random.Generator, hw: HwConfig, I: int, Hd: int, shift: int,
+                   heavy: float, light: float) -> GruParamsQ:
+    """Rows of lane-row 0 dense, the others sparse: an imbalance horizontal stealing fixes."""
+    def mat(cols: int) -> np.ndarray:
+        rows = np.arange(3 * Hd)
+        dens = np.where(rows % hw.H == 0, heavy, light)[:, None]
+        keep = rng.random((3 * Hd, cols)) < dens
+        return np.where(keep, rng.integers(-60, 61, (3 * Hd, cols)), 0).astype(np.int8)
+    b = rng.integers(-128, 129, 3 * Hd).astype(np.int16)
+    return GruParamsQ(mat(I), mat(Hd), b, b[::-1].copy(), shift)
+
+
+def _partition_masks(rng: np.random.Generator, hw: HwConfig, T: int, I: int) -> np.ndarray:
+    """(T, I) inputs whose density per partition changes every step (vertical imbalance)."""
+    x = np.zeros((T, I), dtype=np.int16)
+    for t in range(T):
+        for v in range(hw.V):
+            lo, hi = partition_bounds(hw, I, v)
+            d = rng.choice([0.0, 0.1, 0.5, 1.0])
+            keep = rng.random(hi - lo) < d
+            x[t, lo:hi] = np.where(keep, rng.integers(-600, 601, hi - lo), 0)
+    return x
+
+
+def step0_h_raw(item: GruLayerItem, direction: int) -> np.ndarray:
+    """h before the threshold at the first step the H phase processes (it reads h_0 as stored,
+    so it does not depend on the threshold)."""
+    p = item.params[direction]
+    x0 = item.x_seq[0 if direction == 0 else item.T - 1]
+    gx = matvec_q(p.W_ih, x0, p.b_ih, p.shift)
+    gh = matvec_q(p.W_hh, item.h0[direction], p.b_hh, p.shift)
+    _r, _z, _n, h = gru_gates_q(gx, gh, item.h0[direction], 0)
+    return np.asarray(h, dtype=np.int64)
+
+
+class GruCornerSequence(GruBaseSequence):
+    """Named corners: T = 1, all-zero h (large threshold), all-zero x, single non-zeros, dense,
+    maximum Hd and I, Hd = I = 1, sigmoid/tanh saturation (large weights), extreme thresholds,
+    a threshold equal to some |h| (the strict compare), a plain product between two phases,
+    dynamic stealing across steps in both modes, a long backward layer from a dense h_0."""
+
+    def items(self) -> Iterator[GruLayerItem]:
+        hw, rng = self.hw, self.rng
+        geo = geometry(hw)
+        small = small_hw(hw)
+        I, Hd = (2 * hw.V * 3 + 1, hw.H * 3 - 1) if small else (3 * hw.V + 5, 2 * hw.H + 3)
+        yield build_item(rng, hw, "corner_t1_bi", I=I, Hd=Hd, T=1, mode=V_, rep_rows=2,
+                         directions="bi", threshold=4, h0_density=0.7)
+        # every h_t is cut to zero; h_0 is dense and lane-row 0 heavy, so step 0 of the H phase
+        # steals and the following (all-zero) steps do not
+        zero_h = build_item(rng, hw, "corner_zero_h", I=I, Hd=Hd, T=5, mode=H_,
+                            rep_rows=max_rep_rows(hw, 3 * Hd, H_), directions="bi",
+                            threshold=32767, h0_density=1.0)
+        for d in zero_h.directions:
+            zero_h.params[d] = _skewed_params(rng, hw, I, Hd, zero_h.shift, 0.9, 0.1)
+        fit_rep_rows(hw, zero_h)
+        yield zero_h
+        yield build_item(rng, hw, "corner_zero_x", I=I, Hd=Hd, T=4, mode=N_, rep_rows=0,
+                         directions="fwd", x_density=0.0, h0_density=1.0, threshold=0)
+        single = build_item(rng, hw, "corner_single_nz", I=I, Hd=Hd, T=4, mode=H_, rep_rows=1,
+                            directions="bwd", x_density=0.0, threshold=0)
+        for t in range(single.T):
+            single.x_seq[t, int(rng.integers(0, I))] = int(rng.choice([-700, 700]))
+        single.h0[1] = np.zeros(Hd, dtype=np.int16)
+        single.h0[1][Hd - 1] = 300
+        yield single
+        dense_hd = max(1, min(geo.HD_MAX, 12 if small else 24))
+        yield build_item(rng, hw, "corner_dense", I=min(hw.N_MAX, 20 if small else 40),
+                         Hd=dense_hd, T=3, mode=H_, rep_rows=4, directions="bi", w_density=1.0,
+                         x_density=1.0, w_max=20, threshold=0, h0_density=1.0)
+        yield build_item(rng, hw, "corner_max_dims", I=hw.N_MAX, Hd=geo.HD_MAX, T=2, mode=V_,
+                         rep_rows=max_rep_rows(hw, 3 * geo.HD_MAX, V_), directions="fwd",
+                         w_density=0.03 if not small else 0.1, x_density=0.5, threshold=16)
+        yield build_item(rng, hw, "corner_saturation", I=I, Hd=Hd, T=4, mode=N_, rep_rows=0,
+                         directions="bi", w_density=0.8, w_max=127, shift=1, b_max=8000,
+                         a_max=4000, x_density=0.9, threshold=0, h0_density=1.0, h0_max=256)
+        yield build_item(rng, hw, "corner_hd1_i1", I=1, Hd=1, T=3, mode=N_, rep_rows=0,
+                         directions="bwd", threshold=1, h0_density=1.0)
+        yield build_item(rng, hw, "corner_thr_large_t_max", I=max(1, I // 2), Hd=max(1, Hd // 2),
+                         T=geo.T_MAX, mode=V_, rep_rows=1, directions="bwd",
+                         threshold=int(rng.integers(1024, 32767)), h0_density=1.0, h0_max=30000)
+        yield build_item(rng, hw, "corner_thr_mid", I=I, Hd=Hd, T=12, mode=H_, rep_rows=3,
+                         directions="fwd", threshold=int(rng.integers(40, 120)), w_density=0.6)
+        yield self.thr_edge_item("corner_thr_equals_h", I, Hd)
+        inter = build_item(rng, hw, "corner_matvec_between_phases", I=I, Hd=Hd, T=4, mode=H_,
+                           rep_rows=2, directions="bi", threshold=3, h0_density=0.5)
+        stim = random_layer(rng, hw, mode=V_, dims="odd", max_m=min(hw.M_MAX, 40),
+                            max_n=min(hw.N_MAX, 40), w_density=0.4, a_density=0.7,
+                            name="interlude")
+        inter.interlude = (stim.W, stim.x, stim.bias, stim.layer)
+        yield inter
+        for mode in (V_, H_):
+            T = 8
+            it = build_item(rng, hw, f"corner_dynamic_steal_{mode.name.lower()}", I=I, Hd=Hd,
+                            T=T, mode=mode, rep_rows=max_rep_rows(hw, 3 * Hd, mode),
+                            directions="bi", threshold=2)
+            for d in it.directions:
+                it.params[d] = _skewed_params(rng, hw, I, Hd, it.shift, 0.9, 0.15)
+            it.x_seq = _partition_masks(rng, hw, T, I)
+            fit_rep_rows(hw, it)
+            yield it
+        yield build_item(rng, hw, "corner_t_max_bwd_dense_h0", I=max(1, I // 2), Hd=Hd,
+                         T=geo.T_MAX, mode=H_, rep_rows=2, directions="bwd", threshold=10,
+                         w_density=0.3, x_density=np.linspace(0.0, 1.0, geo.T_MAX),
+                         h0_density=1.0, h0_max=2000)
+
+    def thr_edge_item(self, name: str, I: int, Hd: int) -> GruLayerItem:
+        """A layer whose threshold equals |h| of some neuron at the first step: ``|h| < thr``
+        keeps that value, ``|h| <= thr`` would cut it (a threshold-compare mutation)."""
+        for _ in range(20):
+            it = build_item(self.rng, self.hw, name, I=I, Hd=Hd, T=3, mode=V_, rep_rows=1,
+                            directions="bi", threshold=0, h0_density=0.8, w_density=0.7)
+            mags = np.abs(np.concatenate([step0_h_raw(it, d) for d in it.directions]))
+            mags = mags[(mags > 0) & (mags <= 32767)]
+            if len(mags):
+                it.threshold = int(mags.min())
+                it.tags.add("thr_equals_h")
+                return it
+        raise RuntimeError("no layer with a non-zero h at step 0 in 20 draws")
+
+
+class GruErrorSequence(GruBaseSequence):
+    """Codes 9-12 (and 2, 3, 4, 6 on GRU starts and memories): every illegal start after a legal
+    layer filled every memory, each checking that nothing changed; then a legal layer again."""
+
+    def cases(self) -> list[GruErrCase]:
+        hw = self.hw
+        geo = geometry(hw)
+        R = -(-3 * geo.HD_MAX // hw.H)
+        X, H = CTRL_GRU_X, CTRL_GRU_H
+        return [
+            GruErrCase("seq_len_t0", {"CFG_GRU_T": 0}, X, ERR_SEQ_LEN, PHASE_X),
+            GruErrCase("seq_len_over", {"CFG_GRU_T": geo.T_MAX + 1}, H, ERR_SEQ_LEN, PHASE_H),
+            GruErrCase("seq_len_high_bits", {"CFG_GRU_T": 0x10000 | 2}, X, ERR_SEQ_LEN, PHASE_X),
+            GruErrCase("thr_32768", {"CFG_GRU_THR": 32768}, H, ERR_THR, PHASE_H),
+            GruErrCase("thr_high_bits", {"CFG_GRU_THR": 0x10000}, X, ERR_THR, PHASE_X),
+            GruErrCase("dim_i0", {"CFG_GRU_I": 0}, X, ERR_GRU_DIM, PHASE_X),
+            GruErrCase("dim_i_over", {"CFG_GRU_I": hw.N_MAX + 1}, H, ERR_GRU_DIM, PHASE_H),
+            GruErrCase("dim_hd0", {"CFG_GRU_HD": 0}, H, ERR_GRU_DIM, PHASE_H),
+            GruErrCase("dim_hd_over", {"CFG_GRU_HD": geo.HD_MAX + 1}, X, ERR_GRU_DIM, PHASE_X),
+            GruErrCase("cmd_x_and_h", {}, X | H, ERR_CMD, PHASE_X),
+            GruErrCase("cmd_start_and_x", {}, CTRL_START | X, ERR_CMD, PHASE_X),
+            GruErrCase("cmd_start_and_h", {}, CTRL_START | H, ERR_CMD, PHASE_H),
+            GruErrCase("cmd_all_three", {}, CTRL_START | X | H, ERR_CMD, PHASE_H),
+            # check order 8.5: busy, 12, 11, 9, 10, mode, slots
+            GruErrCase("order_cmd_before_dim", {"CFG_GRU_I": 0}, X | H, ERR_CMD, PHASE_X),
+            GruErrCase("order_dim_before_len", {"CFG_GRU_HD": 0, "CFG_GRU_T": 0}, H,
+                       ERR_GRU_DIM, PHASE_H),
+            GruErrCase("order_len_before_thr", {"CFG_GRU_T": 0, "CFG_GRU_THR": 40000}, X,
+                       ERR_SEQ_LEN, PHASE_X),
+            GruErrCase("order_thr_before_mode", {"CFG_GRU_THR": 40000, "CFG_MODE": 3}, H,
+                       ERR_THR, PHASE_H),
+            GruErrCase("mode_dir2", {"CFG_GRU_DIR": 2}, H, ERR_MODE, PHASE_H),
+            GruErrCase("mode_3", {"CFG_MODE": 3}, X, ERR_MODE, PHASE_X),
+            GruErrCase("mode_shift16", {"CFG_SHIFT": 16}, H, ERR_MODE, PHASE_H),
+            GruErrCase("slots_3hd", {"CFG_GRU_HD": geo.HD_MAX, "CFG_MODE": 2,
+                                     "CFG_REP_ROWS": R}, X, ERR_SLOTS, PHASE_X),
+            GruErrCase("mem_write_gx", {}, 0, ERR_MEM_RANGE, PHASE_X, ((MEM_GX, 0, True),)),
+            GruErrCase("mem_write_hout", {}, 0, ERR_MEM_RANGE, PHASE_X, ((MEM_HOUT, 1, True),)),
+            GruErrCase("mem_write_step", {}, 0, ERR_MEM_RANGE, PHASE_X, ((MEM_STEP, 2, True),)),
+            GruErrCase("mem_xbuf_over", {}, 0, ERR_MEM_RANGE, PHASE_X,
+                       ((MEM_XBUF, geo.xbuf_depth, True),)),
+            GruErrCase("mem_hbuf_over", {}, 0, ERR_MEM_RANGE, PHASE_X,
+                       ((MEM_HBUF, geo.hbuf_depth, False),)),
+            GruErrCase("mem_hout_over", {}, 0, ERR_MEM_RANGE, PHASE_X,
+                       ((MEM_HOUT, geo.hout_depth, False),)),
+            GruErrCase("mem_sel13", {}, 0, ERR_MEM_RANGE, PHASE_X, ((13, 0, False),)),
+            # 8.3: 0x2A and above stay unknown; GRU_STEPS .. CAPS4 are read-only
+            GruErrCase("reg_unknown_0x2a", {}, 0, ERR_REG, PHASE_X, reg_ops=(0x2A,)),
+            GruErrCase("reg_unknown_0x3f", {}, 0, ERR_REG, PHASE_X, reg_ops=(0x3F,)),
+            GruErrCase("reg_ro_gru_steps", {}, 0, ERR_REG, PHASE_X, reg_ops=(0x25,)),
+            GruErrCase("reg_ro_perf_gru_cycles", {}, 0, ERR_REG, PHASE_X, reg_ops=(0x26,)),
+            GruErrCase("reg_ro_caps4", {}, 0, ERR_REG, PHASE_X, reg_ops=(0x29,)),
+        ]
+
+    def base(self, name: str, busy_inject: Optional[str] = None) -> GruLayerItem:
+        hw = self.hw
+        it = build_item(self.rng, hw, name, I=hw.V + 5, Hd=hw.H + 1, T=3, mode=V_, rep_rows=1,
+                        directions="bi", threshold=6, h0_density=0.5)
+        it.busy_inject = busy_inject
+        return it
+
+    def items(self) -> Iterator[GruLayerItem]:
+        base = self.base("err_base_layer")
+        yield base
+        for case in self.cases():
+            it = GruLayerItem(f"err_{case.name}")
+            for attr in ("I", "Hd", "T", "mode", "rep_rows", "shift", "threshold", "directions",
+                         "params", "h0", "x_seq", "junk_x", "cfg_mn"):
+                setattr(it, attr, getattr(base, attr))
+            it.err = case
+            yield it
+        # ERR_WPTR (7) aborts the whole phase: its own layer in steal mode none
+        wl = build_item(self.rng, self.hw, "err_wptr_layer", I=self.hw.V + 5, Hd=self.hw.H + 1,
+                        T=3, mode=N_, rep_rows=0, directions="fwd", threshold=6,
+                        w_density=0.6, x_density=0.8)
+        wl.x_seq[0, 0] = 100                      # step 0 surely has work
+        for phase in (PHASE_X, PHASE_H):
+            it = GruLayerItem(f"err_wptr_abort_{phase.lower()}")
+            for attr in ("I", "Hd", "T", "mode", "rep_rows", "shift", "threshold", "directions",
+                         "params", "h0", "x_seq", "junk_x", "cfg_mn"):
+                setattr(it, attr, getattr(wl, attr))
+            if phase == PHASE_H:
+                it.h0 = {0: np.full(it.Hd, 64, dtype=np.int16)}      # h_0 dense: work at s=0
+            it.err = GruErrCase(f"wptr_abort_{phase.lower()}", {}, PHASE_CTRL[phase], ERR_WPTR,
+                                phase, wptr=True)
+            yield it
+        yield self.base("err_busy_start_layer", busy_inject="start")
+        yield self.base("err_busy_mem_layer", busy_inject="mem")
+        yield self.base("err_recovery_layer")
+
+
+class GruFrontdoorSequence(GruBaseSequence):
+    """Frontdoor loads (lane image, XBUF, HBUF over the memory port) and bus reads of HOUT, GX,
+    HBUF, STEP and the GRU registers (checked against the dump), then the same layer through
+    the backdoor."""
+
+    def items(self) -> Iterator[GruLayerItem]:
+        hw, rng = self.hw, self.rng
+        yield build_item(rng, hw, "fd_bi", I=hw.V + 3, Hd=hw.H + 2, T=3, mode=V_, rep_rows=1,
+                         directions="bi", threshold=5, h0_density=0.6, load=LOAD_FRONTDOOR)
+        fwd = build_item(rng, hw, "fd_fwd_over_stale", I=3, Hd=2, T=2, mode=H_, rep_rows=1,
+                         directions="fwd", threshold=0, h0_density=1.0, load=LOAD_FRONTDOOR)
+        yield fwd
+        again = build_item(rng, hw, "bd_same_layer", I=3, Hd=2, T=2, mode=H_, rep_rows=1,
+                           directions="fwd", load=LOAD_BACKDOOR)
+        for attr in ("rep_rows", "threshold", "params", "h0", "x_seq", "junk_x", "cfg_mn"):
+            setattr(again, attr, getattr(fwd, attr))
+        yield again
+
+
+__all__ = ["GruBaseSequence", "GruSmokeSequence", "GruRandomSequence", "GruCornerSequence",
+           "GruErrorSequence", "GruFrontdoorSequence"]

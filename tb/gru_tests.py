@@ -1,0 +1,81 @@
+"""pyuvm GRU tests (the cocotb test module ``tb.gru_tests``; docs/gru-layer.md, issue #5).
+
+    sequence -> sequencer -> GruDriver --(GruBfm: regs, mem port, bd_load_i, CTRL bits 2/3,
+                                          done_o watchdog)--> masr_top
+    GruScoreboard <--+-- GruMonitor.ap (GruPhaseResult) <-- GruMonitor <--(bd_dump_i files)--+
+    GruCoverage   <--+
+
+``GruBaseTest`` builds the environment, resets the DUT and runs ``GruBaseSequence`` created
+through the factory; every variant only installs a factory override of the sequence type.  At
+the end it writes ``coverage.xml`` and ``summary.json`` into the run directory and fails if the
+scoreboard saw any mismatch.  One test per simulation (cocotb-coverage's database is global).
+"""
+from __future__ import annotations
+
+import pyuvm
+from pyuvm import uvm_env
+
+from tb.base_test import SeededTest
+from tb.gru_agent import GruAgent
+from tb.gru_bfm import GruBfm
+from tb.gru_coverage import GruCoverage
+from tb.gru_scoreboard import GruPredictor, GruScoreboard
+from tb.gru_sequences import (GruBaseSequence, GruCornerSequence, GruErrorSequence,
+                              GruFrontdoorSequence, GruRandomSequence, GruSmokeSequence)
+
+
+class GruEnv(uvm_env):
+    def build_phase(self) -> None:
+        self.agent = GruAgent("agent", self)
+        self.scoreboard = GruScoreboard("scoreboard", self)
+        self.coverage = GruCoverage("coverage", self)
+
+    def connect_phase(self) -> None:
+        # The scoreboard marks each result passed/failed before coverage samples it.
+        self.agent.monitor.ap.connect(self.scoreboard.analysis_export)
+        self.agent.monitor.ap.connect(self.coverage.analysis_export)
+
+
+class GruBaseTest(SeededTest):
+    """GruEnv + reset + the (factory-overridable) GruBaseSequence."""
+
+    base_sequence = GruBaseSequence
+    bfm_class, bfm_key = GruBfm, "GRU_BFM"
+    predictor_class, predictor_key = GruPredictor, "GRU_PREDICTOR"
+    env_class = GruEnv
+
+    def start_message(self) -> str:
+        return (f"T_MAX {self.bfm.geo.T_MAX}, HD_MAX {self.bfm.geo.HD_MAX}, "
+                f"backdoor dir {self.bfm.bd_dir}")
+
+    def summary_fields(self) -> dict:
+        sb = self.env.scoreboard
+        return {"n_phases": len(sb.phases), "n_layers": sb.layers_checked, "phases": sb.phases}
+
+
+@pyuvm.test()
+class GruSmokeTest(GruBaseTest):
+    sequence_override = GruSmokeSequence
+
+
+@pyuvm.test()
+class GruRandomTest(GruBaseTest):
+    sequence_override = GruRandomSequence
+
+
+@pyuvm.test()
+class GruCornerTest(GruBaseTest):
+    sequence_override = GruCornerSequence
+
+
+@pyuvm.test()
+class GruErrorTest(GruBaseTest):
+    sequence_override = GruErrorSequence
+
+
+@pyuvm.test()
+class GruFrontdoorTest(GruBaseTest):
+    sequence_override = GruFrontdoorSequence
+
+
+GRU_TESTS = ("GruSmokeTest", "GruRandomTest", "GruCornerTest", "GruErrorTest", "GruFrontdoorTest")

@@ -1,0 +1,365 @@
+"""The GRU testbench (tb/gru_*.py): pure-Python unit tests and the GruSmokeTest simulation.
+
+Unit tests: sequences are legal and reproducible from the seed; a golden stand-in DUT
+(tb.gru_dryrun) passes the scoreboard; corrupted results (one h, a swapped z/r cell, a STEP
+counter, a memory changed by a rejected start, the other direction's HOUT) fail with messages that
+name the step t, the direction and the neuron j; coverage bin functions; the regression list's
+per-entry test module.  The simulation runs GruSmokeTest on the 4x2 build through the same runner
+path as tests/test_tb_smoke.py.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from golden.config import BRINGUP_4X2, REGRESSION_8X8, StealMode
+from golden.gru import gru_layer_q
+from golden.matvec import matvec_q
+from golden.numerics import mul_q88, sat16, sigmoid_q88, tanh_q88
+from tb import gru_sequences
+from tb.gru_bfm import DIR_BWD, DIR_FWD, PHASE_H, PHASE_X, STEP_NAMES, geometry
+from tb.gru_checks import MAX_MESSAGES, compare_h, compare_phase, dir_golden
+from tb.gru_coverage import act_bin, h_states, pair_events, region, t_bin, thr_bin
+from tb.gru_dryrun import golden_run, sequence_items
+from tb.gru_items import build_item, fits_phase
+
+HWS = [BRINGUP_4X2, REGRESSION_8X8]
+IDS = ["4x2", "8x8"]
+SEQS = ["GruSmokeSequence", "GruRandomSequence", "GruCornerSequence", "GruErrorSequence",
+        "GruFrontdoorSequence"]
+V_, H_ = StealMode.VERTICAL, StealMode.HORIZONTAL
+
+
+# -- sequences ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("hw", HWS, ids=IDS)
+@pytest.mark.parametrize("seq", SEQS)
+def test_sequences_are_legal(hw, seq):
+    geo = geometry(hw)
+    items = sequence_items(getattr(gru_sequences, seq), hw, 3)
+    assert items
+    for it in items:
+        assert 1 <= it.I <= hw.N_MAX and 1 <= it.Hd <= geo.HD_MAX and 1 <= it.T <= geo.T_MAX
+        assert it.x_seq.shape == (it.T, it.I) and it.x_seq.dtype == np.int16
+        for d in it.directions:
+            assert it.h0[d].shape == (it.Hd,)
+            for ph in (PHASE_X, PHASE_H):
+                assert fits_phase(hw, it.weights(d, ph)[0], it.layer_config(ph)), (it, d, ph)
+
+
+@pytest.mark.parametrize("hw", HWS, ids=IDS)
+def test_random_sequence_reaches_t_max_and_reproduces(hw):
+    a = sequence_items(gru_sequences.GruRandomSequence, hw, 7)
+    b = sequence_items(gru_sequences.GruRandomSequence, hw, 7)
+    c = sequence_items(gru_sequences.GruRandomSequence, hw, 8)
+    assert max(it.T for it in a) == geometry(hw).T_MAX
+    for x, y in zip(a, b):
+        assert x.describe() == y.describe() and np.array_equal(x.x_seq, y.x_seq)
+        for d in x.directions:
+            assert np.array_equal(x.params[d].W_hh, y.params[d].W_hh)
+    assert [x.describe() for x in a] != [x.describe() for x in c]
+
+
+@pytest.mark.parametrize("hw", HWS, ids=IDS)
+def test_error_sequence_covers_the_new_codes(hw):
+    items = sequence_items(gru_sequences.GruErrorSequence, hw, 1)
+    codes = {it.err.expect for it in items if it.err is not None}
+    assert {9, 10, 11, 12, 7} <= codes
+    assert items[0].err is None and items[-1].err is None        # legal before and after
+    assert {it.busy_inject for it in items} >= {"start", "mem"}
+
+
+# -- scoreboard against the golden stand-in ----------------------------------------------------------
+
+@pytest.mark.parametrize("hw", HWS, ids=IDS)
+@pytest.mark.parametrize("seq", SEQS)
+def test_golden_stand_in_passes(hw, seq):
+    items = sequence_items(getattr(gru_sequences, seq), hw, 2)
+    results, _ = golden_run(items, hw)
+    for res in results:
+        assert compare_phase(res, res.expected, hw) == [], res.item
+
+
+def _bi_layer(hw=BRINGUP_4X2, seed=4, **kw):
+    rng = np.random.default_rng(seed)
+    args = dict(I=7, Hd=6, T=5, mode=V_, rep_rows=1, directions="bi", threshold=3,
+                w_density=0.6, x_density=0.7, h0_density=0.5)
+    args.update(kw)
+    return build_item(rng, hw, "unit_bi", **args)
+
+
+def test_one_corrupted_h_names_step_direction_and_neuron():
+    hw = BRINGUP_4X2
+    item = _bi_layer()
+    results, _ = golden_run([item], hw)
+    last = results[-1]                                   # bwd H phase: HOUT of both directions
+    assert (last.direction, last.phase) == (DIR_BWD, PHASE_H)
+    geo = geometry(hw)
+    t, j = 3, 5
+    addr = geo.hout_addr(t, DIR_BWD, j)
+    golden_h = int(last.dump.hout[addr])
+    last.dump.hout[addr] = golden_h ^ 0x0003
+    errs = compare_phase(last, last.expected, hw)
+    h_errs = [e for e in errs if e.startswith("h mismatch")]
+    assert len(h_errs) == 1, errs
+    g = last.expected.dirs[DIR_BWD]
+    want = (f"h mismatch: step t={t} direction=bwd neuron j={j}: "
+            f"DUT 0x{(golden_h ^ 3) & 0xFFFF:04x} golden 0x{golden_h & 0xFFFF:04x} "
+            f"(r=0x{int(g.r[t, j]) & 0xFFFF:04x}, z=0x{int(g.z[t, j]) & 0xFFFF:04x}, "
+            f"n=0x{int(g.n[t, j]) & 0xFFFF:04x}")
+    assert h_errs[0].startswith(want), h_errs[0]
+    assert f"processing step s={item.T - 1 - t}" in h_errs[0]
+    assert "layer 'unit_bi' phase H" in h_errs[0]
+    # the whole-layer check against bigru_layer_q's output sees it as well
+    assert any("bigru_layer_q" in e for e in errs)
+
+
+def test_forward_hout_must_survive_the_backward_phases():
+    hw = BRINGUP_4X2
+    results, _ = golden_run([_bi_layer()], hw)
+    bwd_x = results[2]
+    assert (bwd_x.direction, bwd_x.phase) == (DIR_BWD, PHASE_X)
+    addr = geometry(hw).hout_addr(1, DIR_FWD, 2)
+    bwd_x.dump.hout[addr] += 1
+    errs = compare_phase(bwd_x, bwd_x.expected, hw)
+    assert any(e.startswith("h (HOUT of fwd after a later phase) mismatch: step t=1 "
+                            "direction=fwd neuron j=2") for e in errs), errs
+
+
+def _gates_rz_swapped(gx, gh, h, threshold):
+    """A broken element-wise unit: z and r exchanged (the mutation the scoreboard must catch)."""
+    gx64, gh64, h64 = (np.asarray(a, dtype=np.int64) for a in (gx, gh, h))
+    Hd = len(h64)
+    z = sigmoid_q88(sat16(gx64[:Hd] + gh64[:Hd])).astype(np.int64)           # r's sum
+    r = sigmoid_q88(sat16(gx64[Hd:2 * Hd] + gh64[Hd:2 * Hd])).astype(np.int64)
+    n = tanh_q88(sat16(gx64[2 * Hd:] + mul_q88(r, gh64[2 * Hd:]))).astype(np.int64)
+    hn = sat16(n + mul_q88(z, h64 - n)).astype(np.int64)
+    return np.where(np.abs(hn) < threshold, 0, hn)
+
+
+def test_swapped_z_and_r_fail_with_located_messages():
+    item = _bi_layer(directions="fwd", T=6, threshold=0)
+    p, h0 = item.params[0], item.h0[0].astype(np.int64)
+    h, dut = h0.copy(), []
+    for x_t in item.x_seq:
+        gx = matvec_q(p.W_ih, x_t, p.b_ih, p.shift)
+        gh = matvec_q(p.W_hh, h.astype(np.int16), p.b_hh, p.shift)
+        h = _gates_rz_swapped(gx, gh, h, item.threshold)
+        dut.append(h.copy())
+    g = dir_golden(DIR_FWD, gru_layer_q(item.x_seq, p, item.h0[0], item.threshold), item.h0[0],
+                   item.threshold)
+    errs = compare_h(np.array(dut), g, " [unit]")
+    assert errs, "a cell with z and r swapped passed the scoreboard"
+    assert re.match(r"h mismatch: step t=\d+ direction=fwd neuron j=\d+: DUT 0x[0-9a-f]{4} "
+                    r"golden 0x[0-9a-f]{4} \(r=0x[0-9a-f]{4}, z=0x[0-9a-f]{4}, n=0x[0-9a-f]{4}",
+                    errs[0]), errs[0]
+    n_bad = int((np.array(dut) != g.h).sum())
+    assert len(errs) == min(n_bad, MAX_MESSAGES) + (n_bad > MAX_MESSAGES)
+
+
+def test_only_the_first_mismatches_are_spelled_out():
+    item = _bi_layer(directions="bwd", T=4, threshold=0)
+    tr = gru_layer_q(item.x_seq[::-1], item.params[1], item.h0[1], 0)
+    g = dir_golden(DIR_BWD, tr, item.h0[1], 0)
+    dut = g.h + 1
+    errs = compare_h(dut, g)
+    assert len(errs) == MAX_MESSAGES + 1
+    assert errs[-1] == f"... {dut.size} h mismatches in total"
+    # messages come in processing order: the backward direction's first processed step is the
+    # last time step, t = T-1 (s = 0)
+    assert errs[0].startswith(f"h mismatch: step t={item.T - 1} direction=bwd neuron j=0") and \
+        "processing step s=0)" in errs[0]
+
+
+def test_step_counters_and_perf_registers_are_checked():
+    hw = BRINGUP_4X2
+    results, _ = golden_run([_bi_layer(directions="fwd")], hw)
+    x_phase = results[0]
+    geo = geometry(hw)
+    k = STEP_NAMES.index("STEAL_GRANTED")
+    x_phase.dump.step[geo.step_addr(2, k)] += 1
+    x_phase.dump.regs[0x26] += 5                        # PERF_GRU_CYCLES
+    errs = compare_phase(x_phase, x_phase.expected, hw)
+    assert any(e.startswith("STEP mismatch: phase X direction=fwd step s=2 (t=2) STEAL_GRANTED")
+               for e in errs), errs
+    assert any("PERF_GRU_CYCLES" in e for e in errs), errs
+
+
+def test_gx_mismatch_names_gate_and_neuron():
+    hw = BRINGUP_4X2
+    item = _bi_layer(directions="fwd")
+    results, _ = golden_run([item], hw)
+    x_phase = results[0]
+    r = 2 * item.Hd + 1                                  # gate n, neuron 1
+    x_phase.dump.gx[geometry(hw).gx_addr(4, r)] += 7
+    errs = compare_phase(x_phase, x_phase.expected, hw)
+    assert any(e.startswith(f"gx mismatch: step t=4 direction=fwd row {r} (gate n, neuron j=1)")
+               for e in errs), errs
+
+
+def test_rejected_start_must_change_nothing():
+    hw = BRINGUP_4X2
+    items = sequence_items(gru_sequences.GruErrorSequence, hw, 1)[:4]
+    results, _ = golden_run(items, hw)
+    rej = results[-1]
+    assert rej.item.err is not None
+    assert compare_phase(rej, None, hw) == []
+    rej.dump.gx[5] += 1
+    rej.dump.regs[0x25] += 1                             # GRU_STEPS
+    errs = compare_phase(rej, None, hw)
+    assert any("changed GX" in e for e in errs) and any("GRU_STEPS" in e for e in errs), errs
+    rej.dump.regs[0x02] = 0
+    assert any(e.startswith("ERR_CODE: DUT 0 (OK) expected") for e in compare_phase(rej, None, hw))
+    rej.dump.regs[0x2A] = 7
+    assert any(e.startswith("unknown register 0x2a reads 0x7") for e in compare_phase(rej, None, hw))
+
+
+@pytest.mark.parametrize("hw", HWS, ids=IDS)
+def test_threshold_edge_corner_keeps_an_h_equal_to_the_threshold(hw):
+    items = sequence_items(gru_sequences.GruCornerSequence, hw, 5)
+    [it] = [i for i in items if "thr_equals_h" in i.tags]
+    from tb.gru_checks import golden_traces
+    traces, _ = golden_traces(it)
+    first = {d: tr.h[0] for d, tr in traces.items()}
+    assert any((np.abs(h.astype(np.int64)) == it.threshold).any() for h in first.values())
+
+
+@pytest.mark.parametrize("hw", HWS, ids=IDS)
+def test_activation_rf_after_a_phase_is_checked(hw):
+    """The frontdoor test reads the act RFs after each phase: they must hold the encoding of the
+    phase's last vector (K mask words per filled segment, popcount values)."""
+    from golden.config import partition_width, words_per_row
+    from golden.encode import encode_activations
+    from tb.gru_checks import compare_act_rf
+    item = _bi_layer(hw=hw, mode=V_, directions="fwd")
+    last = item.x_seq[item.T - 1]
+    enc = encode_activations(last, hw, item.I, item.mode)
+    K, P = words_per_row(hw, item.I), partition_width(hw, item.I)
+    got = {}
+    for g, v in hw.pes():
+        for seg, _u in enc.filled_segments(v):
+            m = np.asarray(enc.amask[(g, v)][seg * hw.KW_MAX: seg * hw.KW_MAX + K], dtype=np.int64)
+            vals = np.asarray(enc.aval[(g, v)][seg * hw.P_MAX: seg * hw.P_MAX + P], dtype=np.int64)
+            got[(g, v, seg)] = (m.copy(), vals.copy())
+    assert compare_act_rf(got, last, item, hw, PHASE_X, "") == []
+    key = next(iter(got))
+    n_vals = int(sum(bin(int(w)).count("1") for w in got[key][0]))
+    if P > n_vals:
+        got[key][1][P - 1] = 0x1234          # a stale word past the popcount is not compared
+        assert compare_act_rf(got, last, item, hw, PHASE_X, "") == []
+    got[key][0][0] ^= 1
+    errs = compare_act_rf(got, last, item, hw, PHASE_X, "")
+    assert errs and errs[0].startswith(f"activation RF after phase X: PE ({key[0]},{key[1]}) "
+                                       f"segment {key[2]} mask word 0")
+
+
+def test_a_plain_product_between_phases_must_leave_the_gru_state_alone():
+    hw = BRINGUP_4X2
+    items = sequence_items(gru_sequences.GruCornerSequence, hw, 2)
+    [item] = [i for i in items if i.interlude is not None]
+    results, _ = golden_run([item], hw)
+    assert [r.phase for r in results] == ["X", "M", "H", "X", "H"]
+    assert all(compare_phase(r, r.expected, hw) == [] for r in results)
+    inter = results[1]
+    inter.dump.gx[geometry(hw).gx_addr(1, 0)] += 1
+    inter.dump.y[0] += 1
+    errs = compare_phase(inter, inter.expected, hw)
+    assert any(e.startswith("plain product between GRU phases: 1 y rows differ, first row 0")
+               for e in errs), errs
+    assert any(e.startswith("plain product between GRU phases changed GX: 1 words") for e in errs)
+
+
+def test_a_hung_phase_is_reported():
+    from tb.gru_items import GruPhaseResult
+    item = _bi_layer()
+    res = GruPhaseResult(item, 0, DIR_FWD, PHASE_X, 0, False, done=False, timed_out=True,
+                         wait_cycles=1234)
+    [msg] = compare_phase(res, None, BRINGUP_4X2)
+    assert "done_o did not rise within 1234 cycles" in msg
+
+
+# -- coverage bin functions ----------------------------------------------------------------------------
+
+def test_coverage_bins():
+    assert [act_bin(n, 10) for n in (0, 3, 5, 8, 10)] == \
+        ["act_zero", "act_sparse", "act_mid", "act_dense", "act_full"]
+    masks = np.array([[1, 0], [0, 1], [0, 1], [1, 1], [1, 1]], dtype=bool)
+    assert pair_events(np.array([2, 3, 0, 0, 4]), masks) == [
+        {"steal_both_mask_changed", "steal_count_changed"}, {"steal_stops"}, set(),
+        {"steal_starts"}]
+    assert pair_events(np.array([2, 2]), np.array([[1, 0], [1, 0]], dtype=bool)) == [set()]
+    assert region(np.array([-2048, -1, 0, 2047]), 2048) == {"sat_neg", "lin_neg", "lin_pos"}
+    assert region(np.array([1024]), 1024) == {"sat_pos"}
+    assert h_states(np.zeros(3), np.array([0, 5, 0])) == ["h_all_zero", "thr_cut"]
+    assert h_states(np.array([1, 0]), np.array([1, 0])) == ["h_mixed"]
+    assert h_states(np.array([1, -1]), np.array([1, -1])) == ["h_all_nonzero"]
+    assert h_states(np.array([0, -7]), np.array([3, -7]), 7) == ["h_mixed", "thr_cut", "h_eq_thr"]
+    assert [t_bin(t, 32) for t in (1, 8, 9, 31, 32)] == ["t1", "t2_8", "t9_max_1", "t9_max_1",
+                                                         "t_max"]
+    assert [thr_bin(v) for v in (0, 63, 64, 1024, 32767)] == \
+        ["thr0", "thr_small", "thr_mid", "thr_large", "thr_max"]
+
+
+def test_coverage_samples_only_passed_phases():
+    from tb.gru_coverage import GruCoverageSampler
+    hw = BRINGUP_4X2
+    sampler = GruCoverageSampler(hw, root="unit_gru")
+    results, _ = golden_run([_bi_layer(mode=H_, rep_rows=3)], hw)
+    for res in results:
+        res.passed = False
+        sampler.sample(res)
+    assert all(v == 0 for v in sampler.model.percentages().values())
+    for res in results:
+        res.passed = True
+        sampler.sample(res)
+    pct = sampler.model.percentages()
+    assert pct["unit_gru.gru_act"] > 0 and pct["unit_gru.gru_sat"] > 0 and pct["unit_gru.gru_cfg"] > 0
+
+
+# -- regression list ------------------------------------------------------------------------------------
+
+def test_regression_entries_name_their_module():
+    from tb.gru_tests import GRU_TESTS
+    from tb.regression import REGRESSION, TEST_MODULE
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    import nightly
+    import regress
+    for test in GRU_TESTS:
+        entries = [e for e in REGRESSION if e.test == test]
+        assert entries and all(e.module == "tb.gru_tests" for e in entries)
+        assert {c for e in entries for c in e.configs} == {"4x2", "8x8"}
+    assert all(e.module == TEST_MODULE for e in REGRESSION if not e.test.startswith("Gru"))
+    _, jobs = regress.plan_jobs(Path("/tmp/x"), ["GruSmokeTest", "SmokeTest"], ["4x2"], None)
+    assert {(j.test, j.module) for j in jobs} == {("GruSmokeTest", "tb.gru_tests"),
+                                                 ("SmokeTest", "tb.tests")}
+    flow = nightly.Flow.load("tb.regression")
+    planned = nightly.plan_jobs(flow, Path("/tmp/x"), 2, 1, ["GruRandomTest", "RandomTest"],
+                                None, 1.0)
+    assert {(j["test"], j["test_module"]) for j in planned} == {("GruRandomTest", "tb.gru_tests"),
+                                                               ("RandomTest", "tb.tests")}
+    assert {j["seed"] for j in planned if j["test"] == "GruRandomTest"} == {1, 2}
+
+
+# -- the simulation ---------------------------------------------------------------------------------------
+
+@pytest.mark.xdist_group("tb_sim_4x2")
+def test_gru_smoke_on_dut(tmp_path):
+    from tb import simrun
+    from tb.configs import TOPLEVEL, build_top
+    runner, build_dir = build_top("4x2")
+    test_dir = tmp_path / "GruSmokeTest_4x2_1"
+    xml = simrun.run(runner, build_dir, TOPLEVEL, "tb.gru_tests", seed=1, test_dir=test_dir,
+                     testcase="GruSmokeTest", plusargs=[f"+masr_bd_dir={test_dir}/bd"],
+                     extra_env={"MASR_CONFIG": "4x2"}, timeout=300,
+                     log_file=test_dir / "sim.log")
+    summary = test_dir / "summary.json"
+    detail = json.loads(summary.read_text())["errors"][:5] if summary.exists() else "no summary"
+    assert simrun.results_passed(Path(xml)), f"GruSmokeTest failed, see {test_dir}/sim.log: {detail}"
+    data = json.loads(summary.read_text())
+    assert data["passed"] and data["n_layers"] == 3 and data["n_phases"] == 8
+    assert (test_dir / "coverage.xml").exists()
