@@ -253,6 +253,8 @@ class GruMonitor(uvm_component):
         if ctx.phase == PHASE_H:
             res.frontdoor["HOUT"] = await bfm.read_hout(item.T, ctx.direction, item.Hd)
             res.frontdoor["HBUF"] = await bfm.read_hbuf(item.Hd)
+        else:
+            res.frontdoor["XBUF"] = await bfm.read_xbuf(item.T, item.I)
         res.frontdoor["GX"] = await bfm.read_gx(item.T, item.M)
         res.frontdoor["STEP"] = await bfm.read_step(item.T)
         # the activation RFs hold the encoding of the phase's last vector (x_{T-1}, or the last

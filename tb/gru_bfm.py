@@ -281,6 +281,11 @@ class GruBfm(MasrBfm):
                                            for t in range(T) for r in range(M)])
         return _signed16(np.array(words, dtype=np.int64)).reshape(T, M)
 
+    async def read_xbuf(self, T: int, I: int) -> np.ndarray:
+        words = await self.mem_read_burst([(MEM_XBUF, 0, self.geo.xbuf_addr(t, c))
+                                           for t in range(T) for c in range(I)])
+        return _signed16(np.array(words, dtype=np.int64)).reshape(T, I)
+
     async def read_hbuf(self, Hd: int) -> np.ndarray:
         words = await self.mem_read_burst([(MEM_HBUF, 0, j) for j in range(Hd)])
         return _signed16(np.array(words, dtype=np.int64))

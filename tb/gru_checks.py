@@ -395,6 +395,7 @@ def compare_frontdoor(name: str, arr: np.ndarray, d: GruDump, item: GruLayerItem
     want = {"HOUT": lambda: d.hout_rows(item.T, direction, item.Hd),
             "GX": lambda: d.gx_rows(item.T, item.M),
             "HBUF": lambda: d.hbuf[: item.Hd],
+            "XBUF": lambda: d.xbuf_rows(item.T, item.I),
             "STEP": lambda: d.step_words(item.T)}[name]()
     got = np.asarray(arr, dtype=np.int64)
     bad = np.argwhere(got != want)

@@ -287,9 +287,9 @@ class GruErrorSequence(GruBaseSequence):
 
 
 class GruFrontdoorSequence(GruBaseSequence):
-    """Frontdoor loads (lane image, XBUF, HBUF over the memory port) and bus reads of HOUT, GX,
-    HBUF, STEP and the GRU registers (checked against the dump), then the same layer through
-    the backdoor."""
+    """Frontdoor loads (lane image, XBUF, HBUF over the memory port) and bus reads of XBUF,
+    HOUT, GX, HBUF, STEP and the GRU registers (checked against the dump), then the same layer
+    through the backdoor."""
 
     def items(self) -> Iterator[GruLayerItem]:
         hw, rng = self.hw, self.rng

@@ -229,6 +229,21 @@ def test_threshold_edge_corner_keeps_an_h_equal_to_the_threshold(hw):
     assert any((np.abs(h.astype(np.int64)) == it.threshold).any() for h in first.values())
 
 
+def test_frontdoor_xbuf_read_must_equal_the_dump():
+    """GruFrontdoorTest reads XBUF back over the bus after an X phase (the only test that drives
+    the XBUF read arm of masr_gru_seq); a bus word that differs from the dump is named."""
+    from tb.gru_checks import compare_frontdoor
+    item = _bi_layer(directions="fwd")
+    results, _ = golden_run([item], BRINGUP_4X2)
+    res = next(r for r in results if r.phase == PHASE_X)
+    bus = res.dump.xbuf_rows(item.T, item.I)
+    assert compare_frontdoor("XBUF", bus, res.dump, item, res.direction, "") == []
+    bus[2, 1] ^= 0x10
+    errs = compare_frontdoor("XBUF", bus, res.dump, item, res.direction, "")
+    assert errs == [f"frontdoor XBUF read differs from the dump at 1 words, first at index (2, 1): "
+                    f"bus {int(bus[2, 1])} dump {int(res.dump.xbuf_rows(item.T, item.I)[2, 1])}"]
+
+
 @pytest.mark.parametrize("hw", HWS, ids=IDS)
 def test_activation_rf_after_a_phase_is_checked(hw):
     """The frontdoor test reads the act RFs after each phase: they must hold the encoding of the
