@@ -117,6 +117,8 @@ class Exclusion:
     category: str
     reason: str
     region: str = ""   # code only: e.g. "ifndef SYNTHESIS" = points inside `ifndef SYNTHESIS blocks
+    instance: str = ""  # code only: glob on the instance path ("*" = anything; brackets literal)
+    anchor: str = ""    # code only: regex the point's source line must match (survives line shifts)
     hits: int = 0
 
     def __post_init__(self):
@@ -127,9 +129,31 @@ class Exclusion:
     def matches(self, scope: str, bin_name: str, point: "CodePoint | None" = None) -> bool:
         if not self._waiver.matches(scope, bin_name):
             return False
-        if self.region:
-            return point is not None and point.line in region_lines(point.file, self.region)
+        if self.region and (point is None or point.line not in region_lines(point.file, self.region)):
+            return False
+        if self.instance and (point is None or not _instance_re(self.instance).fullmatch(point.hier)):
+            return False
+        if self.anchor and (point is None or not re.search(self.anchor, source_line(point.file, point.line))):
+            return False
         return True
+
+
+def _instance_re(glob: str) -> re.Pattern:
+    # Instance paths hold generate indices ("g_h[0]"), so only "*" is special here.
+    return re.compile(".*".join(re.escape(part) for part in glob.split("*")))
+
+
+_SOURCES: dict[str, list[str]] = {}
+
+
+def source_line(path: str, line: int) -> str:
+    if path not in _SOURCES:
+        try:
+            _SOURCES[path] = Path(path).read_text(errors="replace").splitlines()
+        except OSError:
+            _SOURCES[path] = []
+    text = _SOURCES[path]
+    return text[line - 1] if 0 < line <= len(text) else ""
 
 
 _REGIONS: dict[tuple[str, str], set[int]] = {}
@@ -163,6 +187,12 @@ def region_lines(path: str, region: str) -> set[int]:
     return lines
 
 
+def exclusion_filters(e: Exclusion) -> str:
+    parts = [f"`{e.region}" if e.region else "", f"instance {e.instance}" if e.instance else "",
+             f"line matches /{e.anchor}/" if e.anchor else ""]
+    return "; ".join(p for p in parts if p)
+
+
 def load_exclusions(path: Path | None) -> list[Exclusion]:
     if path is None or not Path(path).exists():
         return []
@@ -184,8 +214,15 @@ def load_exclusions(path: Path | None) -> list[Exclusion]:
         region = str(e.get("region", "")).strip()
         if region and (kind != "code" or not re.fullmatch(r"(ifdef|ifndef) \w+", region)):
             errors.append(f"{ident}: region must be 'ifdef MACRO' or 'ifndef MACRO' on a code exclusion")
+        instance, anchor = str(e.get("instance", "")).strip(), str(e.get("anchor", "")).strip()
+        if (instance or anchor) and kind != "code":
+            errors.append(f"{ident}: instance and anchor apply to code exclusions only")
+        try:
+            re.compile(anchor)
+        except re.error as err:
+            errors.append(f"{ident}: anchor is not a regular expression ({err})")
         out.append(Exclusion(ident, kind, str(e.get("scope", "")), str(e.get("bin", "*")), cat,
-                             reason, region))
+                             reason, region, instance, anchor))
     if errors:
         raise SystemExit(f"report: invalid exclusions in {path}:\n  " + "\n  ".join(errors))
     return out
@@ -817,11 +854,11 @@ def render_html(ctx: dict) -> str:
       + "; ".join(f"<b>{k}</b> {esc(v)}" for k, v in CATEGORIES.items()) + "</p>")
     if ctx["exclusions"]:
         a("<table><tr><th>id</th><th>category</th><th>kind</th><th>scope</th><th>bin</th>"
-          "<th>region</th><th>items excluded</th><th>reason</th></tr>")
+          "<th>also requires</th><th>items excluded</th><th>reason</th></tr>")
         for e in ctx["exclusions"]:
             a(f"<tr class='{'' if e.hits else 'warn'}'><td>{esc(e.id)}</td><td>{esc(e.category)}</td>"
               f"<td>{esc(e.kind)}</td><td><code>{esc(e.scope)}</code></td><td><code>{esc(e.bin)}</code></td>"
-              f"<td class='small'>{esc(e.region and '`' + e.region)}</td>"
+              f"<td class='small'>{esc(exclusion_filters(e))}</td>"
               f"<td class='num'>{e.hits}</td><td class='small'>{esc(e.reason)}</td></tr>")
         a("</table>")
     else:

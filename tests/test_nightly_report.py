@@ -326,6 +326,26 @@ def test_region_exclusion_follows_ifndef_blocks(tmp_path):
     assert not ex.matches("code/m/toggle", inside.bin, inside)
 
 
+def test_instance_and_anchor_exclusion_follow_the_source_not_the_line_number(tmp_path):
+    src = tmp_path / "lane.sv"
+    src.write_text("module lane;\n  always_comb begin\n    if (got_prev) begin\n      x = 1;\n"
+                   "    end\n  end\nendmodule\n")
+    ex = report.Exclusion("U", "code", "code/lane/line", "lane.sv:*:*", "UNR", "no prev neighbour",
+                          instance="top.u_arr.g_h[0].g_v[0].u_lane", anchor=r"if \(got_prev\)")
+    edge = report.CodePoint("lane", "line", str(src), 3, "if", "top.u_arr.g_h[0].g_v[0].u_lane")
+    inner = report.CodePoint("lane", "line", str(src), 3, "if", "top.u_arr.g_h[1].g_v[0].u_lane")
+    other_line = report.CodePoint("lane", "line", str(src), 4, "block", edge.hier)
+    assert ex.matches(edge.scope, edge.bin, edge)
+    assert not ex.matches(inner.scope, inner.bin, inner)            # brackets are literal, not a class
+    assert not ex.matches(other_line.scope, other_line.bin, other_line)
+    bad = tmp_path / "bad.hjson"
+    bad.write_text(json.dumps({"exclusions": [{"id": "X", "kind": "functional", "scope": "func/a/b",
+                                               "bin": "*", "category": "UNR", "instance": "top.*",
+                                               "reason": "a reason long enough"}]}))
+    with pytest.raises(SystemExit, match="code exclusions only"):
+        report.load_exclusions(bad)
+
+
 def test_project_exclusions_and_testplan_parse():
     excl = report.load_exclusions(REPO / "docs" / "coverage-exclusions.hjson")
     assert excl and all(e.category in report.CATEGORIES and e.reason for e in excl)
