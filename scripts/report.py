@@ -405,6 +405,23 @@ def write_coverage_dat(counts: dict[str, int], path: Path) -> None:
             fh.write(f"C '{key}' {n}\n")
 
 
+def code_metric_counts(counts: dict[str, int], metric: str, excl: list[Exclusion],
+                       waived_cache: dict[str, bool]) -> tuple[int, int]:
+    """(covered, total) of one metric after exclusions, as code_table counts them; the growth
+    curve calls it once per seed step, so the exclusion match of each point is cached."""
+    covered = total = 0
+    for key, n in counts.items():
+        p = code_point(key)
+        if p.metric != metric:
+            continue
+        if key not in waived_cache:
+            waived_cache[key] = excluded_by(excl, "code", p.scope, p.bin, p) is not None
+        if not waived_cache[key]:
+            total += 1
+            covered += n > 0
+    return covered, total
+
+
 def code_table(counts: dict[str, int], excl: list[Exclusion]):
     """module -> metric -> [covered, total, waived, missing(list of CodePoint)]"""
     table: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, []]))
@@ -778,10 +795,14 @@ def render_html(ctx: dict) -> str:
         a("</table>")
     a("</section>")
 
+    cfgs = [c for c in (ctx["func_rows"][0]["full_after"] if ctx["func_rows"] else {}) if c != "all"]
     a("<section id='functional'><h2>Functional coverage per covergroup</h2>"
       "<p class='small'>cocotb-coverage, merged over all passing runs with pyucis; excluded bins are "
-      "not counted (see Exclusions).</p><table><tr><th>covergroup</th><th>bins covered</th>"
-      "<th>excluded</th><th>uncovered bins</th></tr>")
+      "not counted (see Exclusions). <i>100% after</i>: the number of seeds per test after which "
+      "the covergroup was complete (merged, and per configuration), &ndash; if it never was.</p>"
+      "<table><tr><th>covergroup</th><th>bins covered</th><th>excluded</th>"
+      "<th>100% after (all" + "".join(f" / {esc(c)}" for c in cfgs) + ")</th>"
+      "<th>uncovered bins</th></tr>")
     for row in ctx["func_rows"]:
         miss = row["missing"]
         if miss:
@@ -791,10 +812,11 @@ def render_html(ctx: dict) -> str:
             miss_html = f"<span class='small'>{shown}</span>{more}"
         else:
             miss_html = "<span class='small'>none</span>"
+        full = " / ".join("&ndash;" if n is None else str(n) for n in row["full_after"].values())
         a(f"<tr><td>{esc(row['name'])}</td>{pct_cell(row['covered'], row['total'])}"
-          f"<td class='num'>{row['waived']}</td><td>{miss_html}</td></tr>")
+          f"<td class='num'>{row['waived']}</td><td class='num'>{full}</td><td>{miss_html}</td></tr>")
     if not ctx["func_rows"]:
-        a("<tr><td colspan=4 class='warn'>no functional coverage (no passing run wrote coverage.xml)</td></tr>")
+        a("<tr><td colspan=5 class='warn'>no functional coverage (no passing run wrote coverage.xml)</td></tr>")
     a("</table></section>")
 
     a("<section id='code'><h2>Code coverage per module</h2><p class='small'>Verilator "
@@ -909,7 +931,10 @@ def build_report(nightly: Path, out: Path, testplan: Path | None, exclusions_pat
 
     # per-run pass over coverage files, in seed order: regress' merge for growth, exact dat sum
     func_acc: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    func_by_cfg: dict[str, dict] = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
+    full_after: dict[str, dict[str, int]] = defaultdict(dict)    # config|"all" -> group -> seeds
     code_counts: dict[str, int] = {}
+    code_waived: dict[str, bool] = {}
     growth = []
     by_index: dict[int, list[Run]] = defaultdict(list)
     for r in passing:
@@ -920,26 +945,27 @@ def build_report(nightly: Path, out: Path, testplan: Path | None, exclusions_pat
             if xml and xml.exists():
                 for g, pts in regress.merge_functional_coverage([xml]).items():
                     for p, bins in pts.items():
-                        dst = func_acc[g][p]
-                        for label, hits in bins.items():
-                            dst[label] = dst.get(label, 0) + hits
+                        for acc in (func_acc, func_by_cfg[r.rec["config"]]):
+                            dst = acc[g][p]
+                            for label, hits in bins.items():
+                                dst[label] = dst.get(label, 0) + hits
             dat = r.path("coverage_dat")
             if dat and dat.exists():
                 for k, n in parse_coverage_dat(dat).items():
                     code_counts[k] = code_counts.get(k, 0) + n
         fc = ft = 0
-        for cg in covergroups_from_regress(func_acc).values():
-            c, t, _, _ = cg.tally(excl)
-            fc, ft = fc + c, ft + t
+        for scope, acc in (("all", func_acc), *func_by_cfg.items()):
+            for name, cg in covergroups_from_regress(acc).items():
+                c, t, _, _ = cg.tally(excl)
+                if scope == "all":
+                    fc, ft = fc + c, ft + t
+                if t and c == t:
+                    full_after[scope].setdefault(name, idx)
         g = {"seeds": idx, "functional": 100.0 * fc / ft if ft else 0.0, "line": None, "toggle": None}
-        per_metric: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for k, n in code_counts.items():
-            m = code_point(k).metric
-            per_metric[m][1] += 1
-            per_metric[m][0] += n > 0
         for m in ("line", "toggle"):
-            if per_metric[m][1]:
-                g[m] = 100.0 * per_metric[m][0] / per_metric[m][1]
+            c, t = code_metric_counts(code_counts, m, excl, code_waived)
+            if t:
+                g[m] = 100.0 * c / t
         growth.append(g)
 
     # pyucis merged database (code + functional + test history), closure
@@ -962,7 +988,9 @@ def build_report(nightly: Path, out: Path, testplan: Path | None, exclusions_pat
     for name in sorted(cgs):
         c, t, missing, waived = cgs[name].tally(excl, count_hits=True)
         func_rows.append({"name": name, "covered": c, "total": t, "missing": missing,
-                          "waived": len(waived)})
+                          "waived": len(waived),
+                          "full_after": {cfg: full_after[cfg].get(name) for cfg in
+                                         ("all", *sorted(func_by_cfg))}})
 
     table = code_table(code_counts, excl)      # adds the code-side matches to Exclusion.hits
 
@@ -1080,6 +1108,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  runs {s['runs']}/{s['planned']}, pass rate {s['pass_rate']:.1f}%, "
           f"{s['buckets']} failure bucket(s), functional {s['functional']}, line {s['line']}, "
           f"testpoints closed {s['closure']}")
+    for row in rep["functional"]:
+        full = ", ".join(f"{cfg} {'-' if n is None else n}" for cfg, n in row["full_after"].items())
+        print(f"  {row['name']:<18} {row['covered']:>4}/{row['total']:<4} 100% after seeds: {full}")
     for w in rep["warnings"]:
         print(f"  warning: {w}")
     print(f"  JUnit: {out / 'junit.xml'}")

@@ -279,6 +279,12 @@ def test_report_contents(toy_report):
     assert suite.get("tests") == "8" and suite.get("failures") == "4"
     assert rep["summary"]["pass_rate"] == 50.0
     assert [g["seeds"] for g in rep["growth"]] == [1, 2]            # seed 3 only failed
+    c, t = rep["code_totals"]["line"]
+    assert rep["growth"][-1]["line"] == pytest.approx(100.0 * c / t)  # same exclusions as the table
+    for row in rep["functional"]:                                    # seeds to close, per config
+        assert list(row["full_after"]) == ["all", "4x2", "8x8"], row
+        assert row["full_after"]["all"] == 1
+    assert "100% after (all / 4x2 / 8x8)" in page
 
 
 def _chromium() -> str | None:
@@ -344,6 +350,18 @@ def test_instance_and_anchor_exclusion_follow_the_source_not_the_line_number(tmp
                                                "reason": "a reason long enough"}]}))
     with pytest.raises(SystemExit, match="code exclusions only"):
         report.load_exclusions(bad)
+
+
+def test_growth_counts_code_points_after_exclusions(tmp_path):
+    src = tmp_path / "m.sv"
+    src.write_text("module m;\n`ifndef SYNTHESIS\n  initial $display(1);\n`endif\n  x;\nendmodule\n")
+    def key(line: int) -> str:
+        return f"\x01f\x02{src}\x01l\x02{line}\x01page\x02v_line/m\x01o\x02block\x01h\x02top.m"
+    counts = {key(3): 0, key(5): 4}
+    ex = report.Exclusion("R", "code", "code/*/line", "*", "NON_RTL", "simulation-only code", "ifndef SYNTHESIS")
+    assert report.code_metric_counts(counts, "line", [], {}) == (1, 2)
+    assert report.code_metric_counts(counts, "line", [ex], {}) == (1, 1)
+    assert ex.hits == 0                                              # the table counts hits, not this
 
 
 def test_project_exclusions_and_testplan_parse():
