@@ -163,6 +163,9 @@ class CornerSequence(MasrBaseSequence):
             covered |= st.steal_combos(hw, st.Stimulus(item.get_name(), item.W, item.x,
                                                        item.bias, item.layer))
             yield item
+        sparse = st.sparse_steal_layer(rng, hw)
+        if sparse is not None:
+            yield MatvecItem.from_stimulus(sparse)
         missing = reachable_axis_combos(hw) - covered
         budget = self.closure_budget["small" if hw.n_lanes <= 16 else "large"]
         for _ in range(budget):

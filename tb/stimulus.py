@@ -551,6 +551,27 @@ def steal_combos(hw: HwConfig, stim: Stimulus) -> set[tuple[str, str, str]]:
     return out
 
 
+def sparse_steal_layer(rng: np.random.Generator, hw: HwConfig,
+                       tries: int = 300) -> Optional[Stimulus]:
+    """An unbalanced layer in the w_sparse x a_sparse density bins on which the golden model
+    both steals and loses rows.  Sparse weights and activations leave little work per row, so
+    random layers rarely steal there (about 1 in 15 such draws does); those two cross bins were
+    the last to close in a 20-seed nightly (7 seeds on 4x2)."""
+    from tb.coverage import a_density_bin, densities, steal_class, w_density_bin
+    for _ in range(tries):
+        mode = StealMode.HORIZONTAL if rng.random() < 0.5 else StealMode.VERTICAL
+        stim = steal_layer(rng, hw, mode, str(rng.choice(HUNT_PATTERNS)),
+                           base=float(rng.uniform(0.1, 0.25)), a_density=float(rng.uniform(0.15, 0.3)),
+                           light=0.0, name=f"sparse_steal_{mode.name.lower()}")
+        wd, ad = densities(stim.W, stim.x)
+        if (w_density_bin(wd), a_density_bin(ad)) != ("w_sparse", "a_sparse"):
+            continue
+        if {"steal", "lost"} <= {steal_class(e) for e, _, _ in steal_combos(hw, stim)}:
+            stim.tags.add("sparse_steal")
+            return stim
+    return None
+
+
 HUNT_PATTERNS = ("duel", "victim_center", "victim_near_edge", "alternating", "gradient", "random")
 
 
