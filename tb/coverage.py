@@ -75,6 +75,14 @@ def steal_class(event: str) -> str:
     return "refused"
 
 
+def class_cells(W: np.ndarray, x: np.ndarray,
+                combos: set[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    """The (steal class, weight bin, activation bin) bins of the steal_x cross that a product
+    with these operands and these (event, axis, mode) combinations samples."""
+    wd, ad = densities(W, x)
+    return {(steal_class(e), w_density_bin(wd), a_density_bin(ad)) for e, _, _ in combos}
+
+
 def lane_position(hw: HwConfig, h: int, v: int) -> str:
     """corner / edge / interior in the 2D array."""
     on_h = h in (0, hw.H - 1)
@@ -426,7 +434,7 @@ def all_cross_bins(model: CoverageModel) -> list[str]:  # pragma: no cover - deb
 
 
 __all__ = ["build_model", "CoverageSampler", "lane_events", "lane_position", "axis_position",
-           "encoding_corners", "w_density_bin", "a_density_bin", "ignored_event_axis_bins"]
+           "class_cells", "encoding_corners", "w_density_bin", "a_density_bin", "ignored_event_axis_bins"]
 
 
 def _matches(bin_: tuple, pattern: tuple) -> bool:

@@ -14,7 +14,8 @@ from pyuvm import uvm_sequence
 from golden.config import HwConfig, StealMode
 from golden.perf import simulate_matvec
 from tb import stimulus as st
-from tb.coverage import axis_length, reachable_axis_combos
+from tb.coverage import (A_DENS, STEAL_CLASSES, W_DENS, axis_length, class_cells,
+                         reachable_axis_combos)
 from tb.seq_items import (ERR_BUSY_MEM, ERR_BUSY_START, ERR_DIM, ERR_MEM_RANGE, ERR_MODE, ERR_REG,
                           ERR_SLOTS, ERR_WPTR, INJ_BUSY_MEM, INJ_BUSY_START, INJ_FIRST_WINS,
                           INJ_MEM_RANGE, INJ_REG, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
@@ -159,13 +160,14 @@ class CornerSequence(MasrBaseSequence):
         covered: set = set()
         for stim in st.corner_layers(rng, hw):
             yield MatvecItem.from_stimulus(stim, check_sample=True)
+        covered_cells: set[tuple[str, str, str]] = set()     # (class, w_bin, a_bin)
         for item in self.steal_corners():
-            covered |= st.steal_combos(hw, st.Stimulus(item.get_name(), item.W, item.x,
-                                                       item.bias, item.layer))
+            combos = st.steal_combos(hw, st.Stimulus(item.get_name(), item.W, item.x,
+                                                     item.bias, item.layer))
+            covered |= combos
+            covered_cells |= class_cells(item.W, item.x, combos)
             yield item
-        sparse = st.sparse_steal_layer(rng, hw)
-        if sparse is not None:
-            yield MatvecItem.from_stimulus(sparse)
+        yield from self.density_closure(covered_cells)
         missing = reachable_axis_combos(hw) - covered
         budget = self.closure_budget["small" if hw.n_lanes <= 16 else "large"]
         for _ in range(budget):
@@ -180,6 +182,20 @@ class CornerSequence(MasrBaseSequence):
             stim, hit = found
             missing -= st.steal_combos(hw, stim)
             yield MatvecItem.from_stimulus(stim)
+
+    def density_closure(self, covered: set[tuple[str, str, str]]) -> Iterator[MatvecItem]:
+        """Steal class x weight density x activation density (the steal_x cross): one layer per
+        cell whose classes the corner items did not all show, drawn until the golden model does."""
+        for wb in W_DENS:
+            for ab in A_DENS:
+                want = {c for c in STEAL_CLASSES if (c, wb, ab) not in covered}
+                while want:
+                    found = st.density_steal_layer(self.rng, self.hw, wb, ab, want)
+                    if found is None:
+                        break
+                    stim, hit = found
+                    want -= hit
+                    yield MatvecItem.from_stimulus(stim)
 
     def steal_corners(self) -> Iterator[MatvecItem]:
         hw, rng = self.hw, self.rng

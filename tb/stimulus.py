@@ -551,24 +551,33 @@ def steal_combos(hw: HwConfig, stim: Stimulus) -> set[tuple[str, str, str]]:
     return out
 
 
-def sparse_steal_layer(rng: np.random.Generator, hw: HwConfig,
-                       tries: int = 300) -> Optional[Stimulus]:
-    """An unbalanced layer in the w_sparse x a_sparse density bins on which the golden model
-    both steals and loses rows.  Sparse weights and activations leave little work per row, so
-    random layers rarely steal there (about 1 in 15 such draws does); those two cross bins were
-    the last to close in a 20-seed nightly (7 seeds on 4x2)."""
+# Draw ranges that land a steal_layer in one (weight, activation) density bin of tb.coverage
+# most of the time: (weight base density, light-lane factor) and activation density.
+_W_DRAW = {"w_sparse": ((0.05, 0.25), 0.0), "w_mid": ((0.3, 0.7), 0.3), "w_dense": ((0.75, 1.0), 0.7)}
+_A_DRAW = {"a_sparse": (0.1, 0.3), "a_mid": (0.35, 0.7), "a_dense": (0.75, 1.0)}
+
+
+def density_steal_layer(rng: np.random.Generator, hw: HwConfig, w_bin: str, a_bin: str,
+                        wanted: set[str], tries: int = 300) -> Optional[tuple[Stimulus, set[str]]]:
+    """An unbalanced layer in the (w_bin, a_bin) density cell on which the golden model shows
+    steal classes (steal, lost, refused, contention) from ``wanted``; returns (stimulus, classes
+    hit) or None.  Random layers reach the sparse cells' steals rarely (1 in 25 sparse-sparse
+    draws on 8x8), so a nightly needed 2 to 7 seeds to close that cross without this."""
     from tb.coverage import a_density_bin, densities, steal_class, w_density_bin
+    (w_lo, w_hi), light = _W_DRAW[w_bin]
     for _ in range(tries):
         mode = StealMode.HORIZONTAL if rng.random() < 0.5 else StealMode.VERTICAL
         stim = steal_layer(rng, hw, mode, str(rng.choice(HUNT_PATTERNS)),
-                           base=float(rng.uniform(0.1, 0.25)), a_density=float(rng.uniform(0.15, 0.3)),
-                           light=0.0, name=f"sparse_steal_{mode.name.lower()}")
+                           base=float(rng.uniform(w_lo, w_hi)),
+                           a_density=float(rng.uniform(*_A_DRAW[a_bin])), light=light,
+                           name=f"density_steal_{w_bin}_{a_bin}_{mode.name.lower()}")
         wd, ad = densities(stim.W, stim.x)
-        if (w_density_bin(wd), a_density_bin(ad)) != ("w_sparse", "a_sparse"):
+        if (w_density_bin(wd), a_density_bin(ad)) != (w_bin, a_bin):
             continue
-        if {"steal", "lost"} <= {steal_class(e) for e, _, _ in steal_combos(hw, stim)}:
-            stim.tags.add("sparse_steal")
-            return stim
+        hit = {steal_class(e) for e, _, _ in steal_combos(hw, stim)} & wanted
+        if hit:
+            stim.tags.add(f"density_steal:{w_bin}:{a_bin}")
+            return stim, hit
     return None
 
 
