@@ -585,6 +585,7 @@ module masr_gru_seq #(
   // ---------------------------------------------------------------------------------------------
   // Simulation-only: GX/GH/STEP read 0 from time 0 (SRAM-like, no reset; no X in Icarus), and the
   // bd_dump_i dump of the GRU memories (docs/gru-layer.md 8.4), whole memories in address order.
+  // masr_top drives it from its own bd_dump_gru_i: the ~20k words cost plain products too much.
   // ---------------------------------------------------------------------------------------------
 `ifndef SYNTHESIS
   string dump_dir;

@@ -73,6 +73,7 @@ module masr_top #(
 
   input  logic        bd_load_i,
   input  logic        bd_dump_i,     // simulation-only result dump, rising edge (section 6)
+  input  logic        bd_dump_gru_i, // simulation-only GRU memory dump, rising edge (GRU 8.4)
   output logic        done_o,
   output logic        irq_o
 );
@@ -592,7 +593,7 @@ module masr_top #(
     .gru_mac_o      (gru_mac),
     .gru_steals_o   (gru_steals),
     .bd_load_i,
-    .bd_dump_i
+    .bd_dump_i      (bd_dump_gru_i)
   );
 
   // ---------------------------------------------------------------------------------------------

@@ -318,15 +318,18 @@ class GruBfm(MasrBfm):
 
     # -- simulation-only dump ----------------------------------------------------------------------------
     async def gru_dump(self) -> GruDump:
-        """Pulse bd_dump_i and read every file it writes (stale files are deleted first)."""
+        """Pulse bd_dump_i and bd_dump_gru_i and read every file they write (stale files are
+        deleted first)."""
         self.bd_dir.mkdir(parents=True, exist_ok=True)
         paths = {n: self.bd_dir / f"{n}.dump.hex" for n in DUMP_FILES}
         for p in paths.values():
             p.unlink(missing_ok=True)
         await self._falling()
         self.dut.bd_dump_i.value = 1
+        self.dut.bd_dump_gru_i.value = 1
         await self._next_falling()
         self.dut.bd_dump_i.value = 0
+        self.dut.bd_dump_gru_i.value = 0
         missing = [p.name for p in paths.values() if not p.exists()]
         if missing:
             raise RuntimeError(f"bd_dump_i wrote no {', '.join(missing)} in {self.bd_dir} "

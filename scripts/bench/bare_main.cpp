@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   const int reps = std::atoi(argv[7]);
   auto* t = h.top.get();
   t->rst_ni = 0; t->reg_we_i = 0; t->mem_we_i = 0; t->mem_re_i = 0; t->bd_load_i = 0; t->bd_dump_i = 0;
+  t->bd_dump_gru_i = 0;
   for (int i = 0; i < 5; ++i) h.tick();
   t->rst_ni = 1; h.tick();
   t->bd_load_i = 1; h.tick(); t->bd_load_i = 0; h.tick();

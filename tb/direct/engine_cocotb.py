@@ -77,7 +77,7 @@ class Dut:
         Clock(d.clk_i, CLK_NS, unit="ns").start()
         for sig in ("reg_addr_i", "reg_wdata_i", "reg_we_i", "mem_sel_i", "mem_unit_i",
                     "mem_addr_i", "mem_wdata_i", "mem_we_i", "mem_re_i", "bd_load_i",
-                    "bd_dump_i"):
+                    "bd_dump_i", "bd_dump_gru_i"):
             getattr(d, sig).value = 0
         d.rst_ni.value = 0
         for _ in range(3):

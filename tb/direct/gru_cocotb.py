@@ -98,8 +98,10 @@ async def dump(io: Dut, geo: Geo) -> Dump:
     for p in paths.values():
         p.unlink(missing_ok=True)
     io.dut.bd_dump_i.value = 1
+    io.dut.bd_dump_gru_i.value = 1
     await FallingEdge(io.dut.clk_i)
     io.dut.bd_dump_i.value = 0
+    io.dut.bd_dump_gru_i.value = 0
     await FallingEdge(io.dut.clk_i)          # a low cycle, so that the next dump has an edge
     w = {n: _words(p) for n, p in paths.items()}
     hw = geo.hw
