@@ -26,6 +26,7 @@ MAX_LANE_MESSAGES = 16
 class Expected:
     y: Optional[np.ndarray]              # None when no product runs (rejected / aborted)
     perf: Optional[PerfResult]
+    facts: Any = None                    # tb.coverage.ProductFacts of the golden values
 
 
 def product_runs(item: MatvecItem) -> bool:
@@ -42,10 +43,12 @@ def expected_values(W: np.ndarray, x: np.ndarray, bias: np.ndarray, layer: Layer
                     hw: HwConfig) -> Expected:
     """Golden y and performance of one product that runs (a pure function: tb.predictor runs it
     in a worker process)."""
+    from tb.coverage import product_facts
     y = matvec_q(W, x, bias, layer.shift)
     # Traced: the coverage collector reads which side won each dual-thief contest from it.
     perf = simulate_matvec(W != 0, x != 0, hw, layer, trace=True)
-    return Expected(y, perf)
+    lanes = {(h, v): perf.lanes.words(h, v) for h, v in hw.lanes()}
+    return Expected(y, perf, product_facts(W, x, y, lanes, hw, layer, perf))
 
 
 def flag_names(flags: int) -> str:

@@ -44,6 +44,7 @@ class MasrScoreboard(uvm_subscriber):
                       f"{type(exc).__name__}: {exc}"]
         res.passed = not errors
         res.expected_perf = exp.perf if exp is not None else None
+        res.expected_facts = exp.facts if exp is not None else None
         for e in errors:
             self.logger.error(e)
         self.errors += errors

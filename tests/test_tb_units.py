@@ -18,7 +18,8 @@ from tb.checks import compare_result, expected_for
 from tb.coverage import (A_DENS, STEAL_CLASSES, W_DENS, CoverageSampler, a_density_bin,
                          axis_position, build_model, class_cells, encoding_corners,
                          ignored_event_axis_bins, lane_events, lane_position,
-                         reachable_axis_combos, reachable_positions, w_density_bin)
+                         product_facts, reachable_axis_combos, reachable_positions,
+                         w_density_bin)
 from tb.dryrun import golden_result, sequence_items
 from tb.regression import REGRESSION, TEST_MODULE, RegressionEntry
 from tb.seq_items import (ERR_DIM, ERR_MODE, ERR_NAMES, ERR_SLOTS, ERR_WPTR, LOAD_NONE, Check,
@@ -400,6 +401,7 @@ def test_predictor_worker_answers_like_the_in_process_model() -> None:
             assert np.array_equal(got.y, want.y)
             assert got.perf.counters() == want.perf.counters()
             assert got.perf.trace == want.perf.trace
+            assert got.facts == want.facts
         broken = items[0].clone_same_data("broken")
         broken.x = broken.x[:-1]                     # wrong length: the golden model raises
         pred.submit(broken)
@@ -411,3 +413,35 @@ def test_predictor_worker_answers_like_the_in_process_model() -> None:
         proc = pred._proc
         pred.close()
     assert not proc.is_alive()
+
+
+@pytest.mark.parametrize("hw", HWS, ids=IDS)
+def test_golden_coverage_facts_equal_the_ones_from_matching_dut_results(hw) -> None:
+    """The coverage collector takes a passed product's result-dependent bins from the golden
+    prediction (tb.coverage.ProductFacts); computed from DUT values equal to the golden ones
+    (what 'passed' means) they must be the same bins, dual-thief winners included."""
+    rng = np.random.default_rng(11)
+    stims = [st.random_layer(rng, hw, mode=m, name=f"f{i}") for i, m in enumerate(StealMode)]
+    stims += [st.rr_contention_layer(rng, hw, StealMode.HORIZONTAL)]
+    seen_dual = False
+    for stim in stims:
+        item = MatvecItem.from_stimulus(stim)
+        exp = expected_for(item, hw)
+        lanes = {(h, v): dict(exp.perf.lanes.words(h, v)) for h, v in hw.lanes()}
+        dut_side = product_facts(item.W, item.x, np.array(exp.y), lanes, hw, item.layer)
+        assert dut_side == exp.facts
+        seen_dual |= bool(exp.facts.dual_wins)
+    assert seen_dual
+
+
+def test_hex_words_of_both_simulators(tmp_path) -> None:
+    from tb.bfm import read_hex_words
+    f = tmp_path / "w.hex"
+    f.write_text("0001\nfffe\n7fff\n")                          # Verilator: one word a line
+    assert read_hex_words(f).tolist() == [1, 0xFFFE, 0x7FFF]
+    f.write_text("ffffffff\n00000010\n")
+    assert read_hex_words(f).tolist() == [0xFFFFFFFF, 0x10]
+    f.write_text("// 0x00000000\n0001\n0002 // 0x1\n")           # Icarus address comments
+    assert read_hex_words(f).tolist() == [1, 2]
+    f.write_text("1\nff\n")                                      # mixed widths
+    assert read_hex_words(f).tolist() == [1, 255]
