@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import base64
 import copy
+import functools
 import datetime as _dt
 import html
 import io
@@ -138,41 +139,34 @@ class Exclusion:
         return True
 
 
+@functools.lru_cache(maxsize=None)
 def _instance_re(glob: str) -> re.Pattern:
     # Instance paths hold generate indices ("g_h[0]"), so only "*" is special here.
     return re.compile(".*".join(re.escape(part) for part in glob.split("*")))
 
 
-_SOURCES: dict[str, list[str]] = {}
+@functools.lru_cache(maxsize=None)
+def source_lines(path: str) -> tuple[str, ...]:
+    """A source file's lines (empty if unreadable), read once per report."""
+    try:
+        return tuple(Path(path).read_text(errors="replace").splitlines())
+    except OSError:
+        return ()
 
 
 def source_line(path: str, line: int) -> str:
-    if path not in _SOURCES:
-        try:
-            _SOURCES[path] = Path(path).read_text(errors="replace").splitlines()
-        except OSError:
-            _SOURCES[path] = []
-    text = _SOURCES[path]
+    text = source_lines(path)
     return text[line - 1] if 0 < line <= len(text) else ""
 
 
-_REGIONS: dict[tuple[str, str], set[int]] = {}
-
-
-def region_lines(path: str, region: str) -> set[int]:
+@functools.lru_cache(maxsize=None)
+def region_lines(path: str, region: str) -> frozenset[int]:
     """Lines of a source file inside `ifndef/`ifdef MACRO blocks ("ifndef SYNTHESIS"), nesting
     aware; an `else of that block ends the region.  Robust to line shifts, unlike line patterns."""
-    key = (path, region)
-    if key in _REGIONS:
-        return _REGIONS[key]
     kind, _, macro = region.partition(" ")
     lines: set[int] = set()
-    try:
-        text = Path(path).read_text(errors="replace").splitlines()
-    except OSError:
-        text = []
     stack: list[bool] = []          # per open `if*: is it (still) our region?
-    for no, raw in enumerate(text, 1):
+    for no, raw in enumerate(source_lines(path), 1):
         tok = raw.strip().split()
         head = tok[0] if tok else ""
         if head in ("`ifdef", "`ifndef"):
@@ -183,8 +177,7 @@ def region_lines(path: str, region: str) -> set[int]:
             stack.pop()
         elif any(stack):
             lines.add(no)
-    _REGIONS[key] = lines
-    return lines
+    return frozenset(lines)
 
 
 def exclusion_filters(e: Exclusion) -> str:
@@ -406,17 +399,16 @@ def write_coverage_dat(counts: dict[str, int], path: Path) -> None:
 
 
 def code_metric_counts(counts: dict[str, int], metric: str, excl: list[Exclusion],
-                       waived_cache: dict[str, bool]) -> tuple[int, int]:
-    """(covered, total) of one metric after exclusions, as code_table counts them; the growth
-    curve calls it once per seed step, so the exclusion match of each point is cached."""
+                       cache: dict[str, str | None]) -> tuple[int, int]:
+    """(covered, total) of one metric after exclusions, as code_table counts them.  The growth
+    curve calls it per seed step and metric, so ``cache`` keeps each point's metric (None if
+    waived) and a key is parsed and matched against the exclusions only once."""
     covered = total = 0
     for key, n in counts.items():
-        p = code_point(key)
-        if p.metric != metric:
-            continue
-        if key not in waived_cache:
-            waived_cache[key] = excluded_by(excl, "code", p.scope, p.bin, p) is not None
-        if not waived_cache[key]:
+        if key not in cache:
+            p = code_point(key)
+            cache[key] = None if excluded_by(excl, "code", p.scope, p.bin, p) else p.metric
+        if cache[key] == metric:
             total += 1
             covered += n > 0
     return covered, total
@@ -934,7 +926,7 @@ def build_report(nightly: Path, out: Path, testplan: Path | None, exclusions_pat
     func_by_cfg: dict[str, dict] = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
     full_after: dict[str, dict[str, int]] = defaultdict(dict)    # config|"all" -> group -> seeds
     code_counts: dict[str, int] = {}
-    code_waived: dict[str, bool] = {}
+    code_metric_of: dict[str, str | None] = {}
     growth = []
     by_index: dict[int, list[Run]] = defaultdict(list)
     for r in passing:
@@ -963,7 +955,7 @@ def build_report(nightly: Path, out: Path, testplan: Path | None, exclusions_pat
                     full_after[scope].setdefault(name, idx)
         g = {"seeds": idx, "functional": 100.0 * fc / ft if ft else 0.0, "line": None, "toggle": None}
         for m in ("line", "toggle"):
-            c, t = code_metric_counts(code_counts, m, excl, code_waived)
+            c, t = code_metric_counts(code_counts, m, excl, code_metric_of)
             if t:
                 g[m] = 100.0 * c / t
         growth.append(g)

@@ -306,25 +306,29 @@ class MasrBfm:
         """Pulse bd_dump_i and read the files it writes (y, lane statistics, registers).
 
         Costs two clock cycles instead of the ~M + 7*H*V memory-port reads of the frontdoor.
-        The files are rewritten by every dump, so stale files from an earlier dump never pass:
-        they are deleted first and a missing file is an error.
         """
-        names = ("y", "stats", "regs")
+        words = await self.dump_files(("y", "stats", "regs"), ("bd_dump_i",))
+        return DumpedResults(self.hw, words["y"], words["stats"], words["regs"])
+
+    async def dump_files(self, names: Sequence[str], pins: Sequence[str]) -> dict[str, np.ndarray]:
+        """Pulse the dump ``pins`` for one cycle and read ``<name>.dump.hex`` for every name.
+        The files are rewritten by every dump, so stale files from an earlier dump never pass:
+        they are deleted first and a missing file is an error."""
         self.bd_dir.mkdir(parents=True, exist_ok=True)   # a frontdoor-only run never made it
         paths = {n: self.bd_dir / f"{n}.dump.hex" for n in names}
         for path in paths.values():
             path.unlink(missing_ok=True)
         await self._falling()
-        self.dut.bd_dump_i.value = 1
+        for pin in pins:
+            getattr(self.dut, pin).value = 1
         await self._next_falling()
-        self.dut.bd_dump_i.value = 0
-        missing = [str(p) for p in paths.values() if not p.exists()]
+        for pin in pins:
+            getattr(self.dut, pin).value = 0
+        missing = [p.name for p in paths.values() if not p.exists()]
         if missing:
-            raise RuntimeError(f"bd_dump_i wrote no {', '.join(missing)} (is +masr_bd_dir set?)")
-        y = read_hex_words(paths["y"])
-        stats = read_hex_words(paths["stats"])
-        regs = read_hex_words(paths["regs"])
-        return DumpedResults(self.hw, y, stats, regs)
+            raise RuntimeError(f"{' + '.join(pins)} wrote no {', '.join(missing)} in {self.bd_dir} "
+                               f"(is +masr_bd_dir set?)")
+        return {n: read_hex_words(p) for n, p in paths.items()}
 
 
 def read_hex_words(path: Path) -> np.ndarray:

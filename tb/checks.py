@@ -16,6 +16,7 @@ from golden.config import HwConfig, LayerConfig, partition_bounds
 from golden.matvec import matvec_q
 from golden.perf import PerfFlag, PerfResult, simulate_matvec
 from tb.bfm import LANE_STAT_NAMES, MEM_NAMES, PERF_REGS, STATUS_BUSY, STATUS_DONE, STATUS_ERROR
+from tb.coverage import ProductFacts, product_facts
 from tb.seq_items import ERR_NAMES, ERR_NO_PRODUCT, ERR_WPTR, MatvecItem, MatvecResult
 
 MAX_ROW_MESSAGES = 8
@@ -26,7 +27,7 @@ MAX_LANE_MESSAGES = 16
 class Expected:
     y: Optional[np.ndarray]              # None when no product runs (rejected / aborted)
     perf: Optional[PerfResult]
-    facts: Any = None                    # tb.coverage.ProductFacts of the golden values
+    facts: Optional[ProductFacts] = None  # the coverage bins of the golden values
 
 
 def product_runs(item: MatvecItem) -> bool:
@@ -43,7 +44,6 @@ def expected_values(W: np.ndarray, x: np.ndarray, bias: np.ndarray, layer: Layer
                     hw: HwConfig) -> Expected:
     """Golden y and performance of one product that runs (a pure function: tb.predictor runs it
     in a worker process)."""
-    from tb.coverage import product_facts
     y = matvec_q(W, x, bias, layer.shift)
     # Traced: the coverage collector reads which side won each dual-thief contest from it.
     perf = simulate_matvec(W != 0, x != 0, hw, layer, trace=True)

@@ -9,7 +9,7 @@ every bin and why it is there.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 import numpy as np
 from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
@@ -75,12 +75,13 @@ def steal_class(event: str) -> str:
     return "refused"
 
 
-def class_cells(W: np.ndarray, x: np.ndarray,
-                combos: set[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+def class_cells(W: np.ndarray, x: np.ndarray, events: Iterable[tuple]) -> set[tuple[str, str, str]]:
     """The (steal class, weight bin, activation bin) bins of the steal_x cross that a product
-    with these operands and these (event, axis, mode) combinations samples."""
+    with these operands samples; ``events`` are tuples that start with the steal event
+    ((event, axis, mode) combinations or (event, position, axis, mode) lane bins)."""
     wd, ad = densities(W, x)
-    return {(steal_class(e), w_density_bin(wd), a_density_bin(ad)) for e, _, _ in combos}
+    wb, ab = w_density_bin(wd), a_density_bin(ad)
+    return {(steal_class(e[0]), wb, ab) for e in events}
 
 
 def lane_position(hw: HwConfig, h: int, v: int) -> str:
@@ -411,8 +412,6 @@ class CoverageSampler:
         if item.expect_err in (1, 2, 3, 7):
             return
         L = item.layer
-        wd, ad = densities(item.W, item.x)
-        wdb, adb = w_density_bin(wd), a_density_bin(ad)
         load = {"backdoor": "backdoor", "frontdoor": "frontdoor"}.get(item.load, "reuse")
         m.sample_cfg(mode_name(L.mode), rep_bin(hw, L), shift_bin(L.shift), load)
         facts = getattr(res, "expected_facts", None) or product_facts(
@@ -443,8 +442,8 @@ class CoverageSampler:
             events = {b[0] for b in facts.lane_bins}
             for b in facts.lane_bins:
                 m.sample_lane(*b)
-            for cls in sorted({steal_class(ev) for ev in events}):
-                m.sample_class(cls, wdb, adb)
+            for cell in sorted(class_cells(item.W, item.x, facts.lane_bins)):
+                m.sample_class(*cell)
             for ev in sorted(events & {"stole_prev", "stole_next"}):
                 m.sample_direction(f"{mname}_{ev.split('_')[1]}")
 

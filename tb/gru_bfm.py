@@ -25,8 +25,7 @@ from cocotb.triggers import Event
 
 from golden.config import HwConfig, LayerConfig, StealMode, partition_width, words_per_row
 from golden.encode import encode_activations, encode_matvec, hex_lines, to_unsigned
-from tb.bfm import (LANE_STAT_NAMES, MEM_AMASK, MEM_AVAL, PERF_REGS, REG, MasrBfm,
-                    read_hex_words)
+from tb.bfm import LANE_STAT_NAMES, MEM_AMASK, MEM_AVAL, PERF_REGS, REG, MasrBfm
 
 # -- contract section 8 constants ---------------------------------------------------------------
 T_MAX_DEFAULT = 32          # build-time T_MAX of both presets (8.1)
@@ -318,20 +317,6 @@ class GruBfm(MasrBfm):
 
     # -- simulation-only dump ----------------------------------------------------------------------------
     async def gru_dump(self) -> GruDump:
-        """Pulse bd_dump_i and bd_dump_gru_i and read every file they write (stale files are
-        deleted first)."""
-        self.bd_dir.mkdir(parents=True, exist_ok=True)
-        paths = {n: self.bd_dir / f"{n}.dump.hex" for n in DUMP_FILES}
-        for p in paths.values():
-            p.unlink(missing_ok=True)
-        await self._falling()
-        self.dut.bd_dump_i.value = 1
-        self.dut.bd_dump_gru_i.value = 1
-        await self._next_falling()
-        self.dut.bd_dump_i.value = 0
-        self.dut.bd_dump_gru_i.value = 0
-        missing = [p.name for p in paths.values() if not p.exists()]
-        if missing:
-            raise RuntimeError(f"bd_dump_i wrote no {', '.join(missing)} in {self.bd_dir} "
-                               f"(contract 8.4 dump files; is +masr_bd_dir set?)")
-        return GruDump(self.geo, {n: read_hex_words(p) for n, p in paths.items()})
+        """Pulse bd_dump_i and bd_dump_gru_i together and read every file they write (contract
+        8.4 dump files)."""
+        return GruDump(self.geo, await self.dump_files(DUMP_FILES, ("bd_dump_i", "bd_dump_gru_i")))

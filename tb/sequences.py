@@ -152,7 +152,7 @@ class CornerSequence(MasrBaseSequence):
     # each on 4x2, ~6 ms on 8x8).  Measured with the golden model: 40 draws x 8 items left 37
     # (event, axis, mode) bins open on 8x8 over seeds 1..10; 400 x 20 left none on either
     # config over seeds 1..40, for about 1 s of Python per 8x8 seed.
-    closure_budget = {"small": 20, "large": 20}
+    closure_budget = 20
     hunt_tries = 400
 
     def items(self) -> Iterator[MatvecItem]:
@@ -169,8 +169,7 @@ class CornerSequence(MasrBaseSequence):
             yield item
         yield from self.density_closure(covered_cells)
         missing = reachable_axis_combos(hw) - covered
-        budget = self.closure_budget["small" if hw.n_lanes <= 16 else "large"]
-        for _ in range(budget):
+        for _ in range(self.closure_budget):
             if not missing:
                 break
             modes = sorted({m for _, _, m in missing})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -565,18 +565,34 @@ def density_steal_layer(rng: np.random.Generator, hw: HwConfig, w_bin: str, a_bi
     draws on 8x8), so a nightly needed 2 to 7 seeds to close that cross without this."""
     from tb.coverage import a_density_bin, densities, steal_class, w_density_bin
     (w_lo, w_hi), light = _W_DRAW[w_bin]
-    for _ in range(tries):
+
+    def draw() -> Stimulus:
         mode = StealMode.HORIZONTAL if rng.random() < 0.5 else StealMode.VERTICAL
-        stim = steal_layer(rng, hw, mode, str(rng.choice(HUNT_PATTERNS)),
+        return steal_layer(rng, hw, mode, str(rng.choice(HUNT_PATTERNS)),
                            base=float(rng.uniform(w_lo, w_hi)),
                            a_density=float(rng.uniform(*_A_DRAW[a_bin])), light=light,
                            name=f"density_steal_{w_bin}_{a_bin}_{mode.name.lower()}")
+
+    def classes_hit(stim: Stimulus) -> set:
         wd, ad = densities(stim.W, stim.x)
         if (w_density_bin(wd), a_density_bin(ad)) != (w_bin, a_bin):
-            continue
-        hit = {steal_class(e) for e, _, _ in steal_combos(hw, stim)} & wanted
+            return set()                       # outside the cell: no golden run needed
+        return {steal_class(e) for e, _, _ in steal_combos(hw, stim)} & wanted
+
+    found = _first_hit(tries, draw, classes_hit)
+    if found is not None:
+        found[0].tags.add(f"density_steal:{w_bin}:{a_bin}")
+    return found
+
+
+def _first_hit(tries: int, draw: Callable[[], Stimulus],
+               hits: Callable[[Stimulus], set]) -> Optional[tuple[Stimulus, set]]:
+    """Model-guided search: the first of ``tries`` drawn layers for which ``hits`` (the golden
+    model's verdict) is not empty, with what it hit."""
+    for _ in range(tries):
+        stim = draw()
+        hit = hits(stim)
         if hit:
-            stim.tags.add(f"density_steal:{w_bin}:{a_bin}")
             return stim, hit
     return None
 
@@ -588,15 +604,16 @@ def hunt(rng: np.random.Generator, hw: HwConfig, mode: StealMode,
          wanted: set[tuple[str, str, str]], tries: int = 40) -> Optional[tuple[Stimulus, set]]:
     """Draw small unbalanced layers until one produces a wanted (event, axis, mode) combination;
     returns (stimulus, combos it hits) or None.  The golden model is the oracle."""
-    for _ in range(tries):
+    def draw() -> Stimulus:
         pat = str(rng.choice(HUNT_PATTERNS))
         M = int(rng.integers(2 * hw.H, max(2 * hw.H + 1, hw.M_MAX // 2)))
-        stim = steal_layer(rng, hw, mode, pat, M=M, N=int(rng.integers(hw.V, hw.N_MAX + 1)),
+        return steal_layer(rng, hw, mode, pat, M=M, N=int(rng.integers(hw.V, hw.N_MAX + 1)),
                            rep_rows=int(rng.choice([1, 1, 2, 3])) if rng.random() < 0.6 else None,
                            zero_tail=bool(rng.random() < 0.25), light=float(rng.choice([0.0, 0.08, 0.3])),
                            name=f"hunt_{StealMode(mode).name.lower()}")
-        hit = steal_combos(hw, stim) & wanted
-        if hit:
-            stim.tags |= {f"hunt:{e}@{a}" for e, a, _ in hit}
-            return stim, hit
-    return None
+
+    found = _first_hit(tries, draw, lambda stim: steal_combos(hw, stim) & wanted)
+    if found is not None:
+        stim, hit = found
+        stim.tags |= {f"hunt:{e}@{a}" for e, a, _ in hit}
+    return found
