@@ -27,8 +27,8 @@ sys.path.insert(0, str(REPO))
 
 from golden.config import LayerConfig, StealMode  # noqa: E402
 from golden.encode import encode_matvec, random_sparse_layer  # noqa: E402
-from tb import simrun  # noqa: E402
-from tb.configs import CONFIGS, ENV_CONFIG, TOPLEVEL, build_top, verilog_params  # noqa: E402
+from tb.common import simrun  # noqa: E402
+from tb.common.configs import CONFIGS, ENV_CONFIG, TOPLEVEL, build_top, verilog_params  # noqa: E402
 
 
 def make_layer(config: str, out: Path, seed: int) -> tuple[Path, LayerConfig]:
@@ -46,7 +46,7 @@ def make_layer(config: str, out: Path, seed: int) -> tuple[Path, LayerConfig]:
 def run_cocotb(config: str, build_dir: Path, testcase: str, layer: Path, reps: int, out: Path) -> dict:
     test_dir = out / testcase
     runner = simrun.fresh_runner("verilator", timeout=1800)
-    xml = simrun.run(runner, build_dir, TOPLEVEL, "tb.bench_tests", seed=1, test_dir=test_dir,
+    xml = simrun.run(runner, build_dir, TOPLEVEL, "tb.matvec.bench_tests", seed=1, test_dir=test_dir,
                      testcase=testcase, plusargs=[f"+masr_bd_dir={test_dir / 'bd'}"],
                      extra_env={ENV_CONFIG: config, "MASR_BENCH_LAYER": str(layer),
                                 "MASR_BENCH_REPS": str(reps)},

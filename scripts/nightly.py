@@ -203,7 +203,7 @@ def run_one(spec: dict) -> dict:
         if p not in sys.path:
             sys.path.insert(0, p)
     import regress
-    from tb import simrun
+    from tb.common import simrun
 
     simrun.setup_verilator_env()
     # cocotb's runner turns a failing test into SystemExit when PYTEST_CURRENT_TEST is set (a
@@ -347,7 +347,7 @@ def _make_client(args):
 def run_nightly(out: Path, plan: dict, args) -> int:
     from tqdm import tqdm
 
-    from tb import simrun
+    from tb.common import simrun
 
     simrun.setup_verilator_env()
     store = ResultsStore(out / STORE_NAME)
@@ -501,7 +501,7 @@ def _finish(out: Path, store: ResultsStore, plan: dict) -> int:
 def measure_cost(args) -> int:
     """Time the same runs on none/line/toggle builds, one at a time, modes interleaved per round
     (so background load hits every mode alike); report the best of the rounds."""
-    from tb import simrun
+    from tb.common import simrun
 
     simrun.setup_verilator_env()
     flow = Flow.load(args.flow)

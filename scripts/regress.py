@@ -26,8 +26,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tb import simrun  # noqa: E402
-from tb.configs import CONFIGS, ENV_CONFIG, TOPLEVEL, build_top  # noqa: E402
+from tb.common import simrun  # noqa: E402
+from tb.common.configs import CONFIGS, ENV_CONFIG, TOPLEVEL, build_top  # noqa: E402
 
 
 @dataclass

@@ -1,5 +1,5 @@
-"""The regression list scripts/regress.py runs: every pyuvm test of tb.tests and tb.gru_tests on
-both configurations.  Each entry names its cocotb test module (``module``, default tb.tests).
+"""The regression list scripts/regress.py runs: every pyuvm test of tb.matvec.tests and tb.gru.tests on
+both configurations.  Each entry names its cocotb test module (``module``, default tb.matvec.tests).
 
 Budget: the whole list in < ~8 minutes with 2 simulations in parallel on a 2-core machine
 (builds excluded).  Measured CPU seconds per simulation (incl. ~2 s of Python/cocotb start-up):
@@ -7,7 +7,7 @@ Budget: the whole list in < ~8 minutes with 2 simulations in parallel on a 2-cor
 StealHorizontal 10, Random 11, BackToBack 11.5, Corner 17.  Totals for this list: 26 runs on
 4x2 ~90 s, 12 runs on 8x8 ~130 s CPU.  Builds (not counted): 4x2 ~45 s, 8x8 ~280 s CPU.
 
-GRU tests (tb/gru_tests.py, module tb.gru_tests): 18 runs; measured seconds per run (2
+GRU tests (tb/gru/tests.py, module tb.gru.tests): 18 runs; measured seconds per run (2
 simulations in parallel on 2 cores) 4x2 Smoke 2.2, Random 3-6, Corner 3.7, Error 2.8,
 Frontdoor 3.2; 8x8 Smoke 3.6, Random 4-7, Corner 15, Error 9, Frontdoor 4.4: ~92 s in total,
 about 46 s of wall time; the whole list (56 runs) took 116 s of wall time.
@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TEST_MODULE = "tb.tests"
-GRU_MODULE = "tb.gru_tests"
+TEST_MODULE = "tb.matvec.tests"
+GRU_MODULE = "tb.gru.tests"
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ REGRESSION: list[RegressionEntry] = [
     RegressionEntry("ErrorTest", ("8x8",), (1,), 300.0),
     RegressionEntry("FrontdoorTest", ("8x8",), (1,), 300.0),
     RegressionEntry("BackToBackTest", ("8x8",), (1,), 300.0),
-    # GRU layer (docs/gru-layer.md, tb/gru_tests.py): both configurations, few seeds
+    # GRU layer (docs/gru-layer.md, tb/gru/tests.py): both configurations, few seeds
     RegressionEntry("GruSmokeTest", BOTH, (1,), 180.0, GRU_MODULE),
     RegressionEntry("GruRandomTest", ("4x2",), (1, 2, 3, 4, 5, 6), 300.0, GRU_MODULE),
     RegressionEntry("GruRandomTest", ("8x8",), (1, 2, 3), 300.0, GRU_MODULE),

@@ -6,6 +6,6 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tb.simrun import setup_verilator_env  # noqa: E402
+from tb.common.simrun import setup_verilator_env  # noqa: E402
 
 setup_verilator_env()

@@ -1,6 +1,6 @@
 """Direct cocotb tests of masr_top on the 4x2 and 8x8 builds (tb/direct/engine_cocotb.py).
 
-Each configuration is built once (tb.simrun caches the build); every cocotb test runs in its own
+Each configuration is built once (tb.common.simrun caches the build); every cocotb test runs in its own
 simulation with a fixed seed and its own test directory (backdoor files live in <test_dir>/bd).
 """
 from __future__ import annotations
@@ -9,8 +9,8 @@ import shutil
 
 import pytest
 
-from tb import simrun
-from tb.configs import CONFIGS, TOPLEVEL, build_top
+from tb.common import simrun
+from tb.common.configs import CONFIGS, TOPLEVEL, build_top
 
 MODULE = "tb.direct.engine_cocotb"
 TESTS = ("test_caps_and_reset", "test_random_backdoor", "test_frontdoor", "test_errors")

@@ -2,7 +2,7 @@
 (tb/direct/gru_cocotb.py): random bidirectional layers against golden.gru_seq and
 golden.gru.bigru_layer_q, the GRU error codes, and the frontdoor of the GRU memories.
 
-Each configuration is built once (tb.simrun caches the build, shared with the engine tests and the
+Each configuration is built once (tb.common.simrun caches the build, shared with the engine tests and the
 regression); every cocotb test runs in its own simulation with a fixed seed and its own test
 directory (backdoor and dump files live in <test_dir>/bd).
 """
@@ -12,8 +12,8 @@ import shutil
 
 import pytest
 
-from tb import simrun
-from tb.configs import CONFIGS, TOPLEVEL, build_top
+from tb.common import simrun
+from tb.common.configs import CONFIGS, TOPLEVEL, build_top
 
 MODULE = "tb.direct.gru_cocotb"
 TESTS = ("test_gru_regs", "test_gru_layers", "test_gru_errors", "test_gru_frontdoor")

@@ -1,7 +1,7 @@
 """The GRU testbench (tb/gru_*.py): pure-Python unit tests and the GruSmokeTest simulation.
 
 Unit tests: sequences are legal and reproducible from the seed; a golden stand-in DUT
-(tb.gru_dryrun) passes the scoreboard; corrupted results (one h, a swapped z/r cell, a STEP
+(tb.gru.dryrun) passes the scoreboard; corrupted results (one h, a swapped z/r cell, a STEP
 counter, a memory changed by a rejected start, the other direction's HOUT) fail with messages that
 name the step t, the direction and the neuron j; coverage bin functions; the regression list's
 per-entry test module.  The simulation runs GruSmokeTest on the 4x2 build through the same runner
@@ -21,12 +21,12 @@ from golden.config import BRINGUP_4X2, REGRESSION_8X8, StealMode
 from golden.gru import gru_layer_q
 from golden.matvec import matvec_q
 from golden.numerics import mul_q88, sat16, sigmoid_q88, tanh_q88
-from tb import gru_sequences
-from tb.gru_bfm import DIR_BWD, DIR_FWD, PHASE_H, PHASE_X, STEP_NAMES, geometry
-from tb.gru_checks import MAX_MESSAGES, compare_h, compare_phase, dir_golden
-from tb.gru_coverage import act_bin, h_states, pair_events, region, t_bin, thr_bin
-from tb.gru_dryrun import golden_run, sequence_items
-from tb.gru_items import build_item, fits_phase
+from tb.gru import sequences as gru_sequences
+from tb.gru.bfm import DIR_BWD, DIR_FWD, PHASE_H, PHASE_X, STEP_NAMES, geometry
+from tb.gru.checks import MAX_MESSAGES, compare_h, compare_phase, dir_golden
+from tb.gru.coverage import act_bin, h_states, pair_events, region, t_bin, thr_bin
+from tb.gru.dryrun import golden_run, sequence_items
+from tb.gru.items import build_item, fits_phase
 
 HWS = [BRINGUP_4X2, REGRESSION_8X8]
 IDS = ["4x2", "8x8"]
@@ -223,7 +223,7 @@ def test_rejected_start_must_change_nothing():
 def test_threshold_edge_corner_keeps_an_h_equal_to_the_threshold(hw):
     items = sequence_items(gru_sequences.GruCornerSequence, hw, 5)
     [it] = [i for i in items if "thr_equals_h" in i.tags]
-    from tb.gru_checks import golden_traces
+    from tb.gru.checks import golden_traces
     traces, _ = golden_traces(it)
     first = {d: tr.h[0] for d, tr in traces.items()}
     assert any((np.abs(h.astype(np.int64)) == it.threshold).any() for h in first.values())
@@ -232,7 +232,7 @@ def test_threshold_edge_corner_keeps_an_h_equal_to_the_threshold(hw):
 def test_frontdoor_xbuf_read_must_equal_the_dump():
     """GruFrontdoorTest reads XBUF back over the bus after an X phase (the only test that drives
     the XBUF read arm of masr_gru_seq); a bus word that differs from the dump is named."""
-    from tb.gru_checks import compare_frontdoor
+    from tb.gru.checks import compare_frontdoor
     item = _bi_layer(directions="fwd")
     results, _ = golden_run([item], BRINGUP_4X2)
     res = next(r for r in results if r.phase == PHASE_X)
@@ -250,7 +250,7 @@ def test_activation_rf_after_a_phase_is_checked(hw):
     phase's last vector (K mask words per filled segment, popcount values)."""
     from golden.config import partition_width, words_per_row
     from golden.encode import encode_activations
-    from tb.gru_checks import compare_act_rf
+    from tb.gru.checks import compare_act_rf
     item = _bi_layer(hw=hw, mode=V_, directions="fwd")
     last = item.x_seq[item.T - 1]
     enc = encode_activations(last, hw, item.I, item.mode)
@@ -290,7 +290,7 @@ def test_a_plain_product_between_phases_must_leave_the_gru_state_alone():
 
 
 def test_a_hung_phase_is_reported():
-    from tb.gru_items import GruPhaseResult
+    from tb.gru.items import GruPhaseResult
     item = _bi_layer()
     res = GruPhaseResult(item, 0, DIR_FWD, PHASE_X, 0, False, done=False, timed_out=True,
                          wait_cycles=1234)
@@ -321,7 +321,7 @@ def test_coverage_bins():
 
 
 def test_coverage_samples_only_passed_phases():
-    from tb.gru_coverage import GruCoverageSampler
+    from tb.gru.coverage import GruCoverageSampler
     hw = BRINGUP_4X2
     sampler = GruCoverageSampler(hw, root="unit_gru")
     results, _ = golden_run([_bi_layer(mode=H_, rep_rows=3)], hw)
@@ -339,24 +339,24 @@ def test_coverage_samples_only_passed_phases():
 # -- regression list ------------------------------------------------------------------------------------
 
 def test_regression_entries_name_their_module():
-    from tb.gru_tests import GRU_TESTS
+    from tb.gru.tests import GRU_TESTS
     from tb.regression import REGRESSION, TEST_MODULE
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
     import nightly
     import regress
     for test in GRU_TESTS:
         entries = [e for e in REGRESSION if e.test == test]
-        assert entries and all(e.module == "tb.gru_tests" for e in entries)
+        assert entries and all(e.module == "tb.gru.tests" for e in entries)
         assert {c for e in entries for c in e.configs} == {"4x2", "8x8"}
     assert all(e.module == TEST_MODULE for e in REGRESSION if not e.test.startswith("Gru"))
     _, jobs = regress.plan_jobs(Path("/tmp/x"), ["GruSmokeTest", "SmokeTest"], ["4x2"], None)
-    assert {(j.test, j.module) for j in jobs} == {("GruSmokeTest", "tb.gru_tests"),
-                                                 ("SmokeTest", "tb.tests")}
+    assert {(j.test, j.module) for j in jobs} == {("GruSmokeTest", "tb.gru.tests"),
+                                                 ("SmokeTest", "tb.matvec.tests")}
     flow = nightly.Flow.load("tb.regression")
     planned = nightly.plan_jobs(flow, Path("/tmp/x"), 2, 1, ["GruRandomTest", "RandomTest"],
                                 None, 1.0)
-    assert {(j["test"], j["test_module"]) for j in planned} == {("GruRandomTest", "tb.gru_tests"),
-                                                               ("RandomTest", "tb.tests")}
+    assert {(j["test"], j["test_module"]) for j in planned} == {("GruRandomTest", "tb.gru.tests"),
+                                                               ("RandomTest", "tb.matvec.tests")}
     assert {j["seed"] for j in planned if j["test"] == "GruRandomTest"} == {1, 2}
 
 
@@ -364,11 +364,11 @@ def test_regression_entries_name_their_module():
 
 @pytest.mark.xdist_group("tb_sim_4x2")
 def test_gru_smoke_on_dut(tmp_path):
-    from tb import simrun
-    from tb.configs import TOPLEVEL, build_top
+    from tb.common import simrun
+    from tb.common.configs import TOPLEVEL, build_top
     runner, build_dir = build_top("4x2")
     test_dir = tmp_path / "GruSmokeTest_4x2_1"
-    xml = simrun.run(runner, build_dir, TOPLEVEL, "tb.gru_tests", seed=1, test_dir=test_dir,
+    xml = simrun.run(runner, build_dir, TOPLEVEL, "tb.gru.tests", seed=1, test_dir=test_dir,
                      testcase="GruSmokeTest", plusargs=[f"+masr_bd_dir={test_dir}/bd"],
                      extra_env={"MASR_CONFIG": "4x2"}, timeout=300,
                      log_file=test_dir / "sim.log")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tb import simrun
+from tb.common import simrun
 from tb.leaf.jobs import (HAVE_IVERILOG, Job, JobPool, icarus_compile_output,
                           verilator_lint_output, verilator_path)
 

@@ -1,6 +1,6 @@
 """The pyuvm testbench against the real DUT: SmokeTest and ErrorTest on the 4x2 bring-up build.
 
-Builds masr_top once (tb.simrun caches the build) and runs each test in its own directory with
+Builds masr_top once (tb.common.simrun caches the build) and runs each test in its own directory with
 the backdoor plusarg pointing into it.  The full matrix (every test, both configurations, many
 seeds) is scripts/regress.py's job, driven by tb/regression.py.
 """
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tb import simrun
-from tb.configs import TOPLEVEL, build_top
+from tb.common import simrun
+from tb.common.configs import TOPLEVEL, build_top
 from tb.regression import TEST_MODULE
 
 CONFIG = "4x2"

@@ -13,18 +13,17 @@ import pytest
 from golden.config import BRINGUP_4X2, REGRESSION_8X8, LayerConfig, StealMode, partition_width
 from golden.encode import encode_matvec
 from golden.perf import PerfFlag, simulate_matvec
-from tb import sequences, stimulus as st
-from tb.checks import compare_result, expected_for
-from tb.coverage import (A_DENS, STEAL_CLASSES, W_DENS, CoverageSampler, a_density_bin,
-                         axis_position, build_model, class_cells, encoding_corners,
-                         ignored_event_axis_bins, lane_events, lane_position,
-                         product_facts, reachable_axis_combos, reachable_positions,
-                         w_density_bin)
-from tb.dryrun import golden_result, sequence_items
+from tb.matvec import sequences, stimulus as st
+from tb.matvec.checks import compare_result, expected_for
+from tb.matvec.bins import (A_DENS, STEAL_CLASSES, W_DENS, a_density_bin, axis_position, class_cells,
+                             lane_events, lane_position, w_density_bin)
+from tb.matvec.coverage import (CoverageSampler, build_model, encoding_corners, ignored_event_axis_bins,
+                                product_facts, reachable_axis_combos, reachable_positions)
+from tb.matvec.dryrun import golden_result, sequence_items
 from tb.regression import REGRESSION, TEST_MODULE, RegressionEntry
-from tb.seq_items import (ERR_DIM, ERR_MODE, ERR_NAMES, ERR_SLOTS, ERR_WPTR, LOAD_NONE, Check,
+from tb.matvec.items import (ERR_DIM, ERR_MODE, ERR_NAMES, ERR_SLOTS, ERR_WPTR, LOAD_NONE, Check,
                           MatvecItem)
-from tb.tests import TESTS
+from tb.matvec.tests import TESTS
 
 HWS = [BRINGUP_4X2, REGRESSION_8X8]
 IDS = ["4x2", "8x8"]
@@ -359,7 +358,7 @@ def test_sequences_reproduce_from_seed():
 
 
 def test_regression_list():
-    assert TEST_MODULE == "tb.tests"
+    assert TEST_MODULE == "tb.matvec.tests"
     for test in TESTS:
         for cfg in ("4x2", "8x8"):
             assert any(e.test == test and cfg in e.configs for e in REGRESSION), (test, cfg)
@@ -385,7 +384,7 @@ def test_lane_weight_counts_equal_the_slot_layout_sum() -> None:
 def test_predictor_worker_answers_like_the_in_process_model() -> None:
     """The forked prediction worker returns exactly expected_for's result, in any ask order,
     reports a failing prediction as an error, and leaves no process behind."""
-    from tb.predictor import Predictor
+    from tb.matvec.scoreboard import Predictor
     hw = BRINGUP_4X2
     rng = np.random.default_rng(3)
     items = []
@@ -418,7 +417,7 @@ def test_predictor_worker_answers_like_the_in_process_model() -> None:
 @pytest.mark.parametrize("hw", HWS, ids=IDS)
 def test_golden_coverage_facts_equal_the_ones_from_matching_dut_results(hw) -> None:
     """The coverage collector takes a passed product's result-dependent bins from the golden
-    prediction (tb.coverage.ProductFacts); computed from DUT values equal to the golden ones
+    prediction (tb.matvec.coverage.ProductFacts); computed from DUT values equal to the golden ones
     (what 'passed' means) they must be the same bins, dual-thief winners included."""
     rng = np.random.default_rng(11)
     stims = [st.random_layer(rng, hw, mode=m, name=f"f{i}") for i, m in enumerate(StealMode)]
@@ -435,7 +434,7 @@ def test_golden_coverage_facts_equal_the_ones_from_matching_dut_results(hw) -> N
 
 
 def test_hex_words_of_both_simulators(tmp_path) -> None:
-    from tb.bfm import read_hex_words
+    from tb.common.bfm import read_hex_words
     f = tmp_path / "w.hex"
     f.write_text("0001\nfffe\n7fff\n")                          # Verilator: one word a line
     assert read_hex_words(f).tolist() == [1, 0xFFFE, 0x7FFF]

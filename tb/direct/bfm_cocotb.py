@@ -1,10 +1,10 @@
-"""cocotb checks of tb.bfm's timing discipline (driven by tests/test_tb_smoke.py)."""
+"""cocotb checks of tb.common.bfm's timing discipline (driven by tests/test_tb_smoke.py)."""
 from __future__ import annotations
 
 import cocotb
 
-from tb.bfm import MasrBfm
-from tb.configs import current_config
+from tb.common.bfm import MasrBfm
+from tb.common.configs import current_config
 
 
 @cocotb.test()

@@ -28,7 +28,7 @@ from golden.encode import MatvecImage, encode_matvec, random_sparse_layer
 from golden.errors import SpecError
 from golden.matvec import matvec_q
 from golden.perf import LANE_STAT_NAMES, simulate_matvec
-from tb.configs import CONFIGS
+from tb.common.configs import CONFIGS
 
 CLK_NS = 10
 

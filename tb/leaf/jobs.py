@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tb import simrun
+from tb.common import simrun
 
 SEED = int(os.environ.get("MASR_LEAF_SEED", "1"))
 INC = [f"-I{simrun.RTL}"]

@@ -1,4 +1,4 @@
-"""pyuvm GRU tests (the cocotb test module ``tb.gru_tests``; docs/gru-layer.md, issue #5).
+"""pyuvm GRU tests (the cocotb test module ``tb.gru.tests``; docs/gru-layer.md, issue #5).
 
     sequence -> sequencer -> GruDriver --(GruBfm: regs, mem port, bd_load_i, CTRL bits 2/3,
                                           done_o watchdog)--> masr_top
@@ -13,27 +13,13 @@ scoreboard saw any mismatch.  One test per simulation (cocotb-coverage's databas
 from __future__ import annotations
 
 import pyuvm
-from pyuvm import uvm_env
 
-from tb.base_test import SeededTest
-from tb.gru_agent import GruAgent
-from tb.gru_bfm import GruBfm
-from tb.gru_coverage import GruCoverage
-from tb.gru_scoreboard import GruPredictor, GruScoreboard
-from tb.gru_sequences import (GruBaseSequence, GruCornerSequence, GruErrorSequence,
+from tb.common.base_test import SeededTest
+from tb.gru.bfm import GruBfm
+from tb.gru.env import GruEnv
+from tb.gru.scoreboard import GruPredictor
+from tb.gru.sequences import (GruBaseSequence, GruCornerSequence, GruErrorSequence,
                               GruFrontdoorSequence, GruRandomSequence, GruSmokeSequence)
-
-
-class GruEnv(uvm_env):
-    def build_phase(self) -> None:
-        self.agent = GruAgent("agent", self)
-        self.scoreboard = GruScoreboard("scoreboard", self)
-        self.coverage = GruCoverage("coverage", self)
-
-    def connect_phase(self) -> None:
-        # The scoreboard marks each result passed/failed before coverage samples it.
-        self.agent.monitor.ap.connect(self.scoreboard.analysis_export)
-        self.agent.monitor.ap.connect(self.coverage.analysis_export)
 
 
 class GruBaseTest(SeededTest):

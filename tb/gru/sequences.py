@@ -1,4 +1,4 @@
-"""GRU sequences: each builds GruLayerItems (tb.gru_items) for the GRU agent's sequencer.
+"""GRU sequences: each builds GruLayerItems (tb.gru.items) for the GRU agent's sequencer.
 
 The test creates ``GruBaseSequence`` through the pyuvm factory; each GRU test variant overrides
 that type.  ``hw`` and ``rng`` (numpy Generator seeded from cocotb.RANDOM_SEED only) are set by
@@ -14,13 +14,13 @@ import numpy as np
 from golden.config import HwConfig, StealMode, partition_bounds
 from golden.gru import GruParamsQ, gru_gates_q
 from golden.matvec import matvec_q
-from tb.gru_bfm import CTRL_GRU_H, CTRL_GRU_X, CTRL_START, MEM_GX, MEM_HBUF, MEM_HOUT, \
+from tb.gru.bfm import CTRL_GRU_H, CTRL_GRU_X, CTRL_START, MEM_GX, MEM_HBUF, MEM_HOUT, \
     MEM_STEP, MEM_XBUF, PHASE_CTRL, PHASE_H, PHASE_X, geometry
-from tb.gru_items import (ERR_CMD, ERR_REG, ERR_WPTR, ERR_GRU_DIM, ERR_MEM_RANGE, ERR_MODE,
+from tb.gru.items import (ERR_CMD, ERR_REG, ERR_WPTR, ERR_GRU_DIM, ERR_MEM_RANGE, ERR_MODE,
                           ERR_SEQ_LEN, ERR_SLOTS, ERR_THR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
                           GruErrCase, GruLayerItem, build_item, fit_rep_rows, random_layer_item)
-from tb.sequences import ItemSequence
-from tb.stimulus import max_rep_rows, random_layer
+from tb.matvec.sequences import ItemSequence
+from tb.matvec.stimulus import max_rep_rows, random_layer
 
 N_, V_, H_ = StealMode.NONE, StealMode.VERTICAL, StealMode.HORIZONTAL
 

@@ -31,8 +31,8 @@ from pyuvm import ConfigDB, uvm_subscriber
 
 from golden.config import HwConfig, StealMode
 from golden.numerics import SIGMOID_SAT, TANH_SAT
-from tb.gru_bfm import PHASE_H, PHASE_M, PHASE_X, STEP_NAMES, geometry
-from tb.gru_items import BUSY_CODES
+from tb.gru.bfm import PHASE_H, PHASE_M, PHASE_X, STEP_NAMES, geometry
+from tb.gru.items import BUSY_CODES
 
 PAIR_EVENTS = ("steal_both_mask_changed", "steal_count_changed", "steal_starts", "steal_stops")
 PHASE_KINDS = ("x", "h")
@@ -253,7 +253,7 @@ class GruCoverageSampler:
         if item.busy_inject and res.last_phase:
             m.sample_err(BUSY_CODES[item.busy_inject])
         if res.phase == PHASE_M:
-            return                                  # a plain product: tb.coverage's business
+            return                                  # a plain product: tb.matvec.coverage's business
         gold = res.expected
         ph = "x" if res.phase == PHASE_X else "h"
         steps = res.dump.step_words(item.T)

@@ -19,7 +19,7 @@ def verilog_params(hw: HwConfig) -> dict[str, int]:
 def build_top(config: str, *, waves: bool = False, coverage: bool = False,
               extra_args: tuple[str, ...] = (), public_flat_rw: bool = False):
     """Build masr_top for a named configuration (cached: every caller shares one build)."""
-    from tb import simrun
+    from tb.common import simrun
 
     return simrun.build(TOPLEVEL, simrun.rtl_sources(), verilog_params(CONFIGS[config]),
                         waves=waves, coverage=coverage, extra_args=list(extra_args),
@@ -27,7 +27,7 @@ def build_top(config: str, *, waves: bool = False, coverage: bool = False,
 
 
 def current_config() -> tuple[str, HwConfig]:
-    """The configuration of the running simulation (set by tb.simrun callers via MASR_CONFIG)."""
+    """The configuration of the running simulation (set by tb.common.simrun callers via MASR_CONFIG)."""
     name = os.environ.get(ENV_CONFIG, "4x2")
     if name not in CONFIGS:
         raise KeyError(f"{ENV_CONFIG}={name!r} is not one of {sorted(CONFIGS)}")

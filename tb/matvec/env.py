@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pyuvm import uvm_env
 
-from tb.agents import MasrAgent
-from tb.components import MasrCoverage
-from tb.scoreboard import MasrScoreboard
+from tb.matvec.agent import MasrAgent
+from tb.matvec.coverage import MasrCoverage
+from tb.matvec.scoreboard import MasrScoreboard
 
 
 class MasrEnv(uvm_env):

@@ -1,4 +1,4 @@
-"""Sequences: each builds MatvecItems from tb.stimulus generators.
+"""Sequences: each builds MatvecItems from tb.matvec.stimulus generators.
 
 The test creates ``MasrBaseSequence`` through the pyuvm factory; each test variant overrides that
 type with one of the subclasses below.  ``hw`` (HwConfig) and ``rng`` (numpy Generator seeded
@@ -13,10 +13,10 @@ from pyuvm import uvm_sequence
 
 from golden.config import HwConfig, StealMode
 from golden.perf import simulate_matvec
-from tb import stimulus as st
-from tb.coverage import (A_DENS, STEAL_CLASSES, W_DENS, axis_length, class_cells,
+from tb.matvec import stimulus as st
+from tb.matvec.coverage import (A_DENS, STEAL_CLASSES, W_DENS, axis_length, class_cells,
                          reachable_axis_combos)
-from tb.seq_items import (ERR_BUSY_MEM, ERR_BUSY_START, ERR_DIM, ERR_MEM_RANGE, ERR_MODE, ERR_REG,
+from tb.matvec.items import (ERR_BUSY_MEM, ERR_BUSY_START, ERR_DIM, ERR_MEM_RANGE, ERR_MODE, ERR_REG,
                           ERR_SLOTS, ERR_WPTR, INJ_BUSY_MEM, INJ_BUSY_START, INJ_FIRST_WINS,
                           INJ_MEM_RANGE, INJ_REG, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
                           LOAD_NONE, MatvecItem)

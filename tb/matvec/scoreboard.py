@@ -1,6 +1,6 @@
 """Scoreboard: every product bit-exact against golden.matvec and cycle-exact against golden.perf.
 
-The comparison itself lives in tb.checks (pure, unit-tested); this component collects the
+The comparison itself lives in tb.matvec.checks (pure, unit-tested); this component collects the
 messages, logs them as they happen and keeps a per-product record for summary.json.  It marks
 each result ``passed`` so the coverage collector (connected after it on the same analysis port)
 only counts products that matched the reference models.  The test fails in its report phase if
@@ -8,13 +8,44 @@ only counts products that matched the reference models.  The test fails in its r
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from pyuvm import ConfigDB, uvm_subscriber
 
-from tb.checks import compare_result
-from tb.predictor import Predictor
-from tb.seq_items import ERR_NAMES, MatvecResult
+from golden.config import HwConfig
+from tb.common.predictor import PredictionWorker
+from tb.matvec.checks import Expected, compare_result, expected_for, expected_values, product_runs
+from tb.matvec.items import ERR_NAMES, MatvecItem, MatvecResult
+
+
+def _matvec_prediction(W: Any, x: Any, bias: Any, layer: Any, hw: HwConfig) -> Expected:
+    return expected_values(W, x, bias, layer, hw)
+
+
+class Predictor:
+    """Predictions for matrix-vector products (tb.matvec.checks.expected_for)."""
+
+    def __init__(self, hw: HwConfig, workers: Optional[int] = None) -> None:
+        self.hw = hw
+        self._worker = PredictionWorker(_matvec_prediction, workers)
+        self._proc = self._worker._proc          # for tests: the process must end on close()
+
+    def submit(self, item: MatvecItem) -> None:
+        """Start predicting ``item`` (call before the DUT runs it)."""
+        if product_runs(item):
+            self._worker.submit(id(item), item.W, item.x, item.bias, item.layer, self.hw)
+
+    def expected(self, item: MatvecItem) -> Expected:
+        """The prediction for ``item``: the worker's answer, or computed here."""
+        if self._worker.has(id(item)):
+            return self._worker.result(id(item))
+        return expected_for(item, self.hw)
+
+    def discard(self, item: MatvecItem) -> None:
+        self._worker.discard(id(item))
+
+    def close(self) -> None:
+        self._worker.close()
 
 
 class MasrScoreboard(uvm_subscriber):

@@ -17,6 +17,8 @@ import numpy as np
 from golden.config import (HwConfig, LayerConfig, StealMode, ceil_div, partition_bounds,
                            partition_width, slots_needed)
 from golden.encode import random_sparse_layer
+from tb.matvec.bins import (a_density_bin, axis_position, densities, lane_events, mode_name,
+                             steal_class, w_density_bin)
 
 MODES = (StealMode.NONE, StealMode.VERTICAL, StealMode.HORIZONTAL)
 
@@ -539,7 +541,6 @@ def work_upper_bound(W: np.ndarray, x: np.ndarray, hw: HwConfig, layer: LayerCon
 def steal_combos(hw: HwConfig, stim: Stimulus) -> set[tuple[str, str, str]]:
     """(event, axis position, mode) combinations the golden model says this layer produces."""
     from golden.perf import simulate_matvec
-    from tb.coverage import axis_position, lane_events, mode_name
     L = stim.layer
     if L.mode == StealMode.NONE:
         return set()
@@ -551,7 +552,7 @@ def steal_combos(hw: HwConfig, stim: Stimulus) -> set[tuple[str, str, str]]:
     return out
 
 
-# Draw ranges that land a steal_layer in one (weight, activation) density bin of tb.coverage
+# Draw ranges that land a steal_layer in one (weight, activation) density bin of tb.matvec.coverage
 # most of the time: (weight base density, light-lane factor) and activation density.
 _W_DRAW = {"w_sparse": ((0.05, 0.25), 0.0), "w_mid": ((0.3, 0.7), 0.3), "w_dense": ((0.75, 1.0), 0.7)}
 _A_DRAW = {"a_sparse": (0.1, 0.3), "a_mid": (0.35, 0.7), "a_dense": (0.75, 1.0)}
@@ -563,7 +564,6 @@ def density_steal_layer(rng: np.random.Generator, hw: HwConfig, w_bin: str, a_bi
     steal classes (steal, lost, refused, contention) from ``wanted``; returns (stimulus, classes
     hit) or None.  Random layers reach the sparse cells' steals rarely (1 in 25 sparse-sparse
     draws on 8x8), so a nightly needed 2 to 7 seeds to close that cross without this."""
-    from tb.coverage import a_density_bin, densities, steal_class, w_density_bin
     (w_lo, w_hi), light = _W_DRAW[w_bin]
 
     def draw() -> Stimulus:

@@ -20,9 +20,6 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, Optional
 
-from golden.config import HwConfig
-from tb.checks import Expected, expected_for, expected_values, product_runs
-from tb.seq_items import MatvecItem
 
 ENV_WORKERS = "MASR_PREDICT_WORKERS"
 
@@ -103,33 +100,3 @@ class PredictionWorker:
                 self._proc.kill()
             self._conn.close()
             self._conn = None
-
-
-def _matvec_prediction(W: Any, x: Any, bias: Any, layer: Any, hw: HwConfig) -> Expected:
-    return expected_values(W, x, bias, layer, hw)
-
-
-class Predictor:
-    """Predictions for matrix-vector products (tb.checks.expected_for)."""
-
-    def __init__(self, hw: HwConfig, workers: Optional[int] = None) -> None:
-        self.hw = hw
-        self._worker = PredictionWorker(_matvec_prediction, workers)
-        self._proc = self._worker._proc          # for tests: the process must end on close()
-
-    def submit(self, item: MatvecItem) -> None:
-        """Start predicting ``item`` (call before the DUT runs it)."""
-        if product_runs(item):
-            self._worker.submit(id(item), item.W, item.x, item.bias, item.layer, self.hw)
-
-    def expected(self, item: MatvecItem) -> Expected:
-        """The prediction for ``item``: the worker's answer, or computed here."""
-        if self._worker.has(id(item)):
-            return self._worker.result(id(item))
-        return expected_for(item, self.hw)
-
-    def discard(self, item: MatvecItem) -> None:
-        self._worker.discard(id(item))
-
-    def close(self) -> None:
-        self._worker.close()

@@ -1,4 +1,4 @@
-"""The MASR agent: sequencer, driver and monitor (all DUT access through tb.bfm.MasrBfm).
+"""The MASR agent: sequencer, driver and monitor (all DUT access through tb.common.bfm.MasrBfm).
 
 Driver: per item, encode with the golden encoder, load (backdoor/frontdoor/reuse), clear,
 configure, inject errors where the item asks, start, and wait for ``done`` (watchdog).  It then
@@ -21,13 +21,13 @@ import numpy as np
 from pyuvm import ConfigDB, uvm_agent, uvm_analysis_port, uvm_component, uvm_driver, uvm_sequencer
 
 from golden.encode import encode_matvec
-from tb.bfm import (CFG_REGS, MEM_AMASK, MEM_AVAL, MEM_BIAS, MEM_MASK, MEM_ROWPTR, MEM_STATS,
+from tb.common.bfm import (CFG_REGS, MEM_AMASK, MEM_AVAL, MEM_BIAS, MEM_MASK, MEM_ROWPTR, MEM_STATS,
                     MEM_WEIGHT, MEM_Y, PERF_REGS, REG, DumpedResults, MasrBfm, caps_expected)
-from tb.seq_items import (ERR_NO_PRODUCT, ERR_WPTR, INJ_BUSY_MEM, INJ_BUSY_START, INJ_FIRST_WINS,
+from tb.matvec.items import (ERR_NO_PRODUCT, ERR_WPTR, INJ_BUSY_MEM, INJ_BUSY_START, INJ_FIRST_WINS,
                           INJ_MEM_RANGE, INJ_REG, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
                           Check, MatvecItem, MatvecResult)
-from tb.predictor import Predictor
-from tb.stimulus import work_upper_bound
+from tb.matvec.scoreboard import Predictor
+from tb.matvec.stimulus import work_upper_bound
 
 
 @dataclass

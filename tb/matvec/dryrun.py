@@ -1,7 +1,7 @@
 """Run a sequence's items against the golden models only (no simulator).
 
 ``golden_result(item, hw)`` builds the MatvecResult a correct DUT would produce; the unit tests use
-it to check the scoreboard and the coverage model, and ``python -m tb.dryrun 8x8 CornerSequence``
+it to check the scoreboard and the coverage model, and ``python -m tb.matvec.dryrun 8x8 CornerSequence``
 prints the functional coverage a sequence can reach at best (to tune sequences without
 simulating).
 """
@@ -13,9 +13,9 @@ from typing import Iterable
 import numpy as np
 
 from golden.config import HwConfig
-from tb.bfm import STATUS_DONE, STATUS_ERROR
-from tb.checks import expected_for
-from tb.seq_items import ERR_NO_PRODUCT, MatvecItem, MatvecResult
+from tb.common.bfm import STATUS_DONE, STATUS_ERROR
+from tb.matvec.checks import expected_for
+from tb.matvec.items import ERR_NO_PRODUCT, MatvecItem, MatvecResult
 
 
 def golden_result(item: MatvecItem, hw: HwConfig, index: int = 0) -> MatvecResult:
@@ -41,7 +41,7 @@ def sequence_items(seq_cls: type, hw: HwConfig, seed: int) -> list[MatvecItem]:
 
 
 def dry_coverage(items: Iterable[MatvecItem], hw: HwConfig, root: str) -> dict[str, float]:
-    from tb.coverage import CoverageSampler
+    from tb.matvec.coverage import CoverageSampler
     sampler = CoverageSampler(hw, root)
     for i, item in enumerate(items):
         sampler.sample(golden_result(item, hw, i), passed=True)
@@ -49,9 +49,9 @@ def dry_coverage(items: Iterable[MatvecItem], hw: HwConfig, root: str) -> dict[s
 
 
 def main(argv: list[str]) -> int:  # pragma: no cover - developer tool
-    from tb import sequences
-    from tb.configs import CONFIGS
-    from tb.coverage import build_model
+    from tb.matvec import sequences
+    from tb.common.configs import CONFIGS
+    from tb.matvec.coverage import build_model
     cfg, names = argv[0], argv[1:]
     hw = CONFIGS[cfg]
     items = []

@@ -1,6 +1,6 @@
 """GRU scoreboard: every phase checked against golden.gru (bigru_layer_q) and golden.gru_seq.
 
-The comparison lives in tb.gru_checks (pure, unit-tested).  This component predicts each layer
+The comparison lives in tb.gru.checks (pure, unit-tested).  This component predicts each layer
 once (``GruPredictor``: in a forked worker while the DUT simulates, or in-process), compares
 every phase result the monitor publishes, logs the mismatches, marks the result ``passed`` (the
 coverage collector, connected after it on the same analysis port, samples only passed phases)
@@ -13,9 +13,9 @@ from typing import Any, Optional
 from pyuvm import ConfigDB, uvm_subscriber
 
 from golden.config import HwConfig
-from tb.gru_checks import GoldenLayer, compare_phase, golden_layer
-from tb.gru_items import GRU_ERR_NAMES, GruLayerItem, GruPhaseResult
-from tb.predictor import PredictionWorker
+from tb.gru.checks import GoldenLayer, compare_phase, golden_layer
+from tb.gru.items import GRU_ERR_NAMES, GruLayerItem, GruPhaseResult
+from tb.common.predictor import PredictionWorker
 
 
 def _predict(spec: Any, hw: HwConfig) -> GoldenLayer:
@@ -23,7 +23,7 @@ def _predict(spec: Any, hw: HwConfig) -> GoldenLayer:
 
 
 class GruPredictor:
-    """Golden layers, predicted in tb.predictor's worker process (or in-process), kept until
+    """Golden layers, predicted in tb.common.predictor's worker process (or in-process), kept until
     the layer's last phase has been checked."""
 
     def __init__(self, hw: HwConfig, workers: Optional[int] = None) -> None:

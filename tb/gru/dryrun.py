@@ -3,9 +3,9 @@
 :class:`GoldenGruDut` keeps XBUF, HBUF, GX, HOUT, STEP, y, the lane statistics and registers
 0..63 across phases exactly as contract section 8 says they evolve (GX/HOUT/STEP survive loads,
 a rejected start changes only ERR_CODE and STATUS) and returns, per phase, the
-:class:`~tb.gru_items.GruPhaseResult` the monitor would publish.  The unit tests feed these to the
+:class:`~tb.gru.items.GruPhaseResult` the monitor would publish.  The unit tests feed these to the
 scoreboard (must pass) and corrupt them (must fail with a precise message); ``python -m
-tb.gru_dryrun 4x2 GruCornerSequence`` prints the GRU coverage a sequence reaches at best.
+tb.gru.dryrun 4x2 GruCornerSequence`` prints the GRU coverage a sequence reaches at best.
 """
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from typing import Iterable, Optional
 import numpy as np
 
 from golden.config import HwConfig
-from tb.bfm import LANE_STAT_NAMES, STATUS_DONE, STATUS_ERROR
+from tb.common.bfm import LANE_STAT_NAMES, STATUS_DONE, STATUS_ERROR
 from golden.matvec import matvec_q
 from golden.perf import simulate_matvec
-from tb.gru_bfm import (ALL_REG, N_DUMP_REGS, PHASE_M, PHASE_X, GruDump, geometry, hbuf_words,
+from tb.gru.bfm import (ALL_REG, N_DUMP_REGS, PHASE_M, PHASE_X, GruDump, geometry, hbuf_words,
                         xbuf_words)
-from tb.gru_checks import GoldenLayer, expected_gru_regs, expected_step_words, golden_layer
-from tb.gru_items import BUSY_CODES, GruLayerItem, GruPhaseResult
+from tb.gru.checks import GoldenLayer, expected_gru_regs, expected_step_words, golden_layer
+from tb.gru.items import BUSY_CODES, GruLayerItem, GruPhaseResult
 
 
 class GoldenGruDut:
@@ -152,10 +152,10 @@ def sequence_items(seq_cls, hw: HwConfig, seed: int) -> list[GruLayerItem]:
 
 
 def main(argv: list[str]) -> int:  # pragma: no cover - developer tool
-    from tb import gru_sequences
-    from tb.configs import CONFIGS
-    from tb.gru_checks import compare_phase
-    from tb.gru_coverage import GruCoverageSampler
+    from tb.gru import sequences as gru_sequences
+    from tb.common.configs import CONFIGS
+    from tb.gru.checks import compare_phase
+    from tb.gru.coverage import GruCoverageSampler
     hw = CONFIGS[argv[0]]
     sampler = GruCoverageSampler(hw)
     for name in argv[1:]:

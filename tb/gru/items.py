@@ -23,7 +23,7 @@ from pyuvm import uvm_sequence_item
 
 from golden.config import HwConfig, LayerConfig, StealMode
 from golden.gru import GruParamsQ
-from tb.gru_bfm import (DIR_BWD, DIR_FWD, DIR_NAMES, PHASE_H, PHASE_M, PHASE_X, GruGeometry,
+from tb.gru.bfm import (DIR_BWD, DIR_FWD, DIR_NAMES, PHASE_H, PHASE_M, PHASE_X, GruGeometry,
                         geometry)
 
 LOAD_BACKDOOR = "backdoor"
@@ -204,13 +204,13 @@ def _sparse(rng: np.random.Generator, shape: tuple[int, ...], density: float, vm
 
 
 def fits_phase(hw: HwConfig, W: np.ndarray, layer: LayerConfig) -> bool:
-    from tb.stimulus import fits
+    from tb.matvec.stimulus import fits
     return fits(W, hw, layer)
 
 
 def fit_rep_rows(hw: HwConfig, item: GruLayerItem) -> None:
     """Lower rep_rows until every phase image of the item fits (slots and weight SRAM)."""
-    from tb.stimulus import max_rep_rows
+    from tb.matvec.stimulus import max_rep_rows
     if item.mode == StealMode.NONE:
         item.rep_rows = 0
     item.rep_rows = min(item.rep_rows, max_rep_rows(hw, item.M, item.mode)
@@ -303,7 +303,7 @@ def random_layer_item(rng: np.random.Generator, hw: HwConfig, name: str, *,
                       threshold: Optional[int] = None, load: str = LOAD_BACKDOOR) -> GruLayerItem:
     """A constrained-random layer.  ``max_work`` bounds T * 3Hd * (I + Hd) * densities (the
     simulated work) so a regression stays inside its time budget."""
-    from tb.stimulus import pick_rep_rows
+    from tb.matvec.stimulus import pick_rep_rows
     geo = geometry(hw)
     T = pick_T(rng, geo) if T is None else T
     top_I = min(hw.N_MAX, max_I or hw.N_MAX)

@@ -9,126 +9,30 @@ every bin and why it is there.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
+from pyuvm import ConfigDB, uvm_subscriber
 
 from golden.config import HwConfig, LayerConfig, StealMode, partition_bounds, partition_width
 from golden.perf import PerfFlag
-
-# -- bin vocabularies -------------------------------------------------------------------------------
-STEAL_EVENTS = ("stole_prev", "stole_next", "lost_row", "refused", "dual_thief", "last_row_race",
-                "refused_exhausted", "refused_done", "refused_contention", "victim_then_thief",
-                "zero_work_steal")
-DIRECTIONS = ("vertical_prev", "vertical_next", "horizontal_prev", "horizontal_next")
-POSITIONS = ("corner", "edge", "interior")
-AXIS_POSITIONS = ("first", "middle", "last")
-STEAL_MODES = ("vertical", "horizontal")
-STEAL_CLASSES = ("steal", "lost", "refused", "contention")
-W_DENS = ("w_sparse", "w_mid", "w_dense")
-A_DENS = ("a_sparse", "a_mid", "a_dense")
-ENC_CORNERS = ("w_word_all_zero", "w_word_all_one", "a_word_all_zero", "a_word_all_one",
-               "empty_row", "empty_partition_cols", "empty_partition_weights",
-               "empty_partition_acts", "zero_act_vector", "single_nz_weight", "single_nz_act",
-               "eff_bit_first", "eff_bit_last", "zero_work_row", "m_not_mult_h", "n_not_mult_v",
-               "p_not_mult_b", "m_lt_h", "max_dims", "full_weight_sram", "y_sat_pos",
-               "y_sat_neg")
-OUTCOMES = ("mode_none", "steals_granted", "steals_refused", "balanced_no_steal",
-            "consecutive_step_steals")
-MODES_ALL = ("none", "vertical", "horizontal")
-REP_BINS = ("rep0", "rep1", "rep_mid", "rep_max")
-SHIFT_BINS = ("s0", "s_mid", "s15")
-LOADS = ("backdoor", "frontdoor", "reuse")
-DUAL_WINNERS = ("prev_side", "next_side")
-ERR_BINS = tuple(range(1, 9))
-
-_FLAG_EVENTS = (
-    (PerfFlag.DUAL_THIEF, "dual_thief"), (PerfFlag.LAST_ROW_RACE, "last_row_race"),
-    (PerfFlag.REFUSED_EXHAUSTED, "refused_exhausted"), (PerfFlag.REFUSED_DONE, "refused_done"),
-    (PerfFlag.REFUSED_CONTENTION, "refused_contention"),
-    (PerfFlag.VICTIM_THEN_THIEF, "victim_then_thief"),
-    (PerfFlag.ZERO_WORK_STEAL, "zero_work_steal"), (PerfFlag.STOLE_PREV, "stole_prev"),
-    (PerfFlag.STOLE_NEXT, "stole_next"),
-)
+from tb.matvec.bins import (AXIS_POSITIONS, A_DENS, DIRECTIONS, DUAL_WINNERS, ENC_CORNERS, ERR_BINS, LOADS,
+                             MODES_ALL, OUTCOMES, POSITIONS, REP_BINS, SHIFT_BINS, STEAL_CLASSES,
+                             STEAL_EVENTS, STEAL_MODES, W_DENS, a_density_bin, axis_length, axis_position,
+                             class_cells, lane_events, lane_position, mode_name, shift_bin,
+                             w_density_bin)
+from tb.matvec.stimulus import Stimulus, dual_thief_winners, lane_weight_counts, max_rep_rows
 
 
-# -- pure bin functions -------------------------------------------------------------------------------
-
-def lane_events(stats: dict[str, int]) -> list[str]:
-    """Steal events of one lane in one product, from its lane statistics and FLAGS."""
-    ev = [name for flag, name in _FLAG_EVENTS if stats.get("FLAGS", 0) & int(flag)]
-    if stats.get("ROWS_LOST", 0) > 0:
-        ev.append("lost_row")
-    if stats.get("REFUSED", 0) > 0:
-        ev.append("refused")
-    return sorted(ev, key=STEAL_EVENTS.index)
-
-
-def steal_class(event: str) -> str:
-    if event in ("stole_prev", "stole_next", "victim_then_thief", "zero_work_steal"):
-        return "steal"
-    if event == "lost_row":
-        return "lost"
-    if event in ("dual_thief", "last_row_race", "refused_contention"):
-        return "contention"
-    return "refused"
-
-
-def class_cells(W: np.ndarray, x: np.ndarray, events: Iterable[tuple]) -> set[tuple[str, str, str]]:
-    """The (steal class, weight bin, activation bin) bins of the steal_x cross that a product
-    with these operands samples; ``events`` are tuples that start with the steal event
-    ((event, axis, mode) combinations or (event, position, axis, mode) lane bins)."""
-    wd, ad = densities(W, x)
-    wb, ab = w_density_bin(wd), a_density_bin(ad)
-    return {(steal_class(e[0]), wb, ab) for e in events}
-
-
-def lane_position(hw: HwConfig, h: int, v: int) -> str:
-    """corner / edge / interior in the 2D array."""
-    on_h = h in (0, hw.H - 1)
-    on_v = v in (0, hw.V - 1)
-    return "corner" if on_h and on_v else "edge" if on_h or on_v else "interior"
-
-
-def axis_length(hw: HwConfig, mode: StealMode) -> int:
-    return hw.V if StealMode(mode) == StealMode.VERTICAL else hw.H
-
-
-def axis_position(hw: HwConfig, mode: StealMode, h: int, v: int) -> str:
-    """first (no prev neighbour) / last (no next) / middle along the steal axis of ``mode``."""
-    idx = v if StealMode(mode) == StealMode.VERTICAL else h
-    n = axis_length(hw, mode)
-    return "first" if idx == 0 else "last" if idx == n - 1 else "middle"
-
-
-def w_density_bin(d: float) -> str:
-    return "w_sparse" if d <= 0.15 else "w_mid" if d <= 0.5 else "w_dense"
-
-
-def a_density_bin(d: float) -> str:
-    return "a_sparse" if d <= 0.3 else "a_mid" if d <= 0.7 else "a_dense"
-
-
-def densities(W: np.ndarray, x: np.ndarray) -> tuple[float, float]:
-    return float((W != 0).mean()) if W.size else 0.0, float((x != 0).mean()) if x.size else 0.0
-
-
-def mode_name(mode: StealMode) -> str:
-    return StealMode(int(mode)).name.lower()
-
+# -- configuration and encoding bins -------------------------------------------------------------
 
 def rep_bin(hw: HwConfig, layer: LayerConfig) -> str:
-    from tb.stimulus import max_rep_rows
     if layer.mode == StealMode.NONE or layer.rep_rows == 0:
         return "rep0"
     if layer.rep_rows == 1:
         return "rep1"
     return "rep_max" if layer.rep_rows >= max_rep_rows(hw, layer.M, layer.mode) else "rep_mid"
-
-
-def shift_bin(shift: int) -> str:
-    return "s0" if shift == 0 else "s15" if shift == 15 else "s_mid"
 
 
 def _partition_words(a: np.ndarray, hw: HwConfig, N: int) -> tuple[np.ndarray, np.ndarray]:
@@ -362,7 +266,7 @@ class ProductFacts:
     """The bins of one product that depend on its results (y, lane statistics, steal trace).
 
     The prediction worker computes them from the golden values while the DUT simulates
-    (tb.checks.expected_values): only products whose y, counters and every lane statistic
+    (tb.matvec.checks.expected_values): only products whose y, counters and every lane statistic
     matched the golden model exactly are sampled, so they are the DUT's bins too, and the
     collector saves about 1 ms per 8x8 product."""
     enc_corners: tuple[str, ...]
@@ -372,7 +276,6 @@ class ProductFacts:
 
 def product_facts(W: np.ndarray, x: np.ndarray, y: Any, lane_stats: dict, hw: HwConfig,
                   layer: LayerConfig, perf: Any = None) -> ProductFacts:
-    from tb.stimulus import Stimulus, dual_thief_winners, lane_weight_counts
     corners = tuple(encoding_corners(W, x, hw, layer, y, lane_weight_counts(W, hw, layer)))
     if layer.mode == StealMode.NONE:
         return ProductFacts(corners, (), ())
@@ -446,6 +349,20 @@ class CoverageSampler:
                 m.sample_class(*cell)
             for ev in sorted(events & {"stole_prev", "stole_next"}):
                 m.sample_direction(f"{mname}_{ev.split('_')[1]}")
+
+
+
+class MasrCoverage(uvm_subscriber):
+    def build_phase(self) -> None:
+        self.hw = ConfigDB().get(self, "", "HW")
+        self.sampler = CoverageSampler(self.hw)
+
+    def write(self, res: Any) -> None:
+        # The scoreboard is connected first and sets res.passed: only matching products count.
+        self.sampler.sample(res, passed=bool(getattr(res, "passed", True)))
+
+    def percentages(self) -> dict[str, float]:
+        return self.sampler.model.percentages()
 
 
 def all_cross_bins(model: CoverageModel) -> list[str]:  # pragma: no cover - debugging aid

@@ -1,6 +1,6 @@
-"""The GRU agent: sequencer, driver and monitor (all DUT access through tb.gru_bfm.GruBfm).
+"""The GRU agent: sequencer, driver and monitor (all DUT access through tb.gru.bfm.GruBfm).
 
-Driver: per :class:`~tb.gru_items.GruLayerItem`, for each phase of the layer (X then H per
+Driver: per :class:`~tb.gru.items.GruLayerItem`, for each phase of the layer (X then H per
 direction, docs/gru-layer.md 8.2): build the phase's lane image with the golden encoder, load it
 (backdoor: image + xbuf.hex + hbuf.hex and one bd_load_i pulse; frontdoor: every word over the
 memory port, then XBUF or HBUF), clear, configure the CFG_* and CFG_GRU_* registers, start the
@@ -12,7 +12,7 @@ has taken a "before" dump.
 Monitor: after each phase takes everything from the simulation-only dump (GruBfm.gru_dump: y,
 lane statistics, registers 0..63, XBUF, HBUF, GX, HOUT, STEP), for frontdoor items also reads
 HOUT/GX/HBUF/STEP and the GRU registers over the bus (they must equal the dump), and writes one
-:class:`~tb.gru_items.GruPhaseResult` to its single analysis port (scoreboard, then coverage).
+:class:`~tb.gru.items.GruPhaseResult` to its single analysis port (scoreboard, then coverage).
 """
 from __future__ import annotations
 
@@ -24,12 +24,12 @@ import numpy as np
 from pyuvm import ConfigDB, uvm_agent, uvm_analysis_port, uvm_component, uvm_driver, uvm_sequencer
 
 from golden.config import StealMode, ceil_div, partition_bounds, partition_width
-from tb.bfm import MEM_ROWPTR
+from tb.common.bfm import MEM_ROWPTR
 from golden.encode import encode_matvec
-from tb.gru_bfm import (ALL_REG, CTRL_START, GRU_CFG_REGS, GRU_PERF_REGS, MEM_HBUF, MEM_HOUT,
+from tb.gru.bfm import (ALL_REG, CTRL_START, GRU_CFG_REGS, GRU_PERF_REGS, MEM_HBUF, MEM_HOUT,
                         MEM_XBUF, PHASE_H, PHASE_M, PHASE_X, GruBfm)
-from tb.stimulus import work_upper_bound
-from tb.gru_items import LOAD_FRONTDOOR, GruLayerItem, GruPhaseResult
+from tb.matvec.stimulus import work_upper_bound
+from tb.gru.items import LOAD_FRONTDOOR, GruLayerItem, GruPhaseResult
 
 
 @dataclass

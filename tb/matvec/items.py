@@ -124,4 +124,4 @@ class MatvecResult:
     notes: list[str] = field(default_factory=list)   # driver/monitor exceptions: always a failure
     passed: Optional[bool] = None                      # set by the scoreboard
     expected_perf: Any = None                          # golden PerfResult (scoreboard), traced
-    expected_facts: Any = None                         # golden tb.coverage.ProductFacts
+    expected_facts: Any = None                         # golden tb.matvec.coverage.ProductFacts

@@ -7,7 +7,7 @@ PERF_GRU_*, the cycle counts of 8.6).  The two golden models are also checked ag
 (h, gx, h_last, gates, ACT_NNZ, MAC_BUSY, ROWS_DONE), so a disagreement between them is reported
 as such instead of being blamed on the DUT.
 
-:func:`compare_phase` turns a :class:`~tb.gru_items.GruPhaseResult` into mismatch messages.
+:func:`compare_phase` turns a :class:`~tb.gru.items.GruPhaseResult` into mismatch messages.
 Every h message names the time step t, the direction and the neuron j, with DUT and golden h and
 the golden gates, e.g. ``h mismatch: step t=3 direction=bwd neuron j=5: DUT 0x0123 golden
 0x0120 (r=0x0080, z=0x00c0, n=0x0100, h_prev=0x0000, processing step s=4)``.  Only the first
@@ -26,10 +26,10 @@ from golden.gru import GruTrace, bigru_layer_q, gru_layer_q
 from golden.matvec import matvec_q
 from golden.numerics import mul_q88, sat16
 from golden.perf import PerfResult, simulate_matvec
-from tb.bfm import LANE_STAT_NAMES, PERF_REGS, STATUS_BUSY, STATUS_DONE, STATUS_ERROR
-from tb.gru_bfm import (ALL_REG, DIR_NAMES, N_DUMP_REGS, PHASE_H, PHASE_M, PHASE_X, STEP_NAMES,
+from tb.common.bfm import LANE_STAT_NAMES, PERF_REGS, STATUS_BUSY, STATUS_DONE, STATUS_ERROR
+from tb.gru.bfm import (ALL_REG, DIR_NAMES, N_DUMP_REGS, PHASE_H, PHASE_M, PHASE_X, STEP_NAMES,
                         GruDump)
-from tb.gru_items import BUSY_CODES, GRU_ERR_NAMES, GruLayerItem, GruPhaseResult
+from tb.gru.items import BUSY_CODES, GRU_ERR_NAMES, GruLayerItem, GruPhaseResult
 
 MAX_MESSAGES = 6
 GATES = ("r", "z", "n")

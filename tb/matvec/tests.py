@@ -1,4 +1,4 @@
-"""pyuvm tests (the cocotb test module the regression runs: ``tb.tests``).
+"""pyuvm tests (the cocotb test module the regression runs: ``tb.matvec.tests``).
 
 ``MasrBaseTest`` builds the environment, resets the DUT and runs ``MasrBaseSequence`` created
 through the factory; every variant only installs a factory override of the sequence type.  At the
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import pyuvm
 
-from tb.base_test import SeededTest
-from tb.bfm import MasrBfm
-from tb.env import MasrEnv
-from tb.predictor import Predictor
-from tb.sequences import (BackToBackSequence, CornerSequence, ErrorSequence, FrontdoorSequence,
+from tb.common.base_test import SeededTest
+from tb.common.bfm import MasrBfm
+from tb.matvec.env import MasrEnv
+from tb.matvec.scoreboard import Predictor
+from tb.matvec.sequences import (BackToBackSequence, CornerSequence, ErrorSequence, FrontdoorSequence,
                           MasrBaseSequence, RandomSequence, SmokeSequence, StealHorizontalSequence,
                           StealNoneSequence, StealVerticalSequence)
 

@@ -20,7 +20,7 @@ import numpy as np
 from cocotb_coverage.coverage import coverage_db
 from pyuvm import ConfigDB, uvm_factory, uvm_test
 
-from tb.configs import current_config
+from tb.common.configs import current_config
 
 
 class SeededTest(uvm_test):

@@ -19,11 +19,11 @@ from cocotb.utils import get_sim_time
 
 from golden.config import LayerConfig, StealMode
 from golden.encode import encode_matvec
-from tb.bfm import MasrBfm
-from tb.configs import current_config
-from tb.seq_items import LOAD_BACKDOOR, LOAD_NONE, MatvecItem
-from tb.sequences import MasrBaseSequence
-from tb.tests import MasrBaseTest
+from tb.common.bfm import MasrBfm
+from tb.common.configs import current_config
+from tb.matvec.items import LOAD_BACKDOOR, LOAD_NONE, MatvecItem
+from tb.matvec.sequences import MasrBaseSequence
+from tb.matvec.tests import MasrBaseTest
 
 CLOCK_NS = 10
 

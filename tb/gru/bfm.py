@@ -1,4 +1,4 @@
-"""GRU bus-functional helpers on top of :class:`tb.bfm.MasrBfm` (plain cocotb, no UVM).
+"""GRU bus-functional helpers on top of :class:`tb.common.bfm.MasrBfm` (plain cocotb, no UVM).
 
 docs/gru-layer.md (contract section 8) adds to masr_top: the ``CFG_GRU_*`` registers (0x20 ..
 0x24), the read-only ``GRU_STEPS``/``PERF_GRU_*``/``CAPS4`` registers (0x25 .. 0x29), the
@@ -25,7 +25,7 @@ from cocotb.triggers import Event
 
 from golden.config import HwConfig, LayerConfig, StealMode, partition_width, words_per_row
 from golden.encode import encode_activations, encode_matvec, hex_lines, to_unsigned
-from tb.bfm import LANE_STAT_NAMES, MEM_AMASK, MEM_AVAL, PERF_REGS, REG, MasrBfm
+from tb.common.bfm import LANE_STAT_NAMES, MEM_AMASK, MEM_AVAL, PERF_REGS, REG, MasrBfm
 
 # -- contract section 8 constants ---------------------------------------------------------------
 T_MAX_DEFAULT = 32          # build-time T_MAX of both presets (8.1)

@@ -1,7 +1,7 @@
 """Scoreboard comparison logic (pure Python, unit-tested with synthetic results).
 
 ``expected_for`` asks the golden models what a product must produce; ``compare_result`` turns
-an observed :class:`~tb.seq_items.MatvecResult` into a list of human-readable mismatch messages
+an observed :class:`~tb.matvec.items.MatvecResult` into a list of human-readable mismatch messages
 (empty list = pass).  Messages name the row and lane, the counter or the lane statistic, the
 expected and the observed value, so a failing regression log is a bug report.
 """
@@ -15,9 +15,9 @@ import numpy as np
 from golden.config import HwConfig, LayerConfig, partition_bounds
 from golden.matvec import matvec_q
 from golden.perf import PerfFlag, PerfResult, simulate_matvec
-from tb.bfm import LANE_STAT_NAMES, MEM_NAMES, PERF_REGS, STATUS_BUSY, STATUS_DONE, STATUS_ERROR
-from tb.coverage import ProductFacts, product_facts
-from tb.seq_items import ERR_NAMES, ERR_NO_PRODUCT, ERR_WPTR, MatvecItem, MatvecResult
+from tb.common.bfm import LANE_STAT_NAMES, MEM_NAMES, PERF_REGS, STATUS_BUSY, STATUS_DONE, STATUS_ERROR
+from tb.matvec.coverage import ProductFacts, product_facts
+from tb.matvec.items import ERR_NAMES, ERR_NO_PRODUCT, ERR_WPTR, MatvecItem, MatvecResult
 
 MAX_ROW_MESSAGES = 8
 MAX_LANE_MESSAGES = 16
@@ -42,7 +42,7 @@ def expected_for(item: MatvecItem, hw: HwConfig) -> Expected:
 
 def expected_values(W: np.ndarray, x: np.ndarray, bias: np.ndarray, layer: LayerConfig,
                     hw: HwConfig) -> Expected:
-    """Golden y and performance of one product that runs (a pure function: tb.predictor runs it
+    """Golden y and performance of one product that runs (a pure function: tb.common.predictor runs it
     in a worker process)."""
     y = matvec_q(W, x, bias, layer.shift)
     # Traced: the coverage collector reads which side won each dual-thief contest from it.

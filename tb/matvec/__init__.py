@@ -1,0 +1,1 @@
+"""The matrix-vector pyuvm environment: one product per item (docs/architecture.md)."""
