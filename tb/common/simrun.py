@@ -19,7 +19,7 @@ from pathlib import Path
 
 from cocotb_tools.runner import Icarus, Verilator
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 RTL = REPO / "rtl"
 BUILD_ROOT = REPO / "build"
 
