@@ -201,6 +201,19 @@ def toy_report(toy_nightly) -> tuple[Path, dict]:
     return out, rep
 
 
+def test_report_entry_point_matches_build_report(toy_nightly, toy_report, tmp_path):
+    # scripts/report.py is a thin entry point over signoff.build: same CLI, same numbers
+    _, rep = toy_report
+    out = tmp_path / "cli"
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "report.py"), "--nightly", str(toy_nightly),
+                           "--out", str(out), "--testplan", str(FIX / "testplan.hjson"),
+                           "--exclusions", str(FIX / "exclusions.hjson")],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"report: {out / 'signoff.html'}" in proc.stdout
+    assert json.loads((out / "summary.json").read_text()) == json.loads(json.dumps(rep))
+
+
 def test_pyucis_merge(toy_nightly, toy_report):
     out, rep = toy_report
     assert not [w for w in rep["warnings"] if "differs" in w]      # pyucis == regress.py merge
