@@ -1,4 +1,5 @@
-"""The nightly (scripts/nightly.py) and the sign-off report (scripts/report.py) on a toy design.
+"""The nightly (scripts/nightly.py) and the sign-off report (scripts/report.py, built by the
+scripts/signoff package) on a toy design.
 
 No MASR RTL is needed: tests/fixtures/nightly holds a tiny Verilog design (top named masr_top,
 so scripts/regress.py's run_job runs it unchanged), toy cocotb tests (random with failing seeds,
@@ -24,7 +25,14 @@ FLOW = "tests.fixtures.nightly.toy_flow"
 sys.path.insert(0, str(REPO / "scripts"))
 
 import nightly  # noqa: E402
-import report  # noqa: E402
+import regress  # noqa: E402
+from signoff.build import build_report  # noqa: E402
+from signoff.code_coverage import CodePoint, code_metric_counts, parse_coverage_dat  # noqa: E402
+from signoff.exclusions import CATEGORIES, Exclusion, load_exclusions, region_lines  # noqa: E402
+from signoff.functional import Covergroup, covergroups_from_ucis  # noqa: E402
+from signoff.runs import Run, load_hjson  # noqa: E402
+import signoff.testplan  # noqa: E402  (not its testplan_closure: pytest would collect a test* name)
+from signoff.ucis_merge import merge_ucis  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group("nightly")
 
@@ -189,8 +197,21 @@ def test_killed_simulation_is_a_recorded_failure(tmp_path):
 @pytest.fixture(scope="module")
 def toy_report(toy_nightly) -> tuple[Path, dict]:
     out = toy_nightly / "report"
-    rep = report.build_report(toy_nightly, out, FIX / "testplan.hjson", FIX / "exclusions.hjson")
+    rep = build_report(toy_nightly, out, FIX / "testplan.hjson", FIX / "exclusions.hjson")
     return out, rep
+
+
+def test_report_entry_point_matches_build_report(toy_nightly, toy_report, tmp_path):
+    # scripts/report.py is a thin entry point over signoff.build: same CLI, same numbers
+    _, rep = toy_report
+    out = tmp_path / "cli"
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "report.py"), "--nightly", str(toy_nightly),
+                           "--out", str(out), "--testplan", str(FIX / "testplan.hjson"),
+                           "--exclusions", str(FIX / "exclusions.hjson")],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"report: {out / 'signoff.html'}" in proc.stdout
+    assert json.loads((out / "summary.json").read_text()) == json.loads(json.dumps(rep))
 
 
 def test_pyucis_merge(toy_nightly, toy_report):
@@ -200,10 +221,10 @@ def test_pyucis_merge(toy_nightly, toy_report):
                if r["status"] == "PASS"]
     # functional: merged hits are the sum of the runs' hits
     from ucis.rgy.format_rgy import FormatRgy
-    db = report.merge_ucis([report.Run(r, 1, toy_nightly) for r in passing])
-    cgs = report.covergroups_from_ucis(db)
+    db = merge_ucis([Run(r, 1, toy_nightly) for r in passing])
+    cgs = covergroups_from_ucis(db)
     assert set(cgs) == {"toy.steal", "toy.operand"}
-    want = sum(sum(bins.values()) for g in report.regress.merge_functional_coverage(
+    want = sum(sum(bins.values()) for g in regress.merge_functional_coverage(
         [toy_nightly / r["coverage_xml"] for r in passing]).values()
         for p, bins in g.items() if p.endswith(".lane"))
     assert sum(cgs["toy.steal"].points["lane"].values()) == want
@@ -214,8 +235,8 @@ def test_pyucis_merge(toy_nightly, toy_report):
     assert "blockCoverage" in (out / "merged.ucis.xml").read_text()
     assert FormatRgy.inst().getDatabaseDesc("xml").fmt_if().read(str(out / "merged.ucis.xml"))
     # exact code-coverage sum: merged_coverage.dat = sum of the runs' coverage.dat
-    dats = [report.parse_coverage_dat(toy_nightly / r["coverage_dat"]) for r in passing]
-    merged = report.parse_coverage_dat(out / "merged_coverage.dat")
+    dats = [parse_coverage_dat(toy_nightly / r["coverage_dat"]) for r in passing]
+    merged = parse_coverage_dat(out / "merged_coverage.dat")
     for key, n in merged.items():
         assert n == sum(d.get(key, 0) for d in dats)
     mods = {r["module"] for r in rep["code"]}
@@ -235,11 +256,11 @@ def test_exclusion_without_reason_is_rejected(tmp_path):
     bad.write_text(json.dumps({"exclusions": [{"id": "X1", "kind": "code", "scope": "code/a/line",
                                                "category": "UNR"}]}))
     with pytest.raises(SystemExit, match="written reason"):
-        report.load_exclusions(bad)
+        load_exclusions(bad)
     bad.write_text(json.dumps({"exclusions": [{"id": "X1", "kind": "code", "scope": "code/a/line",
                                                "category": "WHATEVER", "reason": "long enough reason"}]}))
     with pytest.raises(SystemExit, match="category"):
-        report.load_exclusions(bad)
+        load_exclusions(bad)
 
 
 def test_testplan_closure(toy_report, tmp_path):
@@ -256,9 +277,9 @@ def test_testplan_closure(toy_report, tmp_path):
     db = MemUCIS()
     for test in ("test_rand", "test_hang"):
         db.createHistoryNode(None, test, "/x", HistoryNodeKind.TEST).setTestStatus(TestStatusT.OK)
-    cgs = {"toy.steal": report.Covergroup("toy.steal", {"lane": {"0": 3, "1": 0}}),
-           "toy.operand": report.Covergroup("toy.operand", {"zero": {"True": 1, "False": 2}})}
-    _, _, rows, _ = report.testplan_closure(FIX / "testplan.hjson", db, cgs, [], set())
+    cgs = {"toy.steal": Covergroup("toy.steal", {"lane": {"0": 3, "1": 0}}),
+           "toy.operand": Covergroup("toy.operand", {"zero": {"True": 1, "False": 2}})}
+    _, _, rows, _ = signoff.testplan.testplan_closure(FIX / "testplan.hjson", db, cgs, [], set())
     st = {r["name"]: r["status"] for r in rows}
     assert st == {"steal_claims": "COVERAGE_OPEN", "operand_corners": "CLOSED",
                   "watchdog": "CLOSED", "future_feature": "UNIMPLEMENTED"}
@@ -323,10 +344,10 @@ def test_region_exclusion_follows_ifndef_blocks(tmp_path):
     src = tmp_path / "m.sv"
     src.write_text("module m;\n`ifndef SYNTHESIS\n  initial a = 1;\n`ifdef X\n  b;\n`endif\n  c;\n"
                    "`else\n  d;\n`endif\n  e;\nendmodule\n")
-    assert report.region_lines(str(src), "ifndef SYNTHESIS") == {3, 5, 7}
-    ex = report.Exclusion("R", "code", "code/*/line", "*", "NON_RTL", "simulation-only code", "ifndef SYNTHESIS")
-    inside = report.CodePoint("m", "line", str(src), 7, "block", "m")
-    outside = report.CodePoint("m", "line", str(src), 11, "block", "m")
+    assert region_lines(str(src), "ifndef SYNTHESIS") == {3, 5, 7}
+    ex = Exclusion("R", "code", "code/*/line", "*", "NON_RTL", "simulation-only code", "ifndef SYNTHESIS")
+    inside = CodePoint("m", "line", str(src), 7, "block", "m")
+    outside = CodePoint("m", "line", str(src), 11, "block", "m")
     assert ex.matches(inside.scope, inside.bin, inside)
     assert not ex.matches(outside.scope, outside.bin, outside)
     assert not ex.matches("code/m/toggle", inside.bin, inside)
@@ -336,11 +357,11 @@ def test_instance_and_anchor_exclusion_follow_the_source_not_the_line_number(tmp
     src = tmp_path / "lane.sv"
     src.write_text("module lane;\n  always_comb begin\n    if (got_prev) begin\n      x = 1;\n"
                    "    end\n  end\nendmodule\n")
-    ex = report.Exclusion("U", "code", "code/lane/line", "lane.sv:*:*", "UNR", "no prev neighbour",
-                          instance="top.u_arr.g_h[0].g_v[0].u_lane", anchor=r"if \(got_prev\)")
-    edge = report.CodePoint("lane", "line", str(src), 3, "if", "top.u_arr.g_h[0].g_v[0].u_lane")
-    inner = report.CodePoint("lane", "line", str(src), 3, "if", "top.u_arr.g_h[1].g_v[0].u_lane")
-    other_line = report.CodePoint("lane", "line", str(src), 4, "block", edge.hier)
+    ex = Exclusion("U", "code", "code/lane/line", "lane.sv:*:*", "UNR", "no prev neighbour",
+                   instance="top.u_arr.g_h[0].g_v[0].u_lane", anchor=r"if \(got_prev\)")
+    edge = CodePoint("lane", "line", str(src), 3, "if", "top.u_arr.g_h[0].g_v[0].u_lane")
+    inner = CodePoint("lane", "line", str(src), 3, "if", "top.u_arr.g_h[1].g_v[0].u_lane")
+    other_line = CodePoint("lane", "line", str(src), 4, "block", edge.hier)
     assert ex.matches(edge.scope, edge.bin, edge)
     assert not ex.matches(inner.scope, inner.bin, inner)            # brackets are literal, not a class
     assert not ex.matches(other_line.scope, other_line.bin, other_line)
@@ -349,7 +370,7 @@ def test_instance_and_anchor_exclusion_follow_the_source_not_the_line_number(tmp
                                                "bin": "*", "category": "UNR", "instance": "top.*",
                                                "reason": "a reason long enough"}]}))
     with pytest.raises(SystemExit, match="code exclusions only"):
-        report.load_exclusions(bad)
+        load_exclusions(bad)
 
 
 def test_growth_counts_code_points_after_exclusions(tmp_path):
@@ -358,19 +379,19 @@ def test_growth_counts_code_points_after_exclusions(tmp_path):
     def key(line: int) -> str:
         return f"\x01f\x02{src}\x01l\x02{line}\x01page\x02v_line/m\x01o\x02block\x01h\x02top.m"
     counts = {key(3): 0, key(5): 4}
-    ex = report.Exclusion("R", "code", "code/*/line", "*", "NON_RTL", "simulation-only code", "ifndef SYNTHESIS")
-    assert report.code_metric_counts(counts, "line", [], {}) == (1, 2)
-    assert report.code_metric_counts(counts, "line", [ex], {}) == (1, 1)
+    ex = Exclusion("R", "code", "code/*/line", "*", "NON_RTL", "simulation-only code", "ifndef SYNTHESIS")
+    assert code_metric_counts(counts, "line", [], {}) == (1, 2)
+    assert code_metric_counts(counts, "line", [ex], {}) == (1, 1)
     assert ex.hits == 0                                              # the table counts hits, not this
 
 
 def test_project_exclusions_and_testplan_parse():
-    excl = report.load_exclusions(REPO / "docs" / "coverage-exclusions.hjson")
-    assert excl and all(e.category in report.CATEGORIES and e.reason for e in excl)
+    excl = load_exclusions(REPO / "docs" / "coverage-exclusions.hjson")
+    assert excl and all(e.category in CATEGORIES and e.reason for e in excl)
     from ucis.ncdb.testplan_hjson import import_hjson
     plan = import_hjson(str(REPO / "docs" / "testplan.hjson"))
     assert len(plan.testpoints) >= 10
-    raw = report.load_hjson(REPO / "docs" / "testplan.hjson")
+    raw = load_hjson(REPO / "docs" / "testplan.hjson")
     groups = {c["name"] for c in raw["covergroups"]}
     for tp in raw["testpoints"]:
         for item in tp.get("covergroups", []):
