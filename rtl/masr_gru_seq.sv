@@ -406,11 +406,11 @@ module masr_gru_seq #(
   assign gx_base = 32'(t_q) * 32'(M_MAX);
 
   function automatic logic [15:0] gx_read(input logic [31:0] addr);
-    return (addr < 32'(GxDepth)) ? gx_q[GxAW'(addr)] : '0;
+    gx_read = (addr < 32'(GxDepth)) ? gx_q[GxAW'(addr)] : '0;
   endfunction
 
   function automatic logic [15:0] gh_read(input logic [31:0] addr);
-    return (addr < 32'(M_MAX)) ? gh_q[GhAW'(addr)] : '0;
+    gh_read = (addr < 32'(M_MAX)) ? gh_q[GhAW'(addr)] : '0;
   endfunction
 
   logic [H-1:0]    gx_we, gh_we;

@@ -40,7 +40,7 @@ module masr_sram #(
   localparam logic [AddrW:0] DepthA = (AddrW + 1)'(Depth);
 
   function automatic logic addr_ok(input logic [AddrW-1:0] addr);
-    return {1'b0, addr} < DepthA;
+    addr_ok = {1'b0, addr} < DepthA;
   endfunction
 
   logic [Width-1:0] mem_q [0:Depth-1];

@@ -54,7 +54,7 @@ module masr_steal_arb #(
                                                   input logic [RowW:0] rep_start);
     logic [RowW:0] lo;
     lo = (head > rep_start) ? head : rep_start;
-    return (tail > lo) ? tail - lo : '0;
+    stealable_for = (tail > lo) ? tail - lo : '0;
   endfunction
 
   // ---------------------------------------------------------------------------------------------

@@ -461,7 +461,7 @@ module masr_top #(
     logic [15:0] y;
     t  = acc + (32'($signed(bias)) << s);                  // wraps (32-bit)
     sh = 32'($signed(t) >>> s);
-    // One return at the end: see reg_value on Verilator's line coverage of returning arms.
+    // The arms set y, the result is assigned once at the end (see reg_value).
     if ($signed(sh) > $signed(32'sd32767)) begin
       y = 16'h7FFF;
     end else if ($signed(sh) < $signed(-32'sd32768)) begin
@@ -469,7 +469,7 @@ module masr_top #(
     end else begin
       y = sh[15:0];
     end
-    return y;
+    requant = y;
   endfunction
 
   logic [H-1:0]          out_we;
@@ -638,7 +638,7 @@ module masr_top #(
     for (int l = 0; l < NL; l++) begin
       acc = acc + st[(l*NumStats + idx)*StatW +: StatW];
     end
-    return acc;
+    stat_sum = acc;
   endfunction
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -663,8 +663,10 @@ module masr_top #(
   // Register read (combinational); a function so that the simulation-only dump reads the same
   // values the bus would.
   // ---------------------------------------------------------------------------------------------
-  // (No `return` inside the case arms: Verilator places an arm's line-coverage counter after
-  // its first statement, so arms that return are reported as never executed.)
+  // (No `return` anywhere in the RTL: Yosys read_verilog does not know the statement, so a
+  // function's result is an assignment to its name. Nor would a `return` in the case arms do: the
+  // line coverage of Verilator places an arm's counter after its first statement, so arms that
+  // return are reported as never executed.)
   function automatic logic [31:0] reg_value(input logic [7:0] addr);
     logic [31:0] r;
     case (addr)
@@ -697,7 +699,7 @@ module masr_top #(
       masr_pkg::REG_CAPS4:              r = {16'(T_MAX), 16'(HD_MAX)};
       default:                          r = '0;               // CTRL (write-only), unknown
     endcase
-    return r;
+    reg_value = r;
   endfunction
 
   always_comb reg_rdata_o = reg_value(reg_addr_i);
