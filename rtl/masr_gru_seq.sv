@@ -586,6 +586,7 @@ module masr_gru_seq #(
   // masr_top drives it from its own bd_dump_gru_i: the ~20k words cost plain products too much.
   // ---------------------------------------------------------------------------------------------
 `ifndef SYNTHESIS
+`ifndef FORMAL  // simulator services (plusargs, strings, files): none in a formal model
   string dump_dir;
   logic  dump_dir_set;
 
@@ -620,6 +621,7 @@ module masr_gru_seq #(
       dump_gru;
     end
   end
+`endif  // FORMAL
 `else
   logic unused_bd;
   assign unused_bd = bd_dump_i;

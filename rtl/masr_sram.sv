@@ -64,6 +64,7 @@ module masr_sram #(
   `ASSERT_INIT(ParamsOk_A, Width >= 1 && Depth >= 1 && NumRd >= 1)
 
 `ifndef SYNTHESIS
+`ifndef FORMAL  // simulator services (plusargs, strings, files): none in a formal model
   string bd_dir;
   logic  bd_dir_set;
 
@@ -123,6 +124,7 @@ module masr_sram #(
       bd_load;
     end
   end
-`endif
+`endif  // FORMAL
+`endif  // SYNTHESIS
 
 endmodule

@@ -712,6 +712,8 @@ module masr_top #(
   // every frontdoor read of y below); it is not hardware.
   // ---------------------------------------------------------------------------------------------
 `ifndef SYNTHESIS
+`ifndef FORMAL  // simulator services (plusargs, strings, files): none in a formal model
+  // (DumpMirrorsY_A below checks the dump's own mirror y_shadow, so it goes with the dump.)
   localparam int DumpRegs = 64;   // register addresses 0 .. 63 (docs/gru-layer.md 8.4)
 
   logic [15:0] y_shadow [0:M_MAX-1];
@@ -767,7 +769,8 @@ module masr_top #(
 
   `ASSERT_IMPL(DumpMirrorsY_A, rd_valid_q && (rd_sel_q == masr_pkg::MEM_Y),
                mem_rdata_o == 32'(y_shadow[rd_addr_q[BiasAW-1:0]]))
-`endif
+`endif  // FORMAL
+`endif  // SYNTHESIS
 
   // ---------------------------------------------------------------------------------------------
   // Assertions
