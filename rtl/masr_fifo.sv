@@ -47,7 +47,7 @@ module masr_fifo #(
   assign pop  = pop_i && (count_q != '0);
 
   function automatic logic [PtrW-1:0] ptr_inc(input logic [PtrW-1:0] ptr);
-    return (ptr == LastPtr) ? '0 : ptr + 1'b1;
+    ptr_inc = (ptr == LastPtr) ? '0 : ptr + 1'b1;
   endfunction
 
   always_ff @(posedge clk_i or negedge rst_ni) begin

@@ -43,10 +43,10 @@ module masr_gru_cell (
 
   // -- fixed-point helpers (golden.numerics: sat16, round_shift(., 8)) ----------------------------
   function automatic logic signed [AccW-1:0] sx16(input logic [15:0] v);
-    return AccW'($signed(v));
+    sx16 = AccW'($signed(v));
   endfunction
 
-  // One return at the end: Verilator's line coverage never counts an arm that returns.
+  // The arms set r, the result is assigned once at the end (see masr_top reg_value).
   function automatic logic [15:0] sat16(input logic signed [AccW-1:0] v);
     logic [15:0] r;
     if (v > AccW'(32767)) begin
@@ -56,11 +56,11 @@ module masr_gru_cell (
     end else begin
       r = v[15:0];
     end
-    return r;
+    sat16 = r;
   endfunction
 
   function automatic logic signed [AccW-1:0] rnd8(input logic signed [AccW-1:0] p);
-    return (p + AccW'(128)) >>> 8;
+    rnd8 = (p + AccW'(128)) >>> 8;
   endfunction
 
   // -- stage 1: r and z ----------------------------------------------------------------------------

@@ -141,8 +141,6 @@ module masr_gru_seq #(
   input  logic                 bd_dump_i
 );
 
-  import masr_pkg::*;
-
   // ---------------------------------------------------------------------------------------------
   // FSM and phase configuration
   // ---------------------------------------------------------------------------------------------
@@ -345,8 +343,8 @@ module masr_gru_seq #(
 
   assign x_feed  = (state_q == SqEncFeed) && !is_h_q;
   assign x_raddr = XAW'(32'(t_q) * 32'(N_MAX) + 32'(c_q));
-  assign fd_x_we = fd_we_i && (fd_wsel_i == MEM_XBUF);
-  assign fd_x_re = fd_re_i && (fd_rsel_i == MEM_XBUF);
+  assign fd_x_we = fd_we_i && (fd_wsel_i == masr_pkg::MEM_XBUF);
+  assign fd_x_re = fd_re_i && (fd_rsel_i == masr_pkg::MEM_XBUF);
 
   masr_sram #(
     .Width (16),
@@ -375,8 +373,8 @@ module masr_gru_seq #(
 
   assign h_feed   = ((state_q == SqEncFeed) && is_h_q) || (state_q == SqCell);
   assign hb_raddr = HbAW'(c_q);
-  assign fd_hb_we = fd_we_i && (fd_wsel_i == MEM_HBUF);
-  assign fd_hb_re = fd_re_i && (fd_rsel_i == MEM_HBUF);
+  assign fd_hb_we = fd_we_i && (fd_wsel_i == masr_pkg::MEM_HBUF);
+  assign fd_hb_re = fd_re_i && (fd_rsel_i == masr_pkg::MEM_HBUF);
   assign hb_we    = cell_vo || fd_hb_we;
   assign hb_waddr = cell_vo ? HbAW'(jo_q) : fd_waddr_i[HbAW-1:0];
   assign hb_wdata = cell_vo ? cell_h : fd_wdata_i[15:0];
@@ -408,11 +406,11 @@ module masr_gru_seq #(
   assign gx_base = 32'(t_q) * 32'(M_MAX);
 
   function automatic logic [15:0] gx_read(input logic [31:0] addr);
-    return (addr < 32'(GxDepth)) ? gx_q[GxAW'(addr)] : '0;
+    gx_read = (addr < 32'(GxDepth)) ? gx_q[GxAW'(addr)] : '0;
   endfunction
 
   function automatic logic [15:0] gh_read(input logic [31:0] addr);
-    return (addr < 32'(M_MAX)) ? gh_q[GhAW'(addr)] : '0;
+    gh_read = (addr < 32'(M_MAX)) ? gh_q[GhAW'(addr)] : '0;
   endfunction
 
   logic [H-1:0]    gx_we, gh_we;
@@ -482,7 +480,7 @@ module masr_gru_seq #(
   logic            fd_ho_re;
 
   assign ho_waddr = HoAW'(32'(t_q) * 32'(2 * HD_MAX) + 32'(dir_q) * 32'(HD_MAX) + 32'(jo_q));
-  assign fd_ho_re = fd_re_i && (fd_rsel_i == MEM_HOUT);
+  assign fd_ho_re = fd_re_i && (fd_rsel_i == masr_pkg::MEM_HOUT);
 
   masr_sram #(
     .Width (16),
@@ -555,8 +553,8 @@ module masr_gru_seq #(
 
   always_ff @(posedge clk_i) begin
     if (state_q == SqStep) begin
-      for (int k = 0; k < StepWords; k++) begin
-        step_q[StAW'(32'(s_q) * 32'(StepWords) + 32'(k))] <= step_words[k*32 +: 32];
+      for (int k = 0; k < masr_pkg::StepWords; k++) begin
+        step_q[StAW'(32'(s_q) * 32'(masr_pkg::StepWords) + 32'(k))] <= step_words[k*32 +: 32];
       end
     end
   end
@@ -572,10 +570,10 @@ module masr_gru_seq #(
     fd_rdata_o = '0;
     if (fd_re_i) begin
       case (fd_rsel_i)
-        MEM_XBUF: fd_rdata_o = 32'(x_fd_rdata);
-        MEM_HBUF: fd_rdata_o = 32'(hb_fd_rdata);
-        MEM_GX:   fd_rdata_o = 32'(gx_read(32'(fd_raddr_i)));
-        MEM_HOUT: fd_rdata_o = 32'(ho_rdata);
+        masr_pkg::MEM_XBUF: fd_rdata_o = 32'(x_fd_rdata);
+        masr_pkg::MEM_HBUF: fd_rdata_o = 32'(hb_fd_rdata);
+        masr_pkg::MEM_GX:   fd_rdata_o = 32'(gx_read(32'(fd_raddr_i)));
+        masr_pkg::MEM_HOUT: fd_rdata_o = 32'(ho_rdata);
         default:  fd_rdata_o = (32'(fd_raddr_i) < 32'(StepDepth)) ? step_q[StAW'(fd_raddr_i)]
                                                                    : '0;   // MEM_STEP
       endcase
@@ -588,6 +586,7 @@ module masr_gru_seq #(
   // masr_top drives it from its own bd_dump_gru_i: the ~20k words cost plain products too much.
   // ---------------------------------------------------------------------------------------------
 `ifndef SYNTHESIS
+`ifndef FORMAL  // simulator services (plusargs, strings, files): none in a formal model
   string dump_dir;
   logic  dump_dir_set;
 
@@ -622,6 +621,7 @@ module masr_gru_seq #(
       dump_gru;
     end
   end
+`endif  // FORMAL
 `else
   logic unused_bd;
   assign unused_bd = bd_dump_i;
@@ -652,7 +652,7 @@ module masr_gru_seq #(
   `ASSERT_IMPL(SeqStartLegal_A, start, cfg_i_i != '0 && 32'(cfg_i_i) <= N_MAX &&
                                       cfg_hd_i != '0 && 32'(cfg_hd_i) <= HD_MAX &&
                                       cfg_t_i != '0 && 32'(cfg_t_i) <= T_MAX &&
-                                      cfg_mode_i <= MODE_MAX)
+                                      cfg_mode_i <= masr_pkg::MODE_MAX)
   `ASSERT_IMPL(CellOnlyInH_A, state_q == SqCell || state_q == SqCellWait, is_h_q)
   // Step and time counters: s < T, t < T, completed steps <= T.
   `ASSERT_IMPL(StepInRange_A, busy, s_q < t_len_q && t_q < t_len_q)

@@ -137,8 +137,6 @@ module masr_lane #(
   output logic [NumStats*StatW-1:0] stats_o
 );
 
-  import masr_pkg::*;
-
   // ---------------------------------------------------------------------------------------------
   // Configuration latched at start
   // ---------------------------------------------------------------------------------------------
@@ -148,7 +146,7 @@ module masr_lane #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      mode_q      <= MODE_NONE;
+      mode_q      <= masr_pkg::MODE_NONE;
       rows_q      <= '0;
       q_prev_q    <= '0;
       rs_prev_q   <= '0;
@@ -165,8 +163,8 @@ module masr_lane #(
   end
 
   logic steal_en, vertical;
-  assign steal_en = (mode_q != MODE_NONE);
-  assign vertical = (mode_q == MODE_VERTICAL);
+  assign steal_en = (mode_q != masr_pkg::MODE_NONE);
+  assign vertical = (mode_q == masr_pkg::MODE_VERTICAL);
 
   // ---------------------------------------------------------------------------------------------
   // Memories
@@ -180,12 +178,12 @@ module masr_lane #(
   localparam logic [8*HDig-1:0] HStr = HStr2[8*HDig-1:0];
   localparam logic [8*VDig-1:0] VStr = VStr2[8*VDig-1:0];
 
-  // Frontdoor read enables. (Package names never appear inside port-connection expressions:
-  // Icarus 11 would declare an implicit net of that name there, shadowing the import.)
+  // Frontdoor read enables. (Decoded into named signals, not inside port-connection
+  // expressions: with a package import, Icarus 11 declared implicit nets for names there.)
   logic fd_mask_re, fd_rp_re, fd_w_re;
-  assign fd_mask_re = fd_re_i && (fd_rsel_i == MEM_MASK);
-  assign fd_rp_re   = fd_re_i && (fd_rsel_i == MEM_ROWPTR);
-  assign fd_w_re    = fd_re_i && (fd_rsel_i == MEM_WEIGHT);
+  assign fd_mask_re = fd_re_i && (fd_rsel_i == masr_pkg::MEM_MASK);
+  assign fd_rp_re   = fd_re_i && (fd_rsel_i == masr_pkg::MEM_ROWPTR);
+  assign fd_w_re    = fd_re_i && (fd_rsel_i == masr_pkg::MEM_WEIGHT);
 
   // Mask SRAM: port 0 address generator, port 1 frontdoor.
   logic                 mask_ag_re;
@@ -336,18 +334,18 @@ module masr_lane #(
     new_idx   = owner_row;
     new_slot  = (SlotW+2)'(owner_row);
     new_tgt   = TgtOwn;
-    new_seg   = SEG_OWN;
+    new_seg   = masr_pkg::SEG_OWN;
     if (got_prev) begin
       new_idx  = row_prev_i;
       new_slot = (SlotW+2)'(rows_q) + (SlotW+2)'(row_prev_i) - (SlotW+2)'(rs_prev_q);
       new_tgt  = TgtPrev;
-      new_seg  = vertical ? SEG_PREV : SEG_OWN;
+      new_seg  = vertical ? masr_pkg::SEG_PREV : masr_pkg::SEG_OWN;
     end else if (got_next) begin
       new_idx  = row_next_i;
       new_slot = (SlotW+2)'(rows_q) + (SlotW+2)'(q_prev_q) + (SlotW+2)'(row_next_i)
                - (SlotW+2)'(rs_next_q);
       new_tgt  = TgtNext;
-      new_seg  = vertical ? SEG_NEXT : SEG_OWN;
+      new_seg  = vertical ? masr_pkg::SEG_NEXT : masr_pkg::SEG_OWN;
     end
     new_abase = AAddrW'(new_seg) * AAddrW'(P_MAX);
   end
@@ -495,7 +493,7 @@ module masr_lane #(
   // ---------------------------------------------------------------------------------------------
   logic [StatW-1:0]  st_mac_q, st_own_q, st_stolen_q, st_lost_q, st_refused_q, st_idle_q;
   logic [StatW-1:0]  st_stall_q;
-  logic [FlagsW-1:0] flags_q, flags_set;
+  logic [masr_pkg::FlagsW-1:0] flags_q, flags_set;
   logic              row_stolen_q, refused, lost;
   logic [1:0]        reason;
 
@@ -505,15 +503,17 @@ module masr_lane #(
 
   always_comb begin
     flags_set = '0;
-    flags_set[FLAG_DUAL_THIEF]         = dual_thief;
-    flags_set[FLAG_LAST_ROW_RACE]      = last_row_race;
-    flags_set[FLAG_REFUSED_EXHAUSTED]  = refused && (reason == REFUSE_EXHAUSTED);
-    flags_set[FLAG_REFUSED_DONE]       = refused && (reason == REFUSE_DONE);
-    flags_set[FLAG_VICTIM_THEN_THIEF]  = (got_prev || got_next) && (st_lost_q != '0);
-    flags_set[FLAG_ZERO_WORK_STEAL]    = run_i && ag_last && ag_zero && row_stolen_q;
-    flags_set[FLAG_STOLE_PREV]         = got_prev;
-    flags_set[FLAG_STOLE_NEXT]         = got_next;
-    flags_set[FLAG_REFUSED_CONTENTION] = refused && (reason == REFUSE_CONTENTION);
+    flags_set[masr_pkg::FLAG_DUAL_THIEF]         = dual_thief;
+    flags_set[masr_pkg::FLAG_LAST_ROW_RACE]      = last_row_race;
+    flags_set[masr_pkg::FLAG_REFUSED_EXHAUSTED]  = refused &&
+                                                   (reason == masr_pkg::REFUSE_EXHAUSTED);
+    flags_set[masr_pkg::FLAG_REFUSED_DONE]       = refused && (reason == masr_pkg::REFUSE_DONE);
+    flags_set[masr_pkg::FLAG_VICTIM_THEN_THIEF]  = (got_prev || got_next) && (st_lost_q != '0);
+    flags_set[masr_pkg::FLAG_ZERO_WORK_STEAL]    = run_i && ag_last && ag_zero && row_stolen_q;
+    flags_set[masr_pkg::FLAG_STOLE_PREV]         = got_prev;
+    flags_set[masr_pkg::FLAG_STOLE_NEXT]         = got_next;
+    flags_set[masr_pkg::FLAG_REFUSED_CONTENTION] = refused &&
+                                                   (reason == masr_pkg::REFUSE_CONTENTION);
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -570,10 +570,10 @@ module masr_lane #(
   assign fd_stat_sel   = fd_raddr_i[2:0];
   assign fd_stat_rdata = stats_o[32'(fd_stat_sel) * StatW +: StatW];
 
-  assign fd_rdata_o = (fd_rsel_i == MEM_MASK)   ? 32'(fd_mask_rdata) :
-                      (fd_rsel_i == MEM_ROWPTR) ? 32'(fd_rp_rdata)   :
-                      (fd_rsel_i == MEM_WEIGHT) ? 32'(fd_w_rdata)    :
-                      (fd_rsel_i == MEM_STATS)  ? fd_stat_rdata      : 32'd0;
+  assign fd_rdata_o = (fd_rsel_i == masr_pkg::MEM_MASK)   ? 32'(fd_mask_rdata) :
+                      (fd_rsel_i == masr_pkg::MEM_ROWPTR) ? 32'(fd_rp_rdata)   :
+                      (fd_rsel_i == masr_pkg::MEM_WEIGHT) ? 32'(fd_w_rdata)    :
+                      (fd_rsel_i == masr_pkg::MEM_STATS)  ? fd_stat_rdata      : 32'd0;
 
   // ---------------------------------------------------------------------------------------------
   // Assertions

@@ -6,8 +6,9 @@
 // Tool notes (why it looks like this):
 //  - Icarus 11 rejects `int unsigned` as a parameter/localparam type (syntax error): counts are
 //    `int`, encodings are sized `logic` vectors.
-//  - Icarus 11 rejects `import` in a module header: modules `import masr_pkg::*;` in their body
-//    (or write `masr_pkg::NAME`).
+//  - No tool-neutral place for `import masr_pkg::*;`: Icarus 11 rejects it in a module header,
+//    Yosys (read_verilog -sv) in a module body, and at file scope it fills $unit for every later
+//    file (Verilator -Wall: IMPORTSTAR). So modules write `masr_pkg::NAME`, which every tool reads.
 //  - Plain localparams rather than enums, so the RTL can compare them against register fields
 //    without enum-cast noise in Verilator -Wall.
 package masr_pkg;

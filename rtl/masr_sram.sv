@@ -40,7 +40,7 @@ module masr_sram #(
   localparam logic [AddrW:0] DepthA = (AddrW + 1)'(Depth);
 
   function automatic logic addr_ok(input logic [AddrW-1:0] addr);
-    return {1'b0, addr} < DepthA;
+    addr_ok = {1'b0, addr} < DepthA;
   endfunction
 
   logic [Width-1:0] mem_q [0:Depth-1];
@@ -64,6 +64,7 @@ module masr_sram #(
   `ASSERT_INIT(ParamsOk_A, Width >= 1 && Depth >= 1 && NumRd >= 1)
 
 `ifndef SYNTHESIS
+`ifndef FORMAL  // simulator services (plusargs, strings, files): none in a formal model
   string bd_dir;
   logic  bd_dir_set;
 
@@ -123,6 +124,7 @@ module masr_sram #(
       bd_load;
     end
   end
-`endif
+`endif  // FORMAL
+`endif  // SYNTHESIS
 
 endmodule

@@ -45,8 +45,6 @@ module masr_steal_arb #(
   output logic            last_row_race_o    // FLAGS bit 1 event
 );
 
-  import masr_pkg::*;
-
   logic [RowW-1:0] head_q, tail_q, rows_q, rep_start_q;
   logic            rr_q;  // 0: prefer the prev-side thief
 
@@ -56,7 +54,7 @@ module masr_steal_arb #(
                                                   input logic [RowW:0] rep_start);
     logic [RowW:0] lo;
     lo = (head > rep_start) ? head : rep_start;
-    return (tail > lo) ? tail - lo : '0;
+    stealable_for = (tail > lo) ? tail - lo : '0;
   endfunction
 
   // ---------------------------------------------------------------------------------------------
@@ -98,11 +96,11 @@ module masr_steal_arb #(
 
   always_comb begin
     if (steal_after != '0) begin
-      refuse_reason_o = REFUSE_CONTENTION;
+      refuse_reason_o = masr_pkg::REFUSE_CONTENTION;
     end else if (remaining_after != '0) begin
-      refuse_reason_o = REFUSE_EXHAUSTED;
+      refuse_reason_o = masr_pkg::REFUSE_EXHAUSTED;
     end else begin
-      refuse_reason_o = REFUSE_DONE;
+      refuse_reason_o = masr_pkg::REFUSE_DONE;
     end
   end
 
@@ -198,10 +196,10 @@ module masr_steal_arb #(
   `COVER(DualThief_C, dual_thief_o)
   `COVER(LastRowRace_C, last_row_race_o)
   `COVER(RefusedExhausted_C, (thief_prev_refuse_o || thief_next_refuse_o) &&
-                             refuse_reason_o == REFUSE_EXHAUSTED)
+                             refuse_reason_o == masr_pkg::REFUSE_EXHAUSTED)
   `COVER(RefusedDone_C, (thief_prev_refuse_o || thief_next_refuse_o) &&
-                        refuse_reason_o == REFUSE_DONE)
+                        refuse_reason_o == masr_pkg::REFUSE_DONE)
   `COVER(RefusedContention_C, (thief_prev_refuse_o || thief_next_refuse_o) &&
-                              refuse_reason_o == REFUSE_CONTENTION)
+                              refuse_reason_o == masr_pkg::REFUSE_CONTENTION)
 
 endmodule
