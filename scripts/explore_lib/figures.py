@@ -10,11 +10,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from . import rtl  # noqa: E402
-from .studies import Rows, square_lanes  # noqa: E402
+from .studies import CYCLE_PARTS, Rows, square_lanes  # noqa: E402
 
 MIB = 8 * 2**20
 FOOT_PARTS = ("weight mask", "row pointers", "activations", "weights", "replicas", "indices")
-CYCLE_PARTS = ("useful MACs", "null-work cycles", "imbalance idle", "stalls", "output/drain")
 COLORS = {**dict(zip(FOOT_PARTS, plt.get_cmap("tab10").colors)),
           **dict(zip(CYCLE_PARTS, plt.get_cmap("Set2").colors))}
 
@@ -33,9 +32,15 @@ TITLES = {
 }
 
 
-def _save(fig: plt.Figure, path: Path, n: int) -> Path:
+def _save(fig: plt.Figure, path: Path, n: int, legend_from: plt.Axes | None = None) -> Path:
+    """Title the figure; ``legend_from``'s legend goes below the plots, clear of the bars."""
     fig.suptitle(TITLES[n], fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    bottom = 0.0
+    if legend_from is not None:
+        handles, labels = legend_from.get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), fontsize=7)
+        bottom = 0.1
+    fig.tight_layout(rect=(0, bottom, 1, 0.95))
     fig.savefig(path, dpi=90)
     plt.close(fig)
     return path
@@ -69,7 +74,7 @@ def fig1(rows: Rows, path: Path) -> Path:
 def fig2(rows: Rows, pts: rtl.RtlPoints, path: Path) -> Path:
     modes = list(dict.fromkeys(r["mode"] for r in rows))
     lanes = square_lanes(tuple(dict.fromkeys(r["lanes"] for r in rows)))
-    fig, axes = plt.subplots(1, len(modes), figsize=(4.2 * len(modes), 3.8), squeeze=False)
+    fig, axes = plt.subplots(1, len(modes), figsize=(4.2 * len(modes), 4.2), squeeze=False)
     for ax, mode in zip(axes[0], modes):
         bars: list[tuple[str, dict[str, float]]] = []
         for cfg in pts.configs:
@@ -94,8 +99,7 @@ def fig2(rows: Rows, pts: rtl.RtlPoints, path: Path) -> Path:
         ax.set_xticks(range(len(bars)), [lbl for lbl, _ in bars], fontsize=6)
         ax.set_title(f"steal mode {mode}", fontsize=9)
         ax.set_ylabel("fraction of lane-cycles")
-    axes[0][0].legend(fontsize=6, loc="upper right")
-    return _save(fig, path, 2)
+    return _save(fig, path, 2, legend_from=axes[0][0])
 
 
 def fig3(rows: Rows, path: Path) -> Path:
@@ -151,7 +155,7 @@ def fig5(rows: Rows, path: Path) -> Path:
     layers = list(dict.fromkeys(r["layer"] for r in rows))
     masr = [r for r in rows if r["design"] == "MASR"]
     variants = list(dict.fromkeys((r["lanes"], r["mode"]) for r in masr))
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     width = 0.8 / len(variants)
     for j, (lanes, mode) in enumerate(variants):
         by = {r["layer"]: r for r in masr if (r["lanes"], r["mode"]) == (lanes, mode)}
@@ -166,8 +170,7 @@ def fig5(rows: Rows, path: Path) -> Path:
         ax.set_xticks(range(len(layers)), layers, fontsize=7)
         ax.set_yscale("log")
         ax.set_ylabel(f"{what} gain over EIE (64 PEs), x")
-    left.legend(fontsize=6)
-    return _save(fig, path, 5)
+    return _save(fig, path, 5, legend_from=left)
 
 
 def fig6(rows: Rows, path: Path) -> Path:

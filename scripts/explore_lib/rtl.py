@@ -15,6 +15,8 @@ from typing import Any
 
 from golden.config import ceil_div
 
+from .studies import CYCLE_PARTS, breakdown
+
 COUNTER_KEYS = ("PERF_CYCLES", "PERF_MAC_BUSY", "PERF_IDLE", "PERF_STALL")
 
 
@@ -94,25 +96,17 @@ def load(nightly: Path) -> RtlPoints:
 
 
 def _point(config: str, prod: dict[str, Any]) -> dict[str, Any]:
-    """Cycle breakdown from counters alone, identically for the DUT and the model.
-
-    null-work = (compute - 1) x lanes - MAC busy - idle - stall (studies.cycle_breakdown's split;
-    out_cycles = ceil(M / H) as in golden.config).
-    """
+    """The cycle breakdown of studies.breakdown, for the DUT's and the model's counters."""
     H, V = grid_of(config)
     lanes, out = H * V, ceil_div(int(prod["M"]), H)
     row: dict[str, Any] = {"M": prod["M"], "N": prod["N"], "mode": prod["mode"],
                            "rep_rows": prod.get("rep_rows", 0), "lanes": lanes,
                            "passed": bool(prod.get("passed"))}
     for who, c in (("rtl", prod["counters"]), ("model", prod["expected_counters"])):
-        cycles = int(c["PERF_CYCLES"])
-        mac, idle, stall = int(c["PERF_MAC_BUSY"]), int(c["PERF_IDLE"]), int(c["PERF_STALL"])
-        row[f"{who}_cycles"] = cycles
-        row[f"{who}_useful MACs"] = mac
-        row[f"{who}_imbalance idle"] = idle
-        row[f"{who}_stalls"] = stall
-        row[f"{who}_output/drain"] = (out + 1) * lanes
-        row[f"{who}_null-work cycles"] = (cycles - out - 1) * lanes - mac - idle - stall
+        parts = breakdown(int(c["PERF_CYCLES"]), out, lanes, int(c["PERF_MAC_BUSY"]),
+                          int(c["PERF_IDLE"]), int(c["PERF_STALL"]))
+        row[f"{who}_cycles"] = int(c["PERF_CYCLES"])
+        row.update({f"{who}_{k}": v for k, v in parts.items()})
         row[f"{who}_steals"] = int(c.get("PERF_STEAL_GRANTED", 0))
     return row
 
@@ -120,10 +114,9 @@ def _point(config: str, prod: dict[str, Any]) -> dict[str, Any]:
 def aggregate(pts: RtlPoints, config: str, mode: str | None, who: str) -> dict[str, float]:
     """Sum of the breakdown over the config's products (optionally one steal mode)."""
     sel = [p for p in pts.products if p["config"] == config and (mode is None or p["mode"] == mode)]
-    keys = ("useful MACs", "null-work cycles", "imbalance idle", "stalls", "output/drain")
-    out = {k: float(sum(p[f"{who}_{k}"] for p in sel)) for k in keys}
+    out = {k: float(sum(p[f"{who}_{k}"] for p in sel)) for k in CYCLE_PARTS}
     out["cycles"] = float(sum(p[f"{who}_cycles"] for p in sel))
     out["n"] = float(len(sel))
-    total = sum(out[k] for k in keys)
+    total = sum(out[k] for k in CYCLE_PARTS)
     out["utilization"] = out["useful MACs"] / total if total else float("nan")
     return out

@@ -19,7 +19,7 @@ from golden.energy import HOROWITZ_45NM, eie_events, energy_pj, masr_events
 from golden.gru import bigru_layer_q, quantize_gru_params, random_gru_params
 from golden.numerics import float_to_q88
 from golden.perf import (PerfResult, duplication_fraction, load_imbalance, random_masks,
-                         rep_rows_for_fraction, row_costs, simulate_layer, simulate_matvec,
+                         rep_rows_for_fraction, simulate_layer, simulate_matvec,
                          simulate_sequence)
 
 from .options import Options
@@ -104,21 +104,27 @@ def fig1_footprint(opts: Options, tick: Tick) -> Rows:
 
 # -- figures 2 and 4: where the cycles go, scaling --------------------------------------------
 
-def cycle_breakdown(res: PerfResult, null_cycles: int) -> dict[str, int]:
-    """Lane-cycles of one product split by cause (they add up to cycles x lanes).
+NULL_WORK = "null-work/claim cycles"
+CYCLE_PARTS = ("useful MACs", NULL_WORK, "imbalance idle", "stalls", "output/drain")
 
-    Per lane, the compute phase is 1 claim cycle + AG cycles + idle + stall, and AG cycles are
-    ops (useful MACs) plus empty-word cycles (null work).  The output phase is out_cycles.
+
+def breakdown(cycles: int, out_cycles: int, lanes: int, mac_busy: int, idle: int,
+              stall: int) -> dict[str, int]:
+    """Lane-cycles of one product split by cause; they add up to cycles x lanes.
+
+    Only PERF_* counters are used, so the RTL's counters split exactly like the model's.  Per
+    lane the compute phase is AG cycles + idle + stall + claim cycles (cycle 0, and the grant
+    cycle of a row that restarts an idle AG), and AG cycles are MAC ops plus empty-word cycles,
+    so the remainder after MACs, idle and stalls is the null work (empty mask words) plus those
+    few claim cycles.
     """
-    lanes = res.n_lanes
-    return {"useful MACs": res.mac_busy, "null-work cycles": null_cycles,
-            "imbalance idle": res.idle, "stalls": res.stall,
-            "output/drain": (res.out_cycles + 1) * lanes}
+    compute = cycles - out_cycles
+    return {"useful MACs": mac_busy, NULL_WORK: compute * lanes - mac_busy - idle - stall,
+            "imbalance idle": idle, "stalls": stall, "output/drain": out_cycles * lanes}
 
 
-def _null_cycles(w: np.ndarray, a: np.ndarray, hw: HwConfig, layer: LayerConfig) -> int:
-    cyc, ops = row_costs(w, a, hw, layer)
-    return int(cyc.sum() - ops.sum())
+def cycle_breakdown(res: PerfResult) -> dict[str, int]:
+    return breakdown(res.cycles, res.out_cycles, res.n_lanes, res.mac_busy, res.idle, res.stall)
 
 
 def fig24_scaling(opts: Options, tick: Tick) -> Rows:
@@ -134,8 +140,8 @@ def fig24_scaling(opts: Options, tick: Tick) -> Rows:
             lay = LayerConfig(layer.M, layer.N, mode, rep if mode else 0)
             seq = simulate_sequence(w, acts, hw, lay)
             parts: dict[str, int] = {}
-            for a, res in zip(acts, seq.products):
-                for k, v in cycle_breakdown(res, _null_cycles(w, a, hw, lay)).items():
+            for res in seq.products:
+                for k, v in cycle_breakdown(res).items():
                     parts[k] = parts.get(k, 0) + v
             rows.append(dict(lanes=lanes, grid=hw.name, mode=mode.name, rep_rows=lay.rep_rows,
                              cycles=seq.cycles, mac_busy=seq.mac_busy,
