@@ -20,6 +20,7 @@ help:
 	@echo "make sim    - default regression (pyuvm tests x seeds x configs), summary + coverage + JUnit"
 	@echo "make test   - the project's own tests (golden model, leaf RTL, engine, flow)"
 	@echo "make lint   - verilator --lint-only -Wall on the 4x2 and 8x8 configurations"
+	@echo "make explore - the paper's figures from our models + nightly RTL (out/explore/index.html)"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
@@ -67,3 +68,11 @@ report: $(STAMP) sysdeps
 	$(PY) scripts/report.py $(if $(NIGHTLY),--nightly $(NIGHTLY)) $(REPORT_ARGS)
 
 .PHONY: nightly report
+
+# The paper's figures from the golden models, EIE baseline and the latest nightly's RTL counters:
+# out/explore/index.html + one PNG and CSV per figure (docs/explore.md).  NIGHTLY=<dir> overlays
+# another nightly's RTL points.
+explore: $(STAMP)
+	$(PY) scripts/explore.py $(if $(NIGHTLY),--nightly $(NIGHTLY)) $(EXPLORE_ARGS)
+
+.PHONY: explore
