@@ -22,6 +22,7 @@ help:
 	@echo "make lint   - verilator --lint-only -Wall and slang elaboration, 4x2 and 8x8 configurations"
 	@echo "make lint-icarus - the RTL compiles under Icarus 11"
 	@echo "make lint-yosys  - Yosys reads every RTL file (synthesis and -formal), 4x2 and 8x8"
+	@echo "make explore - the paper's figures from our models + nightly RTL (out/explore/index.html)"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
@@ -81,3 +82,11 @@ report: $(STAMP) sysdeps
 	$(PY) scripts/report.py $(if $(NIGHTLY),--nightly $(NIGHTLY)) $(REPORT_ARGS)
 
 .PHONY: nightly report
+
+# The paper's figures from the golden models, EIE baseline and the latest nightly's RTL counters:
+# out/explore/index.html + one PNG and CSV per figure (docs/explore.md).  NIGHTLY=<dir> overlays
+# another nightly's RTL points.
+explore: $(STAMP)
+	$(PY) scripts/explore.py $(if $(NIGHTLY),--nightly $(NIGHTLY)) $(EXPLORE_ARGS)
+
+.PHONY: explore
