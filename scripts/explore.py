@@ -65,6 +65,8 @@ def run(opts: Options) -> Path:
     write_csv(opts.out / "energy_table.csv", studies.energy_table_rows())
     if pts.products:
         write_csv(opts.out / "rtl_points.csv", pts.products)
+        if sweeps := rtl.sweep_speedups(pts):
+            write_csv(opts.out / "rtl_sweep.csv", sweeps)
     claim_list = page.claims(data, opts)
     claim_rows = [c.row() for c in claim_list]
     write_csv(opts.out / "claims.csv", claim_rows)

@@ -55,6 +55,8 @@ REGRESSION: list[RegressionEntry] = [
     RegressionEntry("ErrorTest", ("8x8",), (1,), 300.0),
     RegressionEntry("FrontdoorTest", ("8x8",), (1,), 300.0),
     RegressionEntry("BackToBackTest", ("8x8",), (1,), 300.0),
+    # the same layers in every steal mode and replica depth: RTL points for make explore
+    RegressionEntry("StealSweepTest", BOTH, (1,), 300.0),
     # GRU layer (docs/gru-layer.md, tb/gru/tests.py): both configurations, few seeds
     RegressionEntry("GruSmokeTest", BOTH, (1,), 180.0, GRU_MODULE),
     RegressionEntry("GruRandomTest", ("4x2",), (1, 2, 3, 4, 5, 6), 300.0, GRU_MODULE),

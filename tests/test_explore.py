@@ -25,10 +25,11 @@ SMALL = ["--lanes", "16,64", "--macs", "32,64", "--M", "96", "--N", "96", "--T",
 
 
 def product(M: int, mode: str, cycles: int, model_cycles: int, mac: int = 40, idle: int = 5,
-            err: str = "OK") -> dict:
+            err: str = "OK", name: str = "p", dup: float = 0.0) -> dict:
     counters = {"PERF_CYCLES": cycles, "PERF_MAC_BUSY": mac, "PERF_IDLE": idle,
                 "PERF_STALL": 0, "PERF_STEAL_GRANTED": 1}
-    return {"M": M, "N": 32, "mode": mode, "rep_rows": 1, "passed": cycles == model_cycles,
+    return {"name": name, "dup_fraction": dup,
+            "M": M, "N": 32, "mode": mode, "rep_rows": 1, "passed": cycles == model_cycles,
             "expect_err": err, "err_code": 0, "counters": counters,
             "expected_counters": {**counters, "PERF_CYCLES": model_cycles}}
 
@@ -38,7 +39,14 @@ def fake_nightly(root: Path) -> Path:
     runs = [("4x2", "RandomTest", 1, [product(16, "NONE", 60, 60),
                                       product(16, "VERTICAL", 55, 55),
                                       product(16, "NONE", 99, 99, err="ERR_DIM")]),
-            ("8x8", "RandomTest", 2, [product(64, "NONE", 50, 51, mac=300, idle=40)])]
+            ("8x8", "RandomTest", 2, [product(64, "NONE", 50, 51, mac=300, idle=40)]),
+            ("8x8", "StealSweepTest", 1, [product(64, "NONE", 80, 80, name="sweep0_none"),
+                                          product(64, "VERTICAL", 64, 64, name="sweep0_vertical_q1",
+                                                  dup=0.05),
+                                          product(64, "HORIZONTAL", 70, 72, dup=0.1,
+                                                  name="sweep0_horizontal_q1"),
+                                          product(64, "VERTICAL", 60, 60, name="sweep1_vertical_q1",
+                                                  dup=0.05)])]
     lines = []
     for config, test, seed, prods in runs:
         d = root / "runs" / config / test / f"seed{seed}"
@@ -67,7 +75,7 @@ def test_outputs_and_data(small_run):
     for n in range(1, 8):
         assert len(list(small_run.glob(f"fig{n}_*.png"))) == 1, n
     for name in ("fig1_footprint", "fig24_scaling", "fig3_stealing", "fig5_eie", "fig6_gru",
-                 "rtl_points", "claims", "energy_table"):
+                 "rtl_points", "rtl_sweep", "claims", "energy_table"):
         assert (small_run / f"{name}.csv").stat().st_size > 0
     rows = list(csv.DictReader((small_run / "fig24_scaling.csv").open()))
     for r in rows:   # the cycle breakdown adds up to cycles x lanes
@@ -90,14 +98,22 @@ def test_claims_are_the_computed_numbers(small_run):
 
 def test_rtl_overlay_reads_the_nightly(tmp_path):
     pts = rtl.load(fake_nightly(tmp_path / "n"))
-    assert pts.missing is None and pts.runs == 2 and pts.configs == ["4x2", "8x8"]
-    assert len(pts.products) == 3                  # the ERR_DIM product is left out
+    assert pts.missing is None and pts.runs == 3 and pts.configs == ["4x2", "8x8"]
+    assert len(pts.products) == 7                  # the ERR_DIM product is left out
     p8 = next(p for p in pts.products if p["config"] == "8x8")
     # 64 rows on 8 lane-rows: out = 8; null/claim = (50 - 8) * 64 - 300 - 40
     assert p8[f"rtl_{NULL_WORK}"] == 42 * 64 - 340 and p8["rtl_output/drain"] == 8 * 64
     assert p8["rtl_cycles"] == 50 and p8["model_cycles"] == 51
     agg = rtl.aggregate(pts, "4x2", "NONE", "rtl")
     assert agg["n"] == 1 and agg["cycles"] == 60
+
+
+def test_sweep_speedups_pair_each_mode_with_mode_none_of_the_same_layer(tmp_path):
+    sweeps = rtl.sweep_speedups(rtl.load(fake_nightly(tmp_path / "n")))
+    # sweep1 has no mode-none product: nothing to pair it with
+    assert sorted((s["layer"], s["mode"], s["dup_fraction"], s["rtl_speedup"], s["model_speedup"])
+                  for s in sweeps) == [("sweep0", "HORIZONTAL", 0.1, 80 / 70, 80 / 72),
+                                       ("sweep0", "VERTICAL", 0.05, 80 / 64, 80 / 64)]
 
 
 def test_missing_nightly_is_said_on_the_page(tmp_path):

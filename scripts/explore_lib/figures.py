@@ -102,7 +102,7 @@ def fig2(rows: Rows, pts: rtl.RtlPoints, path: Path) -> Path:
     return _save(fig, path, 2, legend_from=axes[0][0])
 
 
-def fig3(rows: Rows, path: Path) -> Path:
+def fig3(rows: Rows, sweeps: Rows, path: Path) -> Path:
     lanes = list(dict.fromkeys(r["lanes"] for r in rows))
     fig, axes = plt.subplots(1, len(lanes), figsize=(3.6 * len(lanes), 3.4), squeeze=False,
                              sharey=True)
@@ -112,6 +112,13 @@ def fig3(rows: Rows, path: Path) -> Path:
                          key=lambda r: r["dup_fraction"])
             ax.plot([100 * r["dup_fraction"] for r in sel], [r["speedup"] for r in sel], style,
                     label=mode.lower())
+        for mode, marker in (("VERTICAL", "D"), ("HORIZONTAL", "x")):
+            # RTL points: the regression's own layers (StealSweepTest), not the study layer
+            got = [r for r in sweeps if r["lanes"] == n and r["mode"] == mode]
+            if got:
+                ax.plot([100 * r["dup_fraction"] for r in got], [r["rtl_speedup"] for r in got],
+                        marker, color="crimson", ms=5, ls="none",
+                        label=f"RTL, {mode.lower()} ({got[0]['config']}, regression layers)")
         ax.axhline(1.9, color="grey", ls=":", lw=1)
         ax.text(0.02, 1.87, "seed: 1.9x", transform=ax.get_yaxis_transform(), fontsize=7,
                 va="top")
@@ -233,7 +240,7 @@ def readme_figure(rows: Rows, path: Path) -> Path:
 def write_all(data: dict[str, Any], pts: rtl.RtlPoints, out: Path) -> dict[int, Path]:
     paths = {1: fig1(data["fig1"], out / "fig1_footprint.png"),
              2: fig2(data["fig24"], pts, out / "fig2_cycles.png"),
-             3: fig3(data["fig3"], out / "fig3_stealing.png"),
+             3: fig3(data["fig3"], rtl.sweep_speedups(pts), out / "fig3_stealing.png"),
              4: fig4(data["fig24"], pts, out / "fig4_scaling.png"),
              5: fig5(data["fig5"], out / "fig5_eie.png"),
              6: fig6(data["fig6"], out / "fig6_gru.png")}

@@ -176,9 +176,11 @@ CAPTIONS = {
        "over the nightly's products of that configuration and mode; 'model' bars beside them: "
        "golden.perf's counters for the same products. The study-layer bars are the model on "
        "the brief's paper-like layer. Data: fig24_scaling.csv, rtl_points.csv.",
-    3: "Speedup over steal mode none on the same masks as rep_rows grows. No RTL points: the "
-       "nightly runs each random layer in one steal mode, so there is no paired measurement. "
-       "Data: fig3_stealing.csv.",
+    3: "Speedup over steal mode none on the same masks as rep_rows grows. Red markers: the "
+       "RTL's speedup on the nightly's StealSweepTest layers (one layer run in mode none and in "
+       "each mode and replica depth; at most 256 x 256, so they sit on the panel of their lane "
+       "count, beside a curve of the larger study layer). Data: fig3_stealing.csv, "
+       "rtl_sweep.csv.",
     4: "Left: speedup over the smallest array. Right: MAC utilization; red diamonds are the "
        "RTL (nightly products), hollow circles the model on the same products. Data: "
        "fig24_scaling.csv, rtl_points.csv.",

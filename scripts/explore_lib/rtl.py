@@ -99,7 +99,8 @@ def _point(config: str, prod: dict[str, Any]) -> dict[str, Any]:
     """The cycle breakdown of studies.breakdown, for the DUT's and the model's counters."""
     H, V = grid_of(config)
     lanes, out = H * V, ceil_div(int(prod["M"]), H)
-    row: dict[str, Any] = {"M": prod["M"], "N": prod["N"], "mode": prod["mode"],
+    row: dict[str, Any] = {"name": prod.get("name", ""), "M": prod["M"], "N": prod["N"],
+                           "mode": prod["mode"], "dup_fraction": prod.get("dup_fraction"),
                            "rep_rows": prod.get("rep_rows", 0), "lanes": lanes,
                            "passed": bool(prod.get("passed"))}
     for who, c in (("rtl", prod["counters"]), ("model", prod["expected_counters"])):
@@ -119,4 +120,31 @@ def aggregate(pts: RtlPoints, config: str, mode: str | None, who: str) -> dict[s
     out["n"] = float(len(sel))
     total = sum(out[k] for k in CYCLE_PARTS)
     out["utilization"] = out["useful MACs"] / total if total else float("nan")
+    return out
+
+
+SWEEP_TEST = "StealSweepTest"   # tb/matvec: one layer in every steal mode and replica depth
+
+
+def sweep_speedups(pts: RtlPoints) -> list[dict[str, Any]]:
+    """Stealing speedup over mode none on the same layer, from StealSweepTest's products (named
+    ``sweep<k>_none`` and ``sweep<k>_<mode>_q<depth>``), for the DUT and the model."""
+    groups: dict[tuple, dict[str, dict[str, Any]]] = {}
+    for p in pts.products:
+        if p["test"] == SWEEP_TEST and p["name"].startswith("sweep") and "_" in p["name"]:
+            layer, _, variant = p["name"].partition("_")
+            groups.setdefault((p["config"], p["seed"], layer), {})[variant] = p
+    out = []
+    for (config, seed, layer), variants in sorted(groups.items(), key=str):
+        base = variants.get("none")
+        if base is None:
+            continue
+        for variant, p in sorted(variants.items()):
+            if variant == "none" or p.get("dup_fraction") is None:
+                continue
+            out.append({"config": config, "lanes": p["lanes"], "seed": seed, "layer": layer,
+                        "mode": p["mode"], "rep_rows": p["rep_rows"],
+                        "dup_fraction": p["dup_fraction"],
+                        "rtl_speedup": base["rtl_cycles"] / p["rtl_cycles"],
+                        "model_speedup": base["model_cycles"] / p["model_cycles"]})
     return out

@@ -12,7 +12,8 @@ from typing import Any, Optional
 
 from pyuvm import ConfigDB, uvm_subscriber
 
-from golden.config import HwConfig
+from golden.config import HwConfig, StealMode
+from golden.perf import duplication_fraction
 from tb.common.predictor import PredictionWorker
 from tb.matvec.checks import Expected, compare_result, expected_for, expected_values, product_runs
 from tb.matvec.items import ERR_NAMES, MatvecItem, MatvecResult
@@ -91,6 +92,9 @@ class MasrScoreboard(uvm_subscriber):
         }
         if exp is not None and exp.perf is not None:
             rec["expected_counters"] = exp.perf.counters()
+            # replica weights / weight non-zeros: the x axis of the stealing-speedup figure
+            rec["dup_fraction"] = (duplication_fraction(item.W != 0, self.hw, L)
+                                   if L.mode != StealMode.NONE else 0.0)
         self.products.append(rec)
         status = "ok" if not errors else f"FAIL ({len(errors)} mismatches)"
         self.logger.info(f"product #{res.index} {item}: {status} "

@@ -14,8 +14,8 @@ from pyuvm import uvm_sequence
 from golden.config import HwConfig, StealMode
 from golden.perf import simulate_matvec
 from tb.matvec import stimulus as st
-from tb.matvec.coverage import (A_DENS, STEAL_CLASSES, W_DENS, axis_length, class_cells,
-                         reachable_axis_combos)
+from tb.matvec.bins import A_DENS, STEAL_CLASSES, W_DENS, axis_length, class_cells
+from tb.matvec.coverage import reachable_axis_combos
 from tb.matvec.items import (ERR_BUSY_MEM, ERR_BUSY_START, ERR_DIM, ERR_MEM_RANGE, ERR_MODE, ERR_REG,
                           ERR_SLOTS, ERR_WPTR, INJ_BUSY_MEM, INJ_BUSY_START, INJ_FIRST_WINS,
                           INJ_MEM_RANGE, INJ_REG, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
@@ -125,6 +125,31 @@ class StealModeSequence(MasrBaseSequence):
             yield MatvecItem.from_stimulus(st.rr_contention_layer(rng, hw, mode))
         for stim in st.time_steps(rng, hw, mode, self.n_steps, name=f"tsteps_{mode.name.lower()}"):
             yield MatvecItem.from_stimulus(stim)
+
+
+class StealSweepSequence(MasrBaseSequence):
+    """The same layers in mode none and in both stealing modes at a range of replica depths, so
+    the RTL measures stealing speedup against duplicated weight storage on identical data
+    (``make explore``, figure 3, pairs these products by layer)."""
+
+    n_layers = 2
+    depths = (1, 2, 3, 4, 6, 8)
+
+    def items(self) -> Iterator[MatvecItem]:
+        hw, rng = self.hw, self.rng
+        for k in range(self.n_layers):
+            base = st.random_layer(rng, hw, mode=N_, dims="max", w_density=0.1, a_density=0.5,
+                                   rep_rows=0, name=f"sweep{k}_none")
+            yield MatvecItem.from_stimulus(base)
+            for mode in (V_, H_):
+                for q in self.depths:
+                    if q > st.max_rep_rows(hw, base.M, mode):
+                        break
+                    stim = base.with_mode(mode, q)
+                    if not st.fits(stim.W, hw, stim.layer):
+                        break                  # weight SRAM full: deeper replicas cannot fit either
+                    stim.name = f"sweep{k}_{mode.name.lower()}_q{q}"
+                    yield MatvecItem.from_stimulus(stim)
 
 
 class StealNoneSequence(StealModeSequence):

@@ -18,7 +18,8 @@ from tb.matvec.env import MasrEnv
 from tb.matvec.scoreboard import Predictor
 from tb.matvec.sequences import (BackToBackSequence, CornerSequence, ErrorSequence, FrontdoorSequence,
                           MasrBaseSequence, RandomSequence, SmokeSequence, StealHorizontalSequence,
-                          StealNoneSequence, StealVerticalSequence)
+                          StealNoneSequence, StealSweepSequence,
+                              StealVerticalSequence)
 
 
 class MasrBaseTest(SeededTest):
@@ -65,6 +66,11 @@ class StealHorizontalTest(MasrBaseTest):
 
 
 @pyuvm.test()
+class StealSweepTest(MasrBaseTest):
+    sequence_override = StealSweepSequence
+
+
+@pyuvm.test()
 class ErrorTest(MasrBaseTest):
     sequence_override = ErrorSequence
 
@@ -80,4 +86,4 @@ class BackToBackTest(MasrBaseTest):
 
 
 TESTS = ("SmokeTest", "RandomTest", "CornerTest", "StealNoneTest", "StealVerticalTest",
-         "StealHorizontalTest", "ErrorTest", "FrontdoorTest", "BackToBackTest")
+         "StealHorizontalTest", "StealSweepTest", "ErrorTest", "FrontdoorTest", "BackToBackTest")
