@@ -18,8 +18,12 @@ CLASS_RULES: list[tuple[str, re.Pattern[str], str]] = [
     ("masr_pe", re.compile(r"u_amask|u_aval"), "act_rf"),
     ("masr_top", re.compile(r"u_bias|(g_out\[\d+\]\.)?u_y"), "bias_y"),
     ("masr_gru_seq", re.compile(r"u_xbuf|u_hbuf|u_hout|gx_q|gh_q|step_q"), "gru_buffers"),
+    # The sigmoid / tanh lookup tables: constant arrays Yosys keeps as ROMs ($mem_v2).
+    ("masr_sigmoid", re.compile(r".*"), "gru_luts"),
+    ("masr_tanh", re.compile(r".*"), "gru_luts"),
 ]
-CLASSES = ["weight", "mask", "rowptr", "act_rf", "accumulators", "bias_y", "gru_buffers", "other"]
+CLASSES = ["weight", "mask", "rowptr", "act_rf", "accumulators", "bias_y", "gru_buffers",
+           "gru_luts", "other"]
 
 # The activation register file has three segments: own partition v, and copies of partitions
 # v-1 and v+1 that only vertical stealing reads (architecture.md section 3).

@@ -23,7 +23,8 @@ def module_rows(t: Totals) -> list[dict[str, Any]]:
         rows.append({"key": key, "module": m.hdlname, "instances": t.instances[key],
                      "flops": m.flops, "logic_cells": m.logic_cells,
                      "transistors": m.transistors, "nand2_eq": nand2(m.transistors),
-                     "levels": m.levels, "macros": len(m.macros),
+                     "levels": m.levels if m.levels >= 0 else None,
+                     "extrapolated": m.levels < 0, "macros": len(m.macros),
                      "macro_bits": sum(x.bits for x in m.macros), "loops": m.loops,
                      "gates": m.gates, "params": m.params})
     return rows
@@ -39,7 +40,8 @@ def summary(t: Totals) -> dict[str, Any]:
         "replica_share_of_memory": round(t.replica_bits / mem, 4) if mem else 0.0,
         "steal_arb_share_of_transistors":
             round(t.module_transistors(STEAL_LOGIC) / t.transistors, 4) if t.transistors else 0.0,
-        "lane_variants_differ": sorted(t.variants_differ),
+        "variants_differ": {k: {"min_transistors": lo, "max_transistors": hi}
+                            for k, (lo, hi) in sorted(t.variants.items())},
     }
 
 
@@ -56,10 +58,12 @@ def print_config(title: str, t: Totals) -> None:
     print(f"  {'module (own logic, per instance)':44} {'inst':>5} {'flops':>7} {'cells':>8} "
           f"{'transist.':>10} {'NAND2eq':>8} {'levels':>6} {'macro bits':>10}")
     for r in rows:
-        loops = "  (comb. loop!)" if r["loops"] else ""
+        note = "  (comb. loop!)" if r["loops"] else ""
+        note += "  extrapolated from smaller arrays" if r["extrapolated"] else ""
+        levels = "-" if r["levels"] is None else r["levels"]
         print(f"  {short_name(r, rows)[:44]:44} {r['instances']:5} {r['flops']:7} "
-              f"{r['logic_cells']:8} {r['transistors']:10} {r['nand2_eq']:8} {r['levels']:6} "
-              f"{r['macro_bits']:10}{loops}")
+              f"{r['logic_cells']:8} {r['transistors']:10} {r['nand2_eq']:8} {levels:>6} "
+              f"{r['macro_bits']:10}{note}")
     print(f"  total: {s['flops']} flops, {s['logic_cells']} logic cells, {s['transistors']} "
           f"transistors = {s['nand2_eq']} NAND2-eq")
     print("  memory bits: " + ", ".join(f"{k} {v}" for k, v in s["memory_bits"].items()
@@ -67,8 +71,9 @@ def print_config(title: str, t: Totals) -> None:
     print(f"  replicas: {s['replica_bits']} bits = {100 * s['replica_share_of_memory']:.1f} % of "
           f"memory bits; steal arbiters: {100 * s['steal_arb_share_of_transistors']:.2f} % "
           f"of transistors")
-    if s["lane_variants_differ"]:
-        print("  NOTE: variants differ: " + ", ".join(s["lane_variants_differ"]))
+    for k, v in s["variants_differ"].items():
+        print(f"  NOTE: {k} synthesizes to {v['min_transistors']}..{v['max_transistors']} "
+              "transistors at different positions")
 
 
 def print_area_vs_lanes(points: list[dict[str, Any]]) -> None:
@@ -98,10 +103,12 @@ def crosscheck(split: Totals, whole: Totals) -> dict[str, Any]:
     out: dict[str, Any] = {}
     pairs = [(f, getattr(split, f), getattr(whole, f)) for f in CROSSCHECK_FIELDS]
     pairs += [(f"mem_{k}", split.mem_bits[k], whole.mem_bits[k]) for k in memories.CLASSES]
+    pairs.append(("mem_total", split.memory_bits, whole.memory_bits))
     pairs.append(("replica_bits", round(split.replica_bits), round(whole.replica_bits)))
     for name, a, b in pairs:
         out[name] = {"per_module_x_instances": a, "whole_top": b,
                      "rel_diff": round((a - b) / b, 6) if b else 0.0}
     out["max_abs_rel_diff"] = max(abs(v["rel_diff"]) for v in out.values())
-    out["whole_top_variants_differ"] = sorted(whole.variants_differ)
+    out["whole_top_variants"] = {k: {"min_transistors": lo, "max_transistors": hi}
+                                 for k, (lo, hi) in sorted(whole.variants.items())}
     return out
