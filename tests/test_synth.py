@@ -140,3 +140,16 @@ def test_memory_classes_and_replica_share() -> None:
     assert memories.replica_fraction("masr_pe", {}, "act_rf") == pytest.approx(2 / 3)
     assert decode_param("00000000000000000000000000010000") == 16
     assert decode_param("mask_0_1") == "mask_0_1"
+
+
+def test_glue_extrapolation_is_linear_in_lanes_and_drops_the_path() -> None:
+    from synth_lib.design import extrapolate
+    from synth_lib.netlist import ModuleStats
+
+    def glue(ands: int, flops: int) -> ModuleStats:
+        return ModuleStats(name="masr_top", hdlname="masr_top", params={}, gates={"$_AND_": ands},
+                           flops=flops, transistors=6 * ands + 20 * flops, levels=50)
+    at_1024 = extrapolate(glue(100, 10), 8, glue(1000, 12), 64, 1024, {"H": 32})
+    assert at_1024.gates == {"$_AND_": round(1000 + 900 * (1024 - 64) / 56)}
+    assert at_1024.flops == round(12 + 2 * (1024 - 64) / 56)
+    assert at_1024.levels == -1 and at_1024.params == {"H": 32}
