@@ -13,7 +13,7 @@ VERILATOR      = VERILATOR_ROOT=$(VERILATOR_ROOT) $(VERILATOR_ROOT)/bin/verilato
 RTL_PKG  := rtl/masr_pkg.sv
 RTL_SRCS := $(RTL_PKG) $(filter-out $(RTL_PKG),$(sort $(wildcard rtl/*.sv)))
 
-.PHONY: all venv sysdeps test sim lint lint-icarus lint-yosys clean help
+.PHONY: all venv sysdeps test sim lint lint-icarus lint-yosys synth clean help
 all: test
 
 help:
@@ -23,6 +23,7 @@ help:
 	@echo "make lint-icarus - the RTL compiles under Icarus 11"
 	@echo "make lint-yosys  - Yosys reads every RTL file (synthesis and -formal), 4x2 and 8x8"
 	@echo "make explore - the paper's figures from our models + nightly RTL (out/explore/index.html)"
+	@echo "make synth  - hierarchical Yosys synthesis: flops, cells, area, memory bits per config"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
@@ -64,6 +65,12 @@ lint-icarus: sysdeps
 # proof (-formal, assertions included) would, for both configurations; names the file it cannot.
 lint-yosys: $(STAMP)
 	$(PY) scripts/lint_yosys.py --config "$(LINT_CFG_4x2)" --config "$(LINT_CFG_8x8)"
+
+# Hierarchical synthesis (docs/synthesis.md): 4x2, 8x8, 16x16, 32x32 from per-module numbers x
+# instance counts, the whole 4x2 top as a cross-check; tables on stdout, out/synth/synth.json.
+# Per-module results are cached in build/synth/cache. Options: SYNTH_ARGS="--configs 4x2 --jobs 1".
+synth: $(STAMP)
+	$(PY) scripts/synth.py --jobs $(JOBS) $(SYNTH_ARGS)
 
 clean:
 	rm -rf build out .pytest_cache .hypothesis
