@@ -266,6 +266,9 @@ class ProductRun:
 
     result: PerfResult
     ag_cycles: int  # first cycle in which every AG is idle and nothing is claimable
+    # who did each row task (H*V, Rm): lane index, -1 = not done (padding); and how often
+    doer: np.ndarray | None = None
+    claims: np.ndarray | None = None
 
     @property
     def compute_cycles(self) -> int:
@@ -324,6 +327,8 @@ class _RangeEngine:
         self.mac, self.own, self.stolen, self.lost = z(), z(), z(), z()
         self.refused, self.idle, self.skipped = z(), z(), z()
         self.ag_done: int | None = None
+        self.doer = -np.ones(n * self.Rm, dtype=np.int64)
+        self.claims = np.zeros(n * self.Rm, dtype=np.int64)
         self._normalise()
 
     def _normalise(self) -> None:
@@ -372,6 +377,9 @@ class _RangeEngine:
         task = np.where(owner, self.idx * self.Rm + self.head,
                         rv * self.Rm + self.tail[rv, rk] - 1)
         task = np.where(got, task, 0)
+        done = np.concatenate([task[got], self.idx[skip] * self.Rm + self.head[skip]])
+        np.add.at(self.claims, done, 1)
+        self.doer[done] = np.concatenate([self.idx[got], self.idx[skip]])
         self.idle += ag_idle & ~got
         end = c + self.dur[task]
         self.busy_until = np.where(got, end, self.busy_until)
@@ -415,7 +423,9 @@ def _run(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig, layer: Laye
               "lost": eng.lost, "refused": eng.refused, "idle": eng.idle,
               "flags": np.zeros(geo.n, dtype=np.int64), "stall": np.zeros(geo.n, dtype=np.int64)}
     res = _result(arrays, geo, compute, ceil_div(layer.M, hw.H), None)
-    return ProductRun(result=res, ag_cycles=int(eng.ag_done))
+    shape = (geo.n, geo.Rm)
+    return ProductRun(result=res, ag_cycles=int(eng.ag_done), doer=eng.doer.reshape(shape),
+                      claims=eng.claims.reshape(shape))
 
 
 def _prepare_v2(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,
