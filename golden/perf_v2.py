@@ -1,0 +1,554 @@
+"""Performance model v2 (issue #12): the v1 lane array plus selectable features.
+
+Every feature is a field of :class:`PerfFeatures`; ``PerfFeatures()`` (all off) *is* v1 and
+:func:`simulate_matvec_v2` then returns exactly ``golden.perf.simulate_matvec`` (same engine, same
+FLAGS).  Any other feature set runs :class:`_RangeEngine`, a per-cycle engine vectorised over
+lanes whose rules are written out in ``docs/perf-model.md`` section "v2 rules".  With all features
+off except the replica layout it reproduces v1's counters exactly (tests check this), so the v2
+rules are a strict extension of the v1 contract.
+
+Features (the exploration in docs/perf-v2-exploration.md measures what each one buys):
+- ``null_word_skip``: the AG reads a row's whole mask in one (wide) read and finds the next
+  effective bit across words, so a row costs ``max(1, ops)`` AG cycles instead of
+  ``sum_k max(1, e_k)``;
+- ``skip_empty_rows``: while its AG is busy and not claiming, a lane uses the idle mask-SRAM
+  port to test its next own row and retires it without an AG cycle if it has no effective op;
+- ``overlap_output``: double-buffered accumulators; the next *independent* product starts as
+  soon as every AG is done, its output drain overlaps the next compute (see
+  :func:`schedule_products`);
+- ``replicas``: ``"shared"`` = v1 (one tail range per victim, held by both neighbours, round-robin
+  arbiter), ``"split"`` = one range per thief, stacked below each other, so every replicated row
+  is stored once and has exactly one possible thief;
+- ``reach``: thieves up to this distance along the steal axis (``"split"`` only);
+- ``placement`` and ``dup_budget``: how many tail rows each victim exports, see
+  :func:`plan_replicas`.
+"""
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from golden.config import HwConfig, LayerConfig, StealMode, ceil_div
+from golden.errors import SpecError
+from golden.perf import (PerfResult, _as_steps, _check_mask, _Geometry, _geometry, _result,
+                         _task_words, _word_popcounts, simulate_matvec)
+
+__all__ = ["PerfFeatures", "V1", "ReplicaPlan", "plan_replicas", "simulate_matvec_v2",
+           "ProductRun", "SequenceRunV2", "simulate_sequence_v2", "schedule_products",
+           "balanced_row_order", "dup_fraction_of_plan"]
+
+
+@dataclass(frozen=True)
+class PerfFeatures:
+    """Build/run-time switches of the v2 array; the defaults are the v1 contract."""
+
+    null_word_skip: bool = False
+    skip_empty_rows: bool = False
+    overlap_output: bool = False
+    replicas: str = "shared"         # "shared" (v1) or "split"
+    reach: int = 1                   # steal distance along the axis ("split" only)
+    placement: str = "uniform"       # "uniform" or "load" (only with dup_budget)
+    dup_budget: float | None = None  # None: layer.rep_rows rows per range (v1 sizing)
+
+    def __post_init__(self) -> None:
+        if self.replicas not in ("shared", "split"):
+            raise SpecError(f"PerfFeatures.replicas={self.replicas!r}: 'shared' or 'split'")
+        if self.placement not in ("uniform", "load"):
+            raise SpecError(f"PerfFeatures.placement={self.placement!r}: 'uniform' or 'load'")
+        if self.reach < 1 or (self.reach > 1 and self.replicas != "split"):
+            raise SpecError(f"PerfFeatures.reach={self.reach} needs replicas='split' if > 1")
+        if self.placement == "load" and self.dup_budget is None:
+            raise SpecError("PerfFeatures.placement='load' needs a dup_budget")
+        if self.dup_budget is not None and not 0.0 <= self.dup_budget <= 1.0:
+            raise SpecError(f"PerfFeatures.dup_budget={self.dup_budget} must be in [0, 1]")
+        if self.skip_empty_rows and not self.null_word_skip:
+            raise SpecError("skip_empty_rows tests a row in one read: needs null_word_skip")
+
+
+V1 = PerfFeatures()
+
+
+# --------------------------------------------------------------------------------------------
+# Replica plan: which tail rows each victim exports, to which thief
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReplicaPlan:
+    """Stacked replica ranges per victim lane (flat index l = h*V + v).
+
+    Victim l's local rows are [0, R_l): own-only rows [0, base[l, 0]), then range k =
+    [base[l, k], base[l, k] + size[l, k]) for k = 0 .. nr-1 in order (range nr-1 ends at R_l).
+    thieves[l, k, s] is the lane holding range k as thief side s (-1 = none); side 0 is the
+    victim's prev-side thief, side 1 its next-side thief (the v1 arbiter's prev / next).
+    """
+
+    base: np.ndarray     # (n, nr)
+    size: np.ndarray     # (n, nr)
+    thieves: np.ndarray  # (n, nr, 2)
+
+    @property
+    def holders(self) -> np.ndarray:
+        """(n, nr) number of lanes storing each range."""
+        return (self.thieves >= 0).sum(axis=2)
+
+    def imported_rows(self, n: int) -> np.ndarray:
+        """Replica slots each lane needs (rows of the ranges it holds)."""
+        out = np.zeros(n, dtype=np.int64)
+        for s in range(2):
+            held = self.thieves[:, :, s] >= 0
+            np.add.at(out, self.thieves[:, :, s][held], self.size[held])
+        return out
+
+
+def _axis_lane(geo: _Geometry, l: int, mode: StealMode, d: int) -> int:
+    """Lane at signed distance d from l along the steal axis, -1 past the array edge."""
+    h, v = divmod(l, geo.V)
+    if mode == StealMode.VERTICAL:
+        v += d
+    else:
+        h += d
+    return h * geo.V + v if 0 <= h < geo.H and 0 <= v < geo.V else -1
+
+
+def _direction_order(reach: int) -> list[int]:
+    """Signed thief offsets of the split ranges, bottom range first: far before near, prev
+    before next, so the nearest thieves hold the rows the owner reaches last."""
+    return [d for k in range(reach, 0, -1) for d in (-k, k)]
+
+
+def _row_weights(w_nonzero: np.ndarray, hw: HwConfig, geo: _Geometry) -> np.ndarray:
+    """(n, Rm) weight entries of every row task (what a replica of it costs to store)."""
+    return _word_popcounts(w_nonzero, hw, geo).sum(axis=2)
+
+
+def _exported_rows(w_rows: np.ndarray, geo: _Geometry, feat: PerfFeatures, rep_rows: int,
+                   holders_per_row: np.ndarray) -> np.ndarray:
+    """Tail rows each victim exports (n,), from rep_rows or by filling the dup budget.
+
+    holders_per_row[l]: lanes that will store each exported row of victim l (budget cost factor).
+    """
+    R = geo.R
+    n = geo.n
+    if feat.dup_budget is None:
+        per_range = np.minimum(R, rep_rows)
+        return per_range if feat.replicas == "shared" else per_range * len(_direction_order(
+            feat.reach))
+    budget = feat.dup_budget * w_rows.sum()
+    spent = 0.0
+    exported = np.zeros(n, dtype=np.int64)
+
+    def next_cost(l: int) -> float:
+        return float(w_rows[l, R[l] - 1 - exported[l]] * holders_per_row[l])
+
+    if feat.placement == "uniform":
+        # Round robin: one more tail row per lane per round while it fits the budget.
+        added = True
+        while added:
+            added = False
+            for l in range(n):
+                if holders_per_row[l] == 0 or exported[l] >= R[l]:
+                    continue
+                cost = next_cost(l)
+                if spent + cost <= budget:
+                    spent += cost
+                    exported[l] += 1
+                    added = True
+        return exported
+    # "load": give the next replica row to the victim with the largest expected load left
+    # (static weights, the part a compiler knows), i.e. water-fill the heaviest lanes down.
+    left = w_rows.sum(axis=1).astype(float)
+    heap = [(-left[l], l) for l in range(n) if holders_per_row[l] > 0 and R[l] > 0]
+    heapq.heapify(heap)
+    while heap:
+        _, l = heapq.heappop(heap)
+        cost = next_cost(l)
+        if spent + cost > budget:
+            continue  # this lane's next row does not fit; cheaper rows elsewhere may
+        spent += cost
+        left[l] -= w_rows[l, R[l] - 1 - exported[l]]
+        exported[l] += 1
+        if exported[l] < R[l]:
+            heapq.heappush(heap, (-left[l], l))
+    return exported
+
+
+def plan_replicas(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,
+                  feat: PerfFeatures) -> ReplicaPlan:
+    """The encoder's replica layout for a steal scheme (mode none: no ranges)."""
+    geo = _plain_geometry(hw, layer)
+    n = geo.n
+    mode = layer.mode
+    if mode == StealMode.NONE:
+        z = np.zeros((n, 1), dtype=np.int64)
+        return ReplicaPlan(base=geo.R[:, None].copy(), size=z, thieves=-np.ones((n, 1, 2),
+                                                                                   dtype=np.int64))
+    w_rows = _row_weights(w_nonzero, hw, geo)
+    if feat.replicas == "shared":
+        # v1: one tail range, stored by both neighbours (the prev one is thief side 0).
+        thieves = np.array([[[_axis_lane(geo, l, mode, -1), _axis_lane(geo, l, mode, 1)]]
+                            for l in range(n)], dtype=np.int64)
+        holders = (thieves >= 0).sum(axis=(1, 2))
+        # v1 exports rep_rows even where no neighbour exists (nobody imports them)
+        q = _exported_rows(w_rows, geo, feat, layer.rep_rows, holders)
+        return ReplicaPlan(base=(geo.R - q)[:, None], size=q[:, None], thieves=thieves)
+    dirs = _direction_order(feat.reach)
+    thief_of = np.array([[_axis_lane(geo, l, mode, d) for d in dirs] for l in range(n)],
+                        dtype=np.int64)
+    n_thieves = (thief_of >= 0).sum(axis=1)
+    if feat.dup_budget is None:
+        # rep_rows rows per existing thief (v1 sizing, rows split instead of shared)
+        total = np.minimum(geo.R, layer.rep_rows * n_thieves)
+    else:
+        total = _exported_rows(w_rows, geo, feat, layer.rep_rows,
+                               (n_thieves > 0).astype(np.int64))
+    size = np.zeros((n, len(dirs)), dtype=np.int64)
+    for l in range(n):
+        present = [k for k in range(len(dirs)) if thief_of[l, k] >= 0]
+        # deal the exported rows out nearest thief first (ranges at the top of the stack)
+        for j in range(int(total[l])):
+            size[l, present[::-1][j % len(present)]] += 1
+    tops = geo.R[:, None] - np.cumsum(size[:, ::-1], axis=1)[:, ::-1] + size
+    base = tops - size
+    thieves = -np.ones((n, len(dirs), 2), dtype=np.int64)
+    for k, d in enumerate(dirs):
+        thieves[:, k, 0 if d < 0 else 1] = thief_of[:, k]
+    return ReplicaPlan(base=base, size=size, thieves=thieves)
+
+
+def dup_fraction_of_plan(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,
+                         plan: ReplicaPlan) -> float:
+    """Replica weight entries stored by all thieves / weight non-zeros of W."""
+    geo = _plain_geometry(hw, layer)
+    w_rows = _row_weights(w_nonzero, hw, geo)
+    rows = np.arange(geo.Rm)[None, :]
+    stored = 0
+    for k in range(plan.size.shape[1]):
+        inside = (rows >= plan.base[:, k:k + 1]) & (rows < plan.base[:, k:k + 1]
+                                                      + plan.size[:, k:k + 1])
+        stored += int((np.where(inside, w_rows, 0).sum(axis=1) * plan.holders[:, k]).sum())
+    total = int(w_nonzero.sum())
+    return stored / total if total else 0.0
+
+
+def _check_plan_fits(hw: HwConfig, geo: _Geometry, plan: ReplicaPlan,
+                     w_rows: np.ndarray) -> None:
+    """Own + imported rows must fit SLOTS, and their weights WDEPTH (ERR_SLOTS / ERR_WPTR)."""
+    slots = geo.R + plan.imported_rows(geo.n)
+    if slots.max() > hw.SLOTS:
+        l = int(np.argmax(slots))
+        raise SpecError(f"lane {divmod(l, geo.V)} needs {slots[l]} row slots, SLOTS is "
+                        f"{hw.SLOTS}")
+    words = w_rows.sum(axis=1).copy()
+    rows = np.arange(geo.Rm)[None, :]
+    for k in range(plan.size.shape[1]):
+        inside = (rows >= plan.base[:, k:k + 1]) & (rows < plan.base[:, k:k + 1]
+                                                      + plan.size[:, k:k + 1])
+        per_range = np.where(inside, w_rows, 0).sum(axis=1)
+        for s in range(2):
+            held = plan.thieves[:, k, s] >= 0
+            np.add.at(words, plan.thieves[held, k, s], per_range[held])
+    if words.max() > hw.WDEPTH:
+        l = int(np.argmax(words))
+        raise SpecError(f"lane {divmod(l, geo.V)} needs {words[l]} weight SRAM entries, "
+                        f"WDEPTH is {hw.WDEPTH}")
+
+
+# --------------------------------------------------------------------------------------------
+# The v2 engine
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProductRun:
+    """One product under v2 rules: the v1-style counters plus when the AGs were done."""
+
+    result: PerfResult
+    ag_cycles: int  # first cycle in which every AG is idle and nothing is claimable
+    # who did each row task (H*V, Rm): lane index, -1 = not done (padding); and how often
+    doer: np.ndarray | None = None
+    claims: np.ndarray | None = None
+
+    @property
+    def compute_cycles(self) -> int:
+        return self.result.compute_cycles
+
+
+class _RangeEngine:
+    """Claims, replica ranges and arbiters of all lanes, one cycle per ``step``.
+
+    Registered per victim: ``head`` and per range k a ``tail[k]`` (init base+size); per range a
+    round-robin bit.  Registered per lane: the AG's row-end cycle ``busy_until`` (-1 = idle) and
+    the cycle of its last emitted op (queue occupancy follows from it: QDEPTH >= 2, one op in and
+    one out per cycle, so the queue holds an op exactly in the cycle after it was emitted).
+    """
+
+    def __init__(self, geo: _Geometry, e_words: np.ndarray, plan: ReplicaPlan,
+                 feat: PerfFeatures) -> None:
+        n, self.Rm = geo.n, geo.Rm
+        self.n, self.idx, self.feat, self.R = n, np.arange(n), feat, geo.R
+        ops = e_words.sum(axis=2)
+        if feat.null_word_skip:
+            dur = np.maximum(ops, 1)
+            last_op = ops                                    # ops issue in cycles 1..ops
+        else:
+            cyc = np.cumsum(np.maximum(e_words, 1), axis=2)
+            dur = cyc[:, :, -1]
+            # AG cycle (1-based) of the last op: end of the last word that has ops
+            last_word = np.where(e_words > 0, cyc, 0)
+            last_op = last_word.max(axis=2)
+        self.ops, self.dur, self.last_op = ops.reshape(-1), dur.reshape(-1), last_op.reshape(-1)
+        self.base, self.top = plan.base, plan.base + plan.size
+        self.b0 = plan.base[:, 0]
+        self.nr = plan.base.shape[1]
+        self.tail = self.top.copy()
+        self.rr = np.zeros_like(self.tail)
+        # per thief: the (victim, range, side) it holds, in request-priority order
+        hold: list[list[tuple[int, int, int]]] = [[] for _ in range(n)]
+        for s in (1, 0):
+            for vic, k in zip(*np.nonzero(plan.thieves[:, :, s] >= 0)):
+                hold[int(plan.thieves[vic, k, s])].append((int(vic), int(k), s))
+        def distance(thief: int, victim: int) -> int:
+            (th, tv), (vh, vv) = divmod(thief, geo.V), divmod(victim, geo.V)
+            return abs(th - vh) + abs(tv - vv)
+
+        for thief, held in enumerate(hold):  # ties go to the nearest victim, the prev one first
+            held.sort(key=lambda t: (distance(thief, t[0]), t[2] == 0))
+        nh = max(1, max(len(h) for h in hold))
+        pad = [(0, 0, 0)] * nh
+        arr = np.array([(h + pad)[:nh] for h in hold], dtype=np.int64)   # (n, nh, 3)
+        self.hv, self.hk, self.hs = arr[:, :, 0], arr[:, :, 1], arr[:, :, 2]
+        self.hvalid = np.array([[j < len(h) for j in range(nh)] for h in hold])
+        self.head = np.zeros(n, dtype=np.int64)
+        self.busy_until = -np.ones(n, dtype=np.int64)
+        self.last_emit = -np.ones(n, dtype=np.int64) * 10
+        z = lambda: np.zeros(n, dtype=np.int64)  # noqa: E731
+        self.mac, self.own, self.stolen, self.lost = z(), z(), z(), z()
+        self.refused, self.idle, self.skipped = z(), z(), z()
+        self.ag_done: int | None = None
+        self.doer = -np.ones(n * self.Rm, dtype=np.int64)
+        self.claims = np.zeros(n * self.Rm, dtype=np.int64)
+        self._normalise()
+
+    def _normalise(self) -> None:
+        """Owner's next row: head jumps over the part of a range its thief already took."""
+        for k in range(self.nr):
+            gone = (self.head >= self.base[:, k]) & (self.head >= self.tail[:, k]) \
+                & (self.head < self.top[:, k])
+            self.head = np.where(gone, self.top[:, k], self.head)
+
+    def _stealable(self, head: np.ndarray) -> np.ndarray:
+        return np.maximum(self.tail - np.maximum(head[:, None], self.base), 0)
+
+    def step(self, c: int) -> bool:
+        st = self._stealable(self.head)                              # (n, nr), registered
+        own = np.maximum(self.b0 - self.head, 0) + st.sum(axis=1)
+        s_hold = np.where(self.hvalid, st[self.hv, self.hk], 0)      # (n, nh)
+        can_steal = (s_hold > 0).any(axis=1)
+        ag_idle = self.busy_until < c
+        if ag_idle.all() and not (own > 0).any() and not can_steal.any():
+            if self.ag_done is None:
+                self.ag_done = c
+            if self.last_emit.max() <= c - 2:  # queue empty: the final compute cycle
+                self.idle += 1
+                return True
+        need = self.busy_until <= c
+        owner = need & (own > 0)
+        skip = np.zeros(self.n, dtype=bool)
+        if self.feat.skip_empty_rows:
+            head_ops = self.ops[self.idx * self.Rm + np.minimum(self.head, self.Rm - 1)]
+            skip = ~need & (own > 0) & (head_ops == 0)
+        head2 = self.head + (owner | skip)
+        thief = need & (own == 0) & can_steal
+        j = np.argmax(s_hold, axis=1)                                 # largest; tie -> first
+        rv, rk, rs = self.hv[self.idx, j], self.hk[self.idx, j], self.hs[self.idx, j]
+        req = np.zeros((self.n, self.nr, 2), dtype=bool)
+        t = np.flatnonzero(thief)
+        req[rv[t], rk[t], rs[t]] = True
+        grantable = self._stealable(head2) > 0
+        g0 = grantable & req[:, :, 0] & (~req[:, :, 1] | (self.rr == 0))
+        g1 = grantable & req[:, :, 1] & ~g0
+        self.rr = np.where(g0, 1, np.where(g1, 0, self.rr))
+        gmat = np.stack([g0, g1], axis=2)
+        granted = np.zeros(self.n, dtype=bool)
+        granted[t] = gmat[rv[t], rk[t], rs[t]]
+        got = owner | granted
+        task = np.where(owner, self.idx * self.Rm + self.head,
+                        rv * self.Rm + self.tail[rv, rk] - 1)
+        task = np.where(got, task, 0)
+        done = np.concatenate([task[got], self.idx[skip] * self.Rm + self.head[skip]])
+        np.add.at(self.claims, done, 1)
+        self.doer[done] = np.concatenate([self.idx[got], self.idx[skip]])
+        self.idle += ag_idle & ~got
+        end = c + self.dur[task]
+        self.busy_until = np.where(got, end, self.busy_until)
+        lo = c + self.last_op[task]
+        self.last_emit = np.where(got & (self.ops[task] > 0), lo, self.last_emit)
+        self.mac += np.where(got, self.ops[task], 0)
+        self.own += owner
+        self.skipped += skip
+        self.stolen += granted
+        self.refused += thief & ~granted
+        self.lost += (g0 | g1).sum(axis=1)
+        self.tail = self.tail - (g0 | g1)
+        self.head = head2
+        self._normalise()
+        return False
+
+    def run(self) -> int:
+        limit = int(self.dur.sum()) + 16
+        c = 0
+        while not self.step(c):
+            c += 1
+            if c > limit:  # a model bug, never a property of the input
+                raise RuntimeError(f"v2 performance model did not terminate in {limit} cycles")
+        return c + 1
+
+
+def _check_features(hw: HwConfig, feat: PerfFeatures) -> None:
+    if feat != V1 and hw.QDEPTH < 2:
+        raise SpecError("v2 rules assume QDEPTH >= 2 (the AG never stalls)")
+
+
+def _run(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,
+         feat: PerfFeatures, geo: _Geometry, plan: ReplicaPlan | None) -> ProductRun:
+    if plan is None:
+        res = simulate_matvec(w_nonzero, a_nonzero, hw, layer)
+        return ProductRun(result=res, ag_cycles=res.compute_cycles)
+    e = _task_words(w_nonzero, a_nonzero, hw, layer, geo)
+    eng = _RangeEngine(geo, e, plan, feat)
+    compute = eng.run()
+    arrays = {"mac": eng.mac, "own": eng.own + eng.skipped, "stolen": eng.stolen,
+              "lost": eng.lost, "refused": eng.refused, "idle": eng.idle,
+              "flags": np.zeros(geo.n, dtype=np.int64), "stall": np.zeros(geo.n, dtype=np.int64)}
+    res = _result(arrays, geo, compute, ceil_div(layer.M, hw.H), None)
+    shape = (geo.n, geo.Rm)
+    return ProductRun(result=res, ag_cycles=int(eng.ag_done), doer=eng.doer.reshape(shape),
+                      claims=eng.claims.reshape(shape))
+
+
+def _prepare_v2(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,
+                feat: PerfFeatures, engine: str = "auto"
+                ) -> tuple[_Geometry, ReplicaPlan | None]:
+    """engine "auto": V1 runs golden.perf itself; "range": the v2 engine even for V1 (tests)."""
+    _check_mask("w_nonzero", w_nonzero, (layer.M, layer.N))
+    _check_features(hw, feat)
+    if feat == V1 and engine == "auto":
+        return _geometry(hw, layer), None
+    # the v2 plan decides the replica slots: capacities are checked on it, not by v1's rule
+    geo = _plain_geometry(hw, layer)
+    plan = plan_replicas(w_nonzero, hw, layer, feat)
+    _check_plan_fits(hw, geo, plan, _row_weights(w_nonzero, hw, geo))
+    return geo, plan
+
+
+def _plain_geometry(hw: HwConfig, layer: LayerConfig) -> _Geometry:
+    """Rows, words and lanes of the layer without v1's replica slots (mode none geometry)."""
+    return _geometry(hw, LayerConfig(M=layer.M, N=layer.N, mode=StealMode.NONE))
+
+
+def simulate_matvec_v2(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig,
+                       layer: LayerConfig, features: PerfFeatures = V1,
+                       engine: str = "auto") -> ProductRun:
+    """One product under the v2 rules selected by ``features`` (V1: exactly golden.perf).
+
+    engine="range" runs the v2 engine even for V1 (the tests compare it with golden.perf).
+    """
+    geo, plan = _prepare_v2(w_nonzero, hw, layer, features, engine)
+    return _run(w_nonzero, a_nonzero, hw, layer, features, geo, plan)
+
+
+# --------------------------------------------------------------------------------------------
+# Sequences: serial output phase (v1) or double-buffered accumulators (overlap_output)
+# --------------------------------------------------------------------------------------------
+
+def schedule_products(runs: Sequence[ProductRun], out_cycles: int, overlap: bool,
+                      dependent: bool) -> int:
+    """Total busy cycles of products started back to back in list order.
+
+    v1 (overlap False): every product is compute + out cycles, one after the other.
+    overlap True (two accumulator banks, one output unit): product p starts
+      - independent: in the cycle its predecessor's AGs are done (``ag_cycles`` after its
+        start) and the bank it writes is drained (product p-2's drain has ended);
+      - dependent (its activations are the predecessor's outputs, the GRU's U h_{t-1}):
+        when the predecessor's drain has ended.
+    A product's drain starts after its compute phase (v1's compute_cycles, i.e. every op has
+    been accumulated) once the output unit is free, and takes out_cycles.
+    """
+    if not overlap:
+        return sum(r.result.compute_cycles + out_cycles for r in runs)
+    start = 0
+    drain_end = [0, 0]  # drains of products p-2 and p-1
+    for r in runs:
+        if dependent:
+            start = max(start, drain_end[1])
+        start = max(start, drain_end[0])
+        fin = start + r.result.compute_cycles
+        drain_end = [drain_end[1], max(fin, drain_end[1]) + out_cycles]
+        start += r.ag_cycles
+    return drain_end[1]
+
+
+@dataclass(frozen=True)
+class SequenceRunV2:
+    runs: list[ProductRun]
+    cycles: int
+    n_lanes: int
+
+    def total(self, name: str) -> int:
+        return int(sum(getattr(r.result, name) for r in self.runs))
+
+    @property
+    def mac_busy(self) -> int:
+        return self.total("mac_busy")
+
+    @property
+    def utilization(self) -> float:
+        return self.mac_busy / (self.cycles * self.n_lanes)
+
+
+def simulate_sequence_v2(w_nonzero: np.ndarray, a_masks: np.ndarray | Sequence[np.ndarray],
+                         hw: HwConfig, layer: LayerConfig, features: PerfFeatures = V1,
+                         dependent: bool = False) -> SequenceRunV2:
+    """One W applied to T activation masks; ``dependent`` says each product needs the previous
+    product's outputs (then overlap_output cannot start it before that drain has ended)."""
+    geo, plan = _prepare_v2(w_nonzero, hw, layer, features)
+    runs = [_run(w_nonzero, a, hw, layer, features, geo, plan) for a in _as_steps(a_masks)]
+    cycles = schedule_products(runs, ceil_div(layer.M, hw.H), features.overlap_output,
+                               dependent)
+    return SequenceRunV2(runs=runs, cycles=cycles, n_lanes=hw.n_lanes)
+
+
+# --------------------------------------------------------------------------------------------
+# Offline row placement
+# --------------------------------------------------------------------------------------------
+
+def balanced_row_order(w_nonzero: np.ndarray, hw: HwConfig) -> np.ndarray:
+    """Row permutation that evens out the weight non-zeros of every lane (h, v).
+
+    order[r'] = logical row stored as physical row r' (so physical row r' belongs to lane-row
+    r' mod H).  Greedy: heaviest rows first, each to the lane-row with free capacity where it
+    raises the sum of squared per-partition loads least (the static part of the imbalance:
+    a lane's expected effective ops are its weights times the activation density).
+    """
+    M, N = w_nonzero.shape
+    P = ceil_div(N, hw.V)
+    padded = np.zeros((M, hw.V * P), dtype=np.int64)
+    padded[:, :N] = w_nonzero
+    per_part = padded.reshape(M, hw.V, P).sum(axis=2)          # (M, V)
+    cap = np.array([ceil_div(M - h, hw.H) if h < M else 0 for h in range(hw.H)])
+    load = np.zeros((hw.H, hw.V), dtype=np.int64)
+    assigned: list[list[int]] = [[] for _ in range(hw.H)]
+    for r in np.argsort(-per_part.sum(axis=1), kind="stable"):
+        growth = ((load + per_part[r]) ** 2).sum(axis=1) - (load ** 2).sum(axis=1)
+        growth = np.where(cap > 0, growth, np.iinfo(np.int64).max)
+        h = int(np.argmin(growth))
+        load[h] += per_part[r]
+        cap[h] -= 1
+        assigned[h].append(int(r))
+    order = np.empty(M, dtype=np.int64)
+    for h, rows in enumerate(assigned):
+        for i, r in enumerate(rows):
+            order[i * hw.H + h] = r
+    return order

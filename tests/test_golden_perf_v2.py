@@ -1,0 +1,281 @@
+"""Tests of the v2 performance model (golden/perf_v2.py, docs/perf-model.md "v2 rules").
+
+- v1 defaults unchanged: PerfFeatures() is golden.perf, and the v2 engine run with v1 features
+  reproduces golden.perf's counters and lane statistics;
+- hand-derived cycle counts for each v2 rule (derivations in the comments);
+- hypothesis invariants: every row task done exactly once, stolen rows only where the thief
+  holds a replica, MAC busy = effective non-zeros, duplication within the budget, v2 features
+  never slower than v1 without stealing, stealing never slower than none.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from golden.config import HwConfig, LayerConfig, StealMode, ceil_div
+from golden.errors import SpecError
+from golden.perf import random_masks, simulate_matvec, simulate_sequence
+from golden.perf_v2 import (V1, PerfFeatures, ProductRun, balanced_row_order,
+                            dup_fraction_of_plan, plan_replicas, schedule_products,
+                            simulate_matvec_v2, simulate_sequence_v2)
+from test_golden_perf import make_hw, masks_from_ops
+
+NONE, VERT, HORZ = StealMode.NONE, StealMode.VERTICAL, StealMode.HORIZONTAL
+LANE_FIELDS = ("mac_busy", "rows_own", "rows_stolen", "rows_lost", "refused", "idle")
+NWS = PerfFeatures(null_word_skip=True)
+
+
+def run_v2(ops: dict[tuple[int, int], list[int]], H: int, V: int, mode: StealMode,
+           feat: PerfFeatures, rep_rows: int = 0) -> ProductRun:
+    w, a = masks_from_ops(H, V, 16, ops)
+    M, N = w.shape
+    return simulate_matvec_v2(w, a, make_hw(H, V, M, N), LayerConfig(M=M, N=N, mode=mode,
+                                                                      rep_rows=rep_rows), feat)
+
+
+# ------------------------------------------------------------------------------------------
+# v1 defaults
+# ------------------------------------------------------------------------------------------
+
+def test_default_features_are_v1() -> None:
+    assert PerfFeatures() == V1
+    rng = np.random.default_rng(3)
+    w, a = random_masks(rng, 40, 48, 0.3, 0.6, 4)
+    hw = make_hw(4, 2, 40, 48)
+    layer = LayerConfig(M=40, N=48, mode=VERT, rep_rows=2)
+    seq1 = simulate_sequence(w, a, hw, layer)
+    seq2 = simulate_sequence_v2(w, a, hw, layer)
+    assert seq2.cycles == seq1.cycles
+    for p1, run in zip(seq1.products, seq2.runs):
+        assert run.result.counters() == p1.counters()
+        np.testing.assert_array_equal(run.result.flags, p1.flags)  # v1's own FLAGS
+
+
+@st.composite
+def small_cases(draw, allow_qdepth_one: bool = False):
+    H = draw(st.sampled_from([1, 2, 4]))
+    V = draw(st.sampled_from([1, 2, 4]))
+    M = draw(st.integers(1, 36))
+    N = draw(st.integers(1, 70))
+    seed = draw(st.integers(0, 2**31))
+    rng = np.random.default_rng(seed)
+    w, a = random_masks(rng, M, N, draw(st.floats(0.0, 1.0)), draw(st.floats(0.0, 1.0)), 2,
+                        skew=draw(st.floats(0.0, 2.0)))
+    mode = draw(st.sampled_from(list(StealMode)))
+    rep = draw(st.integers(0, 4)) if mode else 0
+    hw = HwConfig(H=H, V=V, G=1, M_MAX=M, N_MAX=N, SLOTS=3 * ceil_div(M, H) + 8,
+                  WDEPTH=1 << 15)
+    return w, a, hw, LayerConfig(M=M, N=N, mode=mode, rep_rows=rep)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_cases())
+def test_v2_engine_with_v1_features_equals_golden_perf(case) -> None:
+    w, a, hw, layer = case
+    r1 = simulate_matvec(w, a[0], hw, layer)
+    r2 = simulate_matvec_v2(w, a[0], hw, layer, V1, engine="range").result
+    assert r2.counters() == r1.counters()
+    for name in LANE_FIELDS:
+        np.testing.assert_array_equal(getattr(r2.lanes, name), getattr(r1.lanes, name))
+
+
+# ------------------------------------------------------------------------------------------
+# hand-derived cases
+# ------------------------------------------------------------------------------------------
+
+def test_null_word_skip_by_hand() -> None:
+    # One lane, one row over N = 32 (K = 2 words): word 0 has no effective op, word 1 has 3.
+    # v1: claim in 0; AG cycles 1 (empty word 0), 2..4 (ops); last pop 5; finished 6 ->
+    #     compute 7, out 1.  v2: the row costs max(1, 3) = 3 cycles: ops in 1..3, last pop 4,
+    #     finished 5 -> compute 6; every AG idle and nothing claimable first in cycle 4.
+    w = np.zeros((1, 32), dtype=bool)
+    w[0, 16:19] = True
+    a = np.ones(32, dtype=bool)
+    hw = make_hw(1, 1, 1, 32)
+    layer = LayerConfig(M=1, N=32)
+    v1 = simulate_matvec_v2(w, a, hw, layer, V1)
+    v2 = simulate_matvec_v2(w, a, hw, layer, NWS)
+    assert (v1.result.compute_cycles, v1.result.cycles) == (7, 8)
+    assert (v2.result.compute_cycles, v2.result.cycles, v2.ag_cycles) == (6, 7, 4)
+    assert v2.result.mac_busy == 3
+    assert v2.result.idle == 2  # cycles 4 and 5
+
+
+def test_empty_row_lookahead_by_hand() -> None:
+    # One lane, rows with [2, 0, 0, 1] ops, null-word skip on.
+    # Without lookahead: rows cost 2, 1, 1, 1 -> AG busy 1..5, last op 5, finished 7 -> 8.
+    # With lookahead: claim row 0 in cycle 0 (busy 1..2); cycle 1 the AG is busy and not
+    # claiming, head row 1 is empty -> retired (head = 2); cycle 2 the AG claims row 2 (a claim
+    # cycle never skips), busy 3; cycle 3 claims row 3, busy 4 (its op); last pop 5;
+    # finished 6 -> compute 7.  Four rows done, 3 MAC ops.
+    ops = {(0, 0): [2, 0, 0, 1]}
+    plain = run_v2(ops, 1, 1, NONE, NWS)
+    skip = run_v2(ops, 1, 1, NONE, PerfFeatures(null_word_skip=True, skip_empty_rows=True))
+    assert plain.result.compute_cycles == 8
+    assert skip.result.compute_cycles == 7
+    assert skip.result.rows_done == plain.result.rows_done == 4
+    assert skip.result.mac_busy == 3
+    assert skip.doer.tolist() == [[0, 0, 0, 0]]
+
+
+def test_split_steal_by_hand() -> None:
+    # 1x2 vertical, split ranges, rep_rows = 1: each lane exports its last row (local row 3)
+    # to its only neighbour.  Lane (0,0) rows [2,2,2,2], lane (0,1) rows [1,0,0,0];
+    # null-word skip on, so a row costs max(1, ops).
+    # c0: both claim row 0 (L0 busy 1..2, L1 busy 1).  c1: L1 claims row 1 (busy 2).
+    # c2: L0 claims row 1 (busy 3..4), L1 row 2 (busy 3).  c3: L1 claims row 3 (busy 4).
+    # c4: L0 claims row 2 (busy 5..6); L1 has no own row, sees L0's stealable count
+    #     3 - ... = tail 4 - max(head 2, base 3) = 1, asks; after the owner's claim head' = 3,
+    #     still 1 stealable -> granted row 3 (busy 5..6).
+    # c6: both end, nothing left.  c7: all AGs idle (ag_cycles 7), queue holds the last ops;
+    # c8: finished -> compute 9.  Mode none: L0's rows run 1..8, finished 10 -> compute 11.
+    ops = {(0, 0): [2, 2, 2, 2], (0, 1): [1, 0, 0, 0]}
+    feat = PerfFeatures(null_word_skip=True, replicas="split")
+    steal = run_v2(ops, 1, 2, VERT, feat, rep_rows=1)
+    none = run_v2(ops, 1, 2, NONE, feat)
+    r = steal.result
+    assert (r.compute_cycles, steal.ag_cycles) == (9, 7)
+    assert none.result.compute_cycles == 11
+    assert (r.steals_granted, r.steals_refused) == (1, 0)
+    assert r.lanes.mac_busy.tolist() == [[6, 3]]
+    assert r.lanes.rows_own.tolist() == [[3, 4]]
+    assert r.lanes.rows_lost.tolist() == [[1, 0]]
+    assert r.lanes.idle.tolist() == [[2, 2]]
+    assert steal.doer.tolist() == [[0, 0, 0, 1], [1, 1, 1, 1]]
+
+
+def test_split_ranges_have_one_thief_each() -> None:
+    # 1x4 vertical, split, rep_rows 2, R = 8 rows per lane.  A middle lane exports 2 rows per
+    # neighbour, stacked: own-only [0, 4), prev-thief range [4, 6), next-thief range [6, 8).
+    w = np.ones((8, 64), dtype=bool)
+    hw = make_hw(1, 4, 8, 64)
+    layer = LayerConfig(M=8, N=64, mode=VERT, rep_rows=2)
+    plan = plan_replicas(w, hw, layer, PerfFeatures(replicas="split"))
+    assert plan.base[1].tolist() == [4, 6] and plan.size[1].tolist() == [2, 2]
+    assert plan.thieves[1].tolist() == [[0, -1], [-1, 2]]
+    # edge lanes have one neighbour: their 2 rows go to it
+    assert plan.size[0].tolist() == [0, 2] and plan.thieves[0, 1].tolist() == [-1, 1]
+    assert plan.size[3].tolist() == [2, 0] and plan.thieves[3, 0].tolist() == [2, -1]
+    # every replicated row stored once: (2 + 4 + 4 + 2) rows of 16 weights / 8*64 weights
+    assert dup_fraction_of_plan(w, hw, layer, plan) == pytest.approx(12 * 16 / 512)
+
+
+def test_schedule_by_hand() -> None:
+    # Three products: compute 3 (v1 compute phase), AGs done after 2, out 5.
+    # serial: 3 * (3 + 5) = 24.  overlapped, independent: p0 0..2, drain 3..7;
+    # p1 starts 2, fin 5, drain waits for the output unit: 8..12; p2 could start at 4 but its
+    # bank (p0's) drains until 8 -> starts 8, fin 11, drain 13..17 -> 18.
+    # dependent: each waits for its predecessor's drain: 0+3+5 = 8, 16, 24 (nothing gained).
+    res = simulate_matvec(np.ones((1, 1), dtype=bool), np.ones(1, dtype=bool),
+                          make_hw(1, 1, 1, 1), LayerConfig(M=1, N=1))
+    run = ProductRun(result=res, ag_cycles=2)
+    runs = [ProductRun(result=type(res)(**{**res.__dict__, "compute_cycles": 3}),
+                       ag_cycles=2)] * 3
+    assert run.ag_cycles == 2
+    assert schedule_products(runs, 5, overlap=False, dependent=False) == 24
+    assert schedule_products(runs, 5, overlap=True, dependent=False) == 18
+    assert schedule_products(runs, 5, overlap=True, dependent=True) == 24
+
+
+def test_bad_features() -> None:
+    with pytest.raises(SpecError):
+        PerfFeatures(replicas="ring")
+    with pytest.raises(SpecError):
+        PerfFeatures(reach=2)                       # reach > 1 needs split ranges
+    with pytest.raises(SpecError):
+        PerfFeatures(placement="load")              # load placement needs a budget
+    with pytest.raises(SpecError):
+        PerfFeatures(skip_empty_rows=True)          # needs the one-read row mask
+    w = np.ones((4, 16), dtype=bool)
+    hw = make_hw(1, 1, 4, 16, qdepth=1)
+    with pytest.raises(SpecError):
+        simulate_matvec_v2(w, w[0], hw, LayerConfig(M=4, N=16), NWS)
+
+
+# ------------------------------------------------------------------------------------------
+# invariants
+# ------------------------------------------------------------------------------------------
+
+@st.composite
+def v2_features(draw) -> PerfFeatures:
+    nws = draw(st.booleans())
+    replicas = draw(st.sampled_from(["shared", "split"]))
+    budget = draw(st.sampled_from([None, 0.05, 0.1, 0.3, 1.0]))
+    return PerfFeatures(
+        null_word_skip=nws, skip_empty_rows=nws and draw(st.booleans()),
+        overlap_output=draw(st.booleans()), replicas=replicas,
+        reach=draw(st.integers(1, 2)) if replicas == "split" else 1,
+        placement=draw(st.sampled_from(["uniform", "load"])) if budget else "uniform",
+        dup_budget=budget)
+
+
+def assert_exactly_once(run: ProductRun, w, hw: HwConfig, layer: LayerConfig,
+                        feat: PerfFeatures) -> None:
+    n, Rm = run.claims.shape
+    R = np.array([ceil_div(layer.M - h, hw.H) if h < layer.M else 0
+                  for h in range(hw.H) for _ in range(hw.V)])
+    valid = np.arange(Rm)[None, :] < R[:, None]
+    np.testing.assert_array_equal(run.claims, valid.astype(np.int64))
+    if layer.mode == NONE:
+        assert (run.doer[valid] == np.nonzero(valid)[0]).all()
+        return
+    plan = plan_replicas(w, hw, layer, feat)
+    for victim, i in zip(*np.nonzero(valid & (run.doer != np.arange(n)[:, None]))):
+        thief = run.doer[victim, i]
+        k = np.nonzero((plan.base[victim] <= i) & (i < plan.base[victim] + plan.size[victim]))
+        assert len(k[0]) == 1, "stolen row outside every replica range"
+        assert thief in plan.thieves[victim, k[0][0]], "thief holds no replica of the row"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_cases(), v2_features())
+def test_invariants(case, feat) -> None:
+    w, a, hw, layer = case
+    seq = simulate_sequence_v2(w, a, hw, layer, feat)
+    for run, act in zip(seq.runs, a):
+        if feat != V1:
+            assert_exactly_once(run, w, hw, layer, feat)
+        assert run.result.mac_busy == int((w & act[None, :]).sum())
+        assert run.result.rows_done == layer.M * hw.V
+        assert run.ag_cycles <= run.result.compute_cycles
+    if feat.dup_budget is not None and layer.mode != NONE:
+        plan = plan_replicas(w, hw, layer, feat)
+        assert dup_fraction_of_plan(w, hw, layer, plan) <= feat.dup_budget + 1e-12
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_cases(), v2_features())
+def test_v2_without_stealing_never_slower_than_v1(case, feat) -> None:
+    w, a, hw, layer = case
+    none = LayerConfig(M=layer.M, N=layer.N)
+    v1 = simulate_sequence_v2(w, a, hw, none, V1)
+    v2 = simulate_sequence_v2(w, a, hw, none, feat)
+    assert v2.cycles <= v1.cycles
+    for r1, r2 in zip(v1.runs, v2.runs):
+        assert r2.result.compute_cycles <= r1.result.compute_cycles
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_cases(), v2_features())
+def test_stealing_never_slower_than_none(case, feat) -> None:
+    w, a, hw, layer = case
+    steal = simulate_sequence_v2(w, a, hw, layer, feat)
+    none = simulate_sequence_v2(w, a, hw, LayerConfig(M=layer.M, N=layer.N), feat)
+    for rs, rn in zip(steal.runs, none.runs):
+        assert rs.result.compute_cycles <= rn.result.compute_cycles
+
+
+def test_balanced_row_order_is_a_permutation_that_evens_lanes() -> None:
+    rng = np.random.default_rng(0)
+    w, _ = random_masks(rng, 200, 200, 0.1, 0.5, 1, skew=1.0)
+    hw = make_hw(8, 8, 200, 200)
+    order = balanced_row_order(w, hw)
+    assert sorted(order.tolist()) == list(range(200))
+    layer = LayerConfig(M=200, N=200)
+    from golden.perf_v2 import _plain_geometry, _row_weights  # the encoder's own view
+    geo = _plain_geometry(hw, layer)
+    before = _row_weights(w, hw, geo).sum(axis=1)
+    after = _row_weights(w[order], hw, geo).sum(axis=1)
+    assert after.max() - after.min() < before.max() - before.min()
