@@ -13,7 +13,7 @@ VERILATOR      = VERILATOR_ROOT=$(VERILATOR_ROOT) $(VERILATOR_ROOT)/bin/verilato
 RTL_PKG  := rtl/masr_pkg.sv
 RTL_SRCS := $(RTL_PKG) $(filter-out $(RTL_PKG),$(sort $(wildcard rtl/*.sv)))
 
-.PHONY: all venv sysdeps test sim lint lint-icarus lint-yosys clean help
+.PHONY: all venv sysdeps test sim lint lint-icarus lint-yosys formal clean help
 all: test
 
 help:
@@ -22,6 +22,7 @@ help:
 	@echo "make lint   - verilator --lint-only -Wall and slang elaboration, 4x2 and 8x8 configurations"
 	@echo "make lint-icarus - the RTL compiles under Icarus 11"
 	@echo "make lint-yosys  - Yosys reads every RTL file (synthesis and -formal), 4x2 and 8x8"
+	@echo "make formal - SymbiYosys proofs (tb/formal/proofs.hjson) -> out/formal/results.json"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
@@ -63,6 +64,10 @@ lint-icarus: sysdeps
 # proof (-formal, assertions included) would, for both configurations; names the file it cannot.
 lint-yosys: $(STAMP)
 	$(PY) scripts/lint_yosys.py --config "$(LINT_CFG_4x2)" --config "$(LINT_CFG_8x8)"
+
+# SymbiYosys proofs of tb/formal/proofs.hjson (docs/formal.md); FORMAL_ARGS="--proof fifo --fast".
+formal: $(STAMP)
+	$(PY) scripts/formal.py $(FORMAL_ARGS)
 
 clean:
 	rm -rf build out .pytest_cache .hypothesis
