@@ -19,7 +19,7 @@ SCRIPT = REPO / "scripts" / "formal.py"
 sys.path.insert(0, str(REPO / "scripts"))
 from formal_lib.spec import load_proofs, probe_lines  # noqa: E402
 
-pytestmark = pytest.mark.xdist_group("formal")
+pytestmark = pytest.mark.xdist_group("formal")  # one solver at a time under -n
 FAST = [p.name for p in load_proofs() if p.fast]
 
 
@@ -49,7 +49,8 @@ def test_slow_proof_passes(tmp_path: Path, name: str) -> None:
 
 def test_mutated_arbiter_fails_with_trace(tmp_path: Path) -> None:
     """A copy of masr_steal_arb whose round-robin pointer never moves: a thief on the next side
-    can starve, so NextWithinTwo must FAIL from reset, with a trace and a rerun command."""
+    can starve: the proof must FAIL from reset (NextWithinTwo, or first the helper invariant
+    RrAfterRefusal that states why it holds), with a trace and a rerun command."""
     rtl = tmp_path / "rtl"
     shutil.copytree(REPO / "rtl", rtl)
     src = rtl / "masr_steal_arb.sv"
@@ -60,19 +61,21 @@ def test_mutated_arbiter_fails_with_trace(tmp_path: Path) -> None:
     assert res.returncode == 1
     (row,) = rows
     assert row["status"] == "FAIL", row
-    assert any("NextWithinTwo" in f for f in row["failed"]), row["failed"]
+    assert any(f.startswith(("NextWithinTwo", "RrAfterRefusal")) for f in row["failed"]), row
+    assert f"--rtl-dir {rtl}" in row["rerun"]
     assert row["trace"] and Path(row["trace"]).exists()
     assert f"trace:  {row['trace']}" in res.stdout and "rerun:" in res.stdout
 
 
 def test_broken_harness_fails(tmp_path: Path) -> None:
-    """A FIFO harness that claims the queue can never hold Depth entries is false: FAIL."""
+    """A FIFO harness that expects the head one sequence number ahead is false: FAIL."""
     harness = tmp_path / "formal"
     shutil.copytree(REPO / "tb" / "formal", harness)
     wrapper = harness / "fifo_formal.sv"
     text = wrapper.read_text()
-    wrapper.write_text(text.replace("NoOverflow: assert (occ_q <= (CntW + 1)'(Depth));",
-                                    "NoOverflow: assert (occ_q < (CntW + 1)'(Depth));"))
+    assert "InOrder: assert (empty || rdata == rd_seq_q);" in text
+    wrapper.write_text(text.replace("InOrder: assert (empty || rdata == rd_seq_q);",
+                                    "InOrder: assert (empty || rdata == rd_seq_q + 1'b1);"))
     res, rows = run_formal(tmp_path / "out", "--proof", "fifo", "--harness-dir", str(harness))
     assert rows[0]["status"] == "FAIL" and rows[0]["trace"], res.stdout
     assert res.returncode == 1

@@ -48,9 +48,15 @@ def tool(name: str) -> str | None:
     return str(here) if here.exists() else shutil.which(name)
 
 
-def rerun_command(proof: Proof, timeout: int | None = None) -> str:
+def rerun_command(proof: Proof, out: Path, rtl_dir: Path, harness_dir: Path,
+                  timeout: int | None) -> str:
+    """The command that reruns exactly this proof (other sources / timeout included)."""
     extra = f" --timeout {timeout}" if timeout else ""
-    return f"{BIN / 'python'} scripts/formal.py --proof {proof.name}{extra}"
+    if rtl_dir != REPO / "rtl":
+        extra += f" --rtl-dir {rtl_dir}"
+    if harness_dir != REPO / "tb" / "formal":
+        extra += f" --harness-dir {harness_dir}"
+    return f"{BIN / 'python'} scripts/formal.py --proof {proof.name} --out {out}{extra}"
 
 
 def _verdict(proof: Proof, workdir: Path, log: str) -> tuple[str, str]:
@@ -81,7 +87,7 @@ def run_proof(proof: Proof, out: Path, rtl_dir: Path, harness_dir: Path,
     sby = out / f"{proof.name}.sby"
     workdir = out / proof.name
     result = Result(proof.name, proof.module, proof.properties, proof.mode, proof.depth,
-                    "ERROR", 0.0, rerun=rerun_command(proof, timeout))
+                    "ERROR", 0.0, rerun=rerun_command(proof, out, rtl_dir, harness_dir, timeout))
     exes = {k: tool(f"yowasp-{k}") for k in ("sby", "yosys", "yosys-smtbmc", "yosys-witness")}
     missing = [f"yowasp-{k}" for k, v in exes.items() if v is None]
     if not tool(SOLVER_EXE.get(proof.solver, proof.solver)):
