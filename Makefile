@@ -13,7 +13,7 @@ VERILATOR      = VERILATOR_ROOT=$(VERILATOR_ROOT) $(VERILATOR_ROOT)/bin/verilato
 RTL_PKG  := rtl/masr_pkg.sv
 RTL_SRCS := $(RTL_PKG) $(filter-out $(RTL_PKG),$(sort $(wildcard rtl/*.sv)))
 
-.PHONY: all venv sysdeps test sim lint lint-icarus lint-yosys synth clean help
+.PHONY: all venv sysdeps test sim lint lint-icarus lint-yosys synth formal clean help
 all: test
 
 help:
@@ -24,6 +24,7 @@ help:
 	@echo "make lint-yosys  - Yosys reads every RTL file (synthesis and -formal), 4x2 and 8x8"
 	@echo "make explore - the paper's figures from our models + nightly RTL (out/explore/index.html)"
 	@echo "make synth  - hierarchical Yosys synthesis: flops, cells, area, memory bits per config"
+	@echo "make formal - SymbiYosys proofs (tb/formal/proofs.hjson) -> out/formal/results.json"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
@@ -72,6 +73,10 @@ lint-yosys: $(STAMP)
 synth: $(STAMP)
 	$(PY) scripts/synth.py --jobs $(JOBS) $(SYNTH_ARGS)
 
+# SymbiYosys proofs of tb/formal/proofs.hjson (docs/formal.md); FORMAL_ARGS="--proof fifo --fast".
+formal: $(STAMP)
+	$(PY) scripts/formal.py $(FORMAL_ARGS)
+
 clean:
 	rm -rf build out .pytest_cache .hypothesis
 
@@ -81,6 +86,7 @@ clean:
 SEEDS    ?= 20
 COVERAGE ?= line
 nightly: $(STAMP) sysdeps
+	$(PY) scripts/formal.py || echo "nightly: not every formal proof PASSed (out/formal/results.json; make report shows them)"
 	$(PY) scripts/nightly.py --seeds $(SEEDS) --coverage $(COVERAGE) --workers $(JOBS) \
 	  $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(RESUME),--resume $(RESUME)) $(NIGHTLY_ARGS)
 

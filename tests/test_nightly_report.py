@@ -396,3 +396,32 @@ def test_project_exclusions_and_testplan_parse():
     for tp in raw["testpoints"]:
         for item in tp.get("covergroups", []):
             assert item in groups or item.rsplit(".", 1)[0] in groups, (tp["name"], item)
+
+
+def test_proofs_close_testpoints(tmp_path):
+    """A testpoint with `proofs` closes only when they all PASS: an UNKNOWN (timed-out) or
+    missing proof keeps it open, and proofs alone close a testpoint without tests."""
+    from signoff.formal import apply_proofs, load_formal
+    plan = tmp_path / "plan.hjson"
+    plan.write_text(json.dumps({"testpoints": [
+        {"name": "only_proof", "tests": [], "proofs": ["arb"]},
+        {"name": "tests_and_proof", "tests": ["t"], "proofs": ["arb", "fifo"]},
+        {"name": "timed_out", "tests": [], "proofs": ["slow"]},
+        {"name": "plain", "tests": ["t"]}]}))
+    formal = tmp_path / "formal"
+    formal.mkdir()
+    (formal / "results.json").write_text(json.dumps({"proofs": [
+        {"name": "arb", "status": "PASS"}, {"name": "fifo", "status": "PASS"},
+        {"name": "slow", "status": "UNKNOWN"}]}))
+    proofs = load_formal(formal)
+    rows = [{"name": "only_proof", "tests": [], "status": "UNIMPLEMENTED"},
+            {"name": "tests_and_proof", "tests": ["t"], "status": "CLOSED"},
+            {"name": "timed_out", "tests": [], "status": "UNIMPLEMENTED"},
+            {"name": "plain", "tests": ["t"], "status": "CLOSED"}]
+    warnings = apply_proofs(rows, plan, proofs)
+    assert {r["name"]: r["status"] for r in rows} == {
+        "only_proof": "CLOSED", "tests_and_proof": "CLOSED", "timed_out": "PROOF_OPEN",
+        "plain": "CLOSED"}
+    assert any("slow is UNKNOWN" in w for w in warnings)
+    assert apply_proofs(rows[:1], plan, []) and rows[0]["status"] == "PROOF_OPEN"  # never ran
+    assert load_formal(tmp_path / "absent") == []

@@ -26,6 +26,7 @@ One job per module, imported in this order (each imports only modules above it):
   functional     covergroups from pyucis or scripts/regress.py's merge, tallied after exclusions
   ucis_merge     the merged pyucis database (code + functional coverage + test history)
   testplan       testplan closure: pyucis' test side plus the covergroups' coverage side
+  formal         scripts/formal.py's results.json; testpoints closed by proofs
   growth         coverage after k seeds per test (the per-run pass over the coverage files)
   lanes          per-lane MAC/steal statistics from the runs' summary.json
   plots          matplotlib figures, inlined as base64 PNG

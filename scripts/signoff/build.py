@@ -12,6 +12,7 @@ import signoff  # the package docstring is the command's description
 from nightly import PLAN_NAME, STORE_NAME, failure_buckets
 from signoff.code_coverage import CODE_METRICS, code_rows, code_table, write_coverage_dat
 from signoff.exclusions import load_exclusions
+from signoff.formal import apply_proofs, load_formal
 from signoff.functional import covergroups_from_regress, covergroups_from_ucis, functional_rows, \
     merge_mismatches
 from signoff.growth import coverage_growth
@@ -24,11 +25,12 @@ from signoff.ucis_merge import merge_ucis, write_ucis_xml
 
 DEFAULT_TESTPLAN = signoff.REPO / "docs" / "testplan.hjson"
 DEFAULT_EXCLUSIONS = signoff.REPO / "docs" / "coverage-exclusions.hjson"
+DEFAULT_FORMAL = signoff.REPO / "out" / "formal"
 UCIS_PER_RUN_LIMIT = 5_000_000   # code points pyucis reads one run at a time (~1 s per 12k)
 
 
 def build_report(nightly: Path, out: Path, testplan: Path | None, exclusions_path: Path | None,
-                 ucis_code: str = "auto") -> dict:
+                 ucis_code: str = "auto", formal_dir: Path | None = DEFAULT_FORMAL) -> dict:
     plan = json.loads((nightly / PLAN_NAME).read_text())
     runs = load_runs(nightly, plan)
     excl = load_exclusions(exclusions_path)
@@ -61,11 +63,13 @@ def build_report(nightly: Path, out: Path, testplan: Path | None, exclusions_pat
     metrics = [m for m in CODE_METRICS if any(m in t for t in table.values())]
     rows_code, code_totals = code_rows(table)
 
+    proofs = load_formal(formal_dir)
     closure_rows, stages, closure_results = [], {}, None
     planned_tests = {j["test"] for j in plan["jobs"]}
     if testplan and Path(testplan).exists():
         _, closure_results, closure_rows, tp_warn = testplan_closure(Path(testplan), db, cgs, excl, planned_tests)
         warnings += tp_warn
+        warnings += apply_proofs(closure_rows, Path(testplan), proofs)
         stages = stage_rollup(closure_rows)
         write_closure_junit(closure_results, out / "closure-junit.xml")
     for e in excl:
@@ -95,7 +99,9 @@ def build_report(nightly: Path, out: Path, testplan: Path | None, exclusions_pat
                "buckets": len(buckets),
                "functional": f"{100.0 * fc / ft:.1f}% ({fc}/{ft})" if ft else "-",
                "line": f"{100.0 * lc / lt:.1f}% ({lc}/{lt})" if lt else "-",
-               "closure": f"{n_closed}/{n_tp}" if closure_rows else "-"}
+               "closure": f"{n_closed}/{n_tp}" if closure_rows else "-",
+               "proofs": f"{sum(p['status'] == 'PASS' for p in proofs)}/{len(proofs)} PASS"
+               if proofs else "-"}
     files = [("junit.xml", "JUnit, one testcase per run"),
              ("merged.ucis.xml", "merged UCIS database (pyucis): code + functional coverage, test history")]
     if code_counts:
@@ -111,13 +117,14 @@ def build_report(nightly: Path, out: Path, testplan: Path | None, exclusions_pat
            "warnings": warnings, "pass_rows": rows_pass, "buckets": buckets, "func_rows": func_rows,
            "code_rows": rows_code, "code_totals": code_totals,
            "code_metrics": metrics, "code_flags": flags, "closure_rows": closure_rows,
-           "stages": stages, "testplan": str(testplan or "-"),
+           "stages": stages, "testplan": str(testplan or "-"), "proofs": proofs,
+           "formal_dir": str(formal_dir or "-"),
            "img_growth": img_growth, "img_heat": img_heat, "img_steals": img_steals,
            "exclusions": excl, "exclusions_file": str(exclusions_path or "-"), "files": files,
            "store": str(nightly / STORE_NAME)}
     (out / "signoff.html").write_text(render_html(ctx))
     (out / "closure.json").write_text(json.dumps(closure_rows, indent=1))
-    machine = {"summary": summary, "pass_rows": rows_pass, "buckets": buckets,
+    machine = {"summary": summary, "pass_rows": rows_pass, "buckets": buckets, "proofs": proofs,
                "functional": [{k: v for k, v in r.items()} for r in func_rows],
                "code": [{"module": r["module"], "metrics": r["metrics"], "waived": r["waived"],
                          "uncovered": r["missing"]} for r in rows_code],
@@ -138,16 +145,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ucis-code", choices=("auto", "per-run", "sum"), default="auto",
                     help="how pyucis gets the code coverage: each run's coverage.dat, or the "
                          "exact sum of them (auto: the sum beyond %d points)" % UCIS_PER_RUN_LIMIT)
+    ap.add_argument("--formal", default=str(DEFAULT_FORMAL),
+                    help="scripts/formal.py's output directory (results.json)")
     args = ap.parse_args(argv)
     nightly = resolve_nightly(args.nightly)
     out = Path(args.out).resolve() if args.out else nightly / "report"
     rep = build_report(nightly, out, Path(args.testplan) if args.testplan else None,
-                       Path(args.exclusions) if args.exclusions else None, args.ucis_code)
+                       Path(args.exclusions) if args.exclusions else None, args.ucis_code,
+                       Path(args.formal) if args.formal else None)
     s = rep["summary"]
     print(f"report: {out / 'signoff.html'}")
     print(f"  runs {s['runs']}/{s['planned']}, pass rate {s['pass_rate']:.1f}%, "
           f"{s['buckets']} failure bucket(s), functional {s['functional']}, line {s['line']}, "
-          f"testpoints closed {s['closure']}")
+          f"testpoints closed {s['closure']}, proofs {s['proofs']}")
     for row in rep["functional"]:
         full = ", ".join(f"{cfg} {'-' if n is None else n}" for cfg, n in row["full_after"].items())
         print(f"  {row['name']:<18} {row['covered']:>4}/{row['total']:<4} 100% after seeds: {full}")

@@ -50,13 +50,13 @@ def render_html(ctx: dict) -> str:
       f" &middot; generated {esc(ctx['generated'])}</p></header>")
     a("<nav>" + "".join(f"<a href='#{i}'>{t}</a>" for i, t in (
         ("summary", "Summary"), ("tests", "Pass rate"), ("failures", "Failure buckets"),
-        ("functional", "Functional coverage"), ("code", "Code coverage"), ("closure", "Testplan closure"),
+        ("functional", "Functional coverage"), ("code", "Code coverage"), ("closure", "Testplan closure"), ("formal", "Formal proofs"),
         ("plots", "Plots"), ("exclusions", "Exclusions"), ("files", "Files"))) + "</nav><main>")
     s = ctx["summary"]
     a("<section id='summary'><h2>Summary</h2><div class='kpis'>")
     for label, val in (("runs", f"{s['runs']} / {s['planned']}"), ("pass rate", f"{s['pass_rate']:.1f}%"),
                        ("failure buckets", s["buckets"]), ("functional bins", s["functional"]),
-                       ("code: line", s["line"]), ("testpoints closed", s["closure"])):
+                       ("code: line", s["line"]), ("testpoints closed", s["closure"]), ("formal proofs", s.get("proofs", "-"))):
         a(f"<div class='kpi'>{esc(label)}<b>{esc(val)}</b></div>")
     a("</div>")
     if s["missing"]:
@@ -152,7 +152,7 @@ def render_html(ctx: dict) -> str:
         for r in ctx["closure_rows"]:
             cls = r["status"].replace("/", "")
             a(f"<tr><td title='{esc(r['desc'])}'>{esc(r['name'])}<br><span class='small'>{esc(r['desc'][:160])}</span></td>"
-              f"<td>{esc(r['stage'])}</td><td class='small'>{esc(', '.join(r['tests']))}</td>"
+              f"<td>{esc(r['stage'])}</td><td class='small'>{esc(', '.join(r['tests'] + [f'proof {n}: {st}' for n, st in r.get('proofs', {}).items()]))}</td>"
               f"<td class='{esc(r['tests_status'].replace('/', ''))}'>{esc(r['tests_status'])}</td>"
               f"<td class='num'>{r['pass']}/{r['fail']}</td><td class='small'>{esc(', '.join(r['covergroups']))}</td>"
               + (pct_cell(r["coverage_covered"], r["coverage_total"]) if r["coverage_total"] else "<td>-</td>")
@@ -160,6 +160,23 @@ def render_html(ctx: dict) -> str:
         a("</table>")
     else:
         a("<p class='warn'>No testplan.</p>")
+    a("</section>")
+
+    a("<section id='formal'><h2>Formal proofs</h2><p class='small'>"
+      f"{esc(ctx.get('formal_dir', '-'))}/results.json (scripts/formal.py): PASS = proved (prove: "
+      "k-induction, unbounded; bmc: no failure up to the depth); UNKNOWN = timed out or induction "
+      "did not close, never a pass.</p>")
+    if ctx.get("proofs"):
+        a("<table><tr><th>proof</th><th>module</th><th>mode</th><th>depth</th><th>status</th>"
+          "<th>time [s]</th><th>properties</th><th>trace / rerun</th></tr>")
+        for p in ctx["proofs"]:
+            a(f"<tr><td>{esc(p['name'])}</td><td>{esc(p['module'])}</td><td>{esc(p['mode'])}</td>"
+              f"<td class='num'>{p['depth']}</td><td class='{esc(p['status'])}'><b>{esc(p['status'])}</b></td>"
+              f"<td class='num'>{p['seconds']:.1f}</td><td class='small'>{esc(', '.join(p['properties']))}</td>"
+              f"<td class='small'>{esc(p.get('trace') or '')}{'<br>' + esc(p['rerun']) if p['status'] != 'PASS' else ''}</td></tr>")
+        a("</table>")
+    else:
+        a("<p class='warn'>No formal results (run make formal).</p>")
     a("</section>")
 
     a("<section id='plots'><h2>Plots</h2>")
