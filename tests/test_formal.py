@@ -115,3 +115,45 @@ def test_probe_arrays_expand_into_slices() -> None:
     width, depth = fifo.params["Width"], fifo.params["Depth"]
     assert f"connect -nounset -set probe_mem[{width - 1}:0] u_dut.mem_q[0]" in lines
     assert sum("probe_mem" in ln for ln in lines) == depth
+
+
+def _array_spec(tmp_path: Path, name: str, **params: int) -> Path:
+    """A copy of proofs.hjson holding only the array proof `name`, with changed params."""
+    import hjson
+    raw = hjson.loads((REPO / "tb" / "formal" / "proofs.hjson").read_text())
+    (entry,) = [e for e in raw["proofs"] if e["name"] == name]
+    entry["params"] = {**entry["params"], **params}
+    spec = tmp_path / "proofs.hjson"
+    spec.write_text(json.dumps({"proofs": [entry]}))
+    return spec
+
+
+def test_array_lost_deposit_fails(tmp_path: Path) -> None:
+    """A copy of masr_array that drops the horizontal deposits into the victim's file (a thief
+    on the next side steals, its partial sum is lost): no RTL assertion sees it, the array
+    proof's AllDepositedAtEnd must."""
+    rtl = tmp_path / "rtl"
+    shutil.copytree(REPO / "rtl", rtl)
+    src = rtl / "masr_array.sv"
+    text = src.read_text()
+    old = "assign din_next     = (nv && dep_prev[LVN]) || (nh && dep_prev[LHN]);"
+    assert old in text
+    src.write_text(text.replace(old, "assign din_next     = (nv && dep_prev[LVN]);"))
+    res, rows = run_formal(tmp_path / "out", "--proof", "array", "--rtl-dir", str(rtl))
+    assert rows[0]["status"] == "FAIL" and rows[0]["trace"], res.stdout
+    assert [f for f in rows[0]["failed"] if f.startswith("AllDepositedAtEnd")], rows[0]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("MASR_FORMAL_ALL"),
+                    reason="witness runs of the slow array proofs; MASR_FORMAL_ALL=1")
+@pytest.mark.parametrize(("name", "witness", "prop"), [
+    ("array", 1, "NoStealThenDone"), ("array", 2, "NoLastRowRace"),
+    ("array_4x1", 3, "NoDualThief")])
+def test_array_depth_reaches_witness(tmp_path: Path, name: str, witness: int, prop: str) -> None:
+    """Non-vacuity of the bounded array proofs: within their depth a product completes after a
+    steal, an owner and a thief race for a last row, and (4x1) two thieves ask one victim."""
+    spec = _array_spec(tmp_path, name, Witness=witness)
+    res, rows = run_formal(tmp_path / "out", "--proof", name, "--spec", str(spec))
+    assert rows[0]["status"] == "FAIL", res.stdout
+    assert [f for f in rows[0]["failed"] if f.startswith(prop)], rows[0]
