@@ -149,11 +149,26 @@ def test_array_lost_deposit_fails(tmp_path: Path) -> None:
                     reason="witness runs of the slow array proofs; MASR_FORMAL_ALL=1")
 @pytest.mark.parametrize(("name", "witness", "prop"), [
     ("array", 1, "NoStealThenDone"), ("array", 2, "NoLastRowRace"),
-    ("array_4x1", 3, "NoDualThief")])
+    ("array", 4, "NoLongestProduct"), ("array_4x1", 3, "NoDualThief"),
+    ("array_4x1", 4, "NoLongestProduct")])
 def test_array_depth_reaches_witness(tmp_path: Path, name: str, witness: int, prop: str) -> None:
     """Non-vacuity of the bounded array proofs: within their depth a product completes after a
-    steal, an owner and a thief race for a last row, and (4x1) two thieves ask one victim."""
+    steal, an owner and a thief race for a last row, (4x1) two thieves ask one victim, and the
+    longest product (CMax compute cycles, R_MAX output cycles) reaches its last output cycle."""
     spec = _array_spec(tmp_path, name, Witness=witness)
     res, rows = run_formal(tmp_path / "out", "--proof", name, "--spec", str(spec))
     assert rows[0]["status"] == "FAIL", res.stdout
     assert [f for f in rows[0]["failed"] if f.startswith(prop)], rows[0]
+
+
+def test_grid_probe_arrays_follow_lane_order() -> None:
+    """A grid probe array has one slice per lane, lane h*V + v at [l*width +: width]."""
+    (arr,) = [p for p in load_proofs() if p.name == "array"]
+    lines = probe_lines(arr)
+    h_n, v_n = arr.params["H"], arr.params["V"]
+    last = (h_n - 1) * v_n + v_n - 1
+    assert ("connect -nounset -set probe_new_tgt[1:0] u_dut.g_h[0].g_v[0].u_lane.new_tgt"
+            in lines)
+    assert (f"connect -nounset -set probe_new_tgt[{2 * last + 1}:{2 * last}] "
+            f"u_dut.g_h[{h_n - 1}].g_v[{v_n - 1}].u_lane.new_tgt" in lines)
+    assert sum("probe_row_start[" in ln for ln in lines) == h_n * v_n

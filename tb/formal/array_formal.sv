@@ -47,7 +47,8 @@
 // Witness > 0 replaces the properties by one reachability assert that is meant to FAIL (its trace
 // is the witness that the depth reaches it): 1: a product completes its output phase after at
 // least one stolen row; 2: an owner and a thief race for a victim's last row; 3: two thieves ask
-// one victim in the same cycle (needs an axis of three lanes).
+// one victim in the same cycle (needs an axis of three lanes); 4: the longest product (CMax
+// compute cycles, R_MAX output cycles) reaches its last output cycle.
 `include "masr_assert.svh"
 
 module array_formal #(
@@ -460,6 +461,11 @@ module array_formal #(
         end
         if (Witness == 3) begin
           NoDualThief: assert (probe_dual == '0);
+        end
+        if (Witness == 4) begin
+          // The longest product: CMax compute cycles and R_MAX output cycles, to its last one.
+          NoLongestProduct: assert (!(state_q == StOutput && out_idx_q == out_last_q &&
+                                      32'(ccnt_q) == CMax && 32'(out_last_q) == R_MAX - 1));
         end
       end
     end
