@@ -48,12 +48,27 @@ def probe_lines(proof: Proof) -> list[str]:
     unsetting would also cut every wire the frontend aliased to it."""
     lines = [f"connect -nounset -set {p.split()[0]} {p.split()[1]}" for p in proof.probes]
     for arr in proof.probe_arrays:
-        width = int(proof.params[arr["width"]])
-        for i in range(int(proof.params[arr["count"]])):
+        width = _param_or_int(proof, arr["width"])
+        for i, src in enumerate(_probe_sources(proof, arr)):
             lo = i * width
-            src = arr["each"].format(i=i)
             lines.append(f"connect -nounset -set {arr['wire']}[{lo + width - 1}:{lo}] {src}")
     return lines
+
+
+def _param_or_int(proof: Proof, value: int | str) -> int:
+    """A probe array's width or count: a literal, or the name of one of the proof's params."""
+    return value if isinstance(value, int) else int(proof.params[value])
+
+
+def _probe_sources(proof: Proof, arr: dict) -> list[str]:
+    """The DUT paths of a probe array, element 0 first: `count` elements each[{i}], or with
+    `grid: [ROWS, COLS]` (two param names) one element per generate cell each[{r}][{c}], element
+    r * COLS + c (the lane order h * V + v of masr_array)."""
+    if "grid" in arr:
+        rows, cols = (_param_or_int(proof, g) for g in arr["grid"])
+        return [arr["each"].format(r=r, c=c, i=r * cols + c) for r in range(rows)
+                for c in range(cols)]
+    return [arr["each"].format(i=i) for i in range(_param_or_int(proof, arr["count"]))]
 
 
 def sby_text(proof: Proof, rtl_dir: Path, harness_dir: Path, timeout: int) -> str:
