@@ -18,7 +18,7 @@ driver's done watchdog, so this only guards against a simulator that stops advan
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 TEST_MODULE = "tb.matvec.tests"
 GRU_MODULE = "tb.gru.tests"
@@ -64,6 +64,31 @@ REGRESSION: list[RegressionEntry] = [
     RegressionEntry("GruErrorTest", BOTH, (1,), 180.0, GRU_MODULE),
     RegressionEntry("GruFrontdoorTest", BOTH, (1,), 180.0, GRU_MODULE),
 ]
+
+
+# 4-state runs (`make sim SIM=icarus`, and in the nightly): the top level on Icarus, where an X
+# or Z that Verilator's 2-state model hides fails the product (tb/common/bfm.py).  Icarus is two
+# orders of magnitude slower than Verilator on the array, so only the bring-up array and a few
+# tests.  A configuration named ``...@icarus`` runs on Icarus (tb/common/configs.py).
+ICARUS_TEMPLATE = "4x2@icarus"
+ICARUS: list[RegressionEntry] = [
+    RegressionEntry("SmokeTest", (ICARUS_TEMPLATE,), (1,), 900.0),
+    RegressionEntry("RandomTest", (ICARUS_TEMPLATE,), (1,), 1800.0),
+    RegressionEntry("GruSmokeTest", (ICARUS_TEMPLATE,), (1,), 1800.0, GRU_MODULE),
+]
+
+# A configuration no entry names (16x16, an ad-hoc ``HxV``) runs the regression array's entries:
+# 8x8's list is the template for every array beyond the bring-up one.
+TEMPLATE_CONFIG = "8x8"
+
+
+def entries_for(config: str, entries: list | None = None, template: str = TEMPLATE_CONFIG
+                ) -> list:
+    """The entries that run on ``config``, each narrowed to that one configuration."""
+    entries = REGRESSION if entries is None else entries
+    named = [e for e in entries if config in e.configs]
+    chosen = named or [e for e in entries if template in e.configs]
+    return [replace(e, configs=(config,)) for e in chosen]
 
 
 def runs(entries: list[RegressionEntry] | None = None) -> list[tuple[str, str, int, float]]:
