@@ -7,6 +7,7 @@ by hand for the PyPI wheel.  Everything that runs a simulation goes through here
 from __future__ import annotations
 
 import fcntl
+import resource
 import hashlib
 import json
 import re
@@ -27,8 +28,24 @@ BUILD_ROOT = REPO / "build"
 LOWRISC_PORTS = ("*_i", "*_ni", "*_o")
 
 
+# Address-space limit of every process of a build (Verilator, make, the C++ compiler): a build
+# that needs more fails with a memory error instead of pushing the machine into swap.
+BUILD_MEM_LIMIT_GB = 8
+_OOM_WORDS = ("virtual memory exhausted", "out of memory", "cannot allocate memory",
+              "std::bad_alloc", "killed signal terminated program")
+
+
 class SimTimeout(RuntimeError):
     """The simulator process exceeded its wall-clock budget and was killed."""
+
+
+class BuildOutOfMemory(RuntimeError):
+    """A build process hit BUILD_MEM_LIMIT_GB (or was killed by the kernel for memory)."""
+
+
+def _limit_build_memory() -> None:
+    limit = BUILD_MEM_LIMIT_GB << 30
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def setup_verilator_env() -> None:
@@ -48,6 +65,7 @@ def setup_verilator_env() -> None:
 
 class _TimeoutMixin:
     sim_timeout: float | None = None
+    limit_memory: bool = False     # set while building (BUILD_MEM_LIMIT_GB)
 
     def _execute_cmds(self, cmds, cwd, stdout=None) -> None:  # type: ignore[override]
         __tracebackhide__ = True
@@ -55,7 +73,9 @@ class _TimeoutMixin:
             stderr = None if stdout is None else subprocess.STDOUT
             try:
                 result = subprocess.run(cmd, cwd=cwd, env=self.env, check=False, stdout=stdout,
-                                        stderr=stderr, timeout=self.sim_timeout)
+                                        stderr=stderr, timeout=self.sim_timeout,
+                                        preexec_fn=_limit_build_memory if self.limit_memory
+                                        else None)
             except subprocess.TimeoutExpired as exc:
                 raise SimTimeout(f"killed after {self.sim_timeout:.0f} s: {' '.join(cmd)}") from exc
             if result.returncode != 0:
@@ -91,8 +111,10 @@ def rtl_sources(*names: str) -> list[Path]:
 def _config_key(toplevel: str, sources: Sequence[Path], params: Mapping[str, object],
                 options: Mapping[str, object]) -> str:
     digest = hashlib.sha1()
-    headers = sorted({h for src in sources for h in Path(src).parent.glob("*.svh")})
-    for src in [*sources, *headers]:   # `include'd headers change the build too
+    # `include'd headers and Verilator control files (rtl/sim_build.vlt) change the build too
+    headers = sorted({h for src in sources for pattern in ("*.svh", "*.vlt")
+                      for h in Path(src).parent.glob(pattern)})
+    for src in [*sources, *headers]:
         digest.update(str(src).encode())
         digest.update(Path(src).read_bytes())
     digest.update(json.dumps({"params": params, "opts": options}, sort_keys=True, default=str).encode())
@@ -149,10 +171,21 @@ def _build_locked(runner, build_dir: Path, toplevel: str, sources: Sequence[Path
         args += ["-g2012"]
     args += list(extra_args)
     includes = sorted({str(Path(src).parent) for src in sources})
-    runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, parameters=params,
-                 includes=includes,
-                 build_args=args, build_dir=build_dir, waves=waves,
-                 timescale=("1ns", "1ps"))
+    log = build_dir.parent / f"{build_dir.name}.build.log"
+    runner.limit_memory = True
+    try:
+        runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, parameters=params,
+                     includes=includes,
+                     build_args=args, build_dir=build_dir, waves=waves,
+                     timescale=("1ns", "1ps"), log_file=log)
+    except RuntimeError as exc:
+        text = log.read_text(errors="replace").lower() if log.exists() else ""
+        if any(word in text for word in _OOM_WORDS):
+            raise BuildOutOfMemory(f"build ran out of memory (limit {BUILD_MEM_LIMIT_GB} GB per "
+                                   f"process), see {log}") from exc
+        raise RuntimeError(f"{exc}; build log: {log}") from exc
+    finally:
+        runner.limit_memory = False
     (build_dir / ".built").write_text("ok\n")
 
 
