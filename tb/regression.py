@@ -31,6 +31,9 @@ class RegressionEntry:
     seeds: tuple[int, ...]
     timeout_s: float
     module: str = TEST_MODULE      # the cocotb test module that holds ``test``
+    # None: the nightly gives a test with several seeds its SEEDS fresh seeds; False: exactly
+    # these seeds (paper-scale runs cost minutes each).
+    random: bool | None = None
 
 
 BOTH = ("4x2", "8x8")
@@ -77,9 +80,26 @@ ICARUS: list[RegressionEntry] = [
     RegressionEntry("GruSmokeTest", (ICARUS_TEMPLATE,), (1,), 1800.0, GRU_MODULE),
 ]
 
+# Paper scale, nightly only (`make sim` stays under 10 minutes): 256 lanes with several seeds of
+# the random and stealing tests (interior lanes with four neighbours, two thieves of one victim
+# on a long axis: coverage bins small arrays cannot reach), and 1024 lanes with a smoke and the
+# paper's 800 x 800 product in each steal mode.  Watchdogs from docs/scaling.md's speeds, x3.
+PAPER_SCALE: list[RegressionEntry] = [
+    RegressionEntry("RandomTest", ("16x16",), (1, 2, 3), 3600.0, random=False),
+    RegressionEntry("StealVerticalTest", ("16x16",), (1, 2), 3600.0, random=False),
+    RegressionEntry("StealHorizontalTest", ("16x16",), (1, 2), 3600.0, random=False),
+    RegressionEntry("PaperWorkloadTest", ("16x16",), (1,), 3600.0, random=False),
+    RegressionEntry("SmokeTest", ("32x32",), (1,), 3600.0, random=False),
+    RegressionEntry("PaperWorkloadTest", ("32x32",), (1,), 7200.0, random=False),
+]
+
 # A configuration no entry names (16x16, an ad-hoc ``HxV``) runs the regression array's entries:
 # 8x8's list is the template for every array beyond the bring-up one.
 TEMPLATE_CONFIG = "8x8"
+
+
+# What the nightly runs besides REGRESSION (scripts/nightly.py reads NIGHTLY).
+NIGHTLY: list[RegressionEntry] = [*PAPER_SCALE, *ICARUS]
 
 
 def entries_for(config: str, entries: list | None = None, template: str = TEMPLATE_CONFIG

@@ -17,7 +17,7 @@ from tb.common.bfm import MasrBfm
 from tb.matvec.env import MasrEnv
 from tb.matvec.scoreboard import Predictor
 from tb.matvec.sequences import (BackToBackSequence, CornerSequence, ErrorSequence, FrontdoorSequence,
-                          MasrBaseSequence, RandomSequence, SmokeSequence, StealHorizontalSequence,
+                          MasrBaseSequence, PaperWorkloadSequence, RandomSequence, SmokeSequence, StealHorizontalSequence,
                           StealNoneSequence, StealVerticalSequence)
 
 
@@ -79,5 +79,11 @@ class BackToBackTest(MasrBaseTest):
     sequence_override = BackToBackSequence
 
 
+@pyuvm.test()
+class PaperWorkloadTest(MasrBaseTest):
+    sequence_override = PaperWorkloadSequence
+
+
 TESTS = ("SmokeTest", "RandomTest", "CornerTest", "StealNoneTest", "StealVerticalTest",
-         "StealHorizontalTest", "ErrorTest", "FrontdoorTest", "BackToBackTest")
+         "StealHorizontalTest", "ErrorTest", "FrontdoorTest", "BackToBackTest",
+         "PaperWorkloadTest")
