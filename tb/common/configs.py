@@ -143,11 +143,12 @@ def build_top(config: str, *, waves: bool = False, coverage: bool = False,
 
 
 def scale_args() -> tuple[str, ...]:
-    """Verilator options that keep large arrays buildable (docs/scaling.md): one C++ class for
-    all lanes and one for all PEs (rtl/sim_build.vlt)."""
+    """Verilator options that keep large arrays buildable (docs/scaling.md): the lane and the PE
+    are hierarchical blocks, each verilated and compiled once for all positions
+    (rtl/sim_build.vlt)."""
     from tb.common import simrun
 
-    return (str(simrun.RTL / "sim_build.vlt"),)
+    return ("--hierarchical", str(simrun.RTL / "sim_build.vlt"))
 
 
 def build_timeout(config: str) -> float:
