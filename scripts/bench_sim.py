@@ -66,7 +66,6 @@ def build_bare(config: str, out: Path, threads_args: tuple[str, ...] = ()) -> Pa
     cmd = ["verilator", "--cc", "--exe", "--build", "-j", "2", "-Mdir", str(mdir),
            "--top-module", TOPLEVEL, "-Wno-fatal", "--assert", "-O3", "--x-assign", "fast",
            "--x-initial", "fast", f"-I{simrun.RTL}", *params, *threads_args, "-o", "bare",
-           str(simrun.RTL / "sim_build.vlt"),
            str(REPO / "scripts" / "bench" / "bare_main.cpp"), *map(str, simrun.rtl_sources())]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     return mdir / "bare"

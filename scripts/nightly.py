@@ -408,9 +408,9 @@ def run_nightly(out: Path, plan: dict, args) -> int:
                               "coverage_dat": None, "summary": None, "rerun": "",
                               "worker": platform.node()})
             continue
-    pending = [j for j in pending if j["config"] in builds]
         print(f"  build {config} ({plan['coverage']} coverage): {time.monotonic() - t0:.1f} s "
               f"(log: {log.name})", flush=True)
+    pending = [j for j in pending if j["config"] in builds]
 
     client, cluster = _make_client(args)
     interrupted = False

@@ -249,13 +249,16 @@ def plan_jobs(out: Path, tests: list[str] | None, configs: list[str] | None,
     """Jobs of the regression list; ``configs`` selects configurations (named or ``HxV``), and a
     configuration no entry names runs the template entries (tb.regression.entries_for).
     ``simulator="icarus"`` plans the 4-state list (tb.regression.ICARUS) instead."""
-    from tb.regression import ICARUS, ICARUS_TEMPLATE, REGRESSION, TEST_MODULE, entries_for
+    from tb.regression import (ICARUS, ICARUS_TEMPLATE, PAPER_SCALE, REGRESSION, TEST_MODULE,
+                               entries_for)
 
     base, template = (ICARUS, ICARUS_TEMPLATE) if simulator == "icarus" else (REGRESSION, "8x8")
     if configs:
+        # Asked for by name, a paper-scale array runs its nightly list (make sim CONFIGS=16x16).
+        named = base + PAPER_SCALE if simulator != "icarus" else base
         suffix = "@icarus" if simulator == "icarus" else ""
         entries = [e for config in configs
-                   for e in entries_for(canonical(config + suffix), base, template)]
+                   for e in entries_for(canonical(config + suffix), named, template)]
     else:
         entries = base
     jobs: list[Job] = []

@@ -15,7 +15,7 @@ from golden.config import BRINGUP_4X2, REGRESSION_8X8, LayerConfig, StealMode  #
 from golden.errors import SpecError  # noqa: E402
 from tb.common import configs  # noqa: E402
 from tb.common.bfm import UnknownValueError, known_int, read_hex_words  # noqa: E402
-from tb.regression import ICARUS, REGRESSION, entries_for  # noqa: E402
+from tb.regression import ICARUS, PAPER_SCALE, REGRESSION, entries_for  # noqa: E402
 
 
 def test_named_configurations_keep_the_regression_arrays():
@@ -41,6 +41,13 @@ def test_adhoc_size_derives_capacities_and_takes_overrides():
     over = configs.resolve("16x16:SLOTS=96, wdepth=2048")
     assert (over.SLOTS, over.WDEPTH, over.M_MAX) == (96, 2048, 512)
     assert configs.canonical(" 16x16 : wdepth=2048,SLOTS=96") == "16x16:SLOTS=96,WDEPTH=2048"
+
+
+def test_paper_scale_builds_compile_hot_code_at_O1_and_small_ones_unchanged():
+    assert configs.cxx_opt(configs.resolve("4x2")) is None
+    assert configs.cxx_opt(configs.resolve("8x8")) is None
+    assert configs.cxx_opt(configs.resolve("16x16")) == "-O1"
+    assert configs.cxx_opt(configs.resolve("8x16")) == "-O1"
 
 
 def test_derived_rule_reproduces_the_hand_picked_8x8_sizes():
@@ -84,12 +91,20 @@ def test_current_config_resolves_adhoc_names(monkeypatch):
 
 
 def test_an_unnamed_configuration_runs_the_8x8_entries(tmp_path):
-    _, jobs = regress.plan_jobs(tmp_path, None, ["16x16"], None)
+    _, jobs = regress.plan_jobs(tmp_path, None, ["4x4"], None)
     template = {(e.test, s) for e in REGRESSION if "8x8" in e.configs for s in e.seeds}
     assert {(j.test, j.seed) for j in jobs} == template
-    assert {j.config for j in jobs} == {"16x16"}
-    _, named = regress.plan_jobs(tmp_path, ["SmokeTest"], ["4x2", "16x16"], None)
-    assert sorted(j.config for j in named) == ["16x16", "4x2"]
+    assert {j.config for j in jobs} == {"4x4"}
+    _, named = regress.plan_jobs(tmp_path, ["SmokeTest"], ["4x2", "4x4"], None)
+    assert sorted(j.config for j in named) == ["4x2", "4x4"]
+
+
+def test_a_paper_scale_array_asked_for_by_name_runs_its_nightly_list(tmp_path):
+    _, jobs = regress.plan_jobs(tmp_path, None, ["32x32"], None)
+    assert {(j.test, j.config) for j in jobs} == \
+        {(e.test, "32x32") for e in PAPER_SCALE if "32x32" in e.configs}
+    _, default = regress.plan_jobs(tmp_path, None, None, None)
+    assert not {"16x16", "32x32"} & {j.config for j in default}    # make sim stays small
 
 
 def test_entries_for_narrows_to_one_configuration():

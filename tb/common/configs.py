@@ -132,23 +132,24 @@ def build_top(config: str, *, waves: bool = False, coverage: bool = False,
     from tb.common import simrun
 
     simulator = split_simulator(config)[1]
-    if simulator == "verilator":
-        extra_args = (*scale_args(), *extra_args)
-    else:   # Verilator-only options (coverage, toggle coverage) mean nothing to Icarus
+    hw = resolve(config)
+    if simulator != "verilator":   # Verilator-only options (coverage, toggle) mean nothing here
         coverage, extra_args = False, ()
-    return simrun.build(TOPLEVEL, simrun.rtl_sources(), verilog_params(resolve(config)),
+    return simrun.build(TOPLEVEL, simrun.rtl_sources(), verilog_params(hw),
                         simulator=simulator, waves=waves, coverage=coverage,
                         extra_args=list(extra_args), public_flat_rw=public_flat_rw,
+                        cxx_opt=cxx_opt(hw),
                         timeout=timeout if timeout is not None else build_timeout(config))
 
 
-def scale_args() -> tuple[str, ...]:
-    """Verilator options that keep large arrays buildable (docs/scaling.md): the lane and the PE
-    are hierarchical blocks, each verilated and compiled once for all positions
-    (rtl/sim_build.vlt)."""
-    from tb.common import simrun
+# Arrays above this many lanes compile their hot C++ at -O1 instead of verilated.mk's -Os: the
+# unrolled array is tens of MB of C++ and -Os took 2.4x the CPU of -O1 per file (docs/scaling.md).
+CXX_O1_ABOVE_LANES = 64
 
-    return ("--hierarchical", str(simrun.RTL / "sim_build.vlt"))
+
+def cxx_opt(hw: HwConfig) -> str | None:
+    """OPT_FAST for the C++ of this array's model (None: verilated.mk's default, -Os)."""
+    return "-O1" if hw.n_lanes > CXX_O1_ABOVE_LANES else None
 
 
 def build_timeout(config: str) -> float:

@@ -111,7 +111,7 @@ def rtl_sources(*names: str) -> list[Path]:
 def _config_key(toplevel: str, sources: Sequence[Path], params: Mapping[str, object],
                 options: Mapping[str, object]) -> str:
     digest = hashlib.sha1()
-    # `include'd headers and Verilator control files (rtl/sim_build.vlt) change the build too
+    # `include'd headers and Verilator control files change the build too
     headers = sorted({h for src in sources for pattern in ("*.svh", "*.vlt")
                       for h in Path(src).parent.glob(pattern)})
     for src in [*sources, *headers]:
@@ -127,17 +127,21 @@ def build(toplevel: str, sources: Sequence[Path], params: Mapping[str, object] |
           simulator: str = "verilator", coverage: bool = False, waves: bool = False,
           public_flat_rw: bool = False, extra_args: Sequence[str] = (), fast: bool = True,
           timeout: float | None = 600,
-          public_vars: Sequence[str] = LOWRISC_PORTS) -> tuple[object, Path]:
+          public_vars: Sequence[str] = LOWRISC_PORTS,
+          cxx_opt: str | None = None) -> tuple[object, Path]:
     """Build one RTL configuration once; later calls with the same inputs reuse the build dir.
 
     Only the toplevel's signals matching ``public_vars`` are visible to Python (default: the
     lowRISC port names).  A toplevel with other port names must pass its own patterns, e.g.
     ``("*",)``; with nothing visible cocotb stops with "Can not find root handle".
+    ``cxx_opt`` replaces verilated.mk's OPT_FAST (-Os) for the model's hot C++ (Verilator only).
     """
     params = dict(params or {})
     opts = {"sim": simulator, "cov": coverage, "waves": waves, "pfr": public_flat_rw,
             "public": list(public_vars),
             "extra": list(extra_args), "fast": fast}
+    if cxx_opt:   # only when set, so the default builds keep their cache keys
+        opts["cxx_opt"] = cxx_opt
     build_dir = BUILD_ROOT / simulator / _config_key(toplevel, sources, params, opts)
     runner = _make_runner(simulator, timeout)
     build_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -146,14 +150,14 @@ def build(toplevel: str, sources: Sequence[Path], params: Mapping[str, object] |
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (build_dir / ".built").exists():
             _build_locked(runner, build_dir, toplevel, sources, params, simulator, coverage,
-                          waves, public_flat_rw, extra_args, fast, public_vars)
+                          waves, public_flat_rw, extra_args, fast, public_vars, cxx_opt)
     return runner, build_dir
 
 
 def _build_locked(runner, build_dir: Path, toplevel: str, sources: Sequence[Path],
                   params: Mapping[str, object], simulator: str, coverage: bool, waves: bool,
                   public_flat_rw: bool, extra_args: Sequence[str], fast: bool,
-                  public_vars: Sequence[str]) -> None:
+                  public_vars: Sequence[str], cxx_opt: str | None = None) -> None:
     args: list[str] = []
     if simulator == "verilator":
         setup_verilator_env()
@@ -173,6 +177,9 @@ def _build_locked(runner, build_dir: Path, toplevel: str, sources: Sequence[Path
     includes = sorted({str(Path(src).parent) for src in sources})
     log = build_dir.parent / f"{build_dir.name}.build.log"
     runner.limit_memory = True
+    saved_makeflags = os.environ.get("MAKEFLAGS", "")
+    if cxx_opt and simulator == "verilator":   # the runner's make inherits MAKEFLAGS
+        os.environ["MAKEFLAGS"] = f"{saved_makeflags} OPT_FAST={cxx_opt}".strip()
     try:
         runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, parameters=params,
                      includes=includes,
@@ -186,6 +193,7 @@ def _build_locked(runner, build_dir: Path, toplevel: str, sources: Sequence[Path
         raise RuntimeError(f"{exc}; build log: {log}") from exc
     finally:
         runner.limit_memory = False
+        os.environ["MAKEFLAGS"] = saved_makeflags
     (build_dir / ".built").write_text("ok\n")
 
 
