@@ -58,6 +58,9 @@ REGRESSION: list[RegressionEntry] = [
     RegressionEntry("ErrorTest", ("8x8",), (1,), 300.0),
     RegressionEntry("FrontdoorTest", ("8x8",), (1,), 300.0),
     RegressionEntry("BackToBackTest", ("8x8",), (1,), 300.0),
+    # the paper's product clipped to the array (64x64 on 4x2, 256x256 on 8x8): keeps the
+    # nightly's paper-scale sequence exercised every day, ~3 products per run
+    RegressionEntry("PaperWorkloadTest", BOTH, (1,), 300.0),
     # GRU layer (docs/gru-layer.md, tb/gru/tests.py): both configurations, few seeds
     RegressionEntry("GruSmokeTest", BOTH, (1,), 180.0, GRU_MODULE),
     RegressionEntry("GruRandomTest", ("4x2",), (1, 2, 3, 4, 5, 6), 300.0, GRU_MODULE),

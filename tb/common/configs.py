@@ -126,9 +126,10 @@ def verilog_params(hw: HwConfig) -> dict[str, int]:
 
 def build_top(config: str, *, waves: bool = False, coverage: bool = False,
               extra_args: tuple[str, ...] = (), public_flat_rw: bool = False,
-              timeout: float | None = None):
+              timeout: float | None = None, cxx: str | None = None):
     """Build masr_top for a configuration (cached: every caller shares one build); the
-    simulator is the configuration's (``@icarus``), Verilator by default."""
+    simulator is the configuration's (``@icarus``), Verilator by default.  ``cxx`` overrides
+    ``cxx_opt`` (benchmarks: "-Os" is verilated.mk's default)."""
     from tb.common import simrun
 
     simulator = split_simulator(config)[1]
@@ -138,7 +139,7 @@ def build_top(config: str, *, waves: bool = False, coverage: bool = False,
     return simrun.build(TOPLEVEL, simrun.rtl_sources(), verilog_params(hw),
                         simulator=simulator, waves=waves, coverage=coverage,
                         extra_args=list(extra_args), public_flat_rw=public_flat_rw,
-                        cxx_opt=cxx_opt(hw),
+                        cxx_opt=(cxx if cxx != "-Os" else None) if cxx else cxx_opt(hw),
                         timeout=timeout if timeout is not None else build_timeout(config))
 
 
