@@ -152,3 +152,31 @@ def test_bus_value_with_x_fails_and_a_known_one_reads():
     with pytest.raises(UnknownValueError):
         known_int(_Signal(LogicArray("Z000")), "mem_rdata_o")
     assert known_int(_Signal(LogicArray("0110")), "reg_rdata_o") == 6
+
+
+def test_a_failed_build_fails_only_its_configuration_and_the_rest_runs(tmp_path, monkeypatch,
+                                                                      capsys):
+    import xml.etree.ElementTree as ET
+    from tb.common import simrun
+
+    def build(config, **_):
+        if config == "16x16":
+            raise simrun.SimTimeout("killed after 1 s: make")
+        return None, tmp_path / "build-4x2"
+
+    ran = []
+
+    def run_job(job, build_dir, module, waves=False):
+        ran.append(job.config)
+        return regress.Outcome(job, "PASS", 0.1)
+
+    monkeypatch.setattr(regress, "build_config", build)
+    monkeypatch.setattr(regress, "run_job", run_job)
+    args = argparse.Namespace(out=str(tmp_path / "out"), tests=["RandomTest"],
+                              configs=["4x2", "16x16"], seeds=1, jobs=1, sim="verilator")
+    assert regress.run_regression(args) == 1
+    assert set(ran) == {"4x2"}
+    cases = ET.parse(tmp_path / "out" / "junit.xml").getroot().findall("testcase")
+    failed = [c.find("failure").get("message") for c in cases if c.find("failure") is not None]
+    assert failed and all("BUILD: build of <n>x<n> failed: out of time" in m for m in failed)
+    assert "build of 16x16 failed: out of time" in capsys.readouterr().err
