@@ -19,10 +19,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anyw
 import numpy as np  # noqa: E402
 
 from golden.config import HwConfig, LayerConfig, StealMode  # noqa: E402
+from golden.errors import SpecError  # noqa: E402
 from golden.perf import (duplication_fraction, random_masks, rep_rows_for_fraction,  # noqa: E402
                          simulate_sequence)
 
-HW = HwConfig(H=32, V=32, M_MAX=1024, N_MAX=1024, SLOTS=64, WDEPTH=8192)
+from tb.common.configs import resolve  # noqa: E402
+
+# The model's own defaults: the RTL's 32x32 with a weight SRAM deep enough for dense layers.
+DEFAULT_CONFIG = "32x32:WDEPTH=8192"
+
+
+def _config(spec: str) -> HwConfig:
+    try:
+        return resolve(spec)
+    except SpecError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def main() -> int:
@@ -34,7 +45,10 @@ def main() -> int:
     ap.add_argument("--rep-fraction", type=float, default=0.10,
                     help="replica rows per victim as a fraction of its own rows (default 0.1)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--config", type=_config, default=DEFAULT_CONFIG,
+                    help=f"array: a name or HxV[:PARAM=VALUE,...] (default {DEFAULT_CONFIG})")
     args = ap.parse_args()
+    HW = args.config
 
     n = args.size
     w, acts = random_masks(np.random.default_rng(args.seed), n, n, args.w_density,
