@@ -72,7 +72,7 @@ def build_config(config: str, *, waves: bool = False, coverage: bool = False,
 def build_failure_message(config: str, exc: BaseException) -> str:
     """One line naming the configuration and the limit it hit (the bucket of all its runs)."""
     if isinstance(exc, simrun.SimTimeout):
-        cause = f"out of time (limit {build_timeout(config):.0f} s wall)"
+        cause = f"out of time (limit {build_timeout(config):.0f} s wall per build step)"
     elif isinstance(exc, simrun.BuildOutOfMemory):
         cause = f"out of memory (limit {simrun.BUILD_MEM_LIMIT_GB} GB per compiler process)"
     else:

@@ -136,10 +136,11 @@ def build_top(config: str, *, waves: bool = False, coverage: bool = False,
     hw = resolve(config)
     if simulator != "verilator":   # Verilator-only options (coverage, toggle) mean nothing here
         coverage, extra_args = False, ()
+    opt = cxx_opt(hw) if cxx is None else (None if cxx == "-Os" else cxx)   # -Os: the default
     return simrun.build(TOPLEVEL, simrun.rtl_sources(), verilog_params(hw),
                         simulator=simulator, waves=waves, coverage=coverage,
                         extra_args=list(extra_args), public_flat_rw=public_flat_rw,
-                        cxx_opt=(cxx if cxx != "-Os" else None) if cxx else cxx_opt(hw),
+                        cxx_opt=opt,
                         timeout=timeout if timeout is not None else build_timeout(config))
 
 
@@ -154,7 +155,8 @@ def cxx_opt(hw: HwConfig) -> str | None:
 
 
 def build_timeout(config: str) -> float:
-    """Wall-clock limit of one build: builds grow with the lane count (docs/scaling.md)."""
+    """Wall-clock limit of each build step (Verilator, then the C++ make): builds grow with
+    the lane count (docs/scaling.md)."""
     return 600.0 + 3.0 * resolve(config).n_lanes
 
 
