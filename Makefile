@@ -18,6 +18,7 @@ all: test
 
 help:
 	@echo "make sim    - default regression (pyuvm tests x seeds x configs), summary + coverage + JUnit"
+	@echo "              CONFIGS=\"4x2 16x16\" any configuration (name or HxV[:PARAM=VALUE,...]); SIM=icarus"
 	@echo "make test   - the project's own tests (golden model, leaf RTL, engine, flow)"
 	@echo "make lint   - verilator --lint-only -Wall and slang elaboration, 4x2 and 8x8 configurations"
 	@echo "make lint-icarus - the RTL compiles under Icarus 11"
@@ -40,8 +41,11 @@ sysdeps:
 test: $(STAMP) sysdeps
 	$(PY) -m pytest -n $(JOBS) --dist loadgroup -q tests
 
+# CONFIGS="4x2 16x16 32x32:SLOTS=96": named or ad-hoc HxV[:PARAM=VALUE,...] configurations
+# (tb/common/configs.py); SIM=icarus runs the 4-state subset (tb/regression.py ICARUS).
 sim: $(STAMP) sysdeps
-	$(PY) scripts/regress.py --jobs $(JOBS) $(SIM_ARGS)
+	$(PY) scripts/regress.py --jobs $(JOBS) $(if $(CONFIGS),--configs $(CONFIGS)) \
+	  $(if $(SIM),--sim $(SIM)) $(SIM_ARGS)
 
 # The two regression configurations' top-level parameters (NAME=VALUE), for every lint below.
 LINT_CFG_4x2 := H=4 V=2 G=2 M_MAX=64 N_MAX=64 SLOTS=32 WDEPTH=512
@@ -88,7 +92,8 @@ COVERAGE ?= line
 nightly: $(STAMP) sysdeps
 	$(PY) scripts/formal.py || echo "nightly: not every formal proof PASSed (out/formal/results.json; make report shows them)"
 	$(PY) scripts/nightly.py --seeds $(SEEDS) --coverage $(COVERAGE) --workers $(JOBS) \
-	  $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(RESUME),--resume $(RESUME)) $(NIGHTLY_ARGS)
+	  $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(RESUME),--resume $(RESUME)) \
+	  $(if $(CONFIGS),--configs $(CONFIGS)) $(NIGHTLY_ARGS)
 
 # Sign-off report of a nightly (default: the latest): <nightly>/report/signoff.html + junit.xml.
 report: $(STAMP) sysdeps

@@ -236,9 +236,7 @@ module masr_array #(
         .R_MAX  (R_MAX),
         .SLOTS  (SLOTS),
         .WDEPTH (WDEPTH),
-        .QDEPTH (QDEPTH),
-        .HIDX   (h),
-        .VIDX   (v)
+        .QDEPTH (QDEPTH)
       ) u_lane (
         .clk_i,
         .rst_ni,
@@ -295,6 +293,8 @@ module masr_array #(
         .out_idx_i,
         .acc_o          (acc[L*32 +: 32]),
         .bd_load_i,
+        .bd_h_i         (8'(h)),
+        .bd_v_i         (8'(v)),
         .fd_mask_we_i   (fd_mask_we),
         .fd_rowptr_we_i (fd_rowptr_we),
         .fd_weight_we_i (fd_weight_we),
@@ -345,13 +345,13 @@ module masr_array #(
         .B      (B),
         .G      (G),
         .KW_MAX (KW_MAX),
-        .P_MAX  (P_MAX),
-        .GIDX   (g),
-        .VIDX   (v)
+        .P_MAX  (P_MAX)
       ) u_pe (
         .clk_i,
         .rst_ni,
         .bd_load_i,
+        .bd_g_i          (8'(g)),
+        .bd_v_i          (8'(v)),
         .amask_re_i      (am_re),
         .amask_raddr_i   (am_raddr),
         .amask_rdata_o   (am_rdata),

@@ -360,7 +360,9 @@ module masr_gru_seq #(
     .re_i     ({fd_x_re, x_feed}),
     .raddr_i  ({fd_raddr_i[XAW-1:0], x_raddr}),
     .rdata_o  (x_rdata),
-    .bd_load_i
+    .bd_load_i,
+    .bd_row_i (8'd0),
+    .bd_col_i (8'd0)
   );
 
   // ---------------------------------------------------------------------------------------------
@@ -393,7 +395,9 @@ module masr_gru_seq #(
     .re_i     ({fd_hb_re, h_feed}),
     .raddr_i  ({fd_raddr_i[HbAW-1:0], hb_raddr}),
     .rdata_o  (hb_rdata),
-    .bd_load_i
+    .bd_load_i,
+    .bd_row_i (8'd0),
+    .bd_col_i (8'd0)
   );
 
   // ---------------------------------------------------------------------------------------------
@@ -496,7 +500,9 @@ module masr_gru_seq #(
     .re_i     (fd_ho_re),
     .raddr_i  (fd_raddr_i[HoAW-1:0]),
     .rdata_o  (ho_rdata),
-    .bd_load_i
+    .bd_load_i,
+    .bd_row_i (8'd0),
+    .bd_col_i (8'd0)
   );
 
   // ---------------------------------------------------------------------------------------------

@@ -26,9 +26,6 @@ module masr_lane #(
   parameter int SLOTS  = 32,
   parameter int WDEPTH = 512,
   parameter int QDEPTH = 8,
-  // Lane coordinates, only used to name the backdoor files (mask_<h>_<v>, ...).
-  parameter int HIDX   = 0,
-  parameter int VIDX   = 0,
   // Derived, do not override.
   localparam int MDEPTH   = SLOTS * KW_MAX,
   localparam int RowW     = $clog2(R_MAX + 1),            // row counts 0..R_MAX, local rows
@@ -121,6 +118,8 @@ module masr_lane #(
 
   // ---- frontdoor / backdoor ----
   input  logic                   bd_load_i,
+  input  logic [7:0]             bd_h_i,         // my position, names the backdoor files
+  input  logic [7:0]             bd_v_i,         // (mask_<h>_<v>, ...)
   input  logic                   fd_mask_we_i,
   input  logic                   fd_rowptr_we_i,
   input  logic                   fd_weight_we_i,
@@ -169,15 +168,6 @@ module masr_lane #(
   // ---------------------------------------------------------------------------------------------
   // Memories
   // ---------------------------------------------------------------------------------------------
-  // Backdoor file names <kind>_<h>_<v>, built as exact-width byte strings (Icarus 11 has no
-  // string parameters and no $sformatf in constant expressions).
-  localparam int HDig = (HIDX >= 10) ? 2 : 1;
-  localparam int VDig = (VIDX >= 10) ? 2 : 1;
-  localparam logic [15:0] HStr2 = {8'd48 + 8'((HIDX / 10) % 10), 8'd48 + 8'(HIDX % 10)};
-  localparam logic [15:0] VStr2 = {8'd48 + 8'((VIDX / 10) % 10), 8'd48 + 8'(VIDX % 10)};
-  localparam logic [8*HDig-1:0] HStr = HStr2[8*HDig-1:0];
-  localparam logic [8*VDig-1:0] VStr = VStr2[8*VDig-1:0];
-
   // Frontdoor read enables. (Decoded into named signals, not inside port-connection
   // expressions: with a package import, Icarus 11 declared implicit nets for names there.)
   logic fd_mask_re, fd_rp_re, fd_w_re;
@@ -195,7 +185,8 @@ module masr_lane #(
     .Width (B),
     .Depth (MDEPTH),
     .NumRd (2),
-    .BdName({"mask_", HStr, "_", VStr})
+    .BdName("mask"),
+    .BdIndexed(1'b1)
   ) u_mask (
     .clk_i,
     .rst_ni,
@@ -205,7 +196,9 @@ module masr_lane #(
     .re_i     ({fd_mask_re, mask_ag_re}),
     .raddr_i  ({fd_raddr_i[MAddrW-1:0], mask_ag_raddr}),
     .rdata_o  (mask_rdata),
-    .bd_load_i
+    .bd_load_i,
+    .bd_row_i (bd_h_i),
+    .bd_col_i (bd_v_i)
   );
   assign wmask = mask_rdata[B-1:0];
 
@@ -218,7 +211,8 @@ module masr_lane #(
     .Width (16),
     .Depth (SLOTS),
     .NumRd (2),
-    .BdName({"rowptr_", HStr, "_", VStr})
+    .BdName("rowptr"),
+    .BdIndexed(1'b1)
   ) u_rowptr (
     .clk_i,
     .rst_ni,
@@ -228,7 +222,9 @@ module masr_lane #(
     .re_i     ({fd_rp_re, rp_re}),
     .raddr_i  ({fd_raddr_i[SlotW-1:0], rp_raddr}),
     .rdata_o  (rp_rdata),
-    .bd_load_i
+    .bd_load_i,
+    .bd_row_i (bd_h_i),
+    .bd_col_i (bd_v_i)
   );
 
   // Weight SRAM: port 0 MAC, port 1 frontdoor.
@@ -240,7 +236,8 @@ module masr_lane #(
     .Width (8),
     .Depth (WDEPTH),
     .NumRd (2),
-    .BdName({"weight_", HStr, "_", VStr})
+    .BdName("weight"),
+    .BdIndexed(1'b1)
   ) u_weight (
     .clk_i,
     .rst_ni,
@@ -250,7 +247,9 @@ module masr_lane #(
     .re_i     ({fd_w_re, w_re}),
     .raddr_i  ({fd_raddr_i[WIdxW-1:0], w_raddr}),
     .rdata_o  (w_rdata),
-    .bd_load_i
+    .bd_load_i,
+    .bd_row_i (bd_h_i),
+    .bd_col_i (bd_v_i)
   );
 
   // ---------------------------------------------------------------------------------------------

@@ -14,9 +14,6 @@ module masr_pe #(
   parameter int G      = 2,
   parameter int KW_MAX = 2,
   parameter int P_MAX  = 32,
-  // PE coordinates, only used to name the backdoor files (amask_<g>_<v>, aval_<g>_<v>).
-  parameter int GIDX   = 0,
-  parameter int VIDX   = 0,
   // Derived, do not override.
   localparam int AmDepth = 3 * KW_MAX,
   localparam int AvDepth = 3 * P_MAX,
@@ -26,6 +23,8 @@ module masr_pe #(
   input  logic                 clk_i,
   input  logic                 rst_ni,
   input  logic                 bd_load_i,
+  input  logic [7:0]           bd_g_i,   // my position, names the backdoor files
+  input  logic [7:0]           bd_v_i,   // (amask_<g>_<v>, aval_<g>_<v>)
 
   // ---- lane read ports (lane h = g*G + j on port j) ----
   input  logic [G-1:0]         amask_re_i,
@@ -55,14 +54,6 @@ module masr_pe #(
   input  logic [15:0]          enc_aval_wdata_i
 );
 
-  // Backdoor file names, exact-width byte strings (see masr_lane).
-  localparam int GDig = (GIDX >= 10) ? 2 : 1;
-  localparam int VDig = (VIDX >= 10) ? 2 : 1;
-  localparam logic [15:0] GStr2 = {8'd48 + 8'((GIDX / 10) % 10), 8'd48 + 8'(GIDX % 10)};
-  localparam logic [15:0] VStr2 = {8'd48 + 8'((VIDX / 10) % 10), 8'd48 + 8'(VIDX % 10)};
-  localparam logic [8*GDig-1:0] GStr = GStr2[8*GDig-1:0];
-  localparam logic [8*VDig-1:0] VStr = VStr2[8*VDig-1:0];
-
   logic [(G+1)*B-1:0]  amask_rdata;
   logic [(G+1)*16-1:0] aval_rdata;
 
@@ -85,7 +76,8 @@ module masr_pe #(
     .Width (B),
     .Depth (AmDepth),
     .NumRd (G + 1),
-    .BdName({"amask_", GStr, "_", VStr})
+    .BdName("amask"),
+    .BdIndexed(1'b1)
   ) u_amask (
     .clk_i,
     .rst_ni,
@@ -95,14 +87,17 @@ module masr_pe #(
     .re_i     ({fd_amask_re_i, amask_re_i}),
     .raddr_i  ({fd_raddr_i[AmAddrW-1:0], amask_raddr_i}),
     .rdata_o  (amask_rdata),
-    .bd_load_i
+    .bd_load_i,
+    .bd_row_i (bd_g_i),
+    .bd_col_i (bd_v_i)
   );
 
   masr_sram #(
     .Width (16),
     .Depth (AvDepth),
     .NumRd (G + 1),
-    .BdName({"aval_", GStr, "_", VStr})
+    .BdName("aval"),
+    .BdIndexed(1'b1)
   ) u_aval (
     .clk_i,
     .rst_ni,
@@ -112,7 +107,9 @@ module masr_pe #(
     .re_i     ({fd_aval_re_i, aval_re_i}),
     .raddr_i  ({fd_raddr_i[AvAddrW-1:0], aval_raddr_i}),
     .rdata_o  (aval_rdata),
-    .bd_load_i
+    .bd_load_i,
+    .bd_row_i (bd_g_i),
+    .bd_col_i (bd_v_i)
   );
 
   assign amask_rdata_o    = amask_rdata[G*B-1:0];

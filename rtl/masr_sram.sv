@@ -12,6 +12,9 @@
 // `<dir>/<BdName>.hex` with $readmemh if that file exists. `<dir>` comes from the plusarg
 // `+masr_bd_dir=<dir>`, read once at time 0; without the plusarg, or with BdName == "", the
 // backdoor does nothing (a missing file is not an error: that memory is simply all zero).
+// With BdIndexed the file is `<dir>/<BdName>_<bd_row_i>_<bd_col_i>.hex`: a lane or PE gets its
+// position as an input, not a parameter, so every lane of an array is the same module (one
+// C++ class in Verilator instead of H*V copies: docs/scaling.md).
 
 `include "masr_assert.svh"
 
@@ -21,6 +24,7 @@ module masr_sram #(
   parameter int NumRd  = 1,
   // Backdoor file stem (string), "" disables the backdoor.
   parameter     BdName = "",
+  parameter bit BdIndexed = 1'b0,
   // Derived, do not override.
   localparam int AddrW = (Depth > 1) ? $clog2(Depth) : 1
 ) (
@@ -32,7 +36,9 @@ module masr_sram #(
   input  logic [NumRd-1:0]       re_i,       // marks a read as meaningful (for the range check)
   input  logic [NumRd*AddrW-1:0] raddr_i,
   output logic [NumRd*Width-1:0] rdata_o,
-  input  logic                   bd_load_i   // simulation-only backdoor load, rising edge
+  input  logic                   bd_load_i,  // simulation-only backdoor load, rising edge
+  input  logic [7:0]             bd_row_i,   // position in the backdoor file name (BdIndexed)
+  input  logic [7:0]             bd_col_i
 );
 
   // Depth in the address width plus one bit, so that "addr < Depth" is a same-width compare
@@ -86,7 +92,8 @@ module masr_sram #(
     logic [Width-1:0] word;
 `endif
     bd_clear;
-    fname = $sformatf("%0s/%0s.hex", bd_dir, BdName);
+    fname = BdIndexed ? $sformatf("%0s/%0s_%0d_%0d.hex", bd_dir, BdName, bd_row_i, bd_col_i)
+                      : $sformatf("%0s/%0s.hex", bd_dir, BdName);
     fd = $fopen(fname, "r");
     if (fd != 0) begin
 `ifdef __ICARUS__

@@ -503,7 +503,9 @@ module masr_top #(
       .re_i     (y_fd_re),
       .raddr_i  (IdxW'(32'(y_row) / 32'(H))),
       .rdata_o  (y_rdata[h*16 +: 16]),
-      .bd_load_i
+      .bd_load_i,
+      .bd_row_i (8'd0),
+      .bd_col_i (8'd0)
     );
   end
 
@@ -524,7 +526,9 @@ module masr_top #(
     .re_i     ({fd_bias_re, out_we}),
     .raddr_i  ({rd_addr_q[BiasAW-1:0], bias_raddr}),
     .rdata_o  (bias_rdata),
-    .bd_load_i
+    .bd_load_i,
+    .bd_row_i (8'd0),
+    .bd_col_i (8'd0)
   );
 
   // ---------------------------------------------------------------------------------------------

@@ -136,6 +136,7 @@ class Flow:
     regression: list
     test_module: str
     builder: object            # callable(config, coverage_mode) -> build_dir
+    template: str | None = None  # the configuration whose entries run on an unnamed one
 
     @classmethod
     def load(cls, name: str) -> "Flow":
@@ -144,7 +145,10 @@ class Flow:
         except ModuleNotFoundError as exc:
             raise SystemExit(f"nightly: cannot import the regression list {name!r}: {exc}")
         builder = getattr(mod, "build", None) or project_build
-        return cls(name, list(mod.REGRESSION), mod.TEST_MODULE, builder)
+        # NIGHTLY: entries only the nightly runs (paper-scale arrays), never `make sim`.
+        regression = list(mod.REGRESSION) + list(getattr(mod, "NIGHTLY", []))
+        return cls(name, regression, mod.TEST_MODULE, builder,
+                   getattr(mod, "TEMPLATE_CONFIG", None))
 
 
 def project_build(config: str, coverage: str) -> Path:
@@ -164,14 +168,18 @@ def is_random(entry) -> bool:
 
 def plan_jobs(flow: Flow, out: Path, seeds: int, seed_base: int, tests, configs,
               timeout_scale: float) -> list[dict]:
+    from tb.regression import entries_for
+
     jobs = []
-    for entry in flow.regression:
+    entries = flow.regression
+    if configs:   # a configuration no entry names runs the template's entries
+        entries = [e for config in configs
+                   for e in entries_for(config, flow.regression, flow.template or "")]
+    for entry in entries:
         if tests and entry.test not in tests:
             continue
         seed_list = [seed_base + i for i in range(seeds)] if is_random(entry) else list(entry.seeds)
         for config in entry.configs:
-            if configs and config not in configs:
-                continue
             for seed in seed_list:
                 run_dir = out / "runs" / config / entry.test / f"seed{seed}"
                 jobs.append({"test": entry.test, "config": config, "seed": int(seed),
@@ -388,11 +396,21 @@ def run_nightly(out: Path, plan: dict, args) -> int:
         try:
             with _redirect_fds(log):
                 builds[config] = str(flow.builder(config, plan["coverage"]))
-        except Exception:
-            print(f"nightly: build of {config} failed; see {log}\n" + _tail(log), file=sys.stderr)
-            raise
+        except Exception as exc:   # out of time or memory: that configuration only, one bucket
+            import regress
+            message = f"{regress.build_failure_message(config, exc)} (log: {log.name})"
+            print(f"nightly: {message}\n" + _tail(log), file=sys.stderr)
+            for job in (j for j in pending if j["config"] == config):
+                store.append({"event": "finished", "test": job["test"], "config": config,
+                              "seed": job["seed"], "status": "CRASH", "duration": 0.0,
+                              "signature": signature("CRASH", message), "message": message,
+                              "run_dir": job["run_dir"], "log": None, "coverage_xml": None,
+                              "coverage_dat": None, "summary": None, "rerun": "",
+                              "worker": platform.node()})
+            continue
         print(f"  build {config} ({plan['coverage']} coverage): {time.monotonic() - t0:.1f} s "
               f"(log: {log.name})", flush=True)
+    pending = [j for j in pending if j["config"] in builds]
 
     client, cluster = _make_client(args)
     interrupted = False
@@ -547,11 +565,17 @@ def measure_cost(args) -> int:
     return 0
 
 
+def config_arg(spec: str) -> str:
+    import regress
+    return regress.config_arg(spec)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=20, help="seeds per random test (default 20)")
     ap.add_argument("--tests", nargs="*", help="only these tests")
-    ap.add_argument("--configs", nargs="*", help="only these configurations")
+    ap.add_argument("--configs", nargs="*", type=config_arg,
+                    help="only these configurations: a name or HxV[:PARAM=VALUE,...]")
     ap.add_argument("--coverage", choices=COVERAGE_MODES, default="line",
                     help="code coverage of the build (default line; toggle costs more)")
     ap.add_argument("--seed-base", type=int, help="first seed (default: derived from the date)")

@@ -27,7 +27,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tb.common import simrun  # noqa: E402
-from tb.common.configs import CONFIGS, ENV_CONFIG, TOPLEVEL, build_top  # noqa: E402
+from golden.errors import SpecError  # noqa: E402
+from tb.common.configs import ENV_CONFIG, TOPLEVEL, build_timeout, build_top, canonical, split_simulator  # noqa: E402
 
 
 @dataclass
@@ -54,9 +55,29 @@ class Outcome:
         return self.status == "PASS"
 
 
+def config_arg(spec: str) -> str:
+    """argparse type: a configuration the RTL can be built for, refused with the reason before
+    any build (tb.common.configs.resolve)."""
+    try:
+        return canonical(spec)
+    except SpecError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def build_config(config: str, *, waves: bool = False, coverage: bool = False,
                  extra_args: tuple[str, ...] = ()):
     return build_top(config, waves=waves, coverage=coverage, extra_args=extra_args)
+
+
+def build_failure_message(config: str, exc: BaseException) -> str:
+    """One line naming the configuration and the limit it hit (the bucket of all its runs)."""
+    if isinstance(exc, simrun.SimTimeout):
+        cause = f"out of time (limit {build_timeout(config):.0f} s wall per build step)"
+    elif isinstance(exc, simrun.BuildOutOfMemory):
+        cause = f"out of memory (limit {simrun.BUILD_MEM_LIMIT_GB} GB per compiler process)"
+    else:
+        cause = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    return f"build of {config} failed: {cause}"
 
 
 def rerun_command(job: Job) -> str:
@@ -86,7 +107,7 @@ def run_job(job: Job, build_dir: Path, test_module: str, waves: bool = False) ->
         {"test": job.test, "config": job.config, "seed": job.seed, "rerun": rerun_command(job)}))
     log = job.run_dir / "sim.log"
     start = time.monotonic()
-    runner = simrun.fresh_runner("verilator", job.timeout_s)
+    runner = simrun.fresh_runner(split_simulator(job.config)[1], job.timeout_s)
     try:
         xml = simrun.run(runner, build_dir, TOPLEVEL, test_module, seed=job.seed,
                          test_dir=job.run_dir, testcase=job.test, log_file=log, waves=waves,
@@ -224,19 +245,30 @@ def print_summary(outcomes: list[Outcome], merged_cov, wall: float) -> None:
 
 
 def plan_jobs(out: Path, tests: list[str] | None, configs: list[str] | None,
-              seed_count: int | None):
-    from tb.regression import REGRESSION, TEST_MODULE
+              seed_count: int | None, simulator: str = "verilator"):
+    """Jobs of the regression list; ``configs`` selects configurations (named or ``HxV``), and a
+    configuration no entry names runs the template entries (tb.regression.entries_for).
+    ``simulator="icarus"`` plans the 4-state list (tb.regression.ICARUS) instead."""
+    from tb.regression import (ICARUS, ICARUS_TEMPLATE, PAPER_SCALE, REGRESSION, TEST_MODULE,
+                               entries_for)
 
+    base, template = (ICARUS, ICARUS_TEMPLATE) if simulator == "icarus" else (REGRESSION, "8x8")
+    if configs:
+        # Asked for by name, a paper-scale array runs its nightly list (make sim CONFIGS=16x16).
+        named = base + PAPER_SCALE if simulator != "icarus" else base
+        suffix = "@icarus" if simulator == "icarus" else ""
+        entries = [e for config in configs
+                   for e in entries_for(canonical(config + suffix), named, template)]
+    else:
+        entries = base
     jobs: list[Job] = []
-    for entry in REGRESSION:
+    for entry in entries:
         if tests and entry.test not in tests:
             continue
         seeds = list(entry.seeds)
         if seed_count is not None:
             seeds = [seeds[0] + i for i in range(seed_count)] if seeds else list(range(1, seed_count + 1))
         for config in entry.configs:
-            if configs and config not in configs:
-                continue
             for seed in seeds:
                 jobs.append(Job(entry.test, config, seed, entry.timeout_s,
                                 out / config / entry.test / f"seed{seed}",
@@ -246,25 +278,32 @@ def plan_jobs(out: Path, tests: list[str] | None, configs: list[str] | None,
 
 def run_regression(args) -> int:
     out = Path(args.out).resolve()
-    test_module, jobs = plan_jobs(out, args.tests, args.configs, args.seeds)
+    test_module, jobs = plan_jobs(out, args.tests, args.configs, args.seeds, args.sim)
     if not jobs:
         print("regress: no job matches the selection", file=sys.stderr)
         return 2
     wall0 = time.monotonic()
     builds: dict[str, Path] = {}
+    outcomes: list[Outcome] = []
     for config in sorted({j.config for j in jobs}):
         t0 = time.monotonic()
-        _, builds[config] = build_config(config)
+        try:
+            _, builds[config] = build_config(config)
+        except Exception as exc:   # out of time or memory, a compiler error: that config only
+            message = build_failure_message(config, exc)
+            print(message, file=sys.stderr, flush=True)
+            outcomes += [Outcome(j, "BUILD", 0.0, message) for j in jobs if j.config == config]
+            continue
         print(f"build {config}: {time.monotonic() - t0:.1f} s -> {builds[config]}", flush=True)
-    outcomes: list[Outcome] = []
+    runnable = [j for j in jobs if j.config in builds]
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         futures = {pool.submit(run_job, j, builds[j.config], j.module or test_module): j
-                   for j in jobs}
+                   for j in runnable}
         for n, fut in enumerate(as_completed(futures), 1):
             o = fut.result()
             outcomes.append(o)
             npass = sum(x.passed for x in outcomes)
-            print(f"[{n}/{len(jobs)}] {o.status:<7} {o.job.test} {o.job.config} seed={o.job.seed} "
+            print(f"[{n}/{len(runnable)}] {o.status:<7} {o.job.test} {o.job.config} seed={o.job.seed} "
                   f"({o.seconds:.1f} s)  pass={npass} fail={n - npass}", flush=True)
     merged = merge_functional_coverage([o.coverage_xml for o in outcomes if o.coverage_xml])
     print_summary(outcomes, merged, time.monotonic() - wall0)
@@ -300,11 +339,15 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--tests", nargs="*", help="only these tests")
-    ap.add_argument("--configs", nargs="*", choices=sorted(CONFIGS), help="only these configs")
+    ap.add_argument("--configs", nargs="*", type=config_arg,
+                    help="only these configurations: a name (4x2 8x8 16x16 32x32) or "
+                         "HxV[:PARAM=VALUE,...]")
     ap.add_argument("--seeds", type=int, help="override the number of seeds per test")
+    ap.add_argument("--sim", choices=("verilator", "icarus"), default="verilator",
+                    help="icarus: the 4-state list (tb.regression.ICARUS) on Icarus")
     ap.add_argument("--out", default=str(REPO / "out" / "sim"))
     ap.add_argument("--rerun", metavar="TEST", help="rerun one test (with --config, --seed)")
-    ap.add_argument("--config", choices=sorted(CONFIGS), default="4x2")
+    ap.add_argument("--config", type=config_arg, default="4x2")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--waves", action="store_true", help="with --rerun: record FST waves")
     args = ap.parse_args(argv)

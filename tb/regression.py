@@ -18,7 +18,7 @@ driver's done watchdog, so this only guards against a simulator that stops advan
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 TEST_MODULE = "tb.matvec.tests"
 GRU_MODULE = "tb.gru.tests"
@@ -31,6 +31,9 @@ class RegressionEntry:
     seeds: tuple[int, ...]
     timeout_s: float
     module: str = TEST_MODULE      # the cocotb test module that holds ``test``
+    # None: the nightly gives a test with several seeds its SEEDS fresh seeds; False: exactly
+    # these seeds (paper-scale runs cost minutes each).
+    random: bool | None = None
 
 
 BOTH = ("4x2", "8x8")
@@ -57,6 +60,9 @@ REGRESSION: list[RegressionEntry] = [
     RegressionEntry("BackToBackTest", ("8x8",), (1,), 300.0),
     # the same layers in every steal mode and replica depth: RTL points for make explore
     RegressionEntry("StealSweepTest", BOTH, (1,), 300.0),
+    # the paper's product clipped to the array (64x64 on 4x2, 256x256 on 8x8): keeps the
+    # nightly's paper-scale sequence exercised every day, ~3 products per run
+    RegressionEntry("PaperWorkloadTest", BOTH, (1,), 300.0),
     # GRU layer (docs/gru-layer.md, tb/gru/tests.py): both configurations, few seeds
     RegressionEntry("GruSmokeTest", BOTH, (1,), 180.0, GRU_MODULE),
     RegressionEntry("GruRandomTest", ("4x2",), (1, 2, 3, 4, 5, 6), 300.0, GRU_MODULE),
@@ -66,6 +72,48 @@ REGRESSION: list[RegressionEntry] = [
     RegressionEntry("GruErrorTest", BOTH, (1,), 180.0, GRU_MODULE),
     RegressionEntry("GruFrontdoorTest", BOTH, (1,), 180.0, GRU_MODULE),
 ]
+
+
+# 4-state runs (`make sim SIM=icarus`, and in the nightly): the top level on Icarus, where an X
+# or Z that Verilator's 2-state model hides fails the product (tb/common/bfm.py).  Icarus is two
+# orders of magnitude slower than Verilator on the array, so only the bring-up array and a few
+# tests.  A configuration named ``...@icarus`` runs on Icarus (tb/common/configs.py).
+ICARUS_TEMPLATE = "4x2@icarus"
+ICARUS: list[RegressionEntry] = [
+    RegressionEntry("SmokeTest", (ICARUS_TEMPLATE,), (1,), 900.0),
+    RegressionEntry("RandomTest", (ICARUS_TEMPLATE,), (1,), 1800.0),
+    RegressionEntry("GruSmokeTest", (ICARUS_TEMPLATE,), (1,), 1800.0, GRU_MODULE),
+]
+
+# Paper scale, nightly only (`make sim` stays under 10 minutes): 256 lanes with several seeds of
+# the random and stealing tests (interior lanes with four neighbours, two thieves of one victim
+# on a long axis: coverage bins small arrays cannot reach), and 1024 lanes with a smoke and the
+# paper's 800 x 800 product in each steal mode.  Watchdogs from docs/scaling.md's speeds, x3.
+PAPER_SCALE: list[RegressionEntry] = [
+    RegressionEntry("RandomTest", ("16x16",), (1, 2, 3), 3600.0, random=False),
+    RegressionEntry("StealVerticalTest", ("16x16",), (1, 2), 3600.0, random=False),
+    RegressionEntry("StealHorizontalTest", ("16x16",), (1, 2), 3600.0, random=False),
+    RegressionEntry("PaperWorkloadTest", ("16x16",), (1,), 3600.0, random=False),
+    RegressionEntry("SmokeTest", ("32x32",), (1,), 3600.0, random=False),
+    RegressionEntry("PaperWorkloadTest", ("32x32",), (1,), 7200.0, random=False),
+]
+
+# A configuration no entry names (16x16, an ad-hoc ``HxV``) runs the regression array's entries:
+# 8x8's list is the template for every array beyond the bring-up one.
+TEMPLATE_CONFIG = "8x8"
+
+
+# What the nightly runs besides REGRESSION (scripts/nightly.py reads NIGHTLY).
+NIGHTLY: list[RegressionEntry] = [*PAPER_SCALE, *ICARUS]
+
+
+def entries_for(config: str, entries: list | None = None, template: str = TEMPLATE_CONFIG
+                ) -> list:
+    """The entries that run on ``config``, each narrowed to that one configuration."""
+    entries = REGRESSION if entries is None else entries
+    named = [e for e in entries if config in e.configs]
+    chosen = named or [e for e in entries if template in e.configs]
+    return [replace(e, configs=(config,)) for e in chosen]
 
 
 def runs(entries: list[RegressionEntry] | None = None) -> list[tuple[str, str, int, float]]:

@@ -12,6 +12,7 @@ Between transactions the RTL runs free: ``start_and_wait`` waits on ``done_o`` r
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -189,8 +190,7 @@ class MasrBfm:
         addr = REG[addr] if isinstance(addr, str) else addr
         self.dut.reg_addr_i.value = addr
         await Timer(1, unit="ns")
-        value = int(self.dut.reg_rdata_o.value)
-        return value
+        return known_int(self.dut.reg_rdata_o, f"register 0x{addr:02x} (reg_rdata_o)")
 
     async def read_regs(self, names: Iterable[str]) -> dict[str, int]:
         return {n: await self.read_reg(n) for n in names}
@@ -231,7 +231,8 @@ class MasrBfm:
             d.mem_addr_i.value = addr & 0xFFFF
             d.mem_re_i.value = 1
             await self._next_falling()
-            out.append(int(d.mem_rdata_o.value))
+            out.append(known_int(d.mem_rdata_o, f"memory sel {sel} unit {unit} addr {addr} "
+                                                f"(mem_rdata_o)"))
         d.mem_re_i.value = 0
         return out
 
@@ -265,10 +266,10 @@ class MasrBfm:
     async def wait_done(self, timeout_cycles: int) -> tuple[bool, int]:
         """Wait for done_o (already high counts) or the watchdog; returns (done, cycles waited)."""
         t0 = get_sim_time("ns")
-        if int(self.dut.done_o.value) != 1:
+        if known_int(self.dut.done_o, "done_o") != 1:
             watchdog = Timer(max(1, timeout_cycles) * CLK_PERIOD_NS, unit="ns")
             await First(RisingEdge(self.dut.done_o), watchdog)
-        done = int(self.dut.done_o.value) == 1
+        done = known_int(self.dut.done_o, "done_o") == 1
         waited = int(round((get_sim_time("ns") - t0) / CLK_PERIOD_NS))
         await self._next_falling()
         return done, waited
@@ -331,14 +332,36 @@ class MasrBfm:
         return {n: read_hex_words(p) for n, p in paths.items()}
 
 
+class UnknownValueError(RuntimeError):
+    """An output the testbench reads holds X or Z after reset (a 4-state simulator's finding;
+    Verilator's 2-state model turns the same bits into 0 or 1).  The monitors record it as a
+    failure of the product that read it."""
+
+
+def known_int(signal: Any, what: str) -> int:
+    """The signal's value as an int; UnknownValueError naming ``what`` if any bit is X or Z."""
+    value = signal.value
+    if not getattr(value, "is_resolvable", True):
+        raise UnknownValueError(f"{what} holds X/Z: {value}")
+    return int(value)
+
+
+_UNKNOWN_DIGIT = re.compile(r"[xXzZ]")
+
+
 def read_hex_words(path: Path) -> np.ndarray:
     """Words of a $writememh file. Icarus adds ``// 0x..`` address comments; Verilator does
-    not. ``@address`` lines are produced by neither."""
+    not. ``@address`` lines are produced by neither.  A word with an x/z digit (Icarus writes
+    them for unknown bits) raises UnknownValueError naming the file and the word."""
     text = path.read_text()
     if "//" in text:
         tokens = [t for line in text.splitlines() for t in line.split("//", 1)[0].split()]
     else:
         tokens = text.split()
+    if _UNKNOWN_DIGIT.search("".join(tokens)):
+        bad = [i for i, t in enumerate(tokens) if _UNKNOWN_DIGIT.search(t)]
+        raise UnknownValueError(f"{path.name}: {len(bad)} of {len(tokens)} words hold X/Z, "
+                                f"first word {bad[0]} = {tokens[bad[0]]!r}")
     widths = set(map(len, tokens))
     if len(widths) == 1 and (width := widths.pop()) in (2, 4, 8, 16):
         # One fixed width, as $writememh writes: decode all words at once (a parse per word

@@ -7,6 +7,7 @@ by hand for the PyPI wheel.  Everything that runs a simulation goes through here
 from __future__ import annotations
 
 import fcntl
+import resource
 import hashlib
 import json
 import re
@@ -27,8 +28,24 @@ BUILD_ROOT = REPO / "build"
 LOWRISC_PORTS = ("*_i", "*_ni", "*_o")
 
 
+# Address-space limit of every process of a build (Verilator, make, the C++ compiler): a build
+# that needs more fails with a memory error instead of pushing the machine into swap.
+BUILD_MEM_LIMIT_GB = 8
+_OOM_WORDS = ("virtual memory exhausted", "out of memory", "cannot allocate memory",
+              "std::bad_alloc", "killed signal terminated program")
+
+
 class SimTimeout(RuntimeError):
     """The simulator process exceeded its wall-clock budget and was killed."""
+
+
+class BuildOutOfMemory(RuntimeError):
+    """A build process hit BUILD_MEM_LIMIT_GB (or was killed by the kernel for memory)."""
+
+
+def _limit_build_memory() -> None:
+    limit = BUILD_MEM_LIMIT_GB << 30
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def setup_verilator_env() -> None:
@@ -48,6 +65,7 @@ def setup_verilator_env() -> None:
 
 class _TimeoutMixin:
     sim_timeout: float | None = None
+    limit_memory: bool = False     # set while building (BUILD_MEM_LIMIT_GB)
 
     def _execute_cmds(self, cmds, cwd, stdout=None) -> None:  # type: ignore[override]
         __tracebackhide__ = True
@@ -55,7 +73,9 @@ class _TimeoutMixin:
             stderr = None if stdout is None else subprocess.STDOUT
             try:
                 result = subprocess.run(cmd, cwd=cwd, env=self.env, check=False, stdout=stdout,
-                                        stderr=stderr, timeout=self.sim_timeout)
+                                        stderr=stderr, timeout=self.sim_timeout,
+                                        preexec_fn=_limit_build_memory if self.limit_memory
+                                        else None)
             except subprocess.TimeoutExpired as exc:
                 raise SimTimeout(f"killed after {self.sim_timeout:.0f} s: {' '.join(cmd)}") from exc
             if result.returncode != 0:
@@ -91,8 +111,10 @@ def rtl_sources(*names: str) -> list[Path]:
 def _config_key(toplevel: str, sources: Sequence[Path], params: Mapping[str, object],
                 options: Mapping[str, object]) -> str:
     digest = hashlib.sha1()
-    headers = sorted({h for src in sources for h in Path(src).parent.glob("*.svh")})
-    for src in [*sources, *headers]:   # `include'd headers change the build too
+    # `include'd headers and Verilator control files change the build too
+    headers = sorted({h for src in sources for pattern in ("*.svh", "*.vlt")
+                      for h in Path(src).parent.glob(pattern)})
+    for src in [*sources, *headers]:
         digest.update(str(src).encode())
         digest.update(Path(src).read_bytes())
     digest.update(json.dumps({"params": params, "opts": options}, sort_keys=True, default=str).encode())
@@ -105,17 +127,21 @@ def build(toplevel: str, sources: Sequence[Path], params: Mapping[str, object] |
           simulator: str = "verilator", coverage: bool = False, waves: bool = False,
           public_flat_rw: bool = False, extra_args: Sequence[str] = (), fast: bool = True,
           timeout: float | None = 600,
-          public_vars: Sequence[str] = LOWRISC_PORTS) -> tuple[object, Path]:
+          public_vars: Sequence[str] = LOWRISC_PORTS,
+          cxx_opt: str | None = None) -> tuple[object, Path]:
     """Build one RTL configuration once; later calls with the same inputs reuse the build dir.
 
     Only the toplevel's signals matching ``public_vars`` are visible to Python (default: the
     lowRISC port names).  A toplevel with other port names must pass its own patterns, e.g.
     ``("*",)``; with nothing visible cocotb stops with "Can not find root handle".
+    ``cxx_opt`` replaces verilated.mk's OPT_FAST (-Os) for the model's hot C++ (Verilator only).
     """
     params = dict(params or {})
     opts = {"sim": simulator, "cov": coverage, "waves": waves, "pfr": public_flat_rw,
             "public": list(public_vars),
             "extra": list(extra_args), "fast": fast}
+    if cxx_opt:   # only when set, so the default builds keep their cache keys
+        opts["cxx_opt"] = cxx_opt
     build_dir = BUILD_ROOT / simulator / _config_key(toplevel, sources, params, opts)
     runner = _make_runner(simulator, timeout)
     build_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -124,14 +150,14 @@ def build(toplevel: str, sources: Sequence[Path], params: Mapping[str, object] |
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (build_dir / ".built").exists():
             _build_locked(runner, build_dir, toplevel, sources, params, simulator, coverage,
-                          waves, public_flat_rw, extra_args, fast, public_vars)
+                          waves, public_flat_rw, extra_args, fast, public_vars, cxx_opt)
     return runner, build_dir
 
 
 def _build_locked(runner, build_dir: Path, toplevel: str, sources: Sequence[Path],
                   params: Mapping[str, object], simulator: str, coverage: bool, waves: bool,
                   public_flat_rw: bool, extra_args: Sequence[str], fast: bool,
-                  public_vars: Sequence[str]) -> None:
+                  public_vars: Sequence[str], cxx_opt: str | None = None) -> None:
     args: list[str] = []
     if simulator == "verilator":
         setup_verilator_env()
@@ -149,10 +175,25 @@ def _build_locked(runner, build_dir: Path, toplevel: str, sources: Sequence[Path
         args += ["-g2012"]
     args += list(extra_args)
     includes = sorted({str(Path(src).parent) for src in sources})
-    runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, parameters=params,
-                 includes=includes,
-                 build_args=args, build_dir=build_dir, waves=waves,
-                 timescale=("1ns", "1ps"))
+    log = build_dir.parent / f"{build_dir.name}.build.log"
+    runner.limit_memory = True
+    saved_makeflags = os.environ.get("MAKEFLAGS", "")
+    if cxx_opt and simulator == "verilator":   # the runner's make inherits MAKEFLAGS
+        os.environ["MAKEFLAGS"] = f"{saved_makeflags} OPT_FAST={cxx_opt}".strip()
+    try:
+        runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, parameters=params,
+                     includes=includes,
+                     build_args=args, build_dir=build_dir, waves=waves,
+                     timescale=("1ns", "1ps"), log_file=log)
+    except RuntimeError as exc:
+        text = log.read_text(errors="replace").lower() if log.exists() else ""
+        if any(word in text for word in _OOM_WORDS):
+            raise BuildOutOfMemory(f"build ran out of memory (limit {BUILD_MEM_LIMIT_GB} GB per "
+                                   f"process), see {log}") from exc
+        raise RuntimeError(f"{exc}; build log: {log}") from exc
+    finally:
+        runner.limit_memory = False
+        os.environ["MAKEFLAGS"] = saved_makeflags
     (build_dir / ".built").write_text("ok\n")
 
 

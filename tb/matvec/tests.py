@@ -17,9 +17,9 @@ from tb.common.bfm import MasrBfm
 from tb.matvec.env import MasrEnv
 from tb.matvec.scoreboard import Predictor
 from tb.matvec.sequences import (BackToBackSequence, CornerSequence, ErrorSequence, FrontdoorSequence,
-                          MasrBaseSequence, RandomSequence, SmokeSequence, StealHorizontalSequence,
-                          StealNoneSequence, StealSweepSequence,
-                              StealVerticalSequence)
+                          MasrBaseSequence, PaperWorkloadSequence, RandomSequence, SmokeSequence,
+                          StealHorizontalSequence, StealNoneSequence, StealSweepSequence,
+                          StealVerticalSequence)
 
 
 class MasrBaseTest(SeededTest):
@@ -85,5 +85,11 @@ class BackToBackTest(MasrBaseTest):
     sequence_override = BackToBackSequence
 
 
+@pyuvm.test()
+class PaperWorkloadTest(MasrBaseTest):
+    sequence_override = PaperWorkloadSequence
+
+
 TESTS = ("SmokeTest", "RandomTest", "CornerTest", "StealNoneTest", "StealVerticalTest",
-         "StealHorizontalTest", "StealSweepTest", "ErrorTest", "FrontdoorTest", "BackToBackTest")
+         "StealHorizontalTest", "StealSweepTest", "ErrorTest", "FrontdoorTest", "BackToBackTest",
+         "PaperWorkloadTest")
