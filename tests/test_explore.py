@@ -173,3 +173,9 @@ def test_page_renders_in_chromium(small_run, tmp_path):
     console_errors = [l for l in proc.stderr.splitlines()
                       if "CONSOLE" in l and ("ERROR" in l or "Uncaught" in l)]
     assert not console_errors, console_errors
+
+
+def test_grid_of_reads_overrides_and_simulator_suffixes() -> None:
+    assert rtl.grid_of("16x16:SLOTS=96@icarus") == (16, 16) and rtl.grid_of("4x2@icarus") == (4, 2)
+    with pytest.raises(ValueError, match="HxV"):
+        rtl.grid_of("big")

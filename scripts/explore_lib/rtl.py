@@ -40,9 +40,10 @@ def lanes_of(config: str) -> int:
 
 
 def grid_of(config: str) -> tuple[int, int]:
-    """'8x8' -> (8, 8); the regression names its configurations H x V."""
+    """'8x8' -> (8, 8); the regression names its configurations H x V, optionally followed by
+    parameter overrides (':SLOTS=96') and a simulator ('@icarus')."""
     try:
-        h, v = (int(t) for t in config.split("x"))
+        h, v = (int(t) for t in config.partition("@")[0].partition(":")[0].split("x"))
     except ValueError:
         raise ValueError(f"configuration name {config!r} is not of the form HxV")
     return h, v
