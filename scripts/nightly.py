@@ -171,7 +171,7 @@ def plan_jobs(flow: Flow, out: Path, seeds: int, seed_base: int, tests, configs,
     from tb.regression import entries_for
 
     jobs = []
-    entries = flow.regression
+    entries = [e for e in flow.regression if not getattr(e, "on_request", False)]
     if configs:   # a configuration no entry names runs the template's entries
         entries = [e for config in configs
                    for e in entries_for(config, flow.regression, flow.template or "")]
