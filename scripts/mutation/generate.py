@@ -6,7 +6,7 @@ backdoor and dump code, which a synthesized netlist would lose.
 Every mutation is a statement-level rewrite that keeps the file valid SystemVerilog:
 
     lhs <= EXPR;      ->  begin if (masr_mut_sel != Kd) lhs <= (masr_mut_sel == K1) ? (EXPR1) : (EXPR); end
-    assign lhs = E;   ->  assign lhs = (masr_mut_sel == Kd) ? '0 : (masr_mut_sel == K1) ? (E1) : (E);
+    assign lhs = E;   ->  assign lhs = (masr_mut_sel == Kd) ? (E ^ E) : (masr_mut_sel == K1) ? (E1) : (E);
     if (COND)         ->  if ((masr_mut_sel == Kt) ? 1'b1 : (masr_mut_sel == Kf) ? 1'b0 : ... : (COND))
 
 where EXPRk differs from EXPR in exactly one operator or constant token.  With selector 0 every
@@ -444,7 +444,10 @@ def mutate_file(path: Path, next_id: int, skip_keys: frozenset[str] = frozenset(
             variants = [("cond_true", "condition -> `1'b1`", "1'b1"),
                         ("cond_false", "condition -> `1'b0`", "1'b0"), *variants]
         elif site.kind == "assign":
-            variants.insert(0, ("drop", "driven to `'0`", "'0"))
+            # Zero as (E) ^ (E), not '0: an unsized '0 is unsigned and would turn the whole
+            # selector chain (and so the original, selector 0) unsigned -- e.g. a signed product.
+            zero = f"({text_of(e_first, e_last)}) ^ ({text_of(e_first, e_last)})"
+            variants.insert(0, ("drop", "driven to 0", zero))
         elif site.nonblocking and not (e_first == e_last and toks[e_first].kind == "number"):
             # Only register updates with a computed value: dropping a reset / clear constant or
             # a combinational default mostly yields the same design, not a testbench question.
