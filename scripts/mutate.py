@@ -33,13 +33,12 @@ VOLATILE_SUMMARY_KEYS = ("wall_s",)
 
 
 def baseline_check(config: str, build_dir: Path, line_map: activation.LineMap, nightly: Path,
-                   work: Path) -> None:
+                   work: Path) -> float:
     """Selector 0 must be the original design: the cheapest nightly run, rerun on the selector
     model with +masr_mut=0, gives the same summary (counters, coverage bins) as in the nightly."""
     run = line_map.all_runs()[0]
     run_dir = work / "baseline" / f"{run.test}-seed{run.seed}"
-    result = schedule.simulate(build_dir, config, run, 0, run_dir,
-                               max(schedule.TIMEOUT_FACTOR * run.seconds, schedule.TIMEOUT_FLOOR_S))
+    result = schedule.simulate(build_dir, config, run, 0, run_dir, schedule.run_timeout(run, 4.0))
     if result.status != "PASS":
         raise SystemExit(f"mutate: selector 0 fails {run.test} seed {run.seed}: {result.message}")
     ours = json.loads((run_dir / "summary.json").read_text())
@@ -52,8 +51,11 @@ def baseline_check(config: str, build_dir: Path, line_map: activation.LineMap, n
     if diff:
         raise SystemExit(f"mutate: selector 0 differs from the nightly on {run.test} seed "
                          f"{run.seed}: {diff[:5]}")
+    load_scale = result.seconds / max(run.seconds, 0.1)
     print(f"mutate {config}: selector 0 == nightly on {run.test} seed {run.seed} "
-          f"(every counter the nightly's summary has is identical)")
+          f"(every counter the nightly's summary has is identical); {result.seconds:.1f} s "
+          f"vs {run.seconds:.1f} s in the nightly: timeouts scaled x{max(load_scale, 1.0):.1f}")
+    return load_scale
 
 
 def summary_diff(ours, theirs, path: str = "") -> list[str]:
@@ -118,7 +120,7 @@ def run_config(config: str, args) -> None:
     t0 = time.monotonic()
     _, build_dir = model.build(config, sel)
     print(f"mutate {config}: selector model ready in {time.monotonic() - t0:.0f} s: {build_dir}")
-    baseline_check(config, build_dir, line_map, Path(args.nightly), work)
+    load_scale = baseline_check(config, build_dir, line_map, Path(args.nightly), work)
     start, count = time.monotonic(), [0]
 
     def on_result(m: Mutant, rec: dict) -> None:
@@ -130,7 +132,7 @@ def run_config(config: str, args) -> None:
               + f" ({rec['runs_tried']} runs, {rec['seconds']:.0f} s)", flush=True)
 
     schedule.run_mutants(todo, config, build_dir, line_map, work, args.jobs,
-                         args.seeds_per_test, on_result)
+                         args.seeds_per_test, on_result, load_scale)
     hours = (time.monotonic() - start) / 3600.0
     print(f"mutate {config}: {len(todo)} mutants in {hours * 3600:.0f} s = "
           f"{len(todo) / hours:.0f} mutants/hour with {args.jobs} jobs")

@@ -505,7 +505,8 @@ def mutate_tree(rtl: Path, out_dir: Path, skip_keys: frozenset[str] = frozenset(
     sources, mutants = [], []
     next_id = 1
     pkg = rtl / "masr_pkg.sv"
-    for path in [pkg, *sorted(p for p in rtl.glob("*.sv") if p != pkg)]:
+    first = [pkg] if pkg.exists() else []
+    for path in [*first, *sorted(p for p in rtl.glob("*.sv") if p != pkg)]:
         target = out_dir / path.name
         if path.name in SKIP_FILES:
             target.write_text(path.read_text())
