@@ -23,8 +23,9 @@ from pyuvm import ConfigDB, uvm_agent, uvm_analysis_port, uvm_component, uvm_dri
 from golden.encode import encode_matvec
 from tb.common.bfm import (CFG_REGS, MEM_AMASK, MEM_AVAL, MEM_BIAS, MEM_MASK, MEM_ROWPTR, MEM_STATS,
                     MEM_WEIGHT, MEM_Y, PERF_REGS, REG, DumpedResults, MasrBfm, caps_expected)
+from tb.matvec.bins import mem_boundary_probes
 from tb.matvec.items import (ERR_NO_PRODUCT, ERR_WPTR, INJ_BUSY_MEM, INJ_BUSY_START, INJ_FIRST_WINS,
-                          INJ_MEM_RANGE, INJ_REG, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
+                          INJ_MEM_BOUNDARY, INJ_MEM_RANGE, INJ_REG, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
                           Check, MatvecItem, MatvecResult)
 from tb.matvec.scoreboard import Predictor
 from tb.matvec.stimulus import work_upper_bound
@@ -172,6 +173,13 @@ class MasrDriver(uvm_driver):
                 await bfm.clear()
                 await op()
                 await self._err_after(ctx, desc, 6)
+        elif item.inject == INJ_MEM_BOUNDARY:
+            # Reads only: a legal write would change the loaded data the product reuses.
+            for name, sel, unit, addr, bad in mem_boundary_probes(hw):
+                await bfm.clear()
+                await bfm.mem_read(sel, unit, addr)
+                await self._err_after(ctx, f"read {name} (sel {sel} unit {unit} addr {addr})",
+                                      6 if bad else 0)
         elif item.inject == INJ_REG:
             caps = caps_expected(hw)
             cycles_before = await bfm.read_reg("PERF_CYCLES")

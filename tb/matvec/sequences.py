@@ -18,7 +18,7 @@ from tb.matvec.bins import A_DENS, STEAL_CLASSES, W_DENS, axis_length, class_cel
 from tb.matvec.coverage import reachable_axis_combos
 from tb.matvec.items import (ERR_BUSY_MEM, ERR_BUSY_START, ERR_DIM, ERR_MEM_RANGE, ERR_MODE, ERR_REG,
                           ERR_SLOTS, ERR_WPTR, INJ_BUSY_MEM, INJ_BUSY_START, INJ_FIRST_WINS,
-                          INJ_MEM_RANGE, INJ_REG, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
+                          INJ_MEM_BOUNDARY, INJ_MEM_RANGE, INJ_REG, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
                           LOAD_NONE, MatvecItem)
 
 V_, H_, N_ = StealMode.VERTICAL, StealMode.HORIZONTAL, StealMode.NONE
@@ -281,6 +281,7 @@ class ErrorSequence(MasrBaseSequence):
         yield again("err_busy_start", inject=INJ_BUSY_START, expect_err=ERR_BUSY_START)
         yield again("err_busy_mem", inject=INJ_BUSY_MEM, expect_err=ERR_BUSY_MEM)
         yield again("err_mem_range", inject=INJ_MEM_RANGE, expect_err=ERR_MEM_RANGE)
+        yield again("err_mem_boundary", inject=INJ_MEM_BOUNDARY, expect_err=ERR_MEM_RANGE)
         yield again("err_reg", inject=INJ_REG, expect_err=ERR_REG)
         yield again("err_first_wins", inject=INJ_FIRST_WINS, expect_err=ERR_REG)
         yield again("after_errors_clean", check_sample=True)
