@@ -72,10 +72,11 @@ def test_operator_set_is_documented():
 def test_toy_sites_and_operators(toy: Path):
     text, mutants = generate.mutate_file(toy, 1)
     ops = Counter(m.operator for m in mutants)
-    # en: rel, and_or, drop; y_o: arith, const, mux_swap, drop; unused: drop; q <= q - a_i: drop,
-    # arith; if (!rst_ni) / if (en): cond x2 each; hit_o = a >= b: rel; constants 1'b1 (y_o),
-    # '0 (reset of q, not dropped: a constant) and 1'b0 twice (hit_o)
-    assert ops == Counter({"rel_boundary": 2, "and_or": 1, "drop": 4, "arith": 2, "const": 4,
+    # en: rel, and_or, drop; y_o: arith, const, mux_swap, drop; q <= q - a_i: drop, arith;
+    # if (!rst_ni) / if (en): cond x2 each; hit_o = a >= b: rel; constants 1'b1 (y_o),
+    # '0 (reset of q, not dropped: a constant) and 1'b0 twice (hit_o).  `unused` is read by
+    # nothing (checker-only): no mutant.
+    assert ops == Counter({"rel_boundary": 2, "and_or": 1, "drop": 3, "arith": 2, "const": 4,
                            "mux_swap": 1, "cond_true": 2, "cond_false": 2})
     assert [m.id for m in mutants] == list(range(1, len(mutants) + 1))
     assert len({m.key for m in mutants}) == len(mutants)
@@ -94,6 +95,18 @@ def test_never_inside_assertions_comments_or_simulation_only_code(toy: Path):
     assert not mutated_lines & {n + 1 for n in untouched}
     # cast widths are parameter expressions, not logic
     assert not [m for m in mutants if "(W-0)'" in m.mutated or "(W+1)'" in m.mutated]
+
+
+def test_checker_only_logic_is_not_mutated(tmp_path: Path):
+    src = TOY.replace("  `ASSERT(NoHitWhenEq", "  logic chk_q;\n  always_ff @(posedge clk_i) "
+                      "if (en) chk_q <= a_i != b_i;\n  `ASSERT(NoHitWhenEq")
+    src = src.replace("!(a_i == b_i && hit_o)", "!(chk_q && hit_o)")
+    path = tmp_path / "chk.sv"
+    path.write_text(src)
+    _, mutants = generate.mutate_file(path, 1)
+    chk_line = next(n for n, line in enumerate(src.splitlines(), 1) if "chk_q <=" in line)
+    assert not [m for m in mutants if m.line == chk_line]      # its flop and its condition
+    assert [m for m in mutants if m.original.startswith("en = ")]     # en is design logic
 
 
 def test_rewrites_are_selector_guarded(toy: Path):

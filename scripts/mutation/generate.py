@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -94,9 +95,11 @@ class Mutant:
         return {**asdict(self), "key": self.key}
 
 
-def tokenize(text: str) -> list[Tok]:
+def tokenize(text: str, conditional_reads: Counter | None = None) -> list[Tok]:
     """Tokens the generator may look at: comments, strings, preprocessor-conditional regions,
-    `include/`define lines and macro invocations (assertions) are left out."""
+    `include/`define lines and macro invocations (assertions) are left out.  Identifiers seen
+    in conditional regions are counted into ``conditional_reads``: code there may read a signal
+    (a signal is not checker-only because its reader is simulation-only or synthesis-only)."""
     raw: list[Tok] = []
     pos, line = 0, 1
     while pos < len(text):
@@ -126,6 +129,8 @@ def tokenize(text: str) -> list[Tok]:
             continue
         if depth == 0 and tok.kind not in ("ws", "comment"):
             out.append(tok)
+        elif depth > 0 and tok.kind == "ident" and conditional_reads is not None:
+            conditional_reads[tok.text] += 1      # e.g. the `else (SYNTHESIS) design branch
         i += 1
     return out
 
@@ -187,6 +192,8 @@ class _Site:
     expr_first: int      # token range of the expression to mutate
     expr_last: int
     nonblocking: bool = False
+    block: int = -1      # the always block / function the site is in (-1: continuous)
+    lhs_end: int = -1    # token index of the assignment operator
 
 
 class _Parser:
@@ -195,6 +202,7 @@ class _Parser:
         self.sites: list[_Site] = []
         self.module = ""
         self.header_ends: list[int] = []      # token index of each module header's ';'
+        self.block = -1
 
     def t(self, i: int) -> str:
         return self.toks[i].text if i < len(self.toks) else ""
@@ -210,10 +218,12 @@ class _Parser:
             elif word == "assign":
                 i = self._assignment(i + 1, "assign", collect=True)
             elif word in _BLOCK_KEYWORDS:
+                self.block = i
                 i += 1
                 if self.t(i) == "@":
                     i = i + 2 if self.t(i + 1) == "*" else _match(self.toks, i + 1) + 1
                 i = self._statement(i, collect=True)
+                self.block = -1
                 continue
             elif word == "initial":
                 i = self._statement(i + 1, collect=False)
@@ -226,9 +236,11 @@ class _Parser:
             i += 1
 
     def _function(self, i: int) -> int:
+        self.block = i
         i = _scan_to(self.toks, i, {";"}) + 1
         while self.t(i) != "endfunction":
             i = self._statement(i, collect=True)
+        self.block = -1
         return i
 
     def _assignment(self, i: int, kind: str, collect: bool) -> int:
@@ -242,7 +254,8 @@ class _Parser:
             return end
         if collect and op + 1 < end:
             self.sites.append(_Site(kind, self.module, i, end, op + 1, end - 1,
-                                    nonblocking=self.t(op) == "<="))
+                                    nonblocking=self.t(op) == "<=",
+                                    block=self.block if kind == "stmt" else -1, lhs_end=op))
         return end
 
     def _statement(self, i: int, collect: bool) -> int:
@@ -261,7 +274,8 @@ class _Parser:
         if word == "if":
             close = _match(self.toks, i + 1)
             if collect:
-                self.sites.append(_Site("cond", self.module, i + 2, close - 1, i + 2, close - 1))
+                self.sites.append(_Site("cond", self.module, i + 2, close - 1, i + 2, close - 1,
+                                        block=self.block))
             i = self._statement(close + 1, collect)
             if self.t(i) == "else":
                 i = self._statement(i + 1, collect)
@@ -289,6 +303,46 @@ class _Parser:
                 self.toks[i].kind != "ident" and word != "{":
             return _scan_to(self.toks, i, {";"}) + 1
         return self._assignment(i, "stmt", collect) + 1
+
+
+_DECL_BOUNDARY = {";", "begin", "end", "endfunction", "endtask", "endcase"}
+
+
+def _checker_only_sites(toks: list[Tok], sites: list[_Site], other_reads: Counter) -> set[int]:
+    """Indices of sites that only feed assertions (or nothing): their target is never read by
+    the design outside its own assignments and declarations.  A mutant there changes a checker,
+    not the design -- equivalent by construction, so it is not generated.  An always block whose
+    every assignment is such a site loses its condition sites too."""
+    targets: dict[int, str] = {}
+    for n, s in enumerate(sites):
+        if s.kind != "cond" and toks[s.first].kind == "ident":
+            targets[n] = toks[s.first].text
+    not_read: set[int] = set()
+    for s in sites:
+        if s.kind != "cond" and toks[s.first].kind == "ident":
+            not_read.add(s.first)              # the assignment target itself
+    j = 0
+    while j < len(toks):                       # declarations: `logic a, b;` (initializers read)
+        prev = toks[j - 1].text if j else ";"
+        labelled = j >= 3 and toks[j - 2].text == ":" and toks[j - 3].text in ("begin", "end")
+        if toks[j].text in _DECL_WORDS and (prev in _DECL_BOUNDARY or labelled):
+            end = _scan_to(toks, j, {";"})
+            init = False
+            for k in range(j, end):
+                init = init or toks[k].text == "="
+                if not init:
+                    not_read.add(k)
+            j = end
+        j += 1
+    reads = Counter(t.text for k, t in enumerate(toks) if t.kind == "ident" and k not in not_read)
+    reads.update(other_reads)
+    dropped = {n for n, name in targets.items() if reads[name] == 0}
+    by_block: dict[int, list[int]] = defaultdict(list)
+    for n, s in enumerate(sites):
+        if s.block >= 0 and s.kind == "stmt":
+            by_block[s.block].append(n)
+    dead_blocks = {b for b, ns in by_block.items() if all(n in dropped for n in ns)}
+    return dropped | {n for n, s in enumerate(sites) if s.kind == "cond" and s.block in dead_blocks}
 
 
 def _binary_position(toks: list[Tok], j: int, first: int) -> bool:
@@ -407,7 +461,8 @@ def mutate_file(path: Path, next_id: int, skip_keys: frozenset[str] = frozenset(
     no id.
     """
     src = path.read_text()
-    toks = tokenize(src)
+    conditional_reads: Counter = Counter()
+    toks = tokenize(src, conditional_reads)
     parser = _Parser(toks)
     parser.parse()
     mutants: list[Mutant] = []
@@ -425,7 +480,10 @@ def mutate_file(path: Path, next_id: int, skip_keys: frozenset[str] = frozenset(
             parts.append(repl.get(j, toks[j].text))
         return "".join(parts)
 
-    for site in parser.sites:
+    checker_only = _checker_only_sites(toks, parser.sites, conditional_reads)
+    for n_site, site in enumerate(parser.sites):
+        if n_site in checker_only:
+            continue
         e_first, e_last = site.expr_first, site.expr_last
         expr = src[toks[e_first].start:toks[e_last].end]      # the original, verbatim
         base = toks[e_first].start
