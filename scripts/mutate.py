@@ -159,6 +159,24 @@ def write_report(args, configs: list[str]) -> Path:
     return out
 
 
+def bench(args) -> int:
+    from mutation.bench import run_bench
+    from tb.common.configs import CONFIGS, verilog_params
+
+    config = args.configs[0]
+    sel = model.generate_valid(verilog_params(CONFIGS[config]))
+    line_map = activation.load_line_map(Path(args.nightly), config)
+    res = run_bench(config, sel, line_map, args.bench, args.jobs, Path(args.out), args.bench_cap_s)
+    one = res["one_build_per_mutant"]
+    print(f"bench {config}, {res['mutants']} mutants, {res['jobs']} jobs:\n"
+          f"  selector model: build {res['selector']['build_s']} s, total "
+          f"{res['selector']['total_s']} s -> {res['selector']['mutants_per_hour']} mutants/hour\n"
+          f"  one build per mutant: {one['measured']} of {res['mutants']} in {one['wall_s']} s "
+          f"(mean build {one['mean_build_s']} s) -> {one['mutants_per_hour']} mutants/hour\n"
+          f"  ratio {res['speedup']}x; same classification: {res['same_classification']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--configs", nargs="+", default=["4x2"])
@@ -175,8 +193,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--operators", help="comma-separated operators")
     ap.add_argument("--rerun", metavar="KEY", help="rerun one mutant (by key), ignoring results")
     ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--bench", type=int, metavar="N",
+                    help="benchmark: N mutants, selector model vs one build per mutant")
+    ap.add_argument("--bench-cap-s", type=float, default=1800.0,
+                    help="wall-time cap of the one-build-per-mutant side")
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args(argv)
+    if args.bench:
+        return bench(args)
     if not args.report_only:
         for config in args.configs:
             run_config(config, args)

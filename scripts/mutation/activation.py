@@ -56,6 +56,15 @@ def load_line_map(nightly: Path, config: str) -> LineMap:
     """The passing runs of one configuration in a nightly and the lines each one touches."""
     records = [json.loads(line) for line in (nightly / "results.jsonl").read_text().splitlines()
                if line.strip()]
+    plan = nightly / "plan.json"
+    if plan.exists():
+        # A nightly still running (out/nightly/latest moves at its start) would make most lines
+        # look unreached: refuse it rather than call mutants "not activated".
+        planned = {(j["test"], j["config"], j["seed"]) for j in json.loads(plan.read_text())["jobs"]}
+        ended = {(r["test"], r["config"], r["seed"]) for r in records if r.get("event") == "finished"}
+        if planned - ended:
+            raise SystemExit(f"mutate: nightly {nightly} is incomplete ({len(planned - ended)} of "
+                             f"{len(planned)} runs not finished); pass --nightly <a finished one>")
     finished = [r for r in records if r.get("event") == "finished" and r.get("config") == config
                 and r.get("status") == "PASS" and r.get("coverage_dat")]
     runs: list[NightlyRun] = []

@@ -100,3 +100,46 @@ def section_rows(per_config: dict[str, list[dict]], waivers: dict[str, Waiver]) 
                      "kill_rate": (100.0 * killed / denom) if denom else None,
                      "survivors": [r for r in records if final_status(r, waivers) == "survived"]})
     return rows
+
+
+def load_results(out_dir: Path, configs: tuple[str, ...] = ("4x2", "8x8")) -> dict[str, list[dict]]:
+    """The classified mutants of the current RTL per configuration (empty when never run)."""
+    from mutation.model import rtl_digest
+    from mutation.store import MutationStore
+
+    rtl = rtl_digest()
+    out = {}
+    for config in configs:
+        path = out_dir / config / "results.jsonl"
+        if path.exists():
+            out[config] = list(MutationStore(path).finished(rtl).values())
+    return out
+
+
+def html_section(per_config: dict[str, list[dict]], waivers: dict[str, Waiver]) -> str:
+    """The sign-off report's mutation section (beside code coverage)."""
+    from html import escape as esc
+
+    h = ["<section id='mutation'><h2>Mutation analysis (testbench qualification)</h2>",
+         "<p class='small'>make mutate (docs/mutation.md): mutants of rtl/ in one selector model; "
+         "kill rate = killed / (killed + survived + not activated); equivalent mutants are "
+         f"waived in docs/mutation-waivers.hjson ({len(waivers)} waivers).</p>"]
+    if not per_config:
+        h.append("<p class='warn'>No mutation results for this RTL: run make mutate.</p></section>")
+        return "\n".join(h)
+    h.append("<table><tr><th>config</th>" + "".join(f"<th>{c}</th>" for c in COLUMNS)
+             + "<th>kill rate</th></tr>")
+    for row in section_rows(per_config, waivers):
+        rate = "-" if row["kill_rate"] is None else f"{row['kill_rate']:.1f}%"
+        h.append(f"<tr><td>{esc(row['config'])}</td>"
+                 + "".join(f"<td class='num'>{row[c]}</td>" for c in COLUMNS)
+                 + f"<td class='num'>{rate}</td></tr>")
+    h.append("</table>")
+    for row in section_rows(per_config, waivers):
+        for r in row["survivors"]:
+            h.append(f"<p class='small warn'>survivor {esc(row['config'])} <code>{esc(r['key'])}"
+                     f"</code> {esc(r['file'])}:{r['line']} {esc(r['operator'])}: "
+                     f"<code>{esc(r['original'])}</code> &rarr; <code>{esc(r['mutated'])}</code>"
+                     f"<br>rerun: <code>{esc(r['rerun'])}</code></p>")
+    h.append("</section>")
+    return "\n".join(h)
