@@ -401,22 +401,30 @@ def _token_mutations(toks: list[Tok], first: int, last: int) -> list[tuple[int, 
     return out
 
 
+def _enclosed(toks: list[Tok], start: int, last: int):
+    """(index, text, depth) from start to at most last, until the bracket that closes a group
+    enclosing start; depth is relative to start (0 = the same level)."""
+    depth = 0
+    for j in range(start, last + 1):
+        t = toks[j].text
+        if t in _CLOSE:
+            depth -= 1
+            if depth < 0:
+                return
+        yield j, t, depth
+        if t in _OPEN:
+            depth += 1
+
+
 def _mux_swaps(toks: list[Tok], first: int, last: int) -> list[tuple[int, int, int, int]]:
     """(true arm first, last, false arm first, last) of every ?: in [first, last]."""
     swaps = []
     for q in range(first, last + 1):
         if toks[q].text != "?":
             continue
-        depth, nested, colon = 0, 0, -1
-        for j in range(q + 1, last + 1):
-            t = toks[j].text
-            if t in _OPEN:
-                depth += 1
-            elif t in _CLOSE:
-                depth -= 1
-                if depth < 0:
-                    break
-            elif depth == 0 and t == "?":
+        nested, colon = 0, -1
+        for j, t, depth in _enclosed(toks, q + 1, last):
+            if depth == 0 and t == "?":
                 nested += 1
             elif depth == 0 and t == ":":
                 if nested == 0:
@@ -425,19 +433,11 @@ def _mux_swaps(toks: list[Tok], first: int, last: int) -> list[tuple[int, int, i
                 nested -= 1
         if colon < 0:
             continue
-        depth, end = 0, last
-        for j in range(colon + 1, last + 1):
-            t = toks[j].text
-            if t in _OPEN:
-                depth += 1
-            elif t in _CLOSE:
-                depth -= 1
-                if depth < 0:
-                    end = j - 1
-                    break
-            elif depth == 0 and t in (",", ";"):
-                end = j - 1
+        end = colon
+        for j, t, depth in _enclosed(toks, colon + 1, last):
+            if depth == 0 and t in (",", ";"):
                 break
+            end = j
         swaps.append((q + 1, colon - 1, colon + 1, end))
     return swaps
 
