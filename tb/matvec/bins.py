@@ -60,6 +60,16 @@ def mem_limits(hw: HwConfig) -> list[tuple[str, int, int | None, int]]:
     return [(name, sel, units.get(name), depth[name]) for sel, name in enumerate(MEM_CLASSES)]
 
 
+SLOTS_BOUNDARY_TAG = "slots_boundary:"
+
+
+def slots_boundary_bins(hw: HwConfig) -> list[str]:
+    """The replica-slot check (R + Q_prev + Q_next > SLOTS, both sides of every lane) driven at
+    the largest legal rep_rows and one past it, per steal mode whose error ErrorTest drives."""
+    modes = ["horizontal"] + (["vertical"] if hw.V >= 3 else [])
+    return [f"{m}.{where}" for m in modes for where in ("at_limit", "one_past")]
+
+
 def mem_boundary_probes(hw: HwConfig) -> list[tuple[str, int, int, int, bool]]:
     """(bin, select, unit, addr, out of range) reads exactly at each limit and one past it:
     the last legal address / unit must not set ERR_MEM_RANGE, the first illegal one must

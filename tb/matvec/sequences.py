@@ -14,7 +14,8 @@ from pyuvm import uvm_sequence
 from golden.config import HwConfig, StealMode
 from golden.perf import simulate_matvec
 from tb.matvec import stimulus as st
-from tb.matvec.bins import A_DENS, STEAL_CLASSES, W_DENS, axis_length, class_cells
+from tb.matvec.bins import (A_DENS, SLOTS_BOUNDARY_TAG, STEAL_CLASSES, W_DENS, axis_length,
+                            class_cells, slots_boundary_bins)
 from tb.matvec.coverage import reachable_axis_combos
 from tb.matvec.items import (ERR_BUSY_MEM, ERR_BUSY_START, ERR_DIM, ERR_MEM_RANGE, ERR_MODE, ERR_REG,
                           ERR_SLOTS, ERR_WPTR, INJ_BUSY_MEM, INJ_BUSY_START, INJ_FIRST_WINS,
@@ -286,8 +287,35 @@ class ErrorSequence(MasrBaseSequence):
         yield again("err_first_wins", inject=INJ_FIRST_WINS, expect_err=ERR_REG)
         yield again("after_errors_clean", check_sample=True)
         yield again("err_wptr", inject=INJ_WPTR, expect_err=ERR_WPTR)
+        # Last: the at-limit products load their own image (the items above reuse the base's).
+        yield from self.slots_boundary(base)
         # recovery after an aborted product: reload and run a different mode
         yield MatvecItem.from_stimulus(self.base_stimulus(V_), check_sample=True)
+
+
+    def slots_boundary(self, base: st.Stimulus) -> Iterator[MatvecItem]:
+        """ERR_SLOTS exactly at its limit (the largest legal rep_rows runs a normal product) and
+        one past it (rep_rows + 1 must be refused), per steal mode: an off-by-one in the slot
+        check, or one that forgets a replica side, passes the far-past case above."""
+        hw = self.hw
+        for bin_name in slots_boundary_bins(hw):
+            mode_name_, where = bin_name.split(".")
+            mode = V_ if mode_name_ == "vertical" else H_
+            limit = st.max_rep_rows(hw, base.layer.M, mode)
+            if limit >= -(-base.layer.M // hw.H):
+                continue                     # every row replicated still fits: no limit here
+            if where == "at_limit":
+                stim = base.with_mode(mode, limit)
+                if not st.weight_capacity_ok(stim.W, hw, stim.layer):
+                    continue
+                item = MatvecItem.from_stimulus(stim, check_sample=True)
+            else:
+                item = MatvecItem.from_stimulus(
+                    base, load=LOAD_NONE, check_sample=True, expect_err=ERR_SLOTS,
+                    reg_overrides={"CFG_MODE": int(mode), "CFG_REP_ROWS": limit + 1})
+            item.set_name(f"err_slots_{bin_name.replace('.', '_')}")
+            item.tags = {*item.tags, SLOTS_BOUNDARY_TAG + bin_name}
+            yield item
 
 
 class FrontdoorSequence(MasrBaseSequence):
