@@ -298,24 +298,21 @@ class ErrorSequence(MasrBaseSequence):
         one past it (rep_rows + 1 must be refused), per steal mode: an off-by-one in the slot
         check, or one that forgets a replica side, passes the far-past case above."""
         hw = self.hw
-        for bin_name in slots_boundary_bins(hw):
-            mode_name_, where = bin_name.split(".")
+        for mode_name_ in dict.fromkeys(b.split(".")[0] for b in slots_boundary_bins(hw)):
             mode = V_ if mode_name_ == "vertical" else H_
             limit = st.max_rep_rows(hw, base.layer.M, mode)
-            if limit >= -(-base.layer.M // hw.H):
-                continue                     # every row replicated still fits: no limit here
-            if where == "at_limit":
-                stim = base.with_mode(mode, limit)
-                if not st.weight_capacity_ok(stim.W, hw, stim.layer):
-                    continue
-                item = MatvecItem.from_stimulus(stim, check_sample=True)
-            else:
-                item = MatvecItem.from_stimulus(
-                    base, load=LOAD_NONE, check_sample=True, expect_err=ERR_SLOTS,
-                    reg_overrides={"CFG_MODE": int(mode), "CFG_REP_ROWS": limit + 1})
-            item.set_name(f"err_slots_{bin_name.replace('.', '_')}")
-            item.tags = {*item.tags, SLOTS_BOUNDARY_TAG + bin_name}
-            yield item
+            stim = base.with_mode(mode, limit)
+            if limit >= -(-base.layer.M // hw.H) or \
+                    not st.weight_capacity_ok(stim.W, hw, stim.layer):
+                continue                     # no limit to probe, or the layer does not fit
+            at_limit = MatvecItem.from_stimulus(stim, check_sample=True)
+            one_past = MatvecItem.from_stimulus(
+                stim, load=LOAD_NONE, check_sample=True, expect_err=ERR_SLOTS,
+                reg_overrides={"CFG_MODE": int(mode), "CFG_REP_ROWS": limit + 1})
+            for item, where in ((at_limit, "at_limit"), (one_past, "one_past")):
+                item.set_name(f"err_slots_{mode_name_}_{where}")
+                item.tags = {*item.tags, f"{SLOTS_BOUNDARY_TAG}{mode_name_}.{where}"}
+                yield item
 
 
 class FrontdoorSequence(MasrBaseSequence):
