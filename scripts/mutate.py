@@ -154,10 +154,8 @@ def write_report(args, configs: list[str]) -> Path:
     out = Path(args.out) / "mutation.md"
     out.write_text(text + "\n")
     (Path(args.out) / "summary.json").write_text(json.dumps(
-        {"rtl": rtl, "generated": generated,
-         "configs": {c: {k: v for k, v in row.items() if k != "survivors"}
-                     for c, row in zip(sorted(per_config),
-                                       summary.section_rows(per_config, waivers))}}, indent=1))
+        {"rtl": rtl, "generated": generated, "rows": summary.snapshot(per_config, waivers)},
+        indent=1))
     return out
 
 

@@ -243,9 +243,9 @@ def test_report_section_lists_totals_and_survivors():
            "file": "masr_top.sv", "line": 7, "change": "`0` -> `1`", "original": "x = 0;",
            "mutated": "1", "rerun": "scripts/mutate.py --config 4x2 --rerun abc123"}
     killed = {**rec, "key": "k", "status": "killed"}
-    html = summary.html_section({"4x2": [rec, killed]}, {})
+    html = summary.html_section(summary.snapshot({"4x2": [rec, killed]}, {}), {})
     assert "Mutation analysis" in html and "50.0%" in html
     assert "abc123" in html and "--rerun abc123" in html
     md = summary.markdown({"4x2": [rec, killed]}, {}, {"4x2": 2})
     assert "kill rate 1/2 = 50.0 %" in md and "masr_top.sv:7" in md
-    assert "No mutation results" in summary.html_section({}, {})
+    assert "No mutation results" in summary.html_section(None, {})

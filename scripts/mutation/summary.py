@@ -2,6 +2,7 @@
 the sign-off report shows beside coverage."""
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,21 +103,30 @@ def section_rows(per_config: dict[str, list[dict]], waivers: dict[str, Waiver]) 
     return rows
 
 
-def load_results(out_dir: Path, configs: tuple[str, ...] = ("4x2", "8x8")) -> dict[str, list[dict]]:
-    """The classified mutants of the current RTL per configuration (empty when never run)."""
+SNAPSHOT_FIELDS = ("key", "file", "line", "module", "operator", "change", "original", "mutated",
+                   "rerun")
+
+
+def snapshot(per_config: dict[str, list[dict]], waivers: dict[str, Waiver]) -> list[dict]:
+    """The rows the sign-off report shows (written by mutate.py at the end of each run, so a
+    report never reads a store that a running mutate is still appending to)."""
+    rows = section_rows(per_config, waivers)
+    for row in rows:
+        row["survivors"] = [{k: r.get(k) for k in SNAPSHOT_FIELDS} for r in row["survivors"]]
+    return rows
+
+
+def load_snapshot(path: Path) -> list[dict] | None:
+    """The rows of the last mutate run, if it was for the current RTL."""
     from mutation.model import rtl_digest
-    from mutation.store import MutationStore
 
-    rtl = rtl_digest()
-    out = {}
-    for config in configs:
-        path = out_dir / config / "results.jsonl"
-        if path.exists():
-            out[config] = list(MutationStore(path).finished(rtl).values())
-    return out
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    return data["rows"] if data.get("rtl") == rtl_digest() else None
 
 
-def html_section(per_config: dict[str, list[dict]], waivers: dict[str, Waiver]) -> str:
+def html_section(rows: list[dict] | None, waivers: dict[str, Waiver]) -> str:
     """The sign-off report's mutation section (beside code coverage)."""
     from html import escape as esc
 
@@ -124,18 +134,18 @@ def html_section(per_config: dict[str, list[dict]], waivers: dict[str, Waiver]) 
          "<p class='small'>make mutate (docs/mutation.md): mutants of rtl/ in one selector model; "
          "kill rate = killed / (killed + survived + not activated); equivalent mutants are "
          f"waived in docs/mutation-waivers.hjson ({len(waivers)} waivers).</p>"]
-    if not per_config:
+    if not rows:
         h.append("<p class='warn'>No mutation results for this RTL: run make mutate.</p></section>")
         return "\n".join(h)
     h.append("<table><tr><th>config</th>" + "".join(f"<th>{c}</th>" for c in COLUMNS)
              + "<th>kill rate</th></tr>")
-    for row in section_rows(per_config, waivers):
+    for row in rows:
         rate = "-" if row["kill_rate"] is None else f"{row['kill_rate']:.1f}%"
         h.append(f"<tr><td>{esc(row['config'])}</td>"
                  + "".join(f"<td class='num'>{row[c]}</td>" for c in COLUMNS)
                  + f"<td class='num'>{rate}</td></tr>")
     h.append("</table>")
-    for row in section_rows(per_config, waivers):
+    for row in rows:
         for r in row["survivors"]:
             h.append(f"<p class='small warn'>survivor {esc(row['config'])} <code>{esc(r['key'])}"
                      f"</code> {esc(r['file'])}:{r['line']} {esc(r['operator'])}: "
