@@ -149,6 +149,13 @@ class MasrDriver(uvm_driver):
         if ctx.index == 0:
             for name, want in caps_expected(hw).items():
                 ctx.checks.append(Check(f"{name} register", want, await bfm.read_reg(name)))
+            # Before the first start every lane statistic and PERF counter holds its reset
+            # value, 0 (a wrong reset value survived every test: issue #16 mutation analysis).
+            for (h, v), stats in (await bfm.read_lane_stats()).items():
+                for stat, value in stats.items():
+                    ctx.checks.append(Check(f"lane ({h},{v}) {stat} after reset", 0, value))
+            for name, value in (await bfm.read_counters()).items():
+                ctx.checks.append(Check(f"{name} after reset", 0, value))
         await self.inject_before_start(item, ctx)
         if item.expect_err in ERR_NO_PRODUCT:
             ctx.y_before = dict(enumerate((await bfm.dump()).outputs(min(L.M, hw.M_MAX))))
