@@ -21,7 +21,7 @@ import numpy as np
 from pyuvm import ConfigDB, uvm_agent, uvm_analysis_port, uvm_component, uvm_driver, uvm_sequencer
 
 from golden.encode import encode_matvec
-from tb.common.bfm import (CFG_REGS, MEM_AMASK, MEM_AVAL, MEM_BIAS, MEM_MASK, MEM_ROWPTR, MEM_STATS,
+from tb.common.bfm import (CFG_REGS, GRU_CFG_REGS, GRU_PERF_REGS, MEM_AMASK, MEM_AVAL, MEM_BIAS, MEM_MASK, MEM_ROWPTR, MEM_STATS,
                     MEM_WEIGHT, MEM_Y, PERF_REGS, REG, DumpedResults, MasrBfm, caps_expected)
 from tb.matvec.bins import mem_boundary_probes
 from tb.matvec.items import (ERR_NO_PRODUCT, ERR_WPTR, INJ_BUSY_MEM, INJ_BUSY_START, INJ_FIRST_WINS,
@@ -156,6 +156,9 @@ class MasrDriver(uvm_driver):
                     ctx.checks.append(Check(f"lane ({h},{v}) {stat} after reset", 0, value))
             for name, value in (await bfm.read_counters()).items():
                 ctx.checks.append(Check(f"{name} after reset", 0, value))
+            # A matvec test never writes the GRU configuration: it still holds its reset value.
+            for name in (*GRU_CFG_REGS, *GRU_PERF_REGS):
+                ctx.checks.append(Check(f"{name} after reset", 0, await bfm.read_reg(name)))
         await self.inject_before_start(item, ctx)
         if item.expect_err in ERR_NO_PRODUCT:
             ctx.y_before = dict(enumerate((await bfm.dump()).outputs(min(L.M, hw.M_MAX))))
