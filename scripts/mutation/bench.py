@@ -24,7 +24,8 @@ def _build(config: str, sources: list[Path]) -> Path:
     from tb.common.configs import CONFIGS, TOPLEVEL, verilog_params
 
     _, build_dir = simrun.build(TOPLEVEL, sources, verilog_params(CONFIGS[config]),
-                                extra_args=list(model.MUTANT_VERILATOR_ARGS))
+                                extra_args=list(model.MUTANT_VERILATOR_ARGS),
+                                timeout=model.MUTANT_BUILD_TIMEOUT_S)
     return build_dir
 
 

@@ -22,6 +22,9 @@ MUTANT_SRC_ROOT = REPO / "build" / "mutate"
 
 # Warnings are waived for the mutated build only (rtl/lint.vlt stays the gate for the real RTL):
 # a mutant legitimately creates constant conditions, width changes and unused signals.
+# Every mutant in one model makes a bigger C++ model than the plain build: 8x8 did not compile
+# within simrun's default 600 s on a loaded 2-core machine.
+MUTANT_BUILD_TIMEOUT_S = 4 * 3600.0
 MUTANT_VERILATOR_ARGS = ("-Wno-lint", "-Wno-style", "-Wno-UNOPTFLAT", "-Wno-LATCH",
                          "-Wno-COMBDLY", "-Wno-MULTIDRIVEN")
 
@@ -81,4 +84,4 @@ def build(config: str, model: SelectorModel):
     from tb.common.configs import CONFIGS, TOPLEVEL, verilog_params
 
     return simrun.build(TOPLEVEL, model.sources, verilog_params(CONFIGS[config]),
-                        extra_args=list(MUTANT_VERILATOR_ARGS))
+                        extra_args=list(MUTANT_VERILATOR_ARGS), timeout=MUTANT_BUILD_TIMEOUT_S)
