@@ -46,6 +46,7 @@ class ProductContext:
     readback_plan: list[tuple[int, int, int, int]] = field(default_factory=list)
     cfg_written: dict[str, int] = field(default_factory=dict)   # checked in the monitor's dump
     exception: Optional[str] = None
+    perf_before: dict[str, int] = field(default_factory=dict)   # PERF_* just before the start
 
 
 def readback_plan(image: Any, full: bool, patched: dict, cleared_unused: bool,
@@ -163,6 +164,8 @@ class MasrDriver(uvm_driver):
         if item.expect_err in ERR_NO_PRODUCT:
             ctx.y_before = dict(enumerate((await bfm.dump()).outputs(min(L.M, hw.M_MAX))))
         ctx.irq_before = bfm.irq_count
+        if item.inject in (INJ_BUSY_START, INJ_BUSY_MEM):
+            ctx.perf_before = await bfm.read_counters()
         await bfm.start()
         await self.inject_while_busy(item, ctx)
         timeout = work_upper_bound(item.W, item.x, hw, L)
@@ -256,6 +259,14 @@ class MasrDriver(uvm_driver):
             return
         status = await bfm.read_reg("STATUS")
         ctx.checks.append(Check("STATUS.busy right after a legal start", 1, status & 1))
+        # The PERF_* sums are latched at the end of a product: while the next one runs they
+        # still show the last one (PERF_CYCLES counts live).  Updating them every cycle
+        # survived every test (issue #16 mutation analysis).
+        now = await bfm.read_counters()
+        for name, value in ctx.perf_before.items():
+            if name != "PERF_CYCLES":
+                ctx.checks.append(Check(f"{name} holds the last product's value while busy",
+                                        value, now[name]))
         if item.inject == INJ_BUSY_START:
             await bfm.start()
         else:
