@@ -204,7 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.report_only:
         for config in args.configs:
             run_config(config, args)
-    print(f"mutate: report {write_report(args, args.configs)}")
+    # The report covers every configuration with results, not only the ones run now.
+    from tb.common.configs import CONFIGS
+    ran = [c for c in CONFIGS if (Path(args.out) / c / "results.jsonl").exists()]
+    print(f"mutate: report {write_report(args, sorted(set(ran) | set(args.configs)))}")
     return 0
 
 
