@@ -26,6 +26,7 @@ help:
 	@echo "make explore - the paper's figures from our models + nightly RTL (out/explore/index.html)"
 	@echo "make synth  - hierarchical Yosys synthesis: flops, cells, area, memory bits per config"
 	@echo "make formal - SymbiYosys proofs (tb/formal/proofs.hjson) -> out/formal/results.json"
+	@echo "make mutate - testbench qualification by RTL mutation (MUTANTS=N budget, docs/mutation.md)"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
@@ -94,12 +95,26 @@ nightly: $(STAMP) sysdeps
 	$(PY) scripts/nightly.py --seeds $(SEEDS) --coverage $(COVERAGE) --workers $(JOBS) \
 	  $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(RESUME),--resume $(RESUME)) \
 	  $(if $(CONFIGS),--configs $(CONFIGS)) $(NIGHTLY_ARGS)
+	$(if $(MUTANTS),$(PY) scripts/mutate.py --configs $(MUTATE_CONFIGS) --budget $(MUTANTS) \
+	  --jobs $(JOBS) --nightly out/nightly/latest)
 
 # Sign-off report of a nightly (default: the latest): <nightly>/report/signoff.html + junit.xml.
 report: $(STAMP) sysdeps
 	$(PY) scripts/report.py $(if $(NIGHTLY),--nightly $(NIGHTLY)) $(REPORT_ARGS)
 
 .PHONY: nightly report
+
+# Testbench qualification by RTL mutation (docs/mutation.md): every mutant of rtl/ in one
+# selector model per configuration, each run against the nightly tests that reach its line.
+# MUTANTS=N simulates at most N more mutants per configuration (results accumulate in
+# out/mutate/<config>/results.jsonl, also after `make nightly MUTANTS=N`); NIGHTLY=<dir> is the
+# nightly whose line coverage decides which tests reach a mutant (default out/nightly/latest).
+MUTATE_CONFIGS ?= 4x2 8x8
+mutate: $(STAMP) sysdeps
+	$(PY) scripts/mutate.py --configs $(MUTATE_CONFIGS) --jobs $(JOBS) \
+	  $(if $(MUTANTS),--budget $(MUTANTS)) $(if $(NIGHTLY),--nightly $(NIGHTLY)) $(MUTATE_ARGS)
+
+.PHONY: mutate
 
 # The paper's figures from the golden models, EIE baseline and the latest nightly's RTL counters:
 # out/explore/index.html + one PNG and CSV per figure (docs/explore.md).  NIGHTLY=<dir> overlays

@@ -3,7 +3,9 @@
 //
 // Contract (docs/architecture.md section 5): synchronous write, COMBINATIONAL read. One write
 // port, NumRd read ports. A read of an address >= Depth returns 0 (the lane's address generator
-// may point one past a short memory while idle; the host port range-checks separately).
+// may point one past a short memory while idle; the host port range-checks separately). In
+// simulation a port whose read enable re_i is low returns the poison pattern 0xAAAA... instead
+// of the data: its data must not be used.
 //
 // The storage has no reset (it is an SRAM) but reads 0 from time 0 in simulation, so the 4-state
 // simulator never sees X from an unwritten word.
@@ -51,6 +53,9 @@ module masr_sram #(
 
   logic [Width-1:0] mem_q [0:Depth-1];
 
+  // Alternating bits (0xAAAA...): the simulation-only read data of a port without its enable.
+  localparam logic [Width-1:0] Poison = Width'({32{2'b10}});
+
   // Writes to an address >= Depth are dropped (and flagged by the assertion below).
   always_ff @(posedge clk_i) begin
     if (we_i && addr_ok(waddr_i)) begin
@@ -61,7 +66,15 @@ module masr_sram #(
   for (genvar j = 0; j < NumRd; j++) begin : g_rd
     logic [AddrW-1:0] raddr;
     assign raddr = raddr_i[j*AddrW +: AddrW];
+`ifndef SYNTHESIS
+    // A real macro's read data is undefined while its read enable is low; the model returns a
+    // poison pattern then, so a consumer that uses data it never enabled fails in simulation
+    // instead of being forgiven (issue #16: an enable wired to the wrong select went unnoticed).
+    assign rdata_o[j*Width +: Width] = !re_i[j] ? Poison :
+                                       addr_ok(raddr) ? mem_q[raddr] : '0;
+`else
     assign rdata_o[j*Width +: Width] = addr_ok(raddr) ? mem_q[raddr] : '0;
+`endif
 
     `ASSERT_IMPL(RaddrInRange_A, re_i[j], addr_ok(raddr))
   end

@@ -122,6 +122,10 @@ def build_report(nightly: Path, out: Path, testplan: Path | None, exclusions_pat
            "img_growth": img_growth, "img_heat": img_heat, "img_steals": img_steals,
            "exclusions": excl, "exclusions_file": str(exclusions_path or "-"), "files": files,
            "store": str(nightly / STORE_NAME)}
+    # Mutation analysis (make mutate) beside coverage: does the bench notice a wrong RTL?
+    from mutation import summary as mutation
+    mutants = mutation.load_snapshot(signoff.REPO / "out" / "mutate" / "summary.json")
+    ctx["mutation_html"] = mutation.html_section(mutants, mutation.load_waivers())
     (out / "signoff.html").write_text(render_html(ctx))
     (out / "closure.json").write_text(json.dumps(closure_rows, indent=1))
     machine = {"summary": summary, "pass_rows": rows_pass, "buckets": buckets, "proofs": proofs,
@@ -129,6 +133,7 @@ def build_report(nightly: Path, out: Path, testplan: Path | None, exclusions_pat
                "code": [{"module": r["module"], "metrics": r["metrics"], "waived": r["waived"],
                          "uncovered": r["missing"]} for r in rows_code],
                "code_totals": code_totals, "growth": grown.curve, "warnings": warnings,
+               "mutation": mutants,
                "exclusions": [{"id": e.id, "category": e.category, "hits": e.hits} for e in excl],
                "lanes": {cfg: {f"{h},{v}": dict(c) for (h, v), c in cells.items()}
                          for cfg, cells in lanes.items()}}

@@ -140,6 +140,8 @@ def render_html(ctx: dict) -> str:
         a("<p class='warn'>No code coverage: the nightly ran without a coverage build, or no passing run wrote coverage.dat.</p>")
     a("</section>")
 
+    a(ctx.get("mutation_html", ""))
+
     a("<section id='closure'><h2>Testplan closure</h2><p class='small'>"
       f"{esc(ctx['testplan'])}: test status from pyucis' closure over the merged database's test "
       "history; a testpoint is CLOSED when all its tests passed and its covergroups are at 100%.</p>")

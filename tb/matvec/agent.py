@@ -21,10 +21,11 @@ import numpy as np
 from pyuvm import ConfigDB, uvm_agent, uvm_analysis_port, uvm_component, uvm_driver, uvm_sequencer
 
 from golden.encode import encode_matvec
-from tb.common.bfm import (CFG_REGS, MEM_AMASK, MEM_AVAL, MEM_BIAS, MEM_MASK, MEM_ROWPTR, MEM_STATS,
+from tb.common.bfm import (CFG_REGS, GRU_CFG_REGS, GRU_PERF_REGS, MEM_AMASK, MEM_AVAL, MEM_BIAS, MEM_MASK, MEM_ROWPTR, MEM_STATS,
                     MEM_WEIGHT, MEM_Y, PERF_REGS, REG, DumpedResults, MasrBfm, caps_expected)
+from tb.matvec.bins import mem_boundary_probes
 from tb.matvec.items import (ERR_NO_PRODUCT, ERR_WPTR, INJ_BUSY_MEM, INJ_BUSY_START, INJ_FIRST_WINS,
-                          INJ_MEM_RANGE, INJ_REG, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
+                          INJ_MEM_BOUNDARY, INJ_MEM_RANGE, INJ_REG, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
                           Check, MatvecItem, MatvecResult)
 from tb.matvec.scoreboard import Predictor
 from tb.matvec.stimulus import work_upper_bound
@@ -45,6 +46,7 @@ class ProductContext:
     readback_plan: list[tuple[int, int, int, int]] = field(default_factory=list)
     cfg_written: dict[str, int] = field(default_factory=dict)   # checked in the monitor's dump
     exception: Optional[str] = None
+    perf_before: dict[str, int] = field(default_factory=dict)   # PERF_* just before the start
 
 
 def readback_plan(image: Any, full: bool, patched: dict, cleared_unused: bool,
@@ -148,10 +150,22 @@ class MasrDriver(uvm_driver):
         if ctx.index == 0:
             for name, want in caps_expected(hw).items():
                 ctx.checks.append(Check(f"{name} register", want, await bfm.read_reg(name)))
+            # Before the first start every lane statistic and PERF counter holds its reset
+            # value, 0 (a wrong reset value survived every test: issue #16 mutation analysis).
+            for (h, v), stats in (await bfm.read_lane_stats()).items():
+                for stat, value in stats.items():
+                    ctx.checks.append(Check(f"lane ({h},{v}) {stat} after reset", 0, value))
+            for name, value in (await bfm.read_counters()).items():
+                ctx.checks.append(Check(f"{name} after reset", 0, value))
+            # A matvec test never writes the GRU configuration: it still holds its reset value.
+            for name in (*GRU_CFG_REGS, *GRU_PERF_REGS):
+                ctx.checks.append(Check(f"{name} after reset", 0, await bfm.read_reg(name)))
         await self.inject_before_start(item, ctx)
         if item.expect_err in ERR_NO_PRODUCT:
             ctx.y_before = dict(enumerate((await bfm.dump()).outputs(min(L.M, hw.M_MAX))))
         ctx.irq_before = bfm.irq_count
+        if item.inject in (INJ_BUSY_START, INJ_BUSY_MEM):
+            ctx.perf_before = await bfm.read_counters()
         await bfm.start()
         await self.inject_while_busy(item, ctx)
         timeout = work_upper_bound(item.W, item.x, hw, L)
@@ -172,6 +186,13 @@ class MasrDriver(uvm_driver):
                 await bfm.clear()
                 await op()
                 await self._err_after(ctx, desc, 6)
+        elif item.inject == INJ_MEM_BOUNDARY:
+            # Reads only: a legal write would change the loaded data the product reuses.
+            for name, sel, unit, addr, bad in mem_boundary_probes(hw):
+                await bfm.clear()
+                await bfm.mem_read(sel, unit, addr)
+                await self._err_after(ctx, f"read {name} (sel {sel} unit {unit} addr {addr})",
+                                      6 if bad else 0)
         elif item.inject == INJ_REG:
             caps = caps_expected(hw)
             cycles_before = await bfm.read_reg("PERF_CYCLES")
@@ -238,6 +259,14 @@ class MasrDriver(uvm_driver):
             return
         status = await bfm.read_reg("STATUS")
         ctx.checks.append(Check("STATUS.busy right after a legal start", 1, status & 1))
+        # The PERF_* sums are latched at the end of a product: while the next one runs they
+        # still show the last one (PERF_CYCLES counts live).  Updating them every cycle
+        # survived every test (issue #16 mutation analysis).
+        now = await bfm.read_counters()
+        for name, value in ctx.perf_before.items():
+            if name != "PERF_CYCLES":
+                ctx.checks.append(Check(f"{name} holds the last product's value while busy",
+                                        value, now[name]))
         if item.inject == INJ_BUSY_START:
             await bfm.start()
         else:

@@ -39,6 +39,50 @@ LOADS = ("backdoor", "frontdoor", "reuse")
 DUAL_WINNERS = ("prev_side", "next_side")
 ERR_BINS = tuple(range(1, 9))
 
+# Memory-port range checks (contract section 6): every memory class by select code, with its
+# unit count (None: no unit) and address depth.  The GRU memories share the port.
+MEM_CLASSES = ("mask", "rowptr", "weight", "amask", "aval", "bias", "y", "stats",
+               "xbuf", "hbuf", "gx", "hout", "step")
+STAT_NUM = 7          # lane statistics words (masr_pkg::STAT_NUM)
+STEP_WORDS = 8        # GRU step record words (masr_pkg::StepWords)
+
+
+def mem_limits(hw: HwConfig) -> list[tuple[str, int, int | None, int]]:
+    """(class, select, unit count or None, depth) of every memory class on the port."""
+    hd_max = min(hw.M_MAX // 3, hw.N_MAX)
+    units = {"mask": hw.n_lanes, "rowptr": hw.n_lanes, "weight": hw.n_lanes,
+             "stats": hw.n_lanes, "amask": hw.n_pes, "aval": hw.n_pes}
+    depth = {"mask": hw.MDEPTH, "rowptr": hw.SLOTS, "weight": hw.WDEPTH,
+             "amask": hw.AMASK_DEPTH, "aval": hw.AVAL_DEPTH, "bias": hw.M_MAX, "y": hw.M_MAX,
+             "stats": STAT_NUM, "xbuf": hw.T_MAX * hw.N_MAX, "hbuf": hd_max,
+             "gx": hw.T_MAX * hw.M_MAX, "hout": hw.T_MAX * 2 * hd_max,
+             "step": hw.T_MAX * STEP_WORDS}
+    return [(name, sel, units.get(name), depth[name]) for sel, name in enumerate(MEM_CLASSES)]
+
+
+SLOTS_BOUNDARY_TAG = "slots_boundary:"
+
+
+def slots_boundary_bins(hw: HwConfig) -> list[str]:
+    """The replica-slot check (R + Q_prev + Q_next > SLOTS, both sides of every lane) driven at
+    the largest legal rep_rows and one past it, per steal mode whose error ErrorTest drives."""
+    modes = ["horizontal"] + (["vertical"] if hw.V >= 3 else [])
+    return [f"{m}.{where}" for m in modes for where in ("at_limit", "one_past")]
+
+
+def mem_boundary_probes(hw: HwConfig) -> list[tuple[str, int, int, int, bool]]:
+    """(bin, select, unit, addr, out of range) reads exactly at each limit and one past it:
+    the last legal address / unit must not set ERR_MEM_RANGE, the first illegal one must
+    (an off-by-one or a check against the wrong class's limit passes any other access)."""
+    probes = []
+    for name, sel, units, depth in mem_limits(hw):
+        probes += [(f"{name}.addr.last", sel, 0, depth - 1, False),
+                   (f"{name}.addr.one_past", sel, 0, depth, True)]
+        if units is not None:
+            probes += [(f"{name}.unit.last", sel, units - 1, 0, False),
+                       (f"{name}.unit.one_past", sel, units, 0, True)]
+    return probes
+
 _FLAG_EVENTS = (
     (PerfFlag.DUAL_THIEF, "dual_thief"), (PerfFlag.LAST_ROW_RACE, "last_row_race"),
     (PerfFlag.REFUSED_EXHAUSTED, "refused_exhausted"), (PerfFlag.REFUSED_DONE, "refused_done"),

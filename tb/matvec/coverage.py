@@ -20,8 +20,10 @@ from golden.perf import PerfFlag
 from tb.matvec.bins import (AXIS_POSITIONS, A_DENS, DIRECTIONS, DUAL_WINNERS, ENC_CORNERS, ERR_BINS, LOADS,
                              MODES_ALL, OUTCOMES, POSITIONS, REP_BINS, SHIFT_BINS, STEAL_CLASSES,
                              STEAL_EVENTS, STEAL_MODES, W_DENS, a_density_bin, axis_length, axis_position,
-                             class_cells, lane_events, lane_position, mode_name, shift_bin,
+                             SLOTS_BOUNDARY_TAG, class_cells, lane_events, lane_position,
+                             mem_boundary_probes, mode_name, shift_bin, slots_boundary_bins,
                              w_density_bin)
+from tb.matvec.items import INJ_MEM_BOUNDARY
 from tb.matvec.stimulus import Stimulus, dual_thief_winners, lane_weight_counts, max_rep_rows
 
 
@@ -168,6 +170,8 @@ class CoverageModel:
     sample_outcome: Callable[..., Any]
     sample_err: Callable[..., Any]
     sample_arb: Callable[..., Any]
+    sample_mem_boundary: Callable[..., Any]
+    sample_slots_boundary: Callable[..., Any]
 
     def groups(self) -> list[str]:
         prefix = self.root + "."
@@ -247,6 +251,16 @@ def build_model(hw: HwConfig, root: str = "masr") -> CoverageModel:
     def sample_err(code: int) -> None:
         pass
 
+    # Each memory-port range check exactly at its limit and one past, per class and axis.
+    @CoverPoint(f"{r}.err.mem_boundary", bins=[p[0] for p in mem_boundary_probes(hw)])
+    def sample_mem_boundary(probe: str) -> None:
+        pass
+
+    # The replica-slot check at its limit and one past, per steal mode (both sides summed).
+    @CoverPoint(f"{r}.err.slots_boundary", bins=slots_boundary_bins(hw))
+    def sample_slots_boundary(where: str) -> None:
+        pass
+
     @CoverPoint(f"{r}.arb.dual_winner", xf=lambda w, mode: w, bins=list(DUAL_WINNERS))
     @CoverPoint(f"{r}.arb.mode", xf=lambda w, mode: mode,
                 bins=[mode_name(m) for m in (StealMode.VERTICAL, StealMode.HORIZONTAL)
@@ -256,7 +270,8 @@ def build_model(hw: HwConfig, root: str = "masr") -> CoverageModel:
         pass
 
     model = CoverageModel(r, hw, sample_lane, sample_class, sample_direction, sample_enc,
-                          sample_cfg, sample_outcome, sample_err, sample_arb)
+                          sample_cfg, sample_outcome, sample_err, sample_arb, sample_mem_boundary,
+                          sample_slots_boundary)
     _MODELS[root] = model
     return model
 
@@ -312,6 +327,12 @@ class CoverageSampler:
         if item.expect_err:
             if res.err_code == item.expect_err:
                 m.sample_err(int(item.expect_err))
+        if item.inject == INJ_MEM_BOUNDARY:     # passed: every probe read the expected ERR_CODE
+            for probe in mem_boundary_probes(hw):
+                m.sample_mem_boundary(probe[0])
+        for tag in item.tags:
+            if tag.startswith(SLOTS_BOUNDARY_TAG):
+                m.sample_slots_boundary(tag[len(SLOTS_BOUNDARY_TAG):])
         if item.expect_err in (1, 2, 3, 7):
             return
         L = item.layer

@@ -15,11 +15,12 @@ from golden.config import HwConfig, LayerConfig, StealMode
 from golden.encode import random_sparse_layer
 from golden.perf import simulate_matvec
 from tb.matvec import stimulus as st
-from tb.matvec.bins import A_DENS, STEAL_CLASSES, W_DENS, axis_length, class_cells
+from tb.matvec.bins import (A_DENS, SLOTS_BOUNDARY_TAG, STEAL_CLASSES, W_DENS, axis_length,
+                            class_cells, slots_boundary_bins)
 from tb.matvec.coverage import reachable_axis_combos
 from tb.matvec.items import (ERR_BUSY_MEM, ERR_BUSY_START, ERR_DIM, ERR_MEM_RANGE, ERR_MODE, ERR_REG,
                           ERR_SLOTS, ERR_WPTR, INJ_BUSY_MEM, INJ_BUSY_START, INJ_FIRST_WINS,
-                          INJ_MEM_RANGE, INJ_REG, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
+                          INJ_MEM_BOUNDARY, INJ_MEM_RANGE, INJ_REG, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
                           LOAD_NONE, MatvecItem)
 
 V_, H_, N_ = StealMode.VERTICAL, StealMode.HORIZONTAL, StealMode.NONE
@@ -302,12 +303,37 @@ class ErrorSequence(MasrBaseSequence):
         yield again("err_busy_start", inject=INJ_BUSY_START, expect_err=ERR_BUSY_START)
         yield again("err_busy_mem", inject=INJ_BUSY_MEM, expect_err=ERR_BUSY_MEM)
         yield again("err_mem_range", inject=INJ_MEM_RANGE, expect_err=ERR_MEM_RANGE)
+        yield again("err_mem_boundary", inject=INJ_MEM_BOUNDARY, expect_err=ERR_MEM_RANGE)
         yield again("err_reg", inject=INJ_REG, expect_err=ERR_REG)
         yield again("err_first_wins", inject=INJ_FIRST_WINS, expect_err=ERR_REG)
         yield again("after_errors_clean", check_sample=True)
         yield again("err_wptr", inject=INJ_WPTR, expect_err=ERR_WPTR)
+        # Last: the at-limit products load their own image (the items above reuse the base's).
+        yield from self.slots_boundary(base)
         # recovery after an aborted product: reload and run a different mode
         yield MatvecItem.from_stimulus(self.base_stimulus(V_), check_sample=True)
+
+
+    def slots_boundary(self, base: st.Stimulus) -> Iterator[MatvecItem]:
+        """ERR_SLOTS exactly at its limit (the largest legal rep_rows runs a normal product) and
+        one past it (rep_rows + 1 must be refused), per steal mode: an off-by-one in the slot
+        check, or one that forgets a replica side, passes the far-past case above."""
+        hw = self.hw
+        for mode_name_ in dict.fromkeys(b.split(".")[0] for b in slots_boundary_bins(hw)):
+            mode = V_ if mode_name_ == "vertical" else H_
+            limit = st.max_rep_rows(hw, base.layer.M, mode)
+            stim = base.with_mode(mode, limit)
+            if limit >= -(-base.layer.M // hw.H) or \
+                    not st.weight_capacity_ok(stim.W, hw, stim.layer):
+                continue                     # no limit to probe, or the layer does not fit
+            at_limit = MatvecItem.from_stimulus(stim, check_sample=True)
+            one_past = MatvecItem.from_stimulus(
+                stim, load=LOAD_NONE, check_sample=True, expect_err=ERR_SLOTS,
+                reg_overrides={"CFG_MODE": int(mode), "CFG_REP_ROWS": limit + 1})
+            for item, where in ((at_limit, "at_limit"), (one_past, "one_past")):
+                item.set_name(f"err_slots_{mode_name_}_{where}")
+                item.tags = {*item.tags, f"{SLOTS_BOUNDARY_TAG}{mode_name_}.{where}"}
+                yield item
 
 
 class FrontdoorSequence(MasrBaseSequence):

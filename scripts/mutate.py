@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""`make mutate`: testbench qualification by RTL mutation (docs/mutation.md).
+
+For each configuration: generate every mutant of rtl/ into one Verilator model behind the
+run-time selector +masr_mut=K (0 = the original design), check that selector 0 reproduces the
+nightly's counters, then classify mutants -- each runs the nightly runs that reach its line,
+cheapest first, until the first failure.  Results accumulate in
+out/mutate/<config>/results.jsonl (resumable; ``--budget N`` runs N more mutants), and
+out/mutate/mutation.md lists totals per module and operator and every survivor with its rerun
+command.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+for _p in (str(REPO), str(REPO / "scripts")):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
+
+from mutation import activation, model, schedule, summary  # noqa: E402
+from mutation.generate import Mutant  # noqa: E402
+from mutation.store import MutationStore  # noqa: E402
+
+OUT = REPO / "out" / "mutate"
+NIGHTLY_LATEST = REPO / "out" / "nightly" / "latest"
+# Summary fields that are allowed to differ between two runs of the same design and seed:
+# wall time, and coverage percentages (they depend on how many bins the testbench version
+# defines; the bin hit counts themselves are compared).
+VOLATILE_SUMMARY_KEYS = ("wall_s", "coverage")
+
+
+def baseline_check(config: str, build_dir: Path, line_map: activation.LineMap, nightly: Path,
+                   work: Path) -> float:
+    """Selector 0 must be the original design: the cheapest nightly run, rerun on the selector
+    model with +masr_mut=0, gives the same summary (counters, coverage bins) as in the nightly."""
+    run = line_map.all_runs()[0]
+    run_dir = work / "baseline" / f"{run.test}-seed{run.seed}"
+    result = schedule.simulate(build_dir, config, run, 0, run_dir, schedule.run_timeout(run, 4.0))
+    if result.status != "PASS":
+        raise SystemExit(f"mutate: selector 0 fails {run.test} seed {run.seed}: {result.message}")
+    ours = json.loads((run_dir / "summary.json").read_text())
+    theirs = json.loads((nightly / "runs" / config / run.test / f"seed{run.seed}" /
+                         "summary.json").read_text())
+    for key in VOLATILE_SUMMARY_KEYS:
+        ours.pop(key, None)
+        theirs.pop(key, None)
+    diff = summary_diff(ours, theirs)
+    if diff:
+        raise SystemExit(f"mutate: selector 0 differs from the nightly on {run.test} seed "
+                         f"{run.seed}: {diff[:5]}")
+    load_scale = result.seconds / max(run.seconds, 0.1)
+    print(f"mutate {config}: selector 0 == nightly on {run.test} seed {run.seed} "
+          f"(every counter the nightly's summary has is identical); {result.seconds:.1f} s "
+          f"vs {run.seconds:.1f} s in the nightly: timeouts scaled x{max(load_scale, 1.0):.1f}")
+    return load_scale
+
+
+def summary_diff(ours, theirs, path: str = "") -> list[str]:
+    """Paths whose values differ.  A field only one side has is skipped: the nightly may come
+    from a testbench that wrote fewer fields; every counter both have must agree."""
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        return [d for k in sorted(set(ours) & set(theirs), key=str)
+                for d in summary_diff(ours[k], theirs[k], f"{path}.{k}")]
+    if isinstance(ours, list) and isinstance(theirs, list) and len(ours) == len(theirs):
+        return [d for i, (a, b) in enumerate(zip(ours, theirs))
+                for d in summary_diff(a, b, f"{path}[{i}]")]
+    return [] if ours == theirs else [f"{path}: {ours!r} != {theirs!r}"]
+
+
+def mutant_record(m: Mutant, config: str, rtl: str, rec: dict) -> dict:
+    return {**m.to_dict(), "config": config, "rtl": rtl,
+            "rerun": schedule.rerun_command(config, m), **rec}
+
+
+def select(mutants: list[Mutant], args) -> list[Mutant]:
+    chosen = mutants
+    if args.ids:
+        wanted = {int(x) for x in args.ids.split(",")}
+        chosen = [m for m in chosen if m.id in wanted]
+    if args.keys:
+        wanted_keys = set(args.keys.split(","))
+        chosen = [m for m in chosen if m.key in wanted_keys]
+    if args.modules:
+        chosen = [m for m in chosen if m.module in args.modules.split(",")]
+    if args.operators:
+        chosen = [m for m in chosen if m.operator in args.operators.split(",")]
+    return sorted(chosen, key=lambda m: m.key)      # a stable, module-mixed order for slices
+
+
+def run_config(config: str, args) -> None:
+    from tb.common.configs import CONFIGS, verilog_params
+
+    rtl = model.rtl_digest()
+    store = MutationStore(Path(args.out) / config / "results.jsonl")
+    work = Path(args.out) / config / "runs"
+    sel = model.generate_valid(verilog_params(CONFIGS[config]))
+    done = {} if args.rerun else store.finished(rtl)
+    for m in sel.invalid:
+        if m.key not in done:
+            store.record(mutant_record(m, config, rtl, {"status": "invalid", "runs_tried": 0,
+                                                        "seconds": 0.0}))
+    line_map = activation.load_line_map(Path(args.nightly), config)
+    if args.rerun:
+        args.keys = args.rerun
+    pending = [m for m in select(sel.mutants, args) if m.key not in done]
+    inactive = [m for m in pending if schedule.plan_runs(line_map, m, args.seeds_per_test) is None]
+    for m in inactive:       # free: no simulation can reach them
+        store.record(mutant_record(m, config, rtl, {"status": "not_activated", "runs_tried": 0,
+                                                    "seconds": 0.0}))
+    active = [m for m in pending if m not in inactive]
+    todo = active[:args.budget] if args.budget is not None else active
+    print(f"mutate {config}: {len(sel.mutants)} mutants ({len(sel.invalid)} invalid), "
+          f"{len(done)} classified before, {len(inactive)} not activated, "
+          f"{len(todo)} to simulate now")
+    if not todo:
+        return
+    t0 = time.monotonic()
+    _, build_dir = model.build(config, sel)
+    print(f"mutate {config}: selector model ready in {time.monotonic() - t0:.0f} s: {build_dir}")
+    load_scale = baseline_check(config, build_dir, line_map, Path(args.nightly), work)
+    start, count = time.monotonic(), [0]
+
+    def on_result(m: Mutant, rec: dict) -> None:
+        store.record(mutant_record(m, config, rtl, rec))
+        count[0] += 1
+        who = rec.get("killed_by", {})
+        print(f"  [{count[0]}/{len(todo)}] #{m.id} {m.key} {m.file}:{m.line} {m.operator}: "
+              f"{rec['status']}" + (f" by {who['test']} seed {who['seed']}" if who else "")
+              + f" ({rec['runs_tried']} runs, {rec['seconds']:.0f} s)", flush=True)
+
+    schedule.run_mutants(todo, config, build_dir, line_map, work, args.jobs,
+                         args.seeds_per_test, on_result, load_scale)
+    hours = (time.monotonic() - start) / 3600.0
+    print(f"mutate {config}: {len(todo)} mutants in {hours * 3600:.0f} s = "
+          f"{len(todo) / hours:.0f} mutants/hour with {args.jobs} jobs")
+
+
+def write_report(args, configs: list[str]) -> Path:
+    rtl = model.rtl_digest()
+    waivers = summary.load_waivers()
+    per_config, generated = {}, {}
+    for config in configs:
+        store = MutationStore(Path(args.out) / config / "results.jsonl")
+        per_config[config] = list(store.finished(rtl).values())
+        from tb.common.configs import CONFIGS, verilog_params
+        sel = model.generate_valid(verilog_params(CONFIGS[config]))
+        generated[config] = len(sel.mutants) + len(sel.invalid)
+    text = summary.markdown(per_config, waivers, generated)
+    out = Path(args.out) / "mutation.md"
+    out.write_text(text + "\n")
+    (Path(args.out) / "summary.json").write_text(json.dumps(
+        {"rtl": rtl, "generated": generated, "rows": summary.snapshot(per_config, waivers)},
+        indent=1))
+    return out
+
+
+def bench(args) -> int:
+    from mutation.bench import run_bench
+    from tb.common.configs import CONFIGS, verilog_params
+
+    config = args.configs[0]
+    sel = model.generate_valid(verilog_params(CONFIGS[config]))
+    line_map = activation.load_line_map(Path(args.nightly), config)
+    res = run_bench(config, sel, line_map, args.bench, args.jobs, Path(args.out), args.bench_cap_s)
+    one = res["one_build_per_mutant"]
+    print(f"bench {config}, {res['mutants']} mutants, {res['jobs']} jobs:\n"
+          f"  selector model: build {res['selector']['build_s']} s, total "
+          f"{res['selector']['total_s']} s -> {res['selector']['mutants_per_hour']} mutants/hour\n"
+          f"  one build per mutant: {one['measured']} of {res['mutants']} in {one['wall_s']} s "
+          f"(mean build {one['mean_build_s']} s) -> {one['mutants_per_hour']} mutants/hour\n"
+          f"  ratio {res['speedup']}x; same classification: {res['same_classification']}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--configs", nargs="+", default=["4x2"])
+    ap.add_argument("--config", dest="configs", action="store", type=lambda s: [s])
+    ap.add_argument("--nightly", default=str(NIGHTLY_LATEST),
+                    help="nightly with line coverage (coverage.dat per run)")
+    ap.add_argument("--budget", type=int, default=None,
+                    help="simulate at most N more mutants per configuration (MUTANTS=N)")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--seeds-per-test", type=int, default=1)
+    ap.add_argument("--ids", help="comma-separated mutant ids")
+    ap.add_argument("--keys", help="comma-separated mutant keys")
+    ap.add_argument("--modules", help="comma-separated modules")
+    ap.add_argument("--operators", help="comma-separated operators")
+    ap.add_argument("--rerun", metavar="KEY", help="rerun one mutant (by key), ignoring results")
+    ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--bench", type=int, metavar="N",
+                    help="benchmark: N mutants, selector model vs one build per mutant")
+    ap.add_argument("--bench-cap-s", type=float, default=1800.0,
+                    help="wall-time cap of the one-build-per-mutant side")
+    ap.add_argument("--out", default=str(OUT))
+    args = ap.parse_args(argv)
+    if args.bench:
+        return bench(args)
+    if not args.report_only:
+        for config in args.configs:
+            run_config(config, args)
+    # The report covers every configuration with results, not only the ones run now.
+    from tb.common.configs import CONFIGS
+    ran = [c for c in CONFIGS if (Path(args.out) / c / "results.jsonl").exists()]
+    print(f"mutate: report {write_report(args, sorted(set(ran) | set(args.configs)))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

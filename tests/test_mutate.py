@@ -1,0 +1,251 @@
+"""make mutate (scripts/mutation): generator rules, selector-0 safety, classification, store."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+
+from mutation import activation, generate, model, schedule, summary  # noqa: E402
+from mutation.store import MutationStore  # noqa: E402
+
+TOY = """\
+// toy: every construct the generator must handle or leave alone
+`include "masr_assert.svh"
+module toy #(parameter int W = 4) (
+  input  logic         clk_i,
+  input  logic         rst_ni,
+  input  logic [W-1:0] a_i, b_i,
+  output logic [W-1:0] y_o,
+  output logic         hit_o
+);
+  logic [W-1:0] q;
+  logic         en;
+  assign en = a_i < b_i && rst_ni;   // en = a < b
+  assign y_o = en ? q : (W+0)'(a_i + 1'b1);
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      q <= '0;
+    end else if (en) begin
+      q <= q - a_i;
+    end
+  end
+  always_comb begin
+    hit_o = 1'b0;
+    case (q[1:0])
+      2'd0:    hit_o = a_i >= b_i;
+      default: hit_o = 1'b0;
+    endcase
+  end
+  if (W > 2) begin : g_wide
+    logic unused;
+    assign unused = q[W-1];
+  end
+  `ASSERT(NoHitWhenEq, !(a_i == b_i && hit_o))
+`ifndef SYNTHESIS
+  always @(posedge clk_i) if (a_i < b_i) $display("lt");
+`endif
+endmodule
+"""
+
+
+@pytest.fixture
+def toy(tmp_path: Path) -> Path:
+    path = tmp_path / "toy.sv"
+    path.write_text(TOY)
+    return path
+
+
+def test_operator_set_is_documented():
+    doc = (REPO / "docs" / "mutation.md").read_text()
+    for op in generate.OPERATORS:
+        assert f"`{op}`" in doc, op
+
+
+def test_toy_sites_and_operators(toy: Path):
+    text, mutants = generate.mutate_file(toy, 1)
+    ops = Counter(m.operator for m in mutants)
+    # en: rel, and_or, drop; y_o: arith, const, mux_swap, drop; q <= q - a_i: drop, arith;
+    # if (!rst_ni) / if (en): cond x2 each; hit_o = a >= b: rel; constants 1'b1 (y_o),
+    # '0 (reset of q, not dropped: a constant) and 1'b0 twice (hit_o).  `unused` is read by
+    # nothing (checker-only): no mutant.
+    assert ops == Counter({"rel_boundary": 2, "and_or": 1, "drop": 3, "arith": 2, "const": 4,
+                           "mux_swap": 1, "cond_true": 2, "cond_false": 2})
+    assert [m.id for m in mutants] == list(range(1, len(mutants) + 1))
+    assert len({m.key for m in mutants}) == len(mutants)
+
+
+def test_never_inside_assertions_comments_or_simulation_only_code(toy: Path):
+    text, mutants = generate.mutate_file(toy, 1)
+    lines, original = text.splitlines(), TOY.splitlines()
+    assert len(lines) == len(original)          # line numbers are kept
+    untouched = [n for n, line in enumerate(original) if "ASSERT" in line or "$display" in line
+                 or "`ifndef" in line or "if (W > 2)" in line or line.lstrip().startswith("//")]
+    assert len(untouched) == 5
+    for n in untouched:
+        assert lines[n] == original[n]
+    mutated_lines = {m.line for m in mutants}
+    assert not mutated_lines & {n + 1 for n in untouched}
+    # cast widths are parameter expressions, not logic
+    assert not [m for m in mutants if "(W-0)'" in m.mutated or "(W+1)'" in m.mutated]
+
+
+def test_checker_only_logic_is_not_mutated(tmp_path: Path):
+    src = TOY.replace("  `ASSERT(NoHitWhenEq", "  logic chk_q;\n  always_ff @(posedge clk_i) "
+                      "if (en) chk_q <= a_i != b_i;\n  `ASSERT(NoHitWhenEq")
+    src = src.replace("!(a_i == b_i && hit_o)", "!(chk_q && hit_o)")
+    path = tmp_path / "chk.sv"
+    path.write_text(src)
+    _, mutants = generate.mutate_file(path, 1)
+    chk_line = next(n for n, line in enumerate(src.splitlines(), 1) if "chk_q <=" in line)
+    assert not [m for m in mutants if m.line == chk_line]      # its flop and its condition
+    assert [m for m in mutants if m.original.startswith("en = ")]     # en is design logic
+
+
+def test_rewrites_are_selector_guarded(toy: Path):
+    text, mutants = generate.mutate_file(toy, 1)
+    for m in mutants:
+        assert re.search(rf"masr_mut_sel [!=]= {m.id}\b", text), m
+    drop_q = next(m for m in mutants if m.operator == "drop" and "q - a_i" in m.original)
+    assert f"begin if (masr_mut_sel != {drop_q.id}) q <=" in text
+    assert "int masr_mut_sel; initial if (!$value$plusargs(\"masr_mut=%d\", masr_mut_sel))" in text
+
+
+def test_continuous_drop_keeps_signedness():
+    # A '0 in the chain would make a signed product unsigned even with selector 0.
+    src = "module s(input logic signed [7:0] a, b, output logic signed [15:0] p);\n" \
+          "  assign p = a * b;\nendmodule\n"
+    path = Path(__file__).parent / "_signed_toy.sv"
+    try:
+        path.write_text(src)
+        text, mutants = generate.mutate_file(path, 1)
+    finally:
+        path.unlink()
+    drop = next(m for m in mutants if m.operator == "drop")
+    assert f"(masr_mut_sel == {drop.id}) ? ((a * b) ^ (a * b))" in text
+    assert "'0" not in text
+
+
+def test_real_rtl_mutants_lint_clean_and_keep_lines():
+    from tb.common.configs import CONFIGS, verilog_params
+
+    sel = model.generate_valid(verilog_params(CONFIGS["4x2"]))
+    assert len(sel.mutants) > 1000
+    assert {m.module for m in sel.mutants} >= {"masr_top", "masr_lane", "masr_sram"}
+    for src in sel.sources:
+        orig = REPO / "rtl" / src.name
+        assert len(src.read_text().splitlines()) == len(orig.read_text().splitlines()), src.name
+    pkg = sel.sources[0]
+    assert pkg.read_text() == (REPO / "rtl" / "masr_pkg.sv").read_text()
+
+
+def test_invalid_mutants_are_dropped_not_fatal(toy: Path, monkeypatch):
+    calls = []
+
+    def fake_lint(sources, params, top):
+        calls.append(1)
+        return [("toy.sv", 13)] if len(calls) == 1 else []     # y_o's line fails once
+
+    monkeypatch.setattr(model, "_lint_errors", fake_lint)
+    monkeypatch.setattr(model, "MUTANT_SRC_ROOT", toy.parent / "gen")
+    sel = model.generate_valid({}, "toy", rtl=toy.parent)
+    assert sel.invalid and all(m.line == 13 for m in sel.invalid)
+    assert all(m.line != 13 for m in sel.mutants)
+    assert len(calls) == 2
+
+
+def _map(touching: dict[int, list[int]], points: set[int]) -> activation.LineMap:
+    runs = [activation.NightlyRun("Slow", 1, 9.0), activation.NightlyRun("Fast", 1, 1.0),
+            activation.NightlyRun("Fast", 2, 2.0), activation.NightlyRun("Mid", 1, 5.0)]
+    lm = activation.LineMap(runs, {("f.sv", n) for n in points})
+    for line, idx in touching.items():
+        lm.touched_by[("f.sv", line)] = set(idx)
+    return lm
+
+
+def _mutant(line: int) -> generate.Mutant:
+    return generate.Mutant(1, "f.sv", "m", line, (line, line), "arith", "x", "a", "b")
+
+
+def test_activation_order_and_not_activated():
+    lm = _map({10: [0, 1, 2, 3]}, {10, 11})
+    order = schedule.plan_runs(lm, _mutant(10), seeds_per_test=1)
+    assert [(r.test, r.seed) for r in order] == [("Fast", 1), ("Mid", 1), ("Slow", 1)]
+    two = schedule.plan_runs(lm, _mutant(10), seeds_per_test=2)
+    assert [(r.test, r.seed) for r in two][-1] == ("Fast", 2)
+    assert schedule.plan_runs(lm, _mutant(11), 1) is None            # has points, never hit
+    assert len(schedule.plan_runs(lm, _mutant(12), 1)) == 3           # no point: every test
+
+
+@pytest.mark.parametrize("statuses,expect", [
+    (["PASS", "FAIL"], "killed"), (["TIMEOUT"], "killed_timeout"), (["CRASH"], "killed"),
+    (["PASS", "PASS", "PASS"], "survived")])
+def test_classify_stops_at_first_failure(monkeypatch, tmp_path, statuses, expect):
+    seen = []
+
+    def fake_sim(build_dir, config, run, mid, run_dir, timeout_s):
+        seen.append(run.test)
+        return schedule.RunResult(statuses[len(seen) - 1], "boom" if len(seen) else "", 0.1)
+
+    monkeypatch.setattr(schedule, "simulate", fake_sim)
+    runs = [activation.NightlyRun(t, 1, 1.0) for t in ("A", "B", "C")][:len(statuses)]
+    rec = schedule.classify(_mutant(3), "4x2", tmp_path, runs, tmp_path)
+    assert rec["status"] == expect
+    assert rec["runs_tried"] == len(statuses)
+    if expect != "survived":
+        assert rec["killed_by"]["test"] == runs[-1].test
+
+
+def test_store_resumes_and_ignores_other_rtl(tmp_path):
+    store = MutationStore(tmp_path / "r.jsonl")
+    store.record({"key": "k1", "rtl": "A", "status": "killed"})
+    store.record({"key": "k2", "rtl": "B", "status": "survived"})
+    with open(store.path, "a") as fh:
+        fh.write('{"key": "k3", "rtl": "A", "sta')           # torn by a crash
+    store = MutationStore(tmp_path / "r.jsonl")              # the resumed run
+    store.record({"key": "k1", "rtl": "A", "status": "survived"})
+    again = MutationStore(tmp_path / "r.jsonl").finished("A")
+    assert set(again) == {"k1"} and again["k1"]["status"] == "survived"
+
+
+def test_kill_rate_and_waivers(tmp_path):
+    waivers = tmp_path / "w.hjson"
+    waivers.write_text('{equivalent: [{key: "s2", reason: "same function: x < 1 == x == 0"}]}')
+    w = summary.load_waivers(waivers)
+    recs = [{"key": "k", "status": "killed", "module": "a", "operator": "arith"},
+            {"key": "s1", "status": "survived", "module": "a", "operator": "arith"},
+            {"key": "s2", "status": "survived", "module": "b", "operator": "const"},
+            {"key": "n", "status": "not_activated", "module": "b", "operator": "const"},
+            {"key": "i", "status": "invalid", "module": "b", "operator": "const"}]
+    total = summary.tables(recs, w)["total"]
+    assert total["equivalent"] == 1
+    assert summary.kill_rate(total) == (1, 3)       # equivalent and invalid do not count
+    bad = tmp_path / "bad.hjson"
+    bad.write_text('{equivalent: [{key: "s1", reason: ""}]}')
+    with pytest.raises(SystemExit):
+        summary.load_waivers(bad)
+
+
+def test_waivers_file_is_well_formed():
+    w = summary.load_waivers()
+    assert all(len(x.reason) > 20 for x in w.values())
+
+
+def test_report_section_lists_totals_and_survivors():
+    rec = {"key": "abc123", "status": "survived", "module": "masr_top", "operator": "const",
+           "file": "masr_top.sv", "line": 7, "change": "`0` -> `1`", "original": "x = 0;",
+           "mutated": "1", "rerun": "scripts/mutate.py --config 4x2 --rerun abc123"}
+    killed = {**rec, "key": "k", "status": "killed"}
+    html = summary.html_section(summary.snapshot({"4x2": [rec, killed]}, {}), {})
+    assert "Mutation analysis" in html and "50.0%" in html
+    assert "abc123" in html and "--rerun abc123" in html
+    md = summary.markdown({"4x2": [rec, killed]}, {}, {"4x2": 2})
+    assert "kill rate 1/2 = 50.0 %" in md and "masr_top.sv:7" in md
+    assert "No mutation results" in summary.html_section(None, {})
