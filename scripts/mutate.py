@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -35,27 +36,53 @@ VOLATILE_SUMMARY_KEYS = ("wall_s", "coverage")
 
 
 def baseline_check(config: str, build_dir: Path, line_map: activation.LineMap, nightly: Path,
-                   work: Path) -> float:
+                   work: Path, probe: int | None = None) -> float:
     """Selector 0 must be the original design: the cheapest nightly run, rerun on the selector
-    model with +masr_mut=0, gives the same summary (counters, coverage bins) as in the nightly."""
+    model with the selector at 0, gives the same summary (counters, coverage bins) as in the
+    nightly.  With ``probe`` (the batched runner) the same process then runs mutant ``probe``
+    and selector 0 once more: switching back at run time must give the original design again
+    (every counter identical; the coverage bins are cumulative within a process, so those are
+    compared only on the first run)."""
+    from mutation import batch
+
     run = line_map.all_runs()[0]
     run_dir = work / "baseline" / f"{run.test}-seed{run.seed}"
-    result = schedule.simulate(build_dir, config, run, 0, run_dir, schedule.run_timeout(run, 4.0))
-    if result.status != "PASS":
-        raise SystemExit(f"mutate: selector 0 fails {run.test} seed {run.seed}: {result.message}")
-    ours = json.loads((run_dir / "summary.json").read_text())
+    shutil.rmtree(run_dir, ignore_errors=True)
     theirs = json.loads((nightly / "runs" / config / run.test / f"seed{run.seed}" /
                          "summary.json").read_text())
-    for key in VOLATILE_SUMMARY_KEYS:
-        ours.pop(key, None)
-        theirs.pop(key, None)
-    diff = summary_diff(ours, theirs)
-    if diff:
-        raise SystemExit(f"mutate: selector 0 differs from the nightly on {run.test} seed "
-                         f"{run.seed}: {diff[:5]}")
-    load_scale = result.seconds / max(run.seconds, 0.1)
+    t0 = time.monotonic()
+    if probe is None:
+        result = schedule.simulate(build_dir, config, run, 0, run_dir,
+                                   schedule.run_timeout(run, 4.0))
+        if result.status != "PASS":
+            raise SystemExit(f"mutate: selector 0 fails {run.test} seed {run.seed}: {result.message}")
+        summaries = [(run_dir / "summary.json", True)]
+    else:
+        plans = batch.run_batch(build_dir, config,
+                                [batch.Plan(0, [run]), batch.Plan(probe, [run]), batch.Plan(0, [run])],
+                                run_dir, lambda r: schedule.run_timeout(r, 4.0))
+        for index in (0, 2):
+            if plans[index].results[-1].status != "PASS":
+                raise SystemExit(f"mutate: selector 0 (plan {index} of the batch) fails {run.test} "
+                                 f"seed {run.seed}: {plans[index].results[-1].message}")
+        found = {int(p.name.split("-")[1][1:]): p for p in run_dir.glob("attempt*/summary-p*-m0.json")}
+        summaries = [(found[0], True), (found[2], False)]
+    seconds = time.monotonic() - t0
+    for path, with_bins in summaries:
+        ours = json.loads(path.read_text())
+        other = dict(theirs)
+        for key in VOLATILE_SUMMARY_KEYS + (() if with_bins else ("coverage_bins",)):
+            ours.pop(key, None)
+            other.pop(key, None)
+        diff = summary_diff(ours, other)
+        if diff:
+            raise SystemExit(f"mutate: selector 0 differs from the nightly on {run.test} seed "
+                             f"{run.seed} ({path}): {diff[:5]}")
+    load_scale = seconds / max(run.seconds, 0.1)
+    how = ("" if probe is None else
+           f"; in one process, selector 0, mutant #{probe}, selector 0 again: same counters")
     print(f"mutate {config}: selector 0 == nightly on {run.test} seed {run.seed} "
-          f"(every counter the nightly's summary has is identical); {result.seconds:.1f} s "
+          f"(every counter the nightly's summary has is identical{how}); {seconds:.1f} s "
           f"vs {run.seconds:.1f} s in the nightly: timeouts scaled x{max(load_scale, 1.0):.1f}")
     return load_scale
 
@@ -122,7 +149,9 @@ def run_config(config: str, args) -> None:
     t0 = time.monotonic()
     _, build_dir = model.build(config, sel)
     print(f"mutate {config}: selector model ready in {time.monotonic() - t0:.0f} s: {build_dir}")
-    load_scale = baseline_check(config, build_dir, line_map, Path(args.nightly), work)
+    batched = args.runner == "batch"
+    load_scale = baseline_check(config, build_dir, line_map, Path(args.nightly), work,
+                                probe=todo[0].id if batched else None)
     start, count = time.monotonic(), [0]
 
     def on_result(m: Mutant, rec: dict) -> None:
@@ -133,8 +162,21 @@ def run_config(config: str, args) -> None:
               f"{rec['status']}" + (f" by {who['test']} seed {who['seed']}" if who else "")
               + f" ({rec['runs_tried']} runs, {rec['seconds']:.0f} s)", flush=True)
 
-    schedule.run_mutants(todo, config, build_dir, line_map, work, args.jobs,
-                         args.seeds_per_test, on_result, load_scale)
+    if batched:
+        from mutation import batch
+
+        def run_batch(plans, batch_dir):
+            return batch.run_batch(build_dir, config, plans, batch_dir,
+                                   lambda run: schedule.run_timeout(run, load_scale))
+
+        batch.run_mutants_batched(
+            todo, line_map, work, args.jobs, args.seeds_per_test, on_result, run_batch,
+            passed_before=store.passed_runs(rtl),
+            on_progress=lambda m, run: store.record_passed_run(m.key, rtl, run.test, run.seed),
+            max_batch=args.batch)
+    else:
+        schedule.run_mutants(todo, config, build_dir, line_map, work, args.jobs,
+                             args.seeds_per_test, on_result, load_scale)
     hours = (time.monotonic() - start) / 3600.0
     print(f"mutate {config}: {len(todo)} mutants in {hours * 3600:.0f} s = "
           f"{len(todo) / hours:.0f} mutants/hour with {args.jobs} jobs")
@@ -173,7 +215,10 @@ def bench(args) -> int:
           f"{res['selector']['total_s']} s -> {res['selector']['mutants_per_hour']} mutants/hour\n"
           f"  one build per mutant: {one['measured']} of {res['mutants']} in {one['wall_s']} s "
           f"(mean build {one['mean_build_s']} s) -> {one['mutants_per_hour']} mutants/hour\n"
-          f"  ratio {res['speedup']}x; same classification: {res['same_classification']}")
+          f"  ratio {res['speedup']}x (wall); CPU: selector {res['selector']['cpu_s']} s "
+          f"({res['selector']['mutants_per_cpu_hour']} mutants/CPU-hour) vs one build per mutant "
+          f"{one['cpu_s']} s ({one['mutants_per_cpu_hour']} mutants/CPU-hour): ratio "
+          f"{res['speedup_cpu']}x; same classification: {res['same_classification']}")
     return 0
 
 
@@ -186,6 +231,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=int, default=None,
                     help="simulate at most N more mutants per configuration (MUTANTS=N)")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--runner", choices=("batch", "process"), default="batch",
+                    help="batch: many mutants per simulator process (default); process: one "
+                         "process per mutant and run")
+    ap.add_argument("--batch", type=int, default=40, help="at most N mutants per process")
     ap.add_argument("--seeds-per-test", type=int, default=1)
     ap.add_argument("--ids", help="comma-separated mutant ids")
     ap.add_argument("--keys", help="comma-separated mutant keys")

@@ -115,7 +115,13 @@ def test_rewrites_are_selector_guarded(toy: Path):
         assert re.search(rf"masr_mut_sel [!=]= {m.id}\b", text), m
     drop_q = next(m for m in mutants if m.operator == "drop" and "q - a_i" in m.original)
     assert f"begin if (masr_mut_sel != {drop_q.id}) q <=" in text
-    assert "int masr_mut_sel; initial if (!$value$plusargs(\"masr_mut=%d\", masr_mut_sel))" in text
+    # The selector is read at run time from the top's variable (written by the batch runner,
+    # initialised from the plusarg), never copied once at time 0.
+    assert "int masr_mut_sel; assign masr_mut_sel = masr_top.masr_mut_rt;" in text
+    top, _ = generate.mutate_file(toy, 1, top="toy")
+    assert ("int masr_mut_rt /*verilator public_flat_rw*/; initial if "
+            "(!$value$plusargs(\"masr_mut=%d\", masr_mut_rt)) masr_mut_rt = 0; "
+            "int masr_mut_sel; assign masr_mut_sel = masr_mut_rt;") in top
 
 
 def test_continuous_drop_keeps_signedness():

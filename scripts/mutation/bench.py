@@ -2,9 +2,12 @@
 mutants, the same machine and the same number of parallel jobs (``mutate.py --bench N``).
 
 Both sides start cold: the selector side builds its model once (into its own source directory,
-so no cached build is reused) and classifies the N mutants; the other side builds one model per
-mutant (the original RTL with that single mutant) and classifies it there.  Both use the same
-scheduler (reaching tests, cheapest first, stop at the first failure).  The per-build side may be
+so no cached build is reused) and classifies the N mutants with the batched runner (several
+mutants per simulator process, the selector switched at run time); the other side builds one
+model per mutant (the original RTL with that single mutant) and classifies it there, one
+process per run.  Both make the same decisions (each mutant tries the runs that reach its line,
+cheapest first, and stops at its first failure), and the result says whether every mutant got
+the same classification on both sides.  The per-build side may be
 capped in wall time (``--bench-cap-s``): the rate is then measured on the mutants that finished,
 and the report says how many that were.
 """
@@ -15,8 +18,17 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from mutation import activation, model, schedule
+from mutation import activation, batch, model, schedule
 from mutation.generate import Mutant, mutate_tree
+
+
+def _cpu() -> float:
+    """CPU seconds of every finished child process (builds, compilers, simulators): the work
+    each side did, independent of what else the shared machine runs."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def _build(config: str, sources: list[Path]) -> Path:
@@ -37,24 +49,25 @@ def run_bench(config: str, sel: model.SelectorModel, line_map: activation.LineMa
     stamp = time.strftime("%Y%m%d-%H%M%S")
 
     # Selector: one build of every mutant, then simulations only.
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), _cpu()
     sources, _ = mutate_tree(model.RTL, model.MUTANT_SRC_ROOT / f"bench-{stamp}-selector",
                              frozenset(m.key for m in sel.invalid))
     sel_build_dir = _build(config, sources)
     sel_build_s = time.monotonic() - t0
     statuses: dict[str, str] = {}
 
-    def classify_selector(m: Mutant) -> None:
-        runs = schedule.plan_runs(line_map, m, 1) or []
-        statuses[m.key] = schedule.classify(m, config, sel_build_dir, runs, work / "sel")["status"]
+    def run_batch(plans, batch_dir):
+        return batch.run_batch(sel_build_dir, config, plans, batch_dir, schedule.run_timeout)
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        list(pool.map(classify_selector, chosen))
+    batch.run_mutants_batched(chosen, line_map, work / "sel", jobs, 1,
+                              lambda m, rec: statuses.__setitem__(m.key, rec["status"]),
+                              run_batch)
     sel_total_s = time.monotonic() - t0
+    sel_cpu_s = _cpu() - c0
 
     # One build per mutant: the original RTL with just this mutant.
     all_keys = frozenset(m.key for m in sel.mutants) | frozenset(m.key for m in sel.invalid)
-    t1 = time.monotonic()
+    t1, c1 = time.monotonic(), _cpu()
     done: list[dict] = []
 
     def one_build(m: Mutant) -> None:
@@ -74,17 +87,24 @@ def run_bench(config: str, sel: model.SelectorModel, line_map: activation.LineMa
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(one_build, chosen))
     one_wall_s = time.monotonic() - t1
+    one_cpu_s = _cpu() - c1
     sel_rate = 3600.0 * len(chosen) / sel_total_s
     one_rate = 3600.0 * len(done) / one_wall_s if done else 0.0
     result = {"config": config, "mutants": len(chosen), "jobs": jobs,
               "selector": {"build_s": round(sel_build_s, 1), "total_s": round(sel_total_s, 1),
-                           "mutants_per_hour": round(sel_rate, 1)},
+                           "mutants_per_hour": round(sel_rate, 1), "cpu_s": round(sel_cpu_s, 1),
+                           "mutants_per_cpu_hour": round(3600.0 * len(chosen) / sel_cpu_s, 1)},
               "one_build_per_mutant": {"measured": len(done), "wall_s": round(one_wall_s, 1),
                                        "mutants_per_hour": round(one_rate, 1),
+                                       "cpu_s": round(one_cpu_s, 1),
+                                       "mutants_per_cpu_hour": round(3600.0 * len(done) / one_cpu_s, 1)
+                                       if one_cpu_s else 0.0,
                                        "mean_build_s": round(sum(d["build_s"] for d in done)
                                                              / max(len(done), 1), 1),
                                        "runs": done},
               "speedup": round(sel_rate / one_rate, 1) if one_rate else None,
+              "speedup_cpu": round((len(done) and one_cpu_s / len(done)) / (sel_cpu_s / len(chosen)), 1)
+              if done else None,
               "same_classification": all(d["same_status"] for d in done)}
     out.mkdir(parents=True, exist_ok=True)
     (out / f"bench-{config}.json").write_text(json.dumps(result, indent=1))

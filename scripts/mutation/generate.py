@@ -28,6 +28,22 @@ from pathlib import Path
 
 SELECTOR = "masr_mut_sel"
 PLUSARG = "masr_mut"
+# The one run-time copy of the selector: a variable of the top module that cocotb can write
+# (public_flat_rw), so one simulator process can run mutant after mutant (tb/mutation_batch.py).
+# Its initial value comes from the plusarg (0 or absent: the original design).  Every mutated
+# module reads it by an upward hierarchical reference on every evaluation, never a copy made at
+# time 0.
+TOP = "masr_top"
+RUNTIME_SELECTOR = "masr_mut_rt"
+
+
+def selector_decl(module: str, top: str = TOP) -> str:
+    """The declarations appended to a module header (one line: line numbers stay)."""
+    if module == top:
+        return (f" int {RUNTIME_SELECTOR} /*verilator public_flat_rw*/; initial if "
+                f"(!$value$plusargs(\"{PLUSARG}=%d\", {RUNTIME_SELECTOR})) {RUNTIME_SELECTOR} = 0;"
+                f" int {SELECTOR}; assign {SELECTOR} = {RUNTIME_SELECTOR};")
+    return f" int {SELECTOR}; assign {SELECTOR} = {top}.{RUNTIME_SELECTOR};"
 
 # The documented operator set (docs/mutation.md): name -> what it does.
 OPERATORS = {
@@ -202,6 +218,7 @@ class _Parser:
         self.sites: list[_Site] = []
         self.module = ""
         self.header_ends: list[int] = []      # token index of each module header's ';'
+        self.modules: list[str] = []          # the module each header belongs to
         self.block = -1
 
     def t(self, i: int) -> str:
@@ -215,6 +232,7 @@ class _Parser:
                 self.module = self.t(i + 1)
                 i = _scan_to(self.toks, i, {";"})
                 self.header_ends.append(i)
+                self.modules.append(self.module)
             elif word == "assign":
                 i = self._assignment(i + 1, "assign", collect=True)
             elif word in _BLOCK_KEYWORDS:
@@ -453,8 +471,8 @@ class _Edit:
     text: str
 
 
-def mutate_file(path: Path, next_id: int, skip_keys: frozenset[str] = frozenset()
-                ) -> tuple[str, list[Mutant]]:
+def mutate_file(path: Path, next_id: int, skip_keys: frozenset[str] = frozenset(),
+                top: str = TOP) -> tuple[str, list[Mutant]]:
     """The mutated text of one RTL file (selector declared in each module) and its mutants.
 
     Mutants whose key is in ``skip_keys`` (e.g. found invalid by a build) are not emitted and get
@@ -539,11 +557,9 @@ def mutate_file(path: Path, next_id: int, skip_keys: frozenset[str] = frozenset(
                                f"begin {guard}{lhs_and_op}{new_expr}; end"))
         else:
             edits.append(_Edit(base, toks[e_last].end, new_expr))
-    for end_idx in parser.header_ends:
+    for end_idx, module in zip(parser.header_ends, parser.modules):
         # On the header's own line: the mutated file keeps the original line numbers.
-        edits.append(_Edit(toks[end_idx].end, toks[end_idx].end,
-                           f" int {SELECTOR}; initial if (!$value$plusargs(\"{PLUSARG}=%d\", "
-                           f"{SELECTOR})) {SELECTOR} = 0;"))
+        edits.append(_Edit(toks[end_idx].end, toks[end_idx].end, selector_decl(module, top)))
     out = src
     for ed in sorted(edits, key=lambda e: e.start, reverse=True):
         out = out[:ed.start] + ed.text + out[ed.end:]

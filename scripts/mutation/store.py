@@ -24,6 +24,19 @@ class MutationStore:
         assert rec["status"] in STATUSES, rec["status"]
         self.store.append({"event": "finished", **rec})
 
+    def record_passed_run(self, key: str, rtl: str, test: str, seed: int) -> None:
+        """A mutant passed one of its runs (batched runner): a resumed session skips it."""
+        self.store.append({"event": "passed_run", "key": key, "rtl": rtl, "test": test,
+                           "seed": seed})
+
+    def passed_runs(self, rtl: str) -> dict[str, set[tuple[str, int]]]:
+        """mutant key -> the (test, seed) runs it already passed, for this RTL digest."""
+        out: dict[str, set[tuple[str, int]]] = {}
+        for r in self.store.records():
+            if r.get("event") == "passed_run" and r.get("rtl") == rtl:
+                out.setdefault(r["key"], set()).add((r["test"], int(r["seed"])))
+        return out
+
     def finished(self, rtl: str) -> dict[str, dict]:
         """mutant key -> its last record for this RTL digest."""
         return {r["key"]: r for r in self.store.records()
