@@ -255,3 +255,179 @@ def test_report_section_lists_totals_and_survivors():
     md = summary.markdown({"4x2": [rec, killed]}, {}, {"4x2": 2})
     assert "kill rate 1/2 = 50.0 %" in md and "masr_top.sv:7" in md
     assert "No mutation results" in summary.html_section(None, {})
+
+
+# -- the batched runner (scripts/mutation/batch.py, tb/mutation_batch.py) -----------------------
+
+from mutation import batch  # noqa: E402
+
+
+class FakeProcess:
+    """Stands in for the simulator process of tb/mutation_batch.py: reads the job file, runs
+    the plans in order (a run's outcome from ``table[(mutant, test)]``, default PASS) and writes
+    the same progress lines.  CRASH: the process dies after ``start`` (no ``end``); HANG: its
+    watchdog writes ``timeout`` and the process ends."""
+
+    def __init__(self, table: dict[tuple[int, str], str]):
+        self.table = table
+        self.executed: list[tuple[int, str]] = []     # every (mutant, test) that ran
+        self.launches = 0
+
+    def __call__(self, job_path: Path, attempt_dir: Path, outer: float):
+        self.launches += 1
+        job = json.loads(job_path.read_text())
+        prog = Path(job["progress"])
+
+        def write(**rec):
+            with open(prog, "a") as fh:
+                fh.write(json.dumps(rec) + "\n")
+
+        for pos, plan in enumerate(job["plans"]):
+            for r, run in enumerate(plan["runs"]):
+                outcome = self.table.get((plan["mutant"], run["test"]), "PASS")
+                write(event="start", plan=plan["plan"], run=r, mutant=plan["mutant"])
+                self.executed.append((plan["mutant"], run["test"]))
+                if outcome == "CRASH":
+                    return False, "Verilog $stop"
+                if outcome == "HANG":
+                    write(event="timeout", plan=plan["plan"], run=r)
+                    return False, "exit 3"
+                write(event="end", plan=plan["plan"], run=r, status=outcome, message="m",
+                      seconds=0.5)
+                if outcome != "PASS":
+                    break
+        return False, ""
+
+
+RUNS = [activation.NightlyRun(t, 1, s) for t, s in (("A", 1.0), ("B", 2.0), ("C", 3.0))]
+
+
+@pytest.fixture(autouse=True)
+def _toy_test_modules(monkeypatch):
+    monkeypatch.setattr(batch, "_MODULES", {"A": "toy.tests", "B": "toy.tests", "C": "toy.tests"})
+
+
+def test_batch_crash_loses_only_the_run_in_flight(tmp_path):
+    # mutant 2 crashes the simulator in its run B (an assertion's $stop); mutant 4 hangs in C.
+    proc = FakeProcess({(1, "B"): "FAIL", (2, "B"): "CRASH", (4, "C"): "HANG"})
+    plans = [batch.Plan(m, list(RUNS)) for m in (1, 2, 3, 4, 5)]
+    batch.run_batch(tmp_path, "4x2", plans, tmp_path / "b", lambda r: 60.0, launch=proc)
+    verdicts = {p.mutant: batch.verdict(p) for p in plans}
+    assert verdicts[1]["status"] == "killed" and verdicts[1]["killed_by"]["test"] == "B"
+    assert verdicts[2]["status"] == "killed" and verdicts[2]["killed_by"]["run_status"] == "CRASH"
+    assert verdicts[3]["status"] == "survived" and verdicts[3]["runs_tried"] == 3
+    assert verdicts[4]["status"] == "killed_timeout" and verdicts[4]["killed_by"]["test"] == "C"
+    assert verdicts[5]["status"] == "survived"
+    # Three processes (start, after the crash, after the hang); no run ran twice, none was lost.
+    assert proc.launches == 3
+    assert len(proc.executed) == len(set(proc.executed))
+    assert set(proc.executed) == {(1, "A"), (1, "B"), (2, "A"), (2, "B"), (3, "A"), (3, "B"),
+                                  (3, "C"), (4, "A"), (4, "B"), (4, "C"), (5, "A"), (5, "B"),
+                                  (5, "C")}
+
+
+def test_batch_restart_continues_a_mutant_from_the_run_it_reached(tmp_path):
+    # mutant 7 passed A and B before mutant 6's crash ended the first process: the second
+    # process must give it only C (its plan continues, not restarts).
+    proc = FakeProcess({(6, "A"): "CRASH"})
+    plans = [batch.Plan(7, list(RUNS)), batch.Plan(6, list(RUNS)), batch.Plan(8, list(RUNS))]
+    batch.run_batch(tmp_path, "4x2", plans, tmp_path / "b", lambda r: 60.0, launch=proc)
+    second = json.loads((tmp_path / "b" / "attempt2" / "job.json").read_text())
+    assert [p["mutant"] for p in second["plans"]] == [8]
+    assert [p.mutant for p in plans if p.decided] == [7, 6, 8]
+    assert [r.status for r in plans[0].results] == ["PASS"] * 3
+
+
+def test_batch_that_never_starts_is_a_harness_error(tmp_path):
+    plans = [batch.Plan(1, list(RUNS))]
+    with pytest.raises(batch.HarnessError):
+        batch.run_batch(tmp_path, "4x2", plans, tmp_path / "b", lambda r: 60.0,
+                        launch=lambda job, d, t: (False, "ImportError"))
+
+
+def test_progress_parsing_skips_a_torn_line():
+    lines = ['{"event": "start", "plan": 0, "run": 0}',
+             '{"event": "end", "plan": 0, "run": 0, "status": "PASS"}',
+             '{"event": "start", "plan": 1, "run": 0}',
+             '{"event": "end", "plan": 1, "run": 0, "sta']            # died while writing
+    ended, in_flight, timed_out = batch.parse_progress(lines)
+    assert set(ended) == {(0, 0)} and in_flight == (1, 0) and not timed_out
+
+
+def test_outer_timeout_classifies_the_run_in_flight_as_timeout(tmp_path):
+    def launch(job_path, attempt_dir, outer):
+        job = json.loads(job_path.read_text())
+        with open(job["progress"], "a") as fh:
+            fh.write(json.dumps({"event": "start", "plan": 0, "run": 0}) + "\n")
+        return True, "killed after 180 s"            # simrun's SimTimeout: no watchdog line
+    plans = [batch.Plan(3, RUNS[:1])]
+    batch.run_batch(tmp_path, "4x2", plans, tmp_path / "b", lambda r: 60.0, launch=launch)
+    assert plans[0].results[0].status == "TIMEOUT"
+
+
+def test_batched_scheduler_matches_one_process_per_run(tmp_path, monkeypatch):
+    """The same decisions as schedule.classify on the same plans and outcomes."""
+    import regress
+    monkeypatch.setattr(regress, "failure_signature", lambda msg: msg)
+    table = {(1, "B"): "FAIL", (2, "A"): "FAIL", (4, "C"): "HANG", (5, "B"): "CRASH"}
+    mutants = [generate.Mutant(i, "f.sv", "m", 12, (12, 12), "arith", "x", f"a{i}", "b")
+               for i in range(1, 7)]
+    lm = activation.LineMap(list(RUNS))          # no coverage points: every run, cheapest first
+    proc = FakeProcess(table)
+    got: dict[int, dict] = {}
+    batch.run_mutants_batched(
+        mutants, lm, tmp_path, jobs=2, seeds_per_test=1,
+        on_result=lambda m, rec: got.__setitem__(m.id, rec),
+        run_batch_fn=lambda plans, d: batch.run_batch(tmp_path, "4x2", plans, d,
+                                                      lambda r: 60.0, launch=proc),
+        max_batch=4)
+
+    def fake_sim(build_dir, config, run, mid, run_dir, timeout_s):
+        outcome = {"HANG": "TIMEOUT"}.get(table.get((mid, run.test), "PASS"),
+                                          table.get((mid, run.test), "PASS"))
+        return schedule.RunResult(outcome, "m", 0.1)
+
+    monkeypatch.setattr(schedule, "simulate", fake_sim)
+    for m in mutants:
+        ref = schedule.classify(m, "4x2", tmp_path, schedule.plan_runs(lm, m, 1), tmp_path)
+        assert got[m.id]["status"] == ref["status"], m.id
+        assert got[m.id]["runs_tried"] == ref["runs_tried"], m.id
+        assert got[m.id].get("killed_by", {}).get("test") == ref.get("killed_by", {}).get("test")
+    assert [got[i]["status"] for i in range(1, 7)] == ["killed", "killed", "survived",
+                                                       "killed_timeout", "killed", "survived"]
+
+
+def test_resume_skips_runs_passed_before_an_interruption(tmp_path):
+    store = MutationStore(tmp_path / "r.jsonl")
+    m = generate.Mutant(1, "f.sv", "m", 12, (12, 12), "arith", "x", "a", "b")
+    store.record_passed_run(m.key, "R", "A", 1)
+    store.record_passed_run(m.key, "OTHER", "B", 1)          # another RTL: ignored
+    passed = MutationStore(tmp_path / "r.jsonl").passed_runs("R")
+    assert passed == {m.key: {("A", 1)}}
+    proc = FakeProcess({})
+    got = {}
+    batch.run_mutants_batched(
+        [m], activation.LineMap(list(RUNS)), tmp_path, 1, 1,
+        lambda mm, rec: got.__setitem__(mm.id, rec),
+        lambda plans, d: batch.run_batch(tmp_path, "4x2", plans, d, lambda r: 60.0, launch=proc),
+        passed_before=passed)
+    assert [t for _, t in proc.executed] == ["B", "C"]       # A was passed before
+    assert got[1]["status"] == "survived"
+
+
+def test_chunks_cover_every_item_once():
+    items = list(range(10))
+    for size, jobs in ((4, 2), (40, 2), (1, 1), (3, 5)):
+        parts = batch.chunks(items, size, jobs)
+        assert sorted(x for p in parts for x in p) == items
+        assert all(len(p) <= size for p in parts)
+        assert len(parts) >= min(jobs, len(items))
+
+
+def test_batch_seed_is_the_plain_runs_seed():
+    """tb/mutation_batch.py seeds each run like cocotb seeds a plain run of that test: the
+    value below is the test seed a plain nightly run of FrontdoorTest seed 107000002 logged."""
+    sys.path.insert(0, str(REPO))
+    from tb.mutation_batch import test_seed
+    assert test_seed(107000002, "tb.matvec.tests", "FrontdoorTest") == \
+        1040982347456443901144650610629007493132714435357
