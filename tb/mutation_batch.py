@@ -8,7 +8,8 @@ is one mutant and the regression runs it tries, in order, until the first one th
     {"plans": [{"plan": 0, "mutant": 12, "runs": [{"test": "FrontdoorTest", "module": "tb.matvec.tests",
                                         "seed": 107000002}, ...]}, ...],
      "timeout_s": [[60.0, ...], ...],          # wall-clock budget per plan and run
-     "progress": "/path/progress.jsonl"}
+     "progress": "/path/progress.jsonl",
+     "assertions_continue": true}              # the process runs with +verilator+error+limit
 
 Every (plan, run) is one cocotb test, registered in order; the runs of a plan after its first
 failure return at once without running.  Per run: clear every backdoor-loadable memory (a
@@ -64,11 +65,60 @@ class Progress:
             os.fsync(fh.fileno())
 
 
+class SimLog:
+    """The simulator's own output (fd 1: the run's sim.log).  With ``+verilator+error+limit``
+    raised, an assertion that fires prints its ``%Error: ... Assertion failed`` line and the
+    simulation goes on instead of ending at ``$stop``; the run is judged failed from that line
+    (the same verdict the stop gives a plain run), and the process can take the next mutant."""
+
+    MARK = "Assertion failed"
+
+    def __init__(self) -> None:
+        import ctypes
+
+        self.libc = ctypes.CDLL(None)
+        self.path = Path("/proc/self/fd/1")
+
+    def offset(self) -> int:
+        self.flush()
+        try:
+            return os.fstat(1).st_size
+        except OSError:
+            return 0
+
+    def flush(self) -> None:
+        import sys
+
+        sys.stdout.flush()
+        self.libc.fflush(None)          # the model's printf output (C stdio buffer)
+
+    def errors_since(self, offset: int) -> list[str]:
+        self.flush()
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(offset)
+                text = fh.read().decode(errors="replace")
+        except OSError:
+            return []
+        return [line for line in text.splitlines() if "%Error" in line and self.MARK in line]
+
+
+    async def watch(self, offset: int, every_ns: int = 20_000) -> None:
+        """Fail the test (a task that raises ends it) once an assertion message appears."""
+        while True:
+            await Timer(every_ns, "ns")
+            fired = self.errors_since(offset)
+            if fired:
+                raise AssertionError("\n".join(fired[:5]))
+
+
 class Watchdog:
     """Ends the process when the run in flight takes longer than its wall-clock budget."""
 
-    def __init__(self, progress: Progress):
+    def __init__(self, progress: Progress, simlog: SimLog | None = None):
         self.progress = progress
+        self.simlog = simlog
+        self.log_offset = 0
         self.current: tuple[int, int, float] | None = None
         self.since = 0.0
         self.lock = threading.Lock()
@@ -89,7 +139,13 @@ class Watchdog:
                 cur = self.current
                 late = cur is not None and time.monotonic() - self.since > cur[2]
             if late and cur is not None:
-                self.progress.write(event="timeout", plan=cur[0], run=cur[1], timeout_s=cur[2])
+                fired = self.simlog.errors_since(self.log_offset) if self.simlog else []
+                if fired:      # an assertion failed before the hang: that is the verdict
+                    self.progress.write(event="end", plan=cur[0], run=cur[1], status="FAIL",
+                                        message="\n".join(fired[:5]), seconds=cur[2])
+                else:
+                    self.progress.write(event="timeout", plan=cur[0], run=cur[1],
+                                        timeout_s=cur[2])
                 os._exit(WATCHDOG_EXIT)
 
 
@@ -97,7 +153,8 @@ class Batch:
     def __init__(self, job: dict):
         self.job = job
         self.progress = Progress(Path(job["progress"]))
-        self.watchdog = Watchdog(self.progress)
+        self.simlog = SimLog() if job.get("assertions_continue") else None
+        self.watchdog = Watchdog(self.progress, self.simlog)
         self.failed: set[int] = set()        # plans decided: a run failed
 
     def make_test(self, pos: int, r: int):
@@ -117,6 +174,8 @@ class Batch:
             seed = int(spec["seed"])
             bd_dir = Path(cocotb.plusargs.get("masr_bd_dir") or Path.cwd() / "bd")
             batch.progress.write(event="start", plan=p, run=r, mutant=mutant)
+            log_offset = batch.simlog.offset() if batch.simlog else 0
+            batch.watchdog.log_offset = log_offset
             batch.watchdog.arm(p, r, budget)
             t0 = time.monotonic()
             status, message = "FAIL", "aborted (a testbench task failed or the test was cancelled)"
@@ -134,6 +193,8 @@ class Batch:
                 dut.masr_mut_rt.value = mutant
                 await Timer(1, "ns")
                 # The seeding of a plain run of this test and seed (tb/common/base_test.py).
+                if batch.simlog:        # an assertion ends the run soon after it fires
+                    cocotb.start_soon(batch.simlog.watch(log_offset))
                 os.environ["COCOTB_RANDOM_SEED"] = os.environ["MASR_SEED"] = str(seed)
                 tseed = test_seed(seed, spec["module"], spec["test"])
                 cocotb.RANDOM_SEED = tseed
@@ -145,6 +206,9 @@ class Batch:
                 raise
             finally:
                 batch.watchdog.disarm()
+                fired = batch.simlog.errors_since(log_offset) if batch.simlog else []
+                if fired:
+                    status, message = "FAIL", "\n".join(fired[:5]) + "\n" + message
                 if status != "PASS":
                     batch.failed.add(p)
                 batch.progress.write(event="end", plan=p, run=r, mutant=mutant, status=status,

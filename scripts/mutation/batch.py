@@ -31,6 +31,10 @@ BATCH_MODULE = "tb.mutation_batch"
 # to the end and bounds what an interrupted `make mutate` redoes.  A simulator crash costs only
 # the mutant in flight either way.
 MAX_BATCH = 40
+# An assertion that fires does not end the process ($stop is ignored below this many errors):
+# tb/mutation_batch.py fails the run from the assertion's message and goes on with the next
+# mutant, instead of a process restart per assertion kill.
+ERROR_LIMIT = 1_000_000
 # A process that dies twice before its first run starts is a harness failure, not a mutant's.
 MAX_EMPTY_ATTEMPTS = 2
 
@@ -128,7 +132,8 @@ def run_batch(build_dir: Path, config: str, plans: list[Plan], run_dir: Path,
                               "runs": [{"test": r.test, "module": _module_of(r.test),
                                         "seed": r.seed} for r in rest]})
             budgets.append([timeout_of(r) for r in rest])
-        job = {"plans": job_plans, "timeout_s": budgets, "progress": str(progress)}
+        job = {"plans": job_plans, "timeout_s": budgets, "progress": str(progress),
+               "assertions_continue": True}
         job_path = attempt_dir / "job.json"
         job_path.write_text(json.dumps(job))
         # The outer limit only backs up the in-process watchdog.
@@ -167,7 +172,8 @@ def _launch_simulator(build_dir: Path, config: str) -> Callable:
             xml = simrun.run(runner, build_dir, TOPLEVEL, BATCH_MODULE, seed=0,
                              test_dir=attempt_dir, log_file=attempt_dir / "sim.log",
                              extra_env={ENV_CONFIG: config, ENV_JOB: str(job_path)},
-                             plusargs=[f"+masr_bd_dir={attempt_dir / 'bd'}"])
+                             plusargs=[f"+masr_bd_dir={attempt_dir / 'bd'}",
+                                       f"+verilator+error+limit+{ERROR_LIMIT}"])
             return False, regress.failure_message(Path(xml)) or ""
         except simrun.SimTimeout as exc:
             return True, str(exc)

@@ -17,6 +17,12 @@ COLUMNS = ("killed", "killed_timeout", "survived", "equivalent", "not_activated"
 class Waiver:
     key: str
     reason: str
+    # Configurations the mutant is equivalent on (empty: every one).  E.g. `u + 1` -> `u - 1`
+    # on a 1-bit index is the same function only where that index has one bit (V = 2).
+    configs: tuple[str, ...] = ()
+
+    def applies(self, config: str | None) -> bool:
+        return not self.configs or config in self.configs
 
 
 def load_waivers(path: Path = WAIVERS) -> dict[str, Waiver]:
@@ -31,12 +37,14 @@ def load_waivers(path: Path = WAIVERS) -> dict[str, Waiver]:
         reason = str(entry.get("reason", "")).strip()
         if not reason:
             raise SystemExit(f"{path}: waiver {entry.get('key')} has no reason")
-        out[str(entry["key"])] = Waiver(str(entry["key"]), reason)
+        out[str(entry["key"])] = Waiver(str(entry["key"]), reason,
+                                        tuple(str(c) for c in entry.get("configs", ())))
     return out
 
 
 def final_status(rec: dict, waivers: dict[str, Waiver]) -> str:
-    if rec["status"] == "survived" and rec["key"] in waivers:
+    waiver = waivers.get(rec["key"])
+    if rec["status"] == "survived" and waiver is not None and waiver.applies(rec.get("config")):
         return "equivalent"
     return rec["status"]
 
