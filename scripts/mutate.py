@@ -188,9 +188,12 @@ def write_report(args, configs: list[str]) -> Path:
     per_config, generated = {}, {}
     for config in configs:
         store = MutationStore(Path(args.out) / config / "results.jsonl")
-        per_config[config] = list(store.finished(rtl).values())
         from tb.common.configs import CONFIGS, verilog_params
         sel = model.generate_valid(verilog_params(CONFIGS[config]))
+        # Only today's mutants: a record of a mutant the generator no longer makes (e.g. logic
+        # it now recognises as checker-only) stays in the file but is not counted.
+        keys = {m.key for m in sel.mutants} | {m.key for m in sel.invalid}
+        per_config[config] = [r for r in store.finished(rtl).values() if r["key"] in keys]
         generated[config] = len(sel.mutants) + len(sel.invalid)
     text = summary.markdown(per_config, waivers, generated)
     out = Path(args.out) / "mutation.md"

@@ -109,6 +109,22 @@ def test_checker_only_logic_is_not_mutated(tmp_path: Path):
     assert [m for m in mutants if m.original.startswith("en = ")]     # en is design logic
 
 
+def test_checker_only_is_transitive(tmp_path: Path):
+    # lim_q feeds only a helper term (lim_ok) that feeds only an assertion: neither is design.
+    src = TOY.replace("  `ASSERT(NoHitWhenEq", "  logic lim_q, lim_ok;\n  always_ff @(posedge clk_i) "
+                      "lim_q <= a_i[0];\n  assign lim_ok = lim_q || b_i[0];\n  `ASSERT(NoHitWhenEq")
+    src = src.replace("!(a_i == b_i && hit_o)", "!(lim_ok && hit_o)")
+    path = tmp_path / "chain.sv"
+    path.write_text(src)
+    _, mutants = generate.mutate_file(path, 1)
+    assert not [m for m in mutants if m.original.startswith(("lim_q", "lim_ok"))]
+    # ... but a signal that also reaches the design is still mutated.
+    path.write_text(src.replace("assign y_o = en ?", "assign y_o = lim_ok ?"))
+    _, mutants = generate.mutate_file(path, 1)
+    assert [m for m in mutants if m.original.startswith("lim_ok")]
+    assert [m for m in mutants if m.original.startswith("lim_q")]
+
+
 def test_rewrites_are_selector_guarded(toy: Path):
     text, mutants = generate.mutate_file(toy, 1)
     for m in mutants:

@@ -352,9 +352,18 @@ def _checker_only_sites(toks: list[Tok], sites: list[_Site], other_reads: Counte
                     not_read.add(k)
             j = end
         j += 1
-    reads = Counter(t.text for k, t in enumerate(toks) if t.kind == "ident" and k not in not_read)
-    reads.update(other_reads)
-    dropped = {n for n, name in targets.items() if reads[name] == 0}
+    # Transitively: a signal read only by checker-only assignments (a helper term of an
+    # assertion, e.g. p_le_max -> geometry_ok in masr_act_encoder) is checker-only too.
+    dropped: set[int] = set()
+    while True:
+        inside = {k for n in dropped for k in range(sites[n].first, sites[n].last + 1)}
+        reads = Counter(t.text for k, t in enumerate(toks)
+                        if t.kind == "ident" and k not in not_read and k not in inside)
+        reads.update(other_reads)
+        more = {n for n, name in targets.items() if reads[name] == 0}
+        if more <= dropped:
+            break
+        dropped |= more
     by_block: dict[int, list[int]] = defaultdict(list)
     for n, s in enumerate(sites):
         if s.block >= 0 and s.kind == "stmt":
