@@ -132,6 +132,10 @@ def run_config(config: str, args) -> None:
             store.record(mutant_record(m, config, rtl, {"status": "invalid", "runs_tried": 0,
                                                         "seconds": 0.0}))
     line_map = activation.load_line_map(Path(args.nightly), config)
+    if args.all_runs:
+        # Every run, cheapest first, whatever the coverage says: for a survivor after the
+        # testbench changed (the nightly's coverage predates the new stimulus).
+        line_map = activation.LineMap(line_map.runs)
     if args.rerun:
         args.keys = args.rerun
     pending = [m for m in select(sel.mutants, args) if m.key not in done]
@@ -171,9 +175,9 @@ def run_config(config: str, args) -> None:
 
         batch.run_mutants_batched(
             todo, line_map, work, args.jobs, args.seeds_per_test, on_result, run_batch,
-            passed_before=store.passed_runs(rtl),
+            passed_before={} if args.rerun else store.passed_runs(rtl),
             on_progress=lambda m, run: store.record_passed_run(m.key, rtl, run.test, run.seed),
-            max_batch=args.batch)
+            max_batch=args.batch or batch.MAX_BATCH)
     else:
         schedule.run_mutants(todo, config, build_dir, line_map, work, args.jobs,
                              args.seeds_per_test, on_result, load_scale)
@@ -237,13 +241,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runner", choices=("batch", "process"), default="batch",
                     help="batch: many mutants per simulator process (default); process: one "
                          "process per mutant and run")
-    ap.add_argument("--batch", type=int, default=40, help="at most N mutants per process")
+    ap.add_argument("--batch", type=int, default=None,
+                    help="at most N mutants per process (default scripts/mutation/batch.py "
+                         "MAX_BATCH)")
     ap.add_argument("--seeds-per-test", type=int, default=1)
     ap.add_argument("--ids", help="comma-separated mutant ids")
     ap.add_argument("--keys", help="comma-separated mutant keys")
     ap.add_argument("--modules", help="comma-separated modules")
     ap.add_argument("--operators", help="comma-separated operators")
-    ap.add_argument("--rerun", metavar="KEY", help="rerun one mutant (by key), ignoring results")
+    ap.add_argument("--rerun", metavar="KEY[,KEY]",
+                    help="rerun mutants (by key), ignoring their earlier results")
+    ap.add_argument("--all-runs", action="store_true",
+                    help="every mutant tries every run of the nightly (cheapest first), not "
+                         "only the runs whose coverage reaches its line")
     ap.add_argument("--report-only", action="store_true")
     ap.add_argument("--bench", type=int, metavar="N",
                     help="benchmark: N mutants, selector model vs one build per mutant")

@@ -447,3 +447,17 @@ def test_batch_seed_is_the_plain_runs_seed():
     from tb.mutation_batch import test_seed
     assert test_seed(107000002, "tb.matvec.tests", "FrontdoorTest") == \
         1040982347456443901144650610629007493132714435357
+
+
+def test_waiver_limited_to_configurations(tmp_path):
+    waivers = tmp_path / "w.hjson"
+    waivers.write_text('{equivalent: [{key: "s", configs: ["4x2"], reason: "u + 1 == u - 1 on a '
+                       '1-bit index (V = 2)"}, {key: "n", reason: "unreachable: K <= 2 here"}]}')
+    w = summary.load_waivers(waivers)
+    assert summary.final_status({"key": "s", "status": "survived", "config": "4x2"}, w) == \
+        "equivalent"
+    assert summary.final_status({"key": "s", "status": "survived", "config": "8x8"}, w) == \
+        "survived"
+    assert summary.final_status({"key": "n", "status": "not_activated", "config": "8x8"}, w) == \
+        "equivalent"
+    assert summary.final_status({"key": "n", "status": "killed", "config": "8x8"}, w) == "killed"

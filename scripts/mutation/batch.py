@@ -30,7 +30,7 @@ BATCH_MODULE = "tb.mutation_batch"
 # Mutants per process: a larger batch saves process starts; a smaller one keeps every job busy
 # to the end and bounds what an interrupted `make mutate` redoes.  A simulator crash costs only
 # the mutant in flight either way.
-MAX_BATCH = 40
+MAX_BATCH = 12
 # An assertion that fires does not end the process ($stop is ignored below this many errors):
 # tb/mutation_batch.py fails the run from the assertion's message and goes on with the next
 # mutant, instead of a process restart per assertion kill.

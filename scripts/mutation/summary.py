@@ -43,8 +43,11 @@ def load_waivers(path: Path = WAIVERS) -> dict[str, Waiver]:
 
 
 def final_status(rec: dict, waivers: dict[str, Waiver]) -> str:
+    # A waived mutant that no test reaches (not activated) is equivalent too: its waiver says
+    # why the configuration cannot reach the line at all.
     waiver = waivers.get(rec["key"])
-    if rec["status"] == "survived" and waiver is not None and waiver.applies(rec.get("config")):
+    if rec["status"] in ("survived", "not_activated") and waiver is not None and \
+            waiver.applies(rec.get("config")):
         return "equivalent"
     return rec["status"]
 
