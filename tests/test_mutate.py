@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -461,3 +462,23 @@ def test_waiver_limited_to_configurations(tmp_path):
     assert summary.final_status({"key": "n", "status": "not_activated", "config": "8x8"}, w) == \
         "equivalent"
     assert summary.final_status({"key": "n", "status": "killed", "config": "8x8"}, w) == "killed"
+
+
+def test_batch_sees_an_assertion_in_the_models_output(capfd):
+    """With +verilator+error+limit the model prints the assertion and goes on; the batch judges
+    the run from that line in its own output (fd 1), including text still in C's stdio buffer."""
+    import ctypes
+    sys.path.insert(0, str(REPO))
+    from tb.mutation_batch import SimLog
+
+    log = SimLog()
+    start = log.offset()
+    os.write(1, b"     0.00ns INFO     cocotb.regression  running p0_r0\n")
+    assert log.errors_since(start) == []
+    libc = ctypes.CDLL(None)
+    libc.printf(b"[25461000] %%Error: masr_steal_arb.sv:145: Assertion failed in "
+                b"masr_top.u_arb.BothThievesGranted_A\n")       # buffered by C stdio
+    fired = log.errors_since(start)
+    assert len(fired) == 1 and "BothThievesGranted_A" in fired[0]
+    later = log.offset()
+    assert log.errors_since(later) == []
