@@ -215,9 +215,11 @@ def bench(args) -> int:
     config = args.configs[0]
     sel = model.generate_valid(verilog_params(CONFIGS[config]))
     line_map = activation.load_line_map(Path(args.nightly), config)
-    res = run_bench(config, sel, line_map, args.bench, args.jobs, Path(args.out), args.bench_cap_s)
+    res = run_bench(config, sel, line_map, args.bench, args.jobs, Path(args.out), args.bench_cap_s,
+                    whole_model=args.bench_whole_model)
     one = res["one_build_per_mutant"]
-    print(f"bench {config}, {res['mutants']} mutants, {res['jobs']} jobs:\n"
+    print(f"bench {config}, {res['mutants']} mutants, {res['jobs']} jobs, selector model with "
+          f"{res['selector_model']}:\n"
           f"  selector model: build {res['selector']['build_s']} s, total "
           f"{res['selector']['total_s']} s -> {res['selector']['mutants_per_hour']} mutants/hour\n"
           f"  one build per mutant: {one['measured']} of {res['mutants']} in {one['wall_s']} s "
@@ -257,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report-only", action="store_true")
     ap.add_argument("--bench", type=int, metavar="N",
                     help="benchmark: N mutants, selector model vs one build per mutant")
+    ap.add_argument("--bench-whole-model", action="store_true",
+                    help="benchmark: the selector model holds every mutant (default: the N)")
     ap.add_argument("--bench-cap-s", type=float, default=1800.0,
                     help="wall-time cap of the one-build-per-mutant side")
     ap.add_argument("--out", default=str(OUT))
