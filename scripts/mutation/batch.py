@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -236,8 +237,12 @@ def run_mutants_batched(mutants: list[Mutant], line_map: LineMap, work: Path, jo
             continue
         plans.append(plan)
 
+    # One directory per session and batch: a resumed session must not overwrite the logs
+    # that earlier records point to.
+    session = time.strftime("%Y%m%d-%H%M%S")
+
     def one(batch: list[Plan], n: int) -> tuple[list[Plan], Path]:
-        batch_dir = work / f"batch{n:05d}"
+        batch_dir = work / f"{session}-batch{n:05d}"
         return run_batch_fn(batch, batch_dir), batch_dir
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
