@@ -482,3 +482,12 @@ def test_batch_sees_an_assertion_in_the_models_output(capfd):
     assert len(fired) == 1 and "BothThievesGranted_A" in fired[0]
     later = log.offset()
     assert log.errors_since(later) == []
+
+
+def test_waiver_keys_must_be_strings(tmp_path):
+    # hjson reads an unquoted 261457196e33 as the number 2.6e41: such a waiver would silently
+    # never match; it must be an error instead.
+    bad = tmp_path / "w.hjson"
+    bad.write_text('{equivalent: [{key: 261457196e33, reason: "debug output, read by nothing"}]}')
+    with pytest.raises(SystemExit):
+        summary.load_waivers(bad)

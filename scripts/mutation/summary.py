@@ -34,6 +34,9 @@ def load_waivers(path: Path = WAIVERS) -> dict[str, Waiver]:
     data = hjson.loads(path.read_text())
     out = {}
     for entry in data.get("equivalent", []):
+        if not isinstance(entry.get("key"), str):
+            # hjson reads an unquoted key such as 261457196e33 as a number: quote the keys
+            raise SystemExit(f"{path}: waiver key {entry.get('key')!r} is not a string; quote it")
         reason = str(entry.get("reason", "")).strip()
         if not reason:
             raise SystemExit(f"{path}: waiver {entry.get('key')} has no reason")
