@@ -231,6 +231,25 @@ def bench(args) -> int:
     return 0
 
 
+def check_waivers(rekey_from: str | None) -> int:
+    """Stale waivers (their key matches no mutant of rtl/), optionally carried to moved lines."""
+    from mutation import waivers as wv
+    keys = set(summary.load_waivers())
+    now = wv.mutants_of(REPO / "rtl")
+    stale = wv.stale_waivers(keys, now)
+    if rekey_from and stale:
+        mapping = wv.moved_keys(stale, wv.mutants_at(rekey_from), now)
+        n = wv.rekey_file(summary.WAIVERS, mapping)
+        print(f"mutate: {n} waivers carried to their statement's new line (re-read their "
+              f"reasons): {', '.join(f'{a} -> {b.key} ({b.file}:{b.line})' for a, b in mapping.items())}")
+        stale = wv.stale_waivers(set(summary.load_waivers()), now)
+    for key in stale:
+        print(f"mutate: waiver {key} matches no mutant of today's rtl/ (statement changed or "
+              f"removed): re-derive it or delete it")
+    print(f"mutate: {len(keys)} waivers, {len(stale)} stale")
+    return 1 if stale else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--configs", nargs="+", default=["4x2"])
@@ -263,8 +282,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="benchmark: the selector model holds every mutant (default: the N)")
     ap.add_argument("--bench-cap-s", type=float, default=1800.0,
                     help="wall-time cap of the one-build-per-mutant side")
+    ap.add_argument("--check-waivers", action="store_true",
+                    help="list waivers that match no mutant of today's rtl/ (exit 1 if any)")
+    ap.add_argument("--rekey-waivers", metavar="REV",
+                    help="carry stale waivers whose statement only moved since git REV")
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args(argv)
+    if args.check_waivers or args.rekey_waivers:
+        return check_waivers(args.rekey_waivers)
     if args.bench:
         return bench(args)
     if not args.report_only:

@@ -491,3 +491,37 @@ def test_waiver_keys_must_be_strings(tmp_path):
     bad.write_text('{equivalent: [{key: 261457196e33, reason: "debug output, read by nothing"}]}')
     with pytest.raises(SystemExit):
         summary.load_waivers(bad)
+
+
+def test_no_stale_waivers():
+    # A waiver whose key matches no mutant of today's rtl/ silently stops applying (its mutant
+    # returns as an unexplained survivor): after an RTL edit, carry moved statements with
+    # `scripts/mutate.py --rekey-waivers REV` and re-derive or delete the rest.
+    from mutation import waivers as wv
+    stale = wv.stale_waivers(set(summary.load_waivers()), wv.mutants_of(REPO / "rtl"))
+    assert stale == [], f"stale mutation waivers: {stale}"
+
+
+def test_rekey_follows_a_moved_statement(tmp_path):
+    from mutation import waivers as wv
+    old_rtl, new_rtl = tmp_path / "old", tmp_path / "new"
+    old_rtl.mkdir()
+    new_rtl.mkdir()
+    body = ("module m (input logic clk_i, input logic a_i, output logic q_o);\n"
+            "  logic q_q;\n  always_ff @(posedge clk_i) begin\n    if (a_i) q_q <= 1'b1;\n"
+            "  end\n  assign q_o = q_q;\nendmodule\n")
+    (old_rtl / "m.sv").write_text(body)
+    (new_rtl / "m.sv").write_text("// one new line moves everything down\n" + body)
+    old, new = wv.mutants_of(old_rtl), wv.mutants_of(new_rtl)
+    assert old and len(old) == len(new)
+    victim = old[0]
+    stale = wv.stale_waivers({victim.key}, new)
+    assert stale == [victim.key]
+    moved = wv.moved_keys(stale, old, new)
+    assert moved[victim.key].line == victim.line + 1
+    waivers = tmp_path / "w.hjson"
+    waivers.write_text(f'{{equivalent: [{{\n  key: "{victim.key}"\n  mutant: "m.sv:{victim.line} x"\n'
+                       f'  reason: "r"\n}}]}}')
+    assert wv.rekey_file(waivers, moved) == 1
+    text = waivers.read_text()
+    assert moved[victim.key].key in text and f"m.sv:{victim.line + 1} x" in text
