@@ -33,7 +33,7 @@ import numpy as np
 
 from golden.config import HwConfig, LayerConfig, StealMode, ceil_div
 from golden.errors import SpecError
-from golden.perf import (PerfResult, _as_steps, _check_mask, _Geometry, _geometry, _result,
+from golden.perf import (PerfFlag, PerfResult, _as_steps, _check_mask, _Geometry, _geometry, _result,
                          _task_words, _word_popcounts, simulate_matvec)
 
 __all__ = ["PerfFeatures", "V1", "features_of_feat", "simulate_product", "ReplicaPlan",
@@ -69,6 +69,13 @@ class PerfFeatures:
 
 
 V1 = PerfFeatures()
+
+F_DUAL_THIEF, F_LAST_ROW_RACE = int(PerfFlag.DUAL_THIEF), int(PerfFlag.LAST_ROW_RACE)
+F_REFUSED_EXHAUSTED, F_REFUSED_DONE = int(PerfFlag.REFUSED_EXHAUSTED), int(PerfFlag.REFUSED_DONE)
+F_VICTIM_THEN_THIEF = int(PerfFlag.VICTIM_THEN_THIEF)
+F_ZERO_WORK_STEAL = int(PerfFlag.ZERO_WORK_STEAL)
+F_STOLE_PREV, F_STOLE_NEXT = int(PerfFlag.STOLE_PREV), int(PerfFlag.STOLE_NEXT)
+F_REFUSED_CONTENTION = int(PerfFlag.REFUSED_CONTENTION)
 
 
 def features_of_feat(feat: int) -> PerfFeatures:
@@ -341,7 +348,7 @@ class _RangeEngine:
         self.last_emit = -np.ones(n, dtype=np.int64) * 10
         z = lambda: np.zeros(n, dtype=np.int64)  # noqa: E731
         self.mac, self.own, self.stolen, self.lost = z(), z(), z(), z()
-        self.refused, self.idle, self.skipped = z(), z(), z()
+        self.refused, self.idle, self.skipped, self.flags = z(), z(), z(), z()
         self.ag_done: int | None = None
         self.doer = -np.ones(n * self.Rm, dtype=np.int64)
         self.claims = np.zeros(n * self.Rm, dtype=np.int64)
@@ -393,6 +400,10 @@ class _RangeEngine:
         task = np.where(owner, self.idx * self.Rm + self.head,
                         rv * self.Rm + self.tail[rv, rk] - 1)
         task = np.where(got, task, 0)
+        tail2 = self.tail - (g0 | g1)
+        if t.size:
+            self._steal_flags(st, head2, tail2, owner | skip, req, rv, rk, rs, thief, granted,
+                              task)
         done = np.concatenate([task[got], self.idx[skip] * self.Rm + self.head[skip]])
         np.add.at(self.claims, done, 1)
         self.doer[done] = np.concatenate([self.idx[got], self.idx[skip]])
@@ -407,10 +418,40 @@ class _RangeEngine:
         self.stolen += granted
         self.refused += thief & ~granted
         self.lost += (g0 | g1).sum(axis=1)
-        self.tail = self.tail - (g0 | g1)
+        self.tail = tail2
         self.head = head2
         self._normalise()
         return False
+
+    def _steal_flags(self, st: np.ndarray, head2: np.ndarray, tail2: np.ndarray,
+                     owner_act: np.ndarray, req: np.ndarray, rv: np.ndarray, rk: np.ndarray,
+                     rs: np.ndarray, thief: np.ndarray, granted: np.ndarray,
+                     task: np.ndarray) -> None:
+        """FLAGS (docs/architecture.md section 6) with the v1 meanings, per (victim, range):
+        N1 and N2 change what a row costs, not the claims, so every bit keeps its v1 definition
+        (an N2 retire is an owner action, like an owner claim).  ``st`` is the registered
+        stealable count, ``head2``/``tail2`` the state after the cycle's grants."""
+        any_req = req[:, :, 0] | req[:, :, 1]
+        st_owner = self._stealable_tail(head2, self.tail)          # after the owner action only
+        f = np.where((req[:, :, 0] & req[:, :, 1]).any(axis=1), F_DUAL_THIEF, 0)
+        race = any_req & owner_act[:, None] & (st == 1) & (st_owner == 0)
+        f |= np.where(race.any(axis=1), F_LAST_ROW_RACE, 0)
+        # side 0 = the victim's prev-side thief: the victim is that thief's next neighbour
+        f |= np.where(granted & (self.lost > 0), F_VICTIM_THEN_THIEF, 0)
+        f |= np.where(granted & (rs == 1), F_STOLE_PREV, 0)
+        f |= np.where(granted & (rs == 0), F_STOLE_NEXT, 0)
+        f |= np.where(granted & (self.ops[task] == 0), F_ZERO_WORK_STEAL, 0)
+        refused = thief & ~granted
+        if refused.any():
+            st_after = self._stealable_tail(head2, tail2)
+            own_after = np.maximum(self.b0 - head2, 0) + st_after.sum(axis=1)
+            f |= np.select([refused & (st_after[rv, rk] > 0), refused & (own_after[rv] > 0),
+                            refused], [F_REFUSED_CONTENTION, F_REFUSED_EXHAUSTED,
+                                       F_REFUSED_DONE], 0)
+        self.flags |= f
+
+    def _stealable_tail(self, head: np.ndarray, tail: np.ndarray) -> np.ndarray:
+        return np.maximum(tail - np.maximum(head[:, None], self.base), 0)
 
     def run(self) -> int:
         limit = int(self.dur.sum()) + 16
@@ -437,7 +478,7 @@ def _run(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig, layer: Laye
     compute = eng.run()
     arrays = {"mac": eng.mac, "own": eng.own + eng.skipped, "stolen": eng.stolen,
               "lost": eng.lost, "refused": eng.refused, "idle": eng.idle,
-              "flags": np.zeros(geo.n, dtype=np.int64), "stall": np.zeros(geo.n, dtype=np.int64)}
+              "flags": eng.flags, "stall": np.zeros(geo.n, dtype=np.int64)}
     res = _result(arrays, geo, compute, ceil_div(layer.M, hw.H), None)
     shape = (geo.n, geo.Rm)
     return ProductRun(result=res, ag_cycles=int(eng.ag_done), doer=eng.doer.reshape(shape),
