@@ -36,7 +36,7 @@ FEAT_DEFINED = FEAT_NULL_SKIP | FEAT_ROW_SKIP | FEAT_OVERLAP | FEAT_SPLIT
 FEAT_NAMES = {FEAT_NULL_SKIP: "NULL_SKIP", FEAT_ROW_SKIP: "ROW_SKIP", FEAT_OVERLAP: "OVERLAP",
               FEAT_SPLIT: "SPLIT"}
 # What the RTL implements by default (masr_top FEAT_IMPL's default value).
-FEAT_IMPLEMENTED = 0
+FEAT_IMPLEMENTED = FEAT_NULL_SKIP
 
 
 def feat_names(feat: int) -> str:
