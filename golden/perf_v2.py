@@ -292,6 +292,7 @@ class ProductRun:
     # who did each row task (H*V, Rm): lane index, -1 = not done (padding); and how often
     doer: np.ndarray | None = None
     claims: np.ndarray | None = None
+    retired: int = 0    # rows retired by the N2 lookahead (counted in ROWS_OWN)
 
     @property
     def compute_cycles(self) -> int:
@@ -482,7 +483,7 @@ def _run(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig, layer: Laye
     res = _result(arrays, geo, compute, ceil_div(layer.M, hw.H), None)
     shape = (geo.n, geo.Rm)
     return ProductRun(result=res, ag_cycles=int(eng.ag_done), doer=eng.doer.reshape(shape),
-                      claims=eng.claims.reshape(shape))
+                      claims=eng.claims.reshape(shape), retired=int(eng.skipped.sum()))
 
 
 def _prepare_v2(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,

@@ -172,12 +172,14 @@ module masr_lane #(
     end
   end
 
-  // NULL_SKIP selects the address generator; the other CFG_FEAT bits do not change the lane
-  // (masr_top rejects a start with a bit its FEAT_IMPL lacks: ERR_MODE).
-  logic skip_en;
-  assign skip_en = feat_q[masr_pkg::FEAT_NULL_SKIP];
+  // NULL_SKIP selects the address generator, ROW_SKIP enables the empty-row lookahead (rule N2);
+  // the other CFG_FEAT bits do not change the lane (masr_top rejects a start with a bit its
+  // FEAT_IMPL lacks: ERR_MODE).
+  logic skip_en, rowskip_en;
+  assign skip_en    = feat_q[masr_pkg::FEAT_NULL_SKIP];
+  assign rowskip_en = feat_q[masr_pkg::FEAT_ROW_SKIP];   // legal only with skip_en (masr_top)
   logic unused_feat;
-  assign unused_feat = ^feat_q[masr_pkg::FeatW-1:masr_pkg::FEAT_NULL_SKIP+1];
+  assign unused_feat = ^feat_q[masr_pkg::FeatW-1:masr_pkg::FEAT_ROW_SKIP+1];
 
   logic steal_en, vertical;
   assign steal_en = (mode_q != masr_pkg::MODE_NONE);
@@ -275,6 +277,7 @@ module masr_lane #(
   // Steal arbiter: head/tail of my own rows, victim arbitration (section 5)
   // ---------------------------------------------------------------------------------------------
   logic            owner_req, owner_gnt;
+  logic            retire;        // N2: the owner retires its empty head row (no AG cycle)
   logic [RowW-1:0] owner_row;
   logic [RowW:0]   remaining, stealable;
   logic            dual_thief, last_row_race;
@@ -287,7 +290,7 @@ module masr_lane #(
     .init_i             (start_i),
     .rows_i             (rows_i),        // sampled at init_i
     .rep_start_i        (rep_start_i),
-    .owner_req_i        (owner_req),
+    .owner_req_i        (owner_req || retire),   // N2: a retire is an owner action
     .thief_prev_req_i   (vreq_prev_i),
     .thief_next_req_i   (vreq_next_i),
     .owner_gnt_o        (owner_gnt),
@@ -347,7 +350,7 @@ module masr_lane #(
   assign req_prev_o = thief && any_s && pick_prev;
   assign req_next_o = thief && any_s && !pick_prev;
 
-  assign got_own   = owner_gnt;
+  assign got_own   = owner_gnt && !retire;      // a retired row never starts the AG
   assign got_prev  = req_prev_o && gnt_prev_i;
   assign got_next  = req_next_o && gnt_next_i;
   assign row_start = got_own || got_prev || got_next;
@@ -445,6 +448,13 @@ module masr_lane #(
     assign row_wmask[k*B +: B] = in_row ? mask_rdata[k*B +: B] : '0;
     assign row_amask[k*B +: B] = in_row ? amask_rdata_i[k*B +: B] : '0;
   end
+
+  // N2 empty-row lookahead (CFG_FEAT.ROW_SKIP): while the AG works through a row and makes no
+  // claim (so the speculative read above shows the own row at head), an own head row without
+  // an effective op is retired: head += 1 through the arbiter's owner port, counted in
+  // ROWS_OWN, no AG cycle, no MAC op. At most one per cycle; a claim cycle never retires.
+  assign retire = rowskip_en && run_i && !need && (remaining != '0) &&
+                  ((row_wmask & row_amask) == '0);
 
   masr_prefix_addr #(
     .B      (B),
@@ -645,7 +655,7 @@ module masr_lane #(
       row_stolen_q <= 1'b0;
     end else if (run_i) begin
       st_mac_q     <= st_mac_q + StatW'(pop);
-      st_own_q     <= st_own_q + StatW'(got_own);
+      st_own_q     <= st_own_q + StatW'(owner_gnt);    // owner claims and N2 retires
       st_stolen_q  <= st_stolen_q + StatW'(got_prev || got_next);
       st_lost_q    <= st_lost_q + StatW'(lost);
       st_refused_q <= st_refused_q + StatW'(refused);
@@ -698,7 +708,11 @@ module masr_lane #(
   // Claims: an owner claim is always granted; a lane starts at most one row per cycle, and only
   // when it needs one. (A sum, not $onehot0: Icarus 11 evaluates $onehot0 of a concatenation
   // wrongly.)
-  `ASSERT(OwnerAlwaysGranted, owner_gnt == owner_req)
+  `ASSERT(OwnerAlwaysGranted, owner_gnt == (owner_req || retire))
+  // N2: a retire needs ROW_SKIP (and so NULL_SKIP), never coincides with a claim, and takes a
+  // row with no effective op.
+  `ASSERT_IMPL(RetireLegal, retire,
+               rowskip_en && skip_en && !need && !owner_req && (row_wmask & row_amask) == '0)
   `ASSERT(OneRowSource, 32'(got_own) + 32'(got_prev) + 32'(got_next) <= 1)
   `ASSERT_IMPL(RowStartOnlyWhenNeeded, row_start, need)
 

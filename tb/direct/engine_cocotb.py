@@ -412,12 +412,15 @@ def null_word_case(rng: np.random.Generator, hw: HwConfig, mode: StealMode) -> C
 
 @cocotb.test()
 async def test_null_skip(dut):
-    """CFG_FEAT.NULL_SKIP (rule N1) in all three steal modes: random layers, hot lanes and
-    null-word corners, each also run with CFG_FEAT = 0 right before (the same image), every
-    counter, lane statistic and FLAGS bit against the model."""
+    """CFG_FEAT.NULL_SKIP (rule N1) and NULL_SKIP | ROW_SKIP (N2) in all three steal modes:
+    random layers, hot lanes and null-word corners (incl. rows with no effective op), each run
+    with CFG_FEAT = 0, then N1, then N1 + N2 on the same image; every counter, lane statistic
+    and FLAGS bit against the model."""
     io = await setup(dut)
     hw = io.hw
     assert hw.FEAT_IMPL & FEAT_NULL_SKIP, "this build does not implement NULL_SKIP"
+    feats = [FEAT_NULL_SKIP] + ([FEAT_NULL_SKIP | FEAT_ROW_SKIP]
+                                if hw.FEAT_IMPL & FEAT_ROW_SKIP else [])
     flags = 0
     for mode in StealMode:
         rng = _rng(700 + int(mode))
@@ -427,8 +430,9 @@ async def test_null_skip(dut):
             cases.append(hot_case(rng, hw, mode))
         for k, case in enumerate(cases):
             await run_case(io, with_feat(case, 0), tag=f"{mode.name}#{k} v1")
-            flags |= await run_case(io, with_feat(case, FEAT_NULL_SKIP), backdoor=False,
-                                    tag=f"{mode.name}#{k} NULL_SKIP")
+            for feat in feats:
+                flags |= await run_case(io, with_feat(case, feat), backdoor=False,
+                                        tag=f"{mode.name}#{k} feat={feat:#x}")
     dut._log.info(f"NULL_SKIP FLAGS seen: {flags:#x}")
 
 

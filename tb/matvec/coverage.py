@@ -15,11 +15,11 @@ import numpy as np
 from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
 from pyuvm import ConfigDB, uvm_subscriber
 
-from golden.config import (FEAT_NULL_SKIP, HwConfig, LayerConfig, StealMode, partition_bounds,
+from golden.config import (FEAT_NULL_SKIP, FEAT_ROW_SKIP, HwConfig, LayerConfig, StealMode, partition_bounds,
                            partition_width)
 from golden.perf import PerfFlag
 from tb.matvec.bins import (AXIS_POSITIONS, A_DENS, DIRECTIONS, DUAL_WINNERS, ENC_CORNERS, ERR_BINS, LOADS,
-                             MODES_ALL, NULL_SKIP_CORNERS, OUTCOMES, POSITIONS, REP_BINS, SHIFT_BINS, STEAL_CLASSES,
+                             MODES_ALL, NULL_SKIP_CORNERS, NULL_SKIP_FEATS, OUTCOMES, POSITIONS, REP_BINS, SHIFT_BINS, STEAL_CLASSES,
                              STEAL_EVENTS, STEAL_MODES, W_DENS, a_density_bin, axis_length, axis_position,
                              SLOTS_BOUNDARY_TAG, class_cells, lane_events, lane_position,
                              mem_boundary_probes, mode_name, shift_bin, slots_boundary_bins,
@@ -121,8 +121,9 @@ def null_skip_corners(W: np.ndarray, x: np.ndarray, hw: HwConfig, layer: LayerCo
                       lane_stats: Optional[dict] = None) -> list[str]:
     """N1 corners (bins.NULL_SKIP_CORNERS) of one product, over its row tasks (row, partition):
     a task of K >= 2 words whose first (last) word has no effective op while another word has
-    one, a task with weights but no effective op at all (claimed, every word null), and such a
-    task stolen (FLAGS.ZERO_WORK_STEAL of a lane)."""
+    one, a task with weights but no effective op at all (claimed, every word null), such a
+    task stolen (FLAGS.ZERO_WORK_STEAL of a lane), and with ROW_SKIP an own row retired by the
+    N2 lookahead (from the v2 model's run of this product)."""
     out: set[str] = set()
     ww, _ = _partition_words(W != 0, hw, layer.N)          # (M, V, K, B)
     aw, _ = _partition_words(x != 0, hw, layer.N)          # (V, K, B)
@@ -138,6 +139,10 @@ def null_skip_corners(W: np.ndarray, x: np.ndarray, hw: HwConfig, layer: LayerCo
     if lane_stats and any(st.get("FLAGS", 0) & int(PerfFlag.ZERO_WORK_STEAL)
                           for st in lane_stats.values()):
         out.add("zero_work_steal")
+    if layer.feat & FEAT_ROW_SKIP:
+        from golden.perf_v2 import simulate_matvec_v2
+        if simulate_matvec_v2(W != 0, x != 0, hw, layer, layer.perf_features).retired:
+            out.add("row_retired")
     return sorted(out, key=NULL_SKIP_CORNERS.index)
 
 
@@ -300,12 +305,15 @@ def build_model(hw: HwConfig, root: str = "masr") -> CoverageModel:
     def sample_null_skip_corner(corner: str) -> None:
         pass
 
-    @CoverPoint(f"{r}.null_skip.mode", bins=list(MODES_ALL))
-    def sample_null_skip_mode(mode: str) -> None:
+    @CoverPoint(f"{r}.null_skip.mode", xf=lambda mode, feat: mode, bins=list(MODES_ALL))
+    @CoverPoint(f"{r}.null_skip.feat", xf=lambda mode, feat: feat, bins=list(NULL_SKIP_FEATS))
+    @CoverCross(f"{r}.null_skip.mode_x_feat",
+                items=[f"{r}.null_skip.mode", f"{r}.null_skip.feat"])
+    def sample_null_skip_mode(mode: str, feat: str) -> None:
         pass
 
-    def sample_null_skip(mode: str, corners: tuple) -> None:
-        sample_null_skip_mode(mode)
+    def sample_null_skip(mode: str, feat: str, corners: tuple) -> None:
+        sample_null_skip_mode(mode, feat)
         for c in corners:
             sample_null_skip_corner(c)
 
@@ -388,7 +396,8 @@ class CoverageSampler:
         for corner in facts.enc_corners:
             m.sample_enc(corner)
         if L.feat & FEAT_NULL_SKIP:
-            m.sample_null_skip(mode_name(L.mode), facts.null_skip)
+            m.sample_null_skip(mode_name(L.mode), "n1_n2" if L.feat & FEAT_ROW_SKIP else "n1",
+                               facts.null_skip)
         granted = res.counters.get("PERF_STEAL_GRANTED", 0)
         refused = res.counters.get("PERF_STEAL_REFUSED", 0)
         if L.mode == StealMode.NONE:

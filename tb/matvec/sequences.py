@@ -393,10 +393,10 @@ class BackToBackSequence(MasrBaseSequence):
 
 
 class NullSkipSequence(MasrBaseSequence):
-    """CFG_FEAT.NULL_SKIP (rule N1): in every steal mode, random layers, null-word layers (null
-    words at row boundaries, claimed rows with no effective op) and an unbalanced steal pattern,
-    each run first with CFG_FEAT = 0 and then with NULL_SKIP on the same loaded image, so the
-    summary pairs v1 and N1 utilization on identical data.  Every counter, lane statistic and
+    """CFG_FEAT.NULL_SKIP (rule N1) and NULL_SKIP | ROW_SKIP (N2): in every steal mode, random
+    layers, null-word layers (null words at row boundaries, claimed rows with no effective op)
+    and an unbalanced steal pattern, each run with CFG_FEAT = 0, then N1, then N1 + N2 on the
+    same loaded image, so the summary compares v1, N1 and N1 + N2 utilization on identical data.  Every counter, lane statistic and
     FLAGS bit is checked against the v2 model (golden.perf_v2.simulate_product)."""
 
     n_random = 1
@@ -405,6 +405,10 @@ class NullSkipSequence(MasrBaseSequence):
         yield MatvecItem.from_stimulus(st.with_feat(stim, 0, f"{stim.name}_v1"))
         yield MatvecItem.from_stimulus(st.with_feat(stim, FEAT_NULL_SKIP, f"{stim.name}_n1"),
                                        load=LOAD_NONE)
+        if self.hw.FEAT_IMPL & FEAT_ROW_SKIP:
+            yield MatvecItem.from_stimulus(
+                st.with_feat(stim, FEAT_NULL_SKIP | FEAT_ROW_SKIP, f"{stim.name}_n2"),
+                load=LOAD_NONE)
 
     def items(self) -> Iterator[MatvecItem]:
         hw, rng = self.hw, self.rng
