@@ -156,7 +156,9 @@ module array_formal #(
     .cfg_n_i,
     .cfg_mode_i,
     .cfg_rep_i,
-    .cfg_feat_i     ('0),           // v1 rules (CFG_FEAT = 0)
+    // v1 rules (CFG_FEAT = 0). Sized: an unsized '0 on this port trips an internal assertion
+    // of Yosys' hierarchy pass (rtlil_bufnorm.cc, modules_.count).
+    .cfg_feat_i     ({masr_pkg::FeatW{1'b0}}),
     .slots_err_o    (slots_err),
     .all_finished_o (all_finished),
     .err_wptr_o     (err_wptr),
