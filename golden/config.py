@@ -126,6 +126,14 @@ class HwConfig:
             if value < 1:
                 raise SpecError(f"HwConfig.{name}={value} must be >= 1")
 
+    @property
+    def feat_available(self) -> int:
+        """CFG_FEAT bits a start may set on this build (CAPS5): FEAT_IMPL, without NULL_SKIP and
+        ROW_SKIP when QDEPTH < 2 (the v2 rules assume an AG that never stalls)."""
+        if self.QDEPTH < 2:
+            return self.FEAT_IMPL & ~(FEAT_NULL_SKIP | FEAT_ROW_SKIP)
+        return self.FEAT_IMPL
+
     # -- derived sizes (contract section 1) --------------------------------------------------
     @property
     def P_MAX(self) -> int:
@@ -247,7 +255,9 @@ class LayerConfig:
 
     def check_feat(self, hw: HwConfig) -> None:
         """Raise SpecError if ``hw`` does not implement the CFG_FEAT bits (ERR_MODE)."""
-        reason = feat_error(self.feat, hw.FEAT_IMPL)
+        reason = feat_error(self.feat, hw.feat_available)
+        if reason is not None and feat_error(self.feat, hw.FEAT_IMPL) is None:
+            reason += f" (NULL_SKIP and ROW_SKIP need QDEPTH >= 2, the build has {hw.QDEPTH})"
         if reason is not None:
             raise SpecError(f"LayerConfig.feat: {reason}")
 

@@ -55,7 +55,11 @@ module masr_top #(
   localparam int AvAddrW  = $clog2(3 * P_MAX),
   localparam int NW       = $clog2(N_MAX + 1),
   localparam int HdW      = $clog2(HD_MAX + 1),
-  localparam int TW       = $clog2(T_MAX + 1)
+  localparam int TW       = $clog2(T_MAX + 1),
+  // The CFG_FEAT bits a start may set (CAPS5): FEAT_IMPL, without NULL_SKIP / ROW_SKIP when
+  // QDEPTH < 2 (the v2 rules assume an AG that never stalls).
+  localparam logic [masr_pkg::FeatW-1:0] FeatAvail =
+      (QDEPTH >= 2) ? FEAT_IMPL : (FEAT_IMPL & 4'b1100)
 ) (
   input  logic        clk_i,
   input  logic        rst_ni,
@@ -145,7 +149,7 @@ module masr_top #(
   // build does not implement.
   assign feat_bad = (cfg_feat_q[31:masr_pkg::FeatW] != '0) ||
                     (cfg_feat_q[masr_pkg::FEAT_ROW_SKIP] && !cfg_feat_q[masr_pkg::FEAT_NULL_SKIP]) ||
-                    ((cfg_feat_q[masr_pkg::FeatW-1:0] & ~FEAT_IMPL) != '0);
+                    ((cfg_feat_q[masr_pkg::FeatW-1:0] & ~FeatAvail) != '0);
   assign mode_bad = (cfg_mode_q > 32'(masr_pkg::MODE_MAX)) ||
                     (cfg_shift_q > 32'(masr_pkg::ShiftMax)) || feat_bad;
 
@@ -732,7 +736,7 @@ module masr_top #(
       masr_pkg::REG_PERF_GRU_MAC_BUSY:  r = gru_mac;
       masr_pkg::REG_PERF_GRU_STEALS:    r = gru_steals;
       masr_pkg::REG_CAPS4:              r = {16'(T_MAX), 16'(HD_MAX)};
-      masr_pkg::REG_CAPS5:              r = 32'(FEAT_IMPL);
+      masr_pkg::REG_CAPS5:              r = 32'(FeatAvail);
       default:                          r = '0;               // CTRL (write-only), unknown
     endcase
     reg_value = r;

@@ -82,7 +82,7 @@ def caps_expected(hw: HwConfig) -> dict[str, int]:
         "CAPS": (hw.B << 24) | (hw.V << 16) | (hw.H << 8) | 0x4D,
         "CAPS2": (hw.M_MAX << 16) | hw.N_MAX,
         "CAPS3": (hw.WDEPTH << 16) | hw.SLOTS,
-        "CAPS5": hw.FEAT_IMPL,
+        "CAPS5": hw.feat_available,
     }
 
 

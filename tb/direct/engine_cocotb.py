@@ -302,7 +302,7 @@ async def test_caps_and_reset(dut):
     assert await io.read_reg(CAPS3) == (hw.WDEPTH << 16) | hw.SLOTS
     assert await io.status() == (0, 0, 0, 0)
     assert await io.read_reg(CFG_SHIFT) == 6
-    assert await io.read_reg(CAPS5) == hw.FEAT_IMPL, "CAPS5: implemented CFG_FEAT bits"
+    assert await io.read_reg(CAPS5) == hw.feat_available, "CAPS5: implemented CFG_FEAT bits"
     assert await io.read_reg(CFG_FEAT) == 0
     await io.write_reg(CFG_FEAT, 0xFFFFFFF0)          # stored and read back as written
     assert await io.read_reg(CFG_FEAT) == 0xFFFFFFF0
@@ -418,9 +418,9 @@ async def test_null_skip(dut):
     and FLAGS bit against the model."""
     io = await setup(dut)
     hw = io.hw
-    assert hw.FEAT_IMPL & FEAT_NULL_SKIP, "this build does not implement NULL_SKIP"
+    assert hw.feat_available & FEAT_NULL_SKIP, "this build does not implement NULL_SKIP"
     feats = [FEAT_NULL_SKIP] + ([FEAT_NULL_SKIP | FEAT_ROW_SKIP]
-                                if hw.FEAT_IMPL & FEAT_ROW_SKIP else [])
+                                if hw.feat_available & FEAT_ROW_SKIP else [])
     flags = 0
     for mode in StealMode:
         rng = _rng(700 + int(mode))
@@ -525,7 +525,7 @@ async def test_errors(dut):
     await bad_start(ERR_MODE, "feat bit 31", CFG_FEAT=0x80000000)
     await bad_start(ERR_MODE, "ROW_SKIP alone", CFG_FEAT=FEAT_ROW_SKIP)
     for bit in (1, 2, 4, 8):
-        if bit & FEAT_DEFINED & ~hw.FEAT_IMPL:
+        if bit & FEAT_DEFINED & ~hw.feat_available:
             feat = bit | (FEAT_NULL_SKIP if bit == FEAT_ROW_SKIP else 0)
             await bad_start(ERR_MODE, f"feat {feat:#x} not implemented", CFG_FEAT=feat)
     # 3 ERR_SLOTS: the fullest lane needs more than SLOTS row slots.

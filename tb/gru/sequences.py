@@ -75,7 +75,7 @@ class GruRandomSequence(GruBaseSequence):
         # Last (so the layers above keep their draws): one layer whose phases run with the v2
         # features the build implements (CFG_FEAT latched at each phase start, issue #12); its
         # STEP counters are predicted by golden.gru_seq through golden.perf_v2.
-        feat = hw.FEAT_IMPL & (FEAT_NULL_SKIP | FEAT_ROW_SKIP)
+        feat = hw.feat_available & (FEAT_NULL_SKIP | FEAT_ROW_SKIP)
         if feat & FEAT_NULL_SKIP:
             item = random_layer_item(rng, hw, f"gru_random_feat{feat}", max_work=budget / 2)
             item.feat = feat

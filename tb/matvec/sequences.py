@@ -299,7 +299,7 @@ class ErrorSequence(MasrBaseSequence):
             ("err_feat_row_skip_alone", {"CFG_FEAT": FEAT_ROW_SKIP}, ERR_MODE),
             ("err_slots_horizontal", {"CFG_MODE": 2, "CFG_REP_ROWS": R}, ERR_SLOTS),
         ]
-        missing = FEAT_DEFINED & ~hw.FEAT_IMPL
+        missing = FEAT_DEFINED & ~hw.feat_available
         if missing:
             # a defined bit this build does not implement (with NULL_SKIP if it is ROW_SKIP)
             bit = missing & -missing
@@ -403,9 +403,11 @@ class NullSkipSequence(MasrBaseSequence):
 
     def pair(self, stim: st.Stimulus) -> Iterator[MatvecItem]:
         yield MatvecItem.from_stimulus(st.with_feat(stim, 0, f"{stim.name}_v1"))
+        if not self.hw.feat_available & FEAT_NULL_SKIP:
+            return                    # e.g. a QDEPTH = 1 build: CFG_FEAT would be ERR_MODE
         yield MatvecItem.from_stimulus(st.with_feat(stim, FEAT_NULL_SKIP, f"{stim.name}_n1"),
                                        load=LOAD_NONE)
-        if self.hw.FEAT_IMPL & FEAT_ROW_SKIP:
+        if self.hw.feat_available & FEAT_ROW_SKIP:
             yield MatvecItem.from_stimulus(
                 st.with_feat(stim, FEAT_NULL_SKIP | FEAT_ROW_SKIP, f"{stim.name}_n2"),
                 load=LOAD_NONE)
