@@ -33,11 +33,11 @@ import numpy as np
 
 from golden.config import HwConfig, LayerConfig, StealMode, ceil_div
 from golden.errors import SpecError
-from golden.perf import (PerfResult, _as_steps, _check_mask, _Geometry, _geometry, _result,
+from golden.perf import (PerfFlag, PerfResult, _as_steps, _check_mask, _Geometry, _geometry, _result,
                          _task_words, _word_popcounts, simulate_matvec)
 
-__all__ = ["PerfFeatures", "V1", "ReplicaPlan", "plan_replicas", "simulate_matvec_v2",
-           "ProductRun", "SequenceRunV2", "simulate_sequence_v2", "schedule_products",
+__all__ = ["PerfFeatures", "V1", "features_of_feat", "simulate_product", "ReplicaPlan",
+           "plan_replicas", "simulate_matvec_v2", "ProductRun", "SequenceRunV2", "simulate_sequence_v2", "schedule_products",
            "balanced_row_order", "dup_fraction_of_plan"]
 
 
@@ -69,6 +69,29 @@ class PerfFeatures:
 
 
 V1 = PerfFeatures()
+
+F_DUAL_THIEF, F_LAST_ROW_RACE = int(PerfFlag.DUAL_THIEF), int(PerfFlag.LAST_ROW_RACE)
+F_REFUSED_EXHAUSTED, F_REFUSED_DONE = int(PerfFlag.REFUSED_EXHAUSTED), int(PerfFlag.REFUSED_DONE)
+F_VICTIM_THEN_THIEF = int(PerfFlag.VICTIM_THEN_THIEF)
+F_ZERO_WORK_STEAL = int(PerfFlag.ZERO_WORK_STEAL)
+F_STOLE_PREV, F_STOLE_NEXT = int(PerfFlag.STOLE_PREV), int(PerfFlag.STOLE_NEXT)
+F_REFUSED_CONTENTION = int(PerfFlag.REFUSED_CONTENTION)
+
+
+def features_of_feat(feat: int) -> PerfFeatures:
+    """The model's feature set for a CFG_FEAT register value (golden.config.FEAT_* bits).
+
+    The replica plan keeps its v1 sizing (``rep_rows`` rows per range, no dup budget): that is
+    what the encoder builds from CFG_REP_ROWS.  SpecError for a value the contract rejects."""
+    from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_ROW_SKIP, FEAT_SPLIT,
+                               feat_error)
+    reason = feat_error(int(feat))
+    if reason is not None:
+        raise SpecError(reason)
+    return PerfFeatures(null_word_skip=bool(feat & FEAT_NULL_SKIP),
+                        skip_empty_rows=bool(feat & FEAT_ROW_SKIP),
+                        overlap_output=bool(feat & FEAT_OVERLAP),
+                        replicas="split" if feat & FEAT_SPLIT else "shared")
 
 
 # --------------------------------------------------------------------------------------------
@@ -269,6 +292,7 @@ class ProductRun:
     # who did each row task (H*V, Rm): lane index, -1 = not done (padding); and how often
     doer: np.ndarray | None = None
     claims: np.ndarray | None = None
+    retired: int = 0    # rows retired by the N2 lookahead (counted in ROWS_OWN)
 
     @property
     def compute_cycles(self) -> int:
@@ -325,7 +349,7 @@ class _RangeEngine:
         self.last_emit = -np.ones(n, dtype=np.int64) * 10
         z = lambda: np.zeros(n, dtype=np.int64)  # noqa: E731
         self.mac, self.own, self.stolen, self.lost = z(), z(), z(), z()
-        self.refused, self.idle, self.skipped = z(), z(), z()
+        self.refused, self.idle, self.skipped, self.flags = z(), z(), z(), z()
         self.ag_done: int | None = None
         self.doer = -np.ones(n * self.Rm, dtype=np.int64)
         self.claims = np.zeros(n * self.Rm, dtype=np.int64)
@@ -377,6 +401,10 @@ class _RangeEngine:
         task = np.where(owner, self.idx * self.Rm + self.head,
                         rv * self.Rm + self.tail[rv, rk] - 1)
         task = np.where(got, task, 0)
+        tail2 = self.tail - (g0 | g1)
+        if t.size:
+            self._steal_flags(st, head2, tail2, owner | skip, req, rv, rk, rs, thief, granted,
+                              task)
         done = np.concatenate([task[got], self.idx[skip] * self.Rm + self.head[skip]])
         np.add.at(self.claims, done, 1)
         self.doer[done] = np.concatenate([self.idx[got], self.idx[skip]])
@@ -391,10 +419,40 @@ class _RangeEngine:
         self.stolen += granted
         self.refused += thief & ~granted
         self.lost += (g0 | g1).sum(axis=1)
-        self.tail = self.tail - (g0 | g1)
+        self.tail = tail2
         self.head = head2
         self._normalise()
         return False
+
+    def _steal_flags(self, st: np.ndarray, head2: np.ndarray, tail2: np.ndarray,
+                     owner_act: np.ndarray, req: np.ndarray, rv: np.ndarray, rk: np.ndarray,
+                     rs: np.ndarray, thief: np.ndarray, granted: np.ndarray,
+                     task: np.ndarray) -> None:
+        """FLAGS (docs/architecture.md section 6) with the v1 meanings, per (victim, range):
+        N1 and N2 change what a row costs, not the claims, so every bit keeps its v1 definition
+        (an N2 retire is an owner action, like an owner claim).  ``st`` is the registered
+        stealable count, ``head2``/``tail2`` the state after the cycle's grants."""
+        any_req = req[:, :, 0] | req[:, :, 1]
+        st_owner = self._stealable_tail(head2, self.tail)          # after the owner action only
+        f = np.where((req[:, :, 0] & req[:, :, 1]).any(axis=1), F_DUAL_THIEF, 0)
+        race = any_req & owner_act[:, None] & (st == 1) & (st_owner == 0)
+        f |= np.where(race.any(axis=1), F_LAST_ROW_RACE, 0)
+        # side 0 = the victim's prev-side thief: the victim is that thief's next neighbour
+        f |= np.where(granted & (self.lost > 0), F_VICTIM_THEN_THIEF, 0)
+        f |= np.where(granted & (rs == 1), F_STOLE_PREV, 0)
+        f |= np.where(granted & (rs == 0), F_STOLE_NEXT, 0)
+        f |= np.where(granted & (self.ops[task] == 0), F_ZERO_WORK_STEAL, 0)
+        refused = thief & ~granted
+        if refused.any():
+            st_after = self._stealable_tail(head2, tail2)
+            own_after = np.maximum(self.b0 - head2, 0) + st_after.sum(axis=1)
+            f |= np.select([refused & (st_after[rv, rk] > 0), refused & (own_after[rv] > 0),
+                            refused], [F_REFUSED_CONTENTION, F_REFUSED_EXHAUSTED,
+                                       F_REFUSED_DONE], 0)
+        self.flags |= f
+
+    def _stealable_tail(self, head: np.ndarray, tail: np.ndarray) -> np.ndarray:
+        return np.maximum(tail - np.maximum(head[:, None], self.base), 0)
 
     def run(self) -> int:
         limit = int(self.dur.sum()) + 16
@@ -421,11 +479,11 @@ def _run(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig, layer: Laye
     compute = eng.run()
     arrays = {"mac": eng.mac, "own": eng.own + eng.skipped, "stolen": eng.stolen,
               "lost": eng.lost, "refused": eng.refused, "idle": eng.idle,
-              "flags": np.zeros(geo.n, dtype=np.int64), "stall": np.zeros(geo.n, dtype=np.int64)}
+              "flags": eng.flags, "stall": np.zeros(geo.n, dtype=np.int64)}
     res = _result(arrays, geo, compute, ceil_div(layer.M, hw.H), None)
     shape = (geo.n, geo.Rm)
     return ProductRun(result=res, ag_cycles=int(eng.ag_done), doer=eng.doer.reshape(shape),
-                      claims=eng.claims.reshape(shape))
+                      claims=eng.claims.reshape(shape), retired=int(eng.skipped.sum()))
 
 
 def _prepare_v2(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,
@@ -457,6 +515,16 @@ def simulate_matvec_v2(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfi
     """
     geo, plan = _prepare_v2(w_nonzero, hw, layer, features, engine)
     return _run(w_nonzero, a_nonzero, hw, layer, features, geo, plan)
+
+
+def simulate_product(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig,
+                     layer: LayerConfig, trace: bool = False) -> PerfResult:
+    """The counters the RTL reports for one product started with ``layer``'s registers:
+    ``golden.perf.simulate_matvec`` (v1, unchanged) when CFG_FEAT is 0, else the v2 engine with
+    the features CFG_FEAT selects (no steal trace: ``trace`` only applies to v1)."""
+    if layer.feat == 0:
+        return simulate_matvec(w_nonzero, a_nonzero, hw, layer, trace=trace)
+    return simulate_matvec_v2(w_nonzero, a_nonzero, hw, layer, layer.perf_features).result
 
 
 # --------------------------------------------------------------------------------------------

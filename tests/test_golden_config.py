@@ -204,3 +204,26 @@ def test_numpy_integers_are_normalised():
     with pytest.raises(SpecError, match=r"LayerConfig\.M must be an int, got np\.True_|"
                                         r"LayerConfig\.M must be an int, got True"):
         LayerConfig(np.bool_(True), 4)
+
+
+def test_cfg_feat_register_rules():
+    """CFG_FEAT (contract section 6): undefined bits and ROW_SKIP without NULL_SKIP are SpecError
+    for any build; bits the build does not offer (CAPS5 = feat_available) fail check_fits with
+    the reason; NULL_SKIP / ROW_SKIP need QDEPTH >= 2."""
+    from golden.config import (BRINGUP_4X2, FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_ROW_SKIP,
+                               HwConfig, LayerConfig)
+    with pytest.raises(SpecError, match="undefined bits"):
+        LayerConfig(4, 4, feat=0x10)
+    with pytest.raises(SpecError, match="needs NULL_SKIP"):
+        LayerConfig(4, 4, feat=FEAT_ROW_SKIP)
+    layer = LayerConfig(4, 4, feat=FEAT_NULL_SKIP | FEAT_ROW_SKIP)
+    assert layer.perf_features.null_word_skip and layer.perf_features.skip_empty_rows
+    layer.check_fits(BRINGUP_4X2)
+    with pytest.raises(SpecError, match="does not implement OVERLAP"):
+        LayerConfig(4, 4, feat=FEAT_OVERLAP).check_fits(BRINGUP_4X2)
+    q1 = HwConfig(H=4, V=2, M_MAX=64, N_MAX=64, SLOTS=32, WDEPTH=512, QDEPTH=1)
+    assert q1.feat_available == q1.FEAT_IMPL & ~(FEAT_NULL_SKIP | FEAT_ROW_SKIP)
+    with pytest.raises(SpecError, match="QDEPTH >= 2"):
+        LayerConfig(4, 4, feat=FEAT_NULL_SKIP).check_fits(q1)
+    with pytest.raises(SpecError, match="FEAT_IMPL"):
+        HwConfig(H=4, V=2, M_MAX=64, N_MAX=64, SLOTS=32, WDEPTH=512, FEAT_IMPL=0x30)

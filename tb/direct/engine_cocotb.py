@@ -5,7 +5,8 @@ the 4x2 and 8x8 builds. The configuration comes from $MASR_CONFIG, the backdoor 
 the plusarg +masr_bd_dir, numpy is seeded from cocotb.RANDOM_SEED.
 
 Checks per product: y bit-exact against golden.matvec.matvec_q, the PERF_* registers and every
-lane's statistics (mem_sel 7, including FLAGS) exactly against golden.perf.simulate_matvec.
+lane's statistics (mem_sel 7, including FLAGS) exactly against golden.perf.simulate_matvec, or,
+for CFG_FEAT != 0, against the v2 engine (golden.perf_v2.simulate_product).
 
 Timing discipline: inputs are driven just after a falling edge and sampled by the RTL at the next
 rising edge; registered outputs are read at the following falling edge. While a product runs the
@@ -23,11 +24,13 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, First, RisingEdge, Timer
 
-from golden.config import HwConfig, LayerConfig, StealMode, ceil_div, slots_needed
+from golden.config import (FEAT_DEFINED, FEAT_NULL_SKIP, FEAT_ROW_SKIP, HwConfig, LayerConfig,
+                           StealMode, ceil_div, slots_needed)
 from golden.encode import MatvecImage, encode_matvec, random_sparse_layer
 from golden.errors import SpecError
 from golden.matvec import matvec_q
 from golden.perf import LANE_STAT_NAMES, simulate_matvec
+from golden.perf_v2 import simulate_product
 from tb.common.configs import CONFIGS
 
 CLK_NS = 10
@@ -39,6 +42,7 @@ PERF = {"PERF_CYCLES": 0x08, "PERF_MAC_BUSY": 0x09, "PERF_STEAL_GRANTED": 0x0A,
         "PERF_STEAL_REFUSED": 0x0B, "PERF_STALL": 0x0C, "PERF_IDLE": 0x0D,
         "PERF_ROWS_DONE": 0x0E}
 CAPS, CAPS2, CAPS3 = 0x0F, 0x10, 0x11
+CFG_FEAT, CAPS5 = 0x12, 0x2A
 START, CLEAR = 1, 2
 
 MEM_MASK, MEM_ROWPTR, MEM_WEIGHT, MEM_AMASK, MEM_AVAL, MEM_BIAS, MEM_Y, MEM_STATS = range(8)
@@ -141,7 +145,8 @@ class Dut:
 
     async def configure(self, layer: LayerConfig) -> None:
         for addr, val in ((CFG_M, layer.M), (CFG_N, layer.N), (CFG_MODE, int(layer.mode)),
-                          (CFG_REP_ROWS, layer.rep_rows), (CFG_SHIFT, layer.shift)):
+                          (CFG_REP_ROWS, layer.rep_rows), (CFG_SHIFT, layer.shift),
+                          (CFG_FEAT, layer.feat)):
             await self.write_reg(addr, val)
 
     async def wait_done(self, max_cycles: int) -> int:
@@ -244,7 +249,7 @@ async def run_case(io: Dut, case: Case, *, backdoor: bool = True, check_stats: b
     if backdoor:
         await io.backdoor(case.image)
     await io.configure(layer)
-    perf = simulate_matvec(case.W != 0, case.x != 0, hw, layer)
+    perf = simulate_product(case.W != 0, case.x != 0, hw, layer)
     irqs = io.irq_count
     await io.write_reg(CTRL, START)
     await io.wait_done(4 * perf.cycles + 100)
@@ -270,7 +275,8 @@ async def run_case(io: Dut, case: Case, *, backdoor: bool = True, check_stats: b
         assert not diffs, f"{tag}: lane stats differ: " + "; ".join(diffs[:10])
     flags_or = int(np.bitwise_or.reduce(perf.flags, axis=None))
     io.dut._log.info(f"{tag}: M={layer.M} N={layer.N} mode={layer.mode.name} "
-                     f"rep={layer.rep_rows} S={layer.shift} cycles={perf.cycles} "
+                     f"rep={layer.rep_rows} S={layer.shift} feat={layer.feat:#x} "
+                     f"cycles={perf.cycles} "
                      f"mac={perf.mac_busy} steals={perf.steals_granted}/"
                      f"{perf.steals_refused} flags_or={flags_or:#x}")
     return flags_or
@@ -296,6 +302,12 @@ async def test_caps_and_reset(dut):
     assert await io.read_reg(CAPS3) == (hw.WDEPTH << 16) | hw.SLOTS
     assert await io.status() == (0, 0, 0, 0)
     assert await io.read_reg(CFG_SHIFT) == 6
+    assert await io.read_reg(CAPS5) == hw.feat_available, "CAPS5: implemented CFG_FEAT bits"
+    assert await io.read_reg(CFG_FEAT) == 0
+    await io.write_reg(CFG_FEAT, 0xFFFFFFF0)          # stored and read back as written
+    assert await io.read_reg(CFG_FEAT) == 0xFFFFFFF0
+    await io.write_reg(CFG_FEAT, 0)
+    assert await io.status() == (0, 0, 0, 0)
 
 
 @cocotb.test()
@@ -352,6 +364,76 @@ async def test_random_backdoor(dut):
     flags |= await run_case(io, hot_case(rng, hw, StealMode.HORIZONTAL, rep=1),
                             tag="hot HORIZONTAL rep=1")
     dut._log.info(f"hot-lane FLAGS seen: {flags:#x}")
+
+
+def with_feat(case: Case, feat: int) -> Case:
+    """The same product with another CFG_FEAT (the memory image does not depend on it)."""
+    L = case.layer
+    return Case(LayerConfig(L.M, L.N, L.mode, L.rep_rows, L.shift, feat), case.W, case.x,
+                case.bias, case.image)
+
+
+def null_word_case(rng: np.random.Generator, hw: HwConfig, mode: StealMode) -> Case:
+    """Rows whose mask words are null at the row boundaries: per row, at random, the first or
+    the last word (or every word) has no effective op, or the row has no effective op at all
+    while its weights are non-zero (x is zero there): what N1 skips."""
+    M, N = hw.M_MAX, hw.N_MAX
+    P, B = ceil_div(N, hw.V), hw.B
+    W = np.zeros((M, N), dtype=np.int64)
+    x = np.where(rng.random(N) < 0.7, rng.integers(-900, 900, N), 0)
+    for r in range(M):
+        kind = int(rng.integers(0, 4))   # 0 first word null, 1 last null, 2 all null, 3 dense
+        for v in range(hw.V):
+            lo, hi = v * P, min(N, (v + 1) * P)
+            cols = np.arange(lo, hi)
+            if cols.size == 0:
+                continue
+            word = (cols - lo) // B
+            keep = {0: word > 0, 1: word < word.max(), 2: np.zeros(cols.size, bool),
+                    3: np.ones(cols.size, bool)}[kind] if word.max() > 0 else \
+                np.full(cols.size, kind == 3)
+            dens = rng.random(cols.size) < 0.6
+            W[r, cols] = np.where(keep & dens, rng.integers(1, 127, cols.size), 0)
+            if kind == 2:
+                # claimed but all null: weights only where x is zero
+                W[r, cols] = np.where((x[cols] == 0) & dens, rng.integers(1, 127, cols.size), 0)
+    W8, x16 = W.astype(np.int8), x.astype(np.int16)
+    b16 = rng.integers(-300, 300, M).astype(np.int16)
+    R = ceil_div(M, hw.H)
+    rep = 0 if mode == StealMode.NONE else max(1, R // 4)
+    for _ in range(R + 1):
+        try:
+            layer = LayerConfig(M=M, N=N, mode=mode, rep_rows=rep, shift=7, feat=FEAT_NULL_SKIP)
+            return Case(layer, W8, x16, b16, encode_matvec(W8, x16, b16, hw, layer))
+        except SpecError:
+            rep -= 1
+    raise RuntimeError("null-word case does not fit")
+
+
+@cocotb.test()
+async def test_null_skip(dut):
+    """CFG_FEAT.NULL_SKIP (rule N1) and NULL_SKIP | ROW_SKIP (N2) in all three steal modes:
+    random layers, hot lanes and null-word corners (incl. rows with no effective op), each run
+    with CFG_FEAT = 0, then N1, then N1 + N2 on the same image; every counter, lane statistic
+    and FLAGS bit against the model."""
+    io = await setup(dut)
+    hw = io.hw
+    assert hw.feat_available & FEAT_NULL_SKIP, "this build does not implement NULL_SKIP"
+    feats = [FEAT_NULL_SKIP] + ([FEAT_NULL_SKIP | FEAT_ROW_SKIP]
+                                if hw.feat_available & FEAT_ROW_SKIP else [])
+    flags = 0
+    for mode in StealMode:
+        rng = _rng(700 + int(mode))
+        cases = [random_case(rng, hw, mode) for _ in range(2)]
+        cases.append(null_word_case(rng, hw, mode))
+        if mode != StealMode.NONE:
+            cases.append(hot_case(rng, hw, mode))
+        for k, case in enumerate(cases):
+            await run_case(io, with_feat(case, 0), tag=f"{mode.name}#{k} v1")
+            for feat in feats:
+                flags |= await run_case(io, with_feat(case, feat), backdoor=False,
+                                        tag=f"{mode.name}#{k} feat={feat:#x}")
+    dut._log.info(f"NULL_SKIP FLAGS seen: {flags:#x}")
 
 
 @cocotb.test()
@@ -437,6 +519,15 @@ async def test_errors(dut):
     # 2 ERR_MODE: mode 3, shift 16.
     await bad_start(ERR_MODE, "mode=3", CFG_MODE=3)
     await bad_start(ERR_MODE, "shift=16", CFG_SHIFT=16)
+    # CFG_FEAT: an undefined bit (full 32-bit value), ROW_SKIP without NULL_SKIP, and every
+    # defined bit this build does not implement (CAPS5).
+    await bad_start(ERR_MODE, "feat bit 4", CFG_FEAT=0x10)
+    await bad_start(ERR_MODE, "feat bit 31", CFG_FEAT=0x80000000)
+    await bad_start(ERR_MODE, "ROW_SKIP alone", CFG_FEAT=FEAT_ROW_SKIP)
+    for bit in (1, 2, 4, 8):
+        if bit & FEAT_DEFINED & ~hw.feat_available:
+            feat = bit | (FEAT_NULL_SKIP if bit == FEAT_ROW_SKIP else 0)
+            await bad_start(ERR_MODE, f"feat {feat:#x} not implemented", CFG_FEAT=feat)
     # 3 ERR_SLOTS: the fullest lane needs more than SLOTS row slots.
     mode = StealMode.HORIZONTAL if hw.V == 2 else StealMode.VERTICAL
     slots_layer = LayerConfig(M=hw.M_MAX, N=hw.N_MAX, mode=mode, rep_rows=hw.R_MAX)
@@ -490,7 +581,8 @@ async def test_errors(dut):
 
     # 8 ERR_REG: write to a read-only and to an unknown register.
     for tag, addr in [("write STATUS", STATUS), ("write PERF", PERF["PERF_IDLE"]),
-                      ("write CAPS", CAPS), ("write unknown", 0x12), ("write 0xFF", 0xFF)]:
+                      ("write CAPS", CAPS), ("write CAPS5", CAPS5), ("write unknown", 0x13),
+                      ("write unknown 0x2B", 0x2B), ("write 0xFF", 0xFF)]:
         await io.write_reg(addr, 0xDEADBEEF)
         await _expect_error(io, ERR_REG, tag)
         assert await io.read_reg(CAPS) == (hw.B << 24) | (hw.V << 16) | (hw.H << 8) | 0x4D

@@ -11,7 +11,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 
-from golden.config import HwConfig, StealMode, partition_bounds
+from golden.config import FEAT_NULL_SKIP, FEAT_ROW_SKIP, HwConfig, StealMode, partition_bounds
 from golden.gru import GruParamsQ, gru_gates_q
 from golden.matvec import matvec_q
 from tb.gru.bfm import CTRL_GRU_H, CTRL_GRU_X, CTRL_START, MEM_GX, MEM_HBUF, MEM_HOUT, \
@@ -72,6 +72,14 @@ class GruRandomSequence(GruBaseSequence):
                                 max_work=budget, threshold=int(rng.integers(0, 64)))
         for i in range(n - 1):
             yield random_layer_item(rng, hw, f"gru_random_{i}", max_work=budget)
+        # Last (so the layers above keep their draws): one layer whose phases run with the v2
+        # features the build implements (CFG_FEAT latched at each phase start, issue #12); its
+        # STEP counters are predicted by golden.gru_seq through golden.perf_v2.
+        feat = hw.feat_available & (FEAT_NULL_SKIP | FEAT_ROW_SKIP)
+        if feat & FEAT_NULL_SKIP:
+            item = random_layer_item(rng, hw, f"gru_random_feat{feat}", max_work=budget / 2)
+            item.feat = feat
+            yield item
 
 
 def _skewed_params(rng: np.random.Generator, hw: HwConfig, I: int, Hd: int, shift: int,
@@ -241,8 +249,9 @@ class GruErrorSequence(GruBaseSequence):
             GruErrCase("mem_hout_over", {}, 0, ERR_MEM_RANGE, PHASE_X,
                        ((MEM_HOUT, geo.hout_depth, False),)),
             GruErrCase("mem_sel13", {}, 0, ERR_MEM_RANGE, PHASE_X, ((13, 0, False),)),
-            # 8.3: 0x2A and above stay unknown; GRU_STEPS .. CAPS4 are read-only
-            GruErrCase("reg_unknown_0x2a", {}, 0, ERR_REG, PHASE_X, reg_ops=(0x2A,)),
+            # 8.3: 0x2B and above stay unknown (0x2A is CAPS5); GRU_STEPS .. CAPS5 are read-only
+            GruErrCase("reg_unknown_0x2b", {}, 0, ERR_REG, PHASE_X, reg_ops=(0x2B,)),
+            GruErrCase("reg_ro_caps5", {}, 0, ERR_REG, PHASE_X, reg_ops=(0x2A,)),
             GruErrCase("reg_unknown_0x3f", {}, 0, ERR_REG, PHASE_X, reg_ops=(0x3F,)),
             GruErrCase("reg_ro_gru_steps", {}, 0, ERR_REG, PHASE_X, reg_ops=(0x25,)),
             GruErrCase("reg_ro_perf_gru_cycles", {}, 0, ERR_REG, PHASE_X, reg_ops=(0x26,)),

@@ -11,7 +11,8 @@ from typing import Iterator, Optional
 import numpy as np
 from pyuvm import uvm_sequence
 
-from golden.config import HwConfig, LayerConfig, StealMode
+from golden.config import (FEAT_DEFINED, FEAT_NULL_SKIP, FEAT_ROW_SKIP, HwConfig, LayerConfig,
+                           StealMode)
 from golden.encode import random_sparse_layer
 from golden.perf import simulate_matvec
 from tb.matvec import stimulus as st
@@ -293,8 +294,17 @@ class ErrorSequence(MasrBaseSequence):
             ("err_dim_n_high_bits", {"CFG_N": 0x10000 | base.N}, ERR_DIM),
             ("err_mode_3", {"CFG_MODE": 3}, ERR_MODE),
             ("err_mode_shift16", {"CFG_SHIFT": 16}, ERR_MODE),
+            # CFG_FEAT: an undefined bit (full 32-bit value), ROW_SKIP without NULL_SKIP
+            ("err_feat_undefined", {"CFG_FEAT": 0x10000}, ERR_MODE),
+            ("err_feat_row_skip_alone", {"CFG_FEAT": FEAT_ROW_SKIP}, ERR_MODE),
             ("err_slots_horizontal", {"CFG_MODE": 2, "CFG_REP_ROWS": R}, ERR_SLOTS),
         ]
+        missing = FEAT_DEFINED & ~hw.feat_available
+        if missing:
+            # a defined bit this build does not implement (with NULL_SKIP if it is ROW_SKIP)
+            bit = missing & -missing
+            feat = bit | (FEAT_NULL_SKIP if bit == FEAT_ROW_SKIP else 0)
+            cases.append(("err_feat_unimplemented", {"CFG_FEAT": feat}, ERR_MODE))
         if hw.V >= 3:
             cases.append(("err_slots_vertical", {"CFG_MODE": 1, "CFG_REP_ROWS": R}, ERR_SLOTS))
         for name, ov, code in cases:
@@ -380,3 +390,37 @@ class BackToBackSequence(MasrBaseSequence):
         for i in range(6):
             stim = st.random_layer(rng, hw, mode=(N_, V_, H_)[i % 3], name=f"b2b_mix_{i}")
             yield MatvecItem.from_stimulus(stim)
+
+
+class NullSkipSequence(MasrBaseSequence):
+    """CFG_FEAT.NULL_SKIP (rule N1) and NULL_SKIP | ROW_SKIP (N2): in every steal mode, random
+    layers, null-word layers (null words at row boundaries, claimed rows with no effective op)
+    and an unbalanced steal pattern, each run with CFG_FEAT = 0, then N1, then N1 + N2 on the
+    same loaded image, so the summary compares v1, N1 and N1 + N2 utilization on identical data.  Every counter, lane statistic and
+    FLAGS bit is checked against the v2 model (golden.perf_v2.simulate_product)."""
+
+    n_random = 1
+
+    def pair(self, stim: st.Stimulus) -> Iterator[MatvecItem]:
+        yield MatvecItem.from_stimulus(st.with_feat(stim, 0, f"{stim.name}_v1"))
+        if not self.hw.feat_available & FEAT_NULL_SKIP:
+            return                    # e.g. a QDEPTH = 1 build: CFG_FEAT would be ERR_MODE
+        yield MatvecItem.from_stimulus(st.with_feat(stim, FEAT_NULL_SKIP, f"{stim.name}_n1"),
+                                       load=LOAD_NONE)
+        if self.hw.feat_available & FEAT_ROW_SKIP:
+            yield MatvecItem.from_stimulus(
+                st.with_feat(stim, FEAT_NULL_SKIP | FEAT_ROW_SKIP, f"{stim.name}_n2"),
+                load=LOAD_NONE)
+
+    def items(self) -> Iterator[MatvecItem]:
+        hw, rng = self.hw, self.rng
+        small = hw.n_lanes <= 16
+        for mode in (N_, V_, H_):
+            m = mode.name.lower()
+            for i in range(self.n_random * (2 if small else 1)):
+                yield from self.pair(st.random_layer(rng, hw, mode=mode, name=f"nskip_{m}_{i}"))
+            yield from self.pair(st.null_word_layer(rng, hw, mode, name=f"nskip_{m}_null_words"))
+            if mode != N_:
+                pat = str(rng.choice(["victim_center", "gradient", "alternating"]))
+                yield from self.pair(st.steal_layer(rng, hw, mode, pat,
+                                                    name=f"nskip_{m}_{pat}"))
