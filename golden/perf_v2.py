@@ -21,7 +21,14 @@ Features (the exploration in docs/perf-v2-exploration.md measures what each one 
   is stored once and has exactly one possible thief;
 - ``reach``: thieves up to this distance along the steal axis (``"split"`` only);
 - ``placement`` and ``dup_budget``: how many tail rows each victim exports, see
-  :func:`plan_replicas`.
+  :func:`plan_replicas`;
+- ``rotate``: row ``i`` of lane ``(h, v)`` covers partition ``(v + i mod rotate - rotate // 2)
+  mod V`` instead of ``v``, so a lane's rows sample ``rotate`` partitions and the per-partition
+  activation load averages out over them (exploration, not in the RTL);
+- ``scan_rows``: a per-lane scanner reads one own row per cycle from the product's first cycle
+  and marks rows without an effective op; a marked row at the owner's head or a range's tail is
+  retired without a claim or AG cycle (exploration, not in the RTL; subsumes
+  ``skip_empty_rows``).
 """
 from __future__ import annotations
 
@@ -52,6 +59,8 @@ class PerfFeatures:
     reach: int = 1                   # steal distance along the axis ("split" only)
     placement: str = "uniform"       # "uniform" or "load" (only with dup_budget)
     dup_budget: float | None = None  # None: layer.rep_rows rows per range (v1 sizing)
+    rotate: int = 1                  # partitions a lane's rows rotate through (1: v1 mapping)
+    scan_rows: bool = False          # empty rows found ahead by a scanner retire for free
 
     def __post_init__(self) -> None:
         if self.replicas not in ("shared", "split"):
@@ -66,6 +75,10 @@ class PerfFeatures:
             raise SpecError(f"PerfFeatures.dup_budget={self.dup_budget} must be in [0, 1]")
         if self.skip_empty_rows and not self.null_word_skip:
             raise SpecError("skip_empty_rows tests a row in one read: needs null_word_skip")
+        if self.scan_rows and not self.null_word_skip:
+            raise SpecError("scan_rows tests a row in one read: needs null_word_skip")
+        if self.rotate < 1:
+            raise SpecError(f"PerfFeatures.rotate={self.rotate} must be >= 1")
 
 
 V1 = PerfFeatures()
@@ -142,9 +155,22 @@ def _direction_order(reach: int) -> list[int]:
     return [d for k in range(reach, 0, -1) for d in (-k, k)]
 
 
-def _row_weights(w_nonzero: np.ndarray, hw: HwConfig, geo: _Geometry) -> np.ndarray:
+def _rotated(words: np.ndarray, geo: _Geometry, rotate: int) -> np.ndarray:
+    """Per-task word counts (n, Rm, K) under partition rotation: task (h, v, i) takes the
+    partition (v + i mod rotate - rotate // 2) mod V of its row (a bijection per row)."""
+    H, V, Rm = geo.H, geo.V, geo.Rm
+    rotate = min(rotate, V)   # rotate >= V: every lane's rows cycle through all partitions
+    if rotate == 1:
+        return words
+    i = np.arange(Rm)
+    part = (np.arange(V)[:, None] + (i % rotate)[None, :] - rotate // 2) % V    # (V, Rm)
+    return words.reshape(H, V, Rm, -1)[:, part, i[None, :], :].reshape(H * V, Rm, -1)
+
+
+def _row_weights(w_nonzero: np.ndarray, hw: HwConfig, geo: _Geometry,
+                 rotate: int = 1) -> np.ndarray:
     """(n, Rm) weight entries of every row task (what a replica of it costs to store)."""
-    return _word_popcounts(w_nonzero, hw, geo).sum(axis=2)
+    return _rotated(_word_popcounts(w_nonzero, hw, geo), geo, rotate).sum(axis=2)
 
 
 def _exported_rows(w_rows: np.ndarray, geo: _Geometry, feat: PerfFeatures, rep_rows: int,
@@ -208,7 +234,7 @@ def plan_replicas(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,
         z = np.zeros((n, 1), dtype=np.int64)
         return ReplicaPlan(base=geo.R[:, None].copy(), size=z, thieves=-np.ones((n, 1, 2),
                                                                                    dtype=np.int64))
-    w_rows = _row_weights(w_nonzero, hw, geo)
+    w_rows = _row_weights(w_nonzero, hw, geo, feat.rotate)
     if feat.replicas == "shared":
         # v1: one tail range, stored by both neighbours (the prev one is thief side 0).
         thieves = np.array([[[_axis_lane(geo, l, mode, -1), _axis_lane(geo, l, mode, 1)]]
@@ -242,10 +268,10 @@ def plan_replicas(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,
 
 
 def dup_fraction_of_plan(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,
-                         plan: ReplicaPlan) -> float:
+                         plan: ReplicaPlan, rotate: int = 1) -> float:
     """Replica weight entries stored by all thieves / weight non-zeros of W."""
     geo = _plain_geometry(hw, layer)
-    w_rows = _row_weights(w_nonzero, hw, geo)
+    w_rows = _row_weights(w_nonzero, hw, geo, rotate)
     rows = np.arange(geo.Rm)[None, :]
     stored = 0
     for k in range(plan.size.shape[1]):
@@ -355,12 +381,41 @@ class _RangeEngine:
         self.claims = np.zeros(n * self.Rm, dtype=np.int64)
         self._normalise()
 
-    def _normalise(self) -> None:
-        """Owner's next row: head jumps over the part of a range its thief already took."""
-        for k in range(self.nr):
-            gone = (self.head >= self.base[:, k]) & (self.head >= self.tail[:, k]) \
-                & (self.head < self.top[:, k])
-            self.head = np.where(gone, self.top[:, k], self.head)
+    def _normalise(self, c: int = -1) -> None:
+        """Owner's next row: head jumps over the part of a range its thief already took.
+
+        With ``scan_rows``, rows the scanner has marked empty by the end of cycle c (it reads
+        own row x in cycle x) are then retired at the head and at every range's tail, repeated
+        until neither end holds a known-empty row.
+        """
+        while True:
+            for k in range(self.nr):
+                gone = (self.head >= self.base[:, k]) & (self.head >= self.tail[:, k]) \
+                    & (self.head < self.top[:, k])
+                self.head = np.where(gone, self.top[:, k], self.head)
+            if not self.feat.scan_rows:
+                return
+            own = np.maximum(self.b0 - self.head, 0) + self._stealable(self.head).sum(axis=1)
+            at_head = (own > 0) & (self.head <= c) & self._empty(self.head)
+            lo = np.maximum(self.head[:, None], self.base)
+            at_tail = (self.tail > lo) & (self.tail - 1 <= c) & ~at_head[:, None]
+            for k in range(self.nr):
+                at_tail[:, k] &= self._empty(self.tail[:, k] - 1)
+                at_tail[:, k] &= ~at_tail[:, :k].any(axis=1)   # one retirement per step
+            if not at_head.any() and not at_tail.any():
+                return
+            rows = np.concatenate([self.head[at_head], (self.tail - 1)[at_tail]])
+            lanes = np.concatenate([self.idx[at_head], np.nonzero(at_tail)[0]])
+            done = lanes * self.Rm + rows
+            np.add.at(self.claims, done, 1)
+            self.doer[done] = lanes
+            self.skipped += at_head + at_tail.sum(axis=1)
+            self.head = self.head + at_head
+            self.tail = self.tail - at_tail
+
+    def _empty(self, rows: np.ndarray) -> np.ndarray:
+        """Own row ``rows`` (per lane) has no effective op (clipped into the task table)."""
+        return self.ops[self.idx * self.Rm + np.clip(rows, 0, self.Rm - 1)] == 0
 
     def _stealable(self, head: np.ndarray) -> np.ndarray:
         return np.maximum(self.tail - np.maximum(head[:, None], self.base), 0)
@@ -421,7 +476,7 @@ class _RangeEngine:
         self.lost += (g0 | g1).sum(axis=1)
         self.tail = tail2
         self.head = head2
-        self._normalise()
+        self._normalise(c)
         return False
 
     def _steal_flags(self, st: np.ndarray, head2: np.ndarray, tail2: np.ndarray,
@@ -474,7 +529,7 @@ def _run(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig, layer: Laye
     if plan is None:
         res = simulate_matvec(w_nonzero, a_nonzero, hw, layer)
         return ProductRun(result=res, ag_cycles=res.compute_cycles)
-    e = _task_words(w_nonzero, a_nonzero, hw, layer, geo)
+    e = _rotated(_task_words(w_nonzero, a_nonzero, hw, layer, geo), geo, feat.rotate)
     eng = _RangeEngine(geo, e, plan, feat)
     compute = eng.run()
     arrays = {"mac": eng.mac, "own": eng.own + eng.skipped, "stolen": eng.stolen,
@@ -497,7 +552,7 @@ def _prepare_v2(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,
     # the v2 plan decides the replica slots: capacities are checked on it, not by v1's rule
     geo = _plain_geometry(hw, layer)
     plan = plan_replicas(w_nonzero, hw, layer, feat)
-    _check_plan_fits(hw, geo, plan, _row_weights(w_nonzero, hw, geo))
+    _check_plan_fits(hw, geo, plan, _row_weights(w_nonzero, hw, geo, feat.rotate))
     return geo, plan
 
 

@@ -40,6 +40,7 @@ from golden.perf_v2 import (V1, PerfFeatures, balanced_row_order,  # noqa: E402
 HW = HwConfig(H=32, V=32, M_MAX=1024, N_MAX=1024, SLOTS=64, WDEPTH=8192)
 DUP_BUDGET = 0.10
 V2_BASE = PerfFeatures(null_word_skip=True, skip_empty_rows=True, overlap_output=True)
+ALL = 1 << 16  # PerfFeatures.rotate >= V: a lane's rows rotate through every partition
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,15 @@ SCHEMES: dict[str, Scheme] = {
                                 what="offline row placement, then split-load"),
     "split-full": Scheme(replace(V2_BASE, replicas="split", dup_budget=1.0),
                          what="limit: every row replicated once (100 % duplication)"),
+    "scan-split-load": Scheme(replace(V2_BASE, replicas="split", dup_budget=DUP_BUDGET,
+                                      placement="load", scan_rows=True),
+                              what="split-load, empty rows found by a row scanner retire free"),
+    "rot3-scan-split-load": Scheme(replace(V2_BASE, replicas="split", dup_budget=DUP_BUDGET,
+                                           placement="load", scan_rows=True, rotate=3),
+                                   what="scan-split-load, rows rotate over 3 partitions"),
+    "rot-scan-split-load": Scheme(replace(V2_BASE, replicas="split", dup_budget=DUP_BUDGET,
+                                          placement="load", scan_rows=True, rotate=ALL),
+                                  what="scan-split-load, rows rotate over all V partitions"),
 }
 CHOSEN = "split-load"
 
@@ -121,7 +131,8 @@ def run_config(wl: Workload, mode: StealMode, feat: PerfFeatures, place_rows: bo
     elif feat == V1:
         dup = duplication_fraction(w, wl.hw, lay)
     else:
-        dup = dup_fraction_of_plan(w, wl.hw, lay, plan_replicas(w, wl.hw, lay, feat))
+        dup = dup_fraction_of_plan(w, wl.hw, lay, plan_replicas(w, wl.hw, lay, feat),
+                                   feat.rotate)
     return {"cycles": seq.cycles, "compute_cycles": seq.total("compute_cycles"),
             "utilization": seq.utilization, "dup_fraction": dup,
             "steals_granted": seq.total("steals_granted"),
@@ -152,28 +163,45 @@ def bench_json(wl: Workload, scheme: str) -> dict[str, Any]:
                       for k, v in modes.items()}}
 
 
-def ablation_rows(wl: Workload) -> list[tuple[str, str, dict[str, Any]]]:
+def without_stealing(feat: PerfFeatures) -> PerfFeatures:
+    """The features that still matter in mode NONE (no replica ranges exist there)."""
+    return replace(feat, replicas="shared", reach=1, placement="uniform", dup_budget=None)
+
+
+def ablation_rows(wl: Workload) -> list[tuple[str, StealMode, PerfFeatures, bool,
+                                              dict[str, Any]]]:
     """(step, mode, measured row): the v1 -> v2 ablation, then every scheme (vertical)."""
     nws = PerfFeatures(null_word_skip=True)
     skip = replace(nws, skip_empty_rows=True)
     steps = [("v1", StealMode.NONE, V1, False), ("v1", StealMode.VERTICAL, V1, False),
              ("+ null-word skip", StealMode.NONE, nws, False),
              ("+ empty-row skip", StealMode.NONE, skip, False),
-             ("+ overlapped output (v2 NONE)", StealMode.NONE, V2_BASE, False)]
+             ("+ overlapped output (v2 NONE)", StealMode.NONE, V2_BASE, False),
+             ("+ row scanner", StealMode.NONE, replace(V2_BASE, scan_rows=True), False),
+             ("+ row scanner + rotation over all partitions", StealMode.NONE,
+              replace(V2_BASE, scan_rows=True, rotate=ALL), False)]
     steps += [(f"+ stealing {name}", mode, s.features, s.place_rows)
               for name, s in SCHEMES.items() for mode in (StealMode.VERTICAL,
                                                           StealMode.HORIZONTAL)
               if mode == StealMode.VERTICAL or name == CHOSEN]
     steps.insert(5, ("+ row placement only", StealMode.NONE, V2_BASE, True))
-    return [(label, mode.name, run_config(wl, mode, feat, place))
+    return [(label, mode, feat, place, run_config(wl, mode, feat, place))
             for label, mode, feat, place in steps]
 
 
 def ablation_markdown(wl: Workload) -> str:
     info = wl.describe()
     rows = ablation_rows(wl)
-    v1_none = rows[0][2]["cycles"]
-    v2_none = next(r for label, _, r in rows if label.startswith("+ overlapped"))["cycles"]
+    v1_none = rows[0][4]["cycles"]
+    # "stealing alone" divides by mode NONE with the same non-stealing features and placement
+    none_cycles = {(without_stealing(f), p): r["cycles"] for _, m, f, p, r in rows
+                   if m == StealMode.NONE}
+
+    def none_of(feat: PerfFeatures, place: bool) -> int:
+        key = (without_stealing(feat), place)
+        if key not in none_cycles:
+            none_cycles[key] = run_config(wl, StealMode.NONE, key[0], place)["cycles"]
+        return none_cycles[key]
     head = (f"**{info['array']}** ({info['lanes']} lanes), W {info['M']}x{info['N']} "
             f"{info['w_density']:.1%}, a {info['a_density']:.1%}, T = {info['steps']}, "
             f"skew {info['skew']}, rep_rows (v1) = {wl.rep_rows}; ideal cycles "
@@ -181,12 +209,10 @@ def ablation_markdown(wl: Workload) -> str:
             "| step | mode | cycles | compute | util | vs v1 none | stealing alone | dup |\n"
             "|---|---|---|---|---|---|---|---|\n")
     lines = []
-    for label, mode, r in rows:
-        alone = v2_none / r["cycles"] if "stealing" in label else float("nan")
-        if label == "v1" and mode != "NONE":
-            alone = v1_none / r["cycles"]
+    for label, mode, feat, place, r in rows:
+        alone = none_of(feat, place) / r["cycles"] if mode != StealMode.NONE else float("nan")
         alone_s = "-" if alone != alone else f"{alone:.3f}x"
-        lines.append(f"| {label} | {mode} | {r['cycles']} | {r['compute_cycles']} | "
+        lines.append(f"| {label} | {mode.name} | {r['cycles']} | {r['compute_cycles']} | "
                      f"{r['utilization']:.1%} | {v1_none / r['cycles']:.3f}x | {alone_s} | "
                      f"{r['dup_fraction']:.1%} |")
     return head + "\n".join(lines) + "\n"
