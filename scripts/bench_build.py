@@ -35,21 +35,21 @@ BUILDS = ("auto", "hier", "flat")
 
 
 def measure_build(config: str, extra_args: tuple[str, ...], root: Path,
-                  hier: bool | None = None) -> dict:
+                  hier: bool | None = None, cxx: str | None = None) -> dict:
     """Build into ``root`` (never the shared cache unless asked) and return the costs."""
     simrun.BUILD_ROOT = root
     root.mkdir(parents=True, exist_ok=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     load_before = os.getloadavg()[0]
     t0 = time.monotonic()
-    _, build_dir = build_top(config, extra_args=extra_args, hier=hier)
+    _, build_dir = build_top(config, extra_args=extra_args, hier=hier, cxx=cxx)
     wall = time.monotonic() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     hw = resolve(config)
     return {"config": config, "extra_args": list(extra_args),
             "build": "hier" if (hier_build(hw) if hier is None else hier) else "flat",
-            "cxx_opt": cxx_opt(hw) or "-Os",
+            "cxx_opt": cxx or cxx_opt(hw) or "-Os",
             "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
             "peak_rss_mb": round(after.ru_maxrss / 1024),
             "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2),
@@ -109,6 +109,8 @@ def cli(argv: list[str] | None = None) -> int:
                     help="hier: lane and PE as hierarchical blocks (tb/common/hier.py); flat: "
                          "unrolled into the top; auto: the configuration's default")
     ap.add_argument("--threads", type=int, default=1, help="Verilator --threads (default 1)")
+    ap.add_argument("--cxx-opt", default=None,
+                    help="OPT_FAST of the model's make (default: tb.common.configs.cxx_opt)")
     ap.add_argument("--speed", type=int, default=0, metavar="N",
                     help="then time N products on the new model (0: no speed figure)")
     ap.add_argument("--fresh", action="store_true",
@@ -132,7 +134,7 @@ def cli(argv: list[str] | None = None) -> int:
     if not args.fresh and any(root.glob(f"verilator/masr_top-*H{resolve(args.config).H}-*/.built")):
         print(f"a {args.config} build may already be cached under {root}: use --fresh to measure "
               f"a cold build", file=sys.stderr)
-    row = measure_build(args.config, extra, root, hier)
+    row = measure_build(args.config, extra, root, hier, args.cxx_opt)
     if args.speed:
         row.update(measure_speed(args.config, Path(row["build_dir"]), args.speed,
                                  root / "speed"))
