@@ -165,8 +165,11 @@ def cxx_opt(hw: HwConfig) -> str | None:
 
 # Arrays above this many lanes are built hierarchically: the lane and the PE are verilated and
 # compiled once (generated per-configuration wrappers, tb/common/hier.py) instead of unrolled into
-# the top's C++ once per instance (docs/scaling.md).
-HIER_ABOVE_LANES = 64
+# the top's C++ once per instance.  The hierarchical model builds with a third of the CPU but
+# simulates at a third of the speed (16x16: 154 vs 446 CPU-s, 695 vs 2,010 clock cycles/s,
+# docs/scaling.md), so 16x16, whose nightly list is simulation-heavy, stays flat and 32x32,
+# whose flat build did not finish here, is hierarchical.
+HIER_ABOVE_LANES = 256
 
 
 def hier_build(hw: HwConfig) -> bool:
