@@ -236,3 +236,20 @@ def test_edge_inputs_stay_separate_ports_of_the_hierarchical_block():
     from tb.common import hier, simrun
 
     assert {"clk_i", "rst_ni", "bd_load_i"} <= hier.edge_inputs(simrun.rtl_sources())
+
+
+def test_a_build_step_out_of_time_stays_a_timeout(tmp_path):
+    """SimTimeout is a RuntimeError; the build must not rewrap it as a plain error, or the
+    regression's bucket says "RuntimeError: killed after ..." instead of "out of time"."""
+    from tb.common import simrun
+
+    class SlowRunner:
+        limit_memory = False
+
+        def build(self, **kwargs):
+            raise simrun.SimTimeout("killed after 792 s: make -j 2 -f Vtop.mk")
+
+    with pytest.raises(simrun.SimTimeout):
+        simrun._build_locked(SlowRunner(), tmp_path / "b", "masr_top", [], {}, "icarus", False,
+                             False, False, (), True, ())
+    assert "out of time" in regress.build_failure_message("8x8", simrun.SimTimeout("x"))

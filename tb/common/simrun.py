@@ -189,6 +189,8 @@ def _build_locked(runner, build_dir: Path, toplevel: str, sources: Sequence[Path
                      includes=includes,
                      build_args=args, build_dir=build_dir, waves=waves,
                      timescale=("1ns", "1ps"), log_file=log)
+    except SimTimeout:
+        raise   # a RuntimeError too, but the regression buckets it as "out of time"
     except RuntimeError as exc:
         text = log.read_text(errors="replace").lower() if log.exists() else ""
         if any(word in text for word in _OOM_WORDS):
