@@ -182,12 +182,13 @@ def test_a_failed_build_fails_only_its_configuration_and_the_rest_runs(tmp_path,
     assert "build of 16x16 failed: out of time" in capsys.readouterr().err
 
 
-def test_the_default_nightly_leaves_32x32_to_a_request_by_name(tmp_path):
+def test_the_default_nightly_runs_32x32_smoke_and_paper_workload(tmp_path):
     import nightly
     flow = nightly.Flow.load("tb.regression")
     default = nightly.plan_jobs(flow, tmp_path, 1, 1000, None, None, 1.0)
-    assert {"4x2", "8x8", "16x16", "4x2@icarus"} <= {j["config"] for j in default}
-    assert "32x32" not in {j["config"] for j in default}
+    assert {"4x2", "8x8", "16x16", "32x32", "4x2@icarus"} <= {j["config"] for j in default}
+    assert {(j["test"], j["config"]) for j in default if j["config"] == "32x32"} == {
+        ("SmokeTest", "32x32"), ("PaperWorkloadTest", "32x32")}
     asked = nightly.plan_jobs(flow, tmp_path, 1, 1000, None, ["32x32"], 1.0)
     assert {(j["test"], j["config"]) for j in asked} == {("SmokeTest", "32x32"),
                                                          ("PaperWorkloadTest", "32x32")}
