@@ -231,6 +231,11 @@ module masr_array #(
 
       assign slots_bad[L] = (32'(rows_cfg) + 32'(q_prev_cfg) + 32'(q_next_cfg)) > SLOTS;
 
+`ifdef MASR_HIER
+      // Hierarchical simulation builds (tb/common/hier.py): a generated parameterless wrapper
+      // of masr_lane with this array's parameters, verilated once for all lanes.
+      masr_lane_hier u_lane (
+`else
       masr_lane #(
         .B      (B),
         .KW_MAX (KW_MAX),
@@ -240,6 +245,7 @@ module masr_array #(
         .WDEPTH (WDEPTH),
         .QDEPTH (QDEPTH)
       ) u_lane (
+`endif
         .clk_i,
         .rst_ni,
         .start_i,
@@ -346,12 +352,16 @@ module masr_array #(
       assign fd_am_re = fd_pe_re && fd_rhit && (fd_rsel_i == masr_pkg::MEM_AMASK);
       assign fd_av_re = fd_pe_re && fd_rhit && (fd_rsel_i == masr_pkg::MEM_AVAL);
 
+`ifdef MASR_HIER
+      masr_pe_hier u_pe (   // generated wrapper of masr_pe, as for the lanes
+`else
       masr_pe #(
         .B      (B),
         .G      (G),
         .KW_MAX (KW_MAX),
         .P_MAX  (P_MAX)
       ) u_pe (
+`endif
         .clk_i,
         .rst_ni,
         .bd_load_i,

@@ -15,7 +15,12 @@ Outputs (all numbers measured by the model, nothing typed in):
   markdown tables of docs/perf-v2-exploration.md.
 
 Usage (from the repo root):  python scripts/bench_perf_model.py [--json] [--ablation]
-       [--array 32x32] [--skew 0.5] [--scheme split-load] [--steps T] [--seed S]
+       [--array 32x32 | --config 16x16] [--skew 0.5] [--scheme split-load] [--steps T]
+       [--seed S]
+
+--config takes any configuration the RTL flow takes (a name of tb/common/configs.py or
+HxV[:PARAM=VALUE,...], resolved by tb.common.configs.resolve): the v1 table then runs on exactly
+that array's capacities, and --json / --ablation on its H x V.
 """
 from __future__ import annotations
 
@@ -230,7 +235,18 @@ def make_workload(args: argparse.Namespace, array: str | None = None,
                                                                           n, H), skew=skew)
 
 
-def print_v1_table(args: argparse.Namespace) -> None:
+def _config(spec: str) -> HwConfig:
+    """argparse type for --config: tb.common.configs resolution, refused with the reason."""
+    from golden.errors import SpecError
+    from tb.common.configs import resolve
+
+    try:
+        return resolve(spec)
+    except SpecError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def print_v1_table(args: argparse.Namespace, HW: HwConfig = HW) -> None:  # noqa: N803
     """Today's output: the v1 contract on the bench array, all three modes."""
     n = args.size
     w, acts = random_masks(np.random.default_rng(args.seed), n, n, args.w_density,
@@ -260,13 +276,19 @@ def print_v1_table(args: argparse.Namespace) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=100, help="time steps T (default 100)")
-    ap.add_argument("--size", type=int, default=800, help="matrix is size x size (default 800)")
+    ap.add_argument("--size", type=int, default=None,
+                    help="matrix is size x size (default 800, or the --config's capacity if "
+                         "smaller)")
     ap.add_argument("--w-density", type=float, default=0.10)
     ap.add_argument("--a-density", type=float, default=0.50)
     ap.add_argument("--rep-fraction", type=float, default=0.10,
                     help="v1 replica rows per victim as a fraction of its own rows (default 0.1)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--array", default="32x32", help="HxV for --json / --ablation")
+    where = ap.add_mutually_exclusive_group()
+    where.add_argument("--array", default="32x32", help="HxV for --json / --ablation")
+    where.add_argument("--config", type=_config, default=None,
+                       help="a configuration name (16x16, 32x32, ...) or HxV[:PARAM=VALUE,...]: "
+                            "its H x V, and its capacities for the v1 table")
     ap.add_argument("--skew", type=float, nargs="?", const=0.5, default=0.0,
                     help="lognormal row/column density skew (bare --skew: 0.5)")
     ap.add_argument("--scheme", default=CHOSEN, choices=sorted(SCHEMES))
@@ -275,6 +297,15 @@ def main() -> int:
     ap.add_argument("--report", metavar="FILE",
                     help="write the ablation for 32x32, 16x16, 8x8 and --skew 0.5 to FILE")
     args = ap.parse_args()
+    v1_hw = HW
+    if args.config is not None:
+        v1_hw, args.array = args.config, f"{args.config.H}x{args.config.V}"
+    cap = min(v1_hw.M_MAX, v1_hw.N_MAX)
+    if args.size is None:
+        args.size = min(800, cap)
+    elif args.size > cap and not (args.json or args.ablation or args.report):
+        ap.error(f"--size {args.size} exceeds the array's M_MAX/N_MAX ({cap}): pick a smaller "
+                 f"--size or raise them, e.g. --config {args.array}:M_MAX=1024,N_MAX=1024")
 
     if args.json:
         print(json.dumps(bench_json(make_workload(args), args.scheme), indent=1))
@@ -288,7 +319,7 @@ def main() -> int:
                                      ("32x32", 0.5))]
         Path(args.report).write_text("\n".join(parts))
         return 0
-    print_v1_table(args)
+    print_v1_table(args, v1_hw)
     print(f"\nv2 ({args.scheme}, dup budget {DUP_BUDGET:.0%}), back-to-back independent products")
     out = bench_json(make_workload(args), args.scheme)
     for name, r in out["modes"].items():

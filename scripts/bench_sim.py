@@ -94,8 +94,12 @@ def main() -> int:
                     help="a name (4x2 8x8 16x16 32x32) or HxV[:PARAM=VALUE,...]")
     ap.add_argument("--ways", nargs="+", choices=WAYS, default=list(WAYS),
                     help="which of the four ways (each is its own build at large sizes)")
-    ap.add_argument("--cxx-opt", choices=("-O0", "-O1", "-O2", "-Os"),
-                    help="OPT_FAST of the model's C++ (default: tb.common.configs.cxx_opt)")
+    ap.add_argument("--cxx-opt",
+                    help="OPT_FAST of the model's make, e.g. -O0/-O1/-Os or a make expression "
+                         "(default: tb.common.configs.cxx_opt)")
+    ap.add_argument("--build", choices=("auto", "hier", "flat"), default="auto",
+                    help="hier: lane and PE as hierarchical blocks (tb/common/hier.py); flat: "
+                         "unrolled; auto: the configuration's default (configs.hier_build)")
     ap.add_argument("--threads", type=int, default=1,
                     help="Verilator --threads of the builds (docs/scaling.md: keep the faster)")
     # 100: fewer and the one-time costs inside the timed loop (cocotb-coverage inspects each
@@ -107,12 +111,14 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     layer_path, layer = make_layer(args.config, out, seed=2026)
     threads = ("--threads", str(args.threads)) if args.threads > 1 else ()
+    hier = None if args.build == "auto" else args.build == "hier"
     t0 = time.monotonic()
     results = {}
     if {"pyuvm", "cocotb"} & set(args.ways):
-        _, lean = build_top(args.config, extra_args=threads, cxx=args.cxx_opt)
+        _, lean = build_top(args.config, extra_args=threads, cxx=args.cxx_opt, hier=hier)
     if "pyuvm+pfr" in args.ways:
-        _, pfr = build_top(args.config, public_flat_rw=True, extra_args=threads, cxx=args.cxx_opt)
+        _, pfr = build_top(args.config, public_flat_rw=True, extra_args=threads, cxx=args.cxx_opt,
+                           hier=hier)
     if "bare" in args.ways:
         exe = build_bare(args.config, out, threads)
     print(f"builds ready in {time.monotonic() - t0:.0f} s", flush=True)
@@ -128,7 +134,7 @@ def main() -> int:
     base = results.get("bare") or next(iter(results.values()))
     base_rate = base["busy_cycles"] / base["seconds"]
     print(f"\n{args.config}: M={layer.M} N={layer.N} mode={layer.mode.name}, {args.reps} timed "
-          f"products, threads={args.threads}, C++ {args.cxx_opt or 'default'}")
+          f"products, threads={args.threads}, C++ {args.cxx_opt or 'default'}, build {args.build}")
     print(f"{'way':<11}{'busy cycles':>12}{'wall s':>9}{'busy cyc/s':>12}{'clock cyc/s':>13}"
           f"{'vs ' + ('bare' if 'bare' in results else next(iter(results))):>12}")
     for name, r in results.items():

@@ -127,10 +127,12 @@ def verilog_params(hw: HwConfig) -> dict[str, int]:
 
 def build_top(config: str, *, waves: bool = False, coverage: bool = False,
               extra_args: tuple[str, ...] = (), public_flat_rw: bool = False,
-              timeout: float | None = None, cxx: str | None = None):
+              timeout: float | None = None, cxx: str | None = None,
+              hier: bool | None = None):
     """Build masr_top for a configuration (cached: every caller shares one build); the
     simulator is the configuration's (``@icarus``), Verilator by default.  ``cxx`` overrides
-    ``cxx_opt`` (benchmarks: "-Os" is verilated.mk's default)."""
+    ``cxx_opt`` (benchmarks: "-Os" is verilated.mk's default), ``hier`` overrides
+    ``hier_build`` (lane and PE as hierarchical blocks, tb/common/hier.py)."""
     from tb.common import simrun
 
     simulator = split_simulator(config)[1]
@@ -138,7 +140,14 @@ def build_top(config: str, *, waves: bool = False, coverage: bool = False,
     if simulator != "verilator":   # Verilator-only options (coverage, toggle) mean nothing here
         coverage, extra_args = False, ()
     opt = cxx_opt(hw) if cxx is None else (None if cxx == "-Os" else cxx)   # -Os: the default
-    return simrun.build(TOPLEVEL, simrun.rtl_sources(), verilog_params(hw),
+    sources = simrun.rtl_sources()
+    if simulator == "verilator" and (hier_build(hw) if hier is None else hier):
+        from tb.common import hier as hier_mod
+
+        sources = [*sources, hier_mod.generate(sources, simrun.RTL, TOPLEVEL, verilog_params(hw),
+                                               simrun.BUILD_ROOT / "hier")]
+        extra_args = ("--hierarchical", f"+define+{hier_mod.DEFINE}", *extra_args)
+    return simrun.build(TOPLEVEL, sources, verilog_params(hw),
                         simulator=simulator, waves=waves, coverage=coverage,
                         extra_args=list(extra_args), public_flat_rw=public_flat_rw,
                         cxx_opt=opt,
@@ -153,6 +162,20 @@ CXX_O1_ABOVE_LANES = 64
 def cxx_opt(hw: HwConfig) -> str | None:
     """OPT_FAST for the C++ of this array's model (None: verilated.mk's default, -Os)."""
     return "-O1" if hw.n_lanes > CXX_O1_ABOVE_LANES else None
+
+
+# Arrays above this many lanes are built hierarchically: the lane and the PE are verilated and
+# compiled once (generated per-configuration wrappers, tb/common/hier.py) instead of unrolled into
+# the top's C++ once per instance.  The hierarchical model builds with a third of the CPU but
+# simulates at a third of the speed (16x16: 154 vs 446 CPU-s, 695 vs 2,010 clock cycles/s,
+# docs/scaling.md), so 16x16, whose nightly list is simulation-heavy, stays flat and 32x32,
+# whose flat build did not finish here, is hierarchical.
+HIER_ABOVE_LANES = 256
+
+
+def hier_build(hw: HwConfig) -> bool:
+    """Whether this array's Verilator model is built with lane and PE as hierarchical blocks."""
+    return hw.n_lanes > HIER_ABOVE_LANES
 
 
 def build_timeout(config: str) -> float:

@@ -86,9 +86,14 @@ class LeanVerilator(_TimeoutMixin, Verilator):
     """Verilator runner that exposes only what a .vlt file marks public (no --public-flat-rw)."""
 
     public_flat_rw: bool = False
+    make_args: tuple[str, ...] = ()   # extra NAME=VALUE arguments of the model's make
 
     def _build_command(self):
         cmds = super()._build_command()
+        # Command-line variables reach the hierarchical blocks' sub-makes unexpanded, so a value
+        # may depend on the directory (tb/common/configs.py cxx_opt); MAKEFLAGS cannot carry
+        # a value with spaces.
+        cmds[1] = [*cmds[1], *self.make_args]
         if not self.public_flat_rw:
             cmds[0] = [arg for arg in cmds[0] if arg != "--public-flat-rw"]
         # Waves are for failure reruns: FST is 10x smaller than the runner's default VCD.
@@ -177,14 +182,15 @@ def _build_locked(runner, build_dir: Path, toplevel: str, sources: Sequence[Path
     includes = sorted({str(Path(src).parent) for src in sources})
     log = build_dir.parent / f"{build_dir.name}.build.log"
     runner.limit_memory = True
-    saved_makeflags = os.environ.get("MAKEFLAGS", "")
-    if cxx_opt and simulator == "verilator":   # the runner's make inherits MAKEFLAGS
-        os.environ["MAKEFLAGS"] = f"{saved_makeflags} OPT_FAST={cxx_opt}".strip()
+    if cxx_opt and simulator == "verilator":
+        runner.make_args = (f"OPT_FAST={cxx_opt}",)
     try:
         runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel, parameters=params,
                      includes=includes,
                      build_args=args, build_dir=build_dir, waves=waves,
                      timescale=("1ns", "1ps"), log_file=log)
+    except SimTimeout:
+        raise   # a RuntimeError too, but the regression buckets it as "out of time"
     except RuntimeError as exc:
         text = log.read_text(errors="replace").lower() if log.exists() else ""
         if any(word in text for word in _OOM_WORDS):
@@ -193,7 +199,8 @@ def _build_locked(runner, build_dir: Path, toplevel: str, sources: Sequence[Path
         raise RuntimeError(f"{exc}; build log: {log}") from exc
     finally:
         runner.limit_memory = False
-        os.environ["MAKEFLAGS"] = saved_makeflags
+        if simulator == "verilator":
+            runner.make_args = ()
     (build_dir / ".built").write_text("ok\n")
 
 
