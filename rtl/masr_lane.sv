@@ -260,14 +260,19 @@ module masr_lane #(
   logic [RowW:0]   remaining, stealable;
   logic            dual_thief, last_row_race;
 
+  logic [RowW-1:0] vrow_next;
+  logic [RowW:0]   stealable_next;
+
   masr_steal_arb #(
     .RowW(RowW)
   ) u_arb (
     .clk_i,
     .rst_ni,
     .init_i             (start_i),
+    .split_i            (1'b0),          // shared replica range (v1)
     .rows_i             (rows_i),        // sampled at init_i
     .rep_start_i        (rep_start_i),
+    .rep_mid_i          (rep_start_i),
     .owner_req_i        (owner_req),
     .thief_prev_req_i   (vreq_prev_i),
     .thief_next_req_i   (vreq_next_i),
@@ -275,20 +280,23 @@ module masr_lane #(
     .owner_row_o        (owner_row),
     .thief_prev_gnt_o   (vgnt_prev_o),
     .thief_next_gnt_o   (vgnt_next_o),
-    .thief_row_o        (vrow_o),
+    .thief_prev_row_o   (vrow_o),
+    .thief_next_row_o   (vrow_next),
     .thief_prev_refuse_o(vrefuse_prev_o),
     .thief_next_refuse_o(vrefuse_next_o),
     .refuse_reason_o    (vreason_o),
     .remaining_o        (remaining),
-    .stealable_o        (stealable),
+    .stealable_prev_o   (stealable),
+    .stealable_next_o   (stealable_next),
     .dual_thief_o       (dual_thief),
     .last_row_race_o    (last_row_race)
   );
 
-  // stealable <= R <= R_MAX < 2^RowW: the top bit of the arbiter's count is always 0.
+  // stealable <= R <= R_MAX < 2^RowW: the top bit of the arbiter's count is always 0. With the
+  // shared range both thieves see the same count and row (the next-side outputs are unused).
   assign stealable_o = stealable[RowW-1:0];
-  logic unused_stealable_msb;
-  assign unused_stealable_msb = stealable[RowW];
+  logic unused_arb;
+  assign unused_arb = stealable[RowW] ^ (|stealable_next) ^ (|vrow_next);
 
   // ---------------------------------------------------------------------------------------------
   // Address generator (prefix-sum address unit) and claims
