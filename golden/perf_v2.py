@@ -33,12 +33,12 @@ import numpy as np
 
 from golden.config import HwConfig, LayerConfig, StealMode, ceil_div
 from golden.errors import SpecError
-from golden.perf import (PerfResult, _as_steps, _check_mask, _Geometry, _geometry, _result,
-                         _task_words, _word_popcounts, simulate_matvec)
+from golden.perf import (PerfFlag, PerfResult, _as_steps, _check_mask, _Geometry, _geometry,
+                         _result, _task_words, _word_popcounts, simulate_matvec)
 
 __all__ = ["PerfFeatures", "V1", "ReplicaPlan", "plan_replicas", "simulate_matvec_v2",
            "ProductRun", "SequenceRunV2", "simulate_sequence_v2", "schedule_products",
-           "balanced_row_order", "dup_fraction_of_plan"]
+           "balanced_row_order", "dup_fraction_of_plan", "plan_registers", "plan_from_registers"]
 
 
 @dataclass(frozen=True)
@@ -218,6 +218,41 @@ def plan_replicas(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,
     return ReplicaPlan(base=base, size=size, thieves=thieves)
 
 
+def plan_registers(plan: ReplicaPlan, hw: HwConfig, layer: LayerConfig) -> np.ndarray:
+    """The RTL's per-lane plan registers [base_0, base_1] (H*V, 2) of a reach-1 split plan
+    (architecture.md section 3, mem_sel PLAN); mode none: both R (no replica range)."""
+    geo = _plain_geometry(hw, layer)
+    if layer.mode == StealMode.NONE:
+        return np.stack([geo.R, geo.R], axis=1).astype(np.int64)
+    if plan.base.shape[1] != 2:
+        raise SpecError(f"the RTL holds two replica ranges per lane (reach 1), the plan has "
+                        f"{plan.base.shape[1]}")
+    return np.stack([plan.base[:, 0], plan.base[:, 1]], axis=1).astype(np.int64)
+
+
+def plan_from_registers(regs: np.ndarray, hw: HwConfig, layer: LayerConfig) -> ReplicaPlan:
+    """The split plan the RTL runs from its plan registers (inverse of plan_registers): range
+    0 = [base_0, base_1) for the prev-side thief, range 1 = [base_1, R) for the next-side one
+    (thief -1 where that neighbour does not exist)."""
+    geo = _plain_geometry(hw, layer)
+    regs = np.asarray(regs, dtype=np.int64)
+    if regs.shape != (geo.n, 2):
+        raise SpecError(f"plan registers have shape {regs.shape}, expected ({geo.n}, 2)")
+    if layer.mode == StealMode.NONE:
+        z = np.zeros((geo.n, 1), dtype=np.int64)
+        return ReplicaPlan(base=geo.R[:, None].copy(), size=z,
+                           thieves=-np.ones((geo.n, 1, 2), dtype=np.int64))
+    if np.any(regs[:, 0] > regs[:, 1]) or np.any(regs[:, 1] > geo.R) or np.any(regs < 0):
+        raise SpecError("plan registers need 0 <= base_0 <= base_1 <= R in every lane")
+    base = regs.copy()
+    size = np.stack([regs[:, 1] - regs[:, 0], geo.R - regs[:, 1]], axis=1)
+    thieves = -np.ones((geo.n, 2, 2), dtype=np.int64)
+    for l in range(geo.n):
+        thieves[l, 0, 0] = _axis_lane(geo, l, layer.mode, -1)
+        thieves[l, 1, 1] = _axis_lane(geo, l, layer.mode, 1)
+    return ReplicaPlan(base=base, size=size, thieves=thieves)
+
+
 def dup_fraction_of_plan(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,
                          plan: ReplicaPlan) -> float:
     """Replica weight entries stored by all thieves / weight non-zeros of W."""
@@ -325,7 +360,7 @@ class _RangeEngine:
         self.last_emit = -np.ones(n, dtype=np.int64) * 10
         z = lambda: np.zeros(n, dtype=np.int64)  # noqa: E731
         self.mac, self.own, self.stolen, self.lost = z(), z(), z(), z()
-        self.refused, self.idle, self.skipped = z(), z(), z()
+        self.refused, self.idle, self.skipped, self.flags = z(), z(), z(), z()
         self.ag_done: int | None = None
         self.doer = -np.ones(n * self.Rm, dtype=np.int64)
         self.claims = np.zeros(n * self.Rm, dtype=np.int64)
@@ -366,13 +401,16 @@ class _RangeEngine:
         req = np.zeros((self.n, self.nr, 2), dtype=bool)
         t = np.flatnonzero(thief)
         req[rv[t], rk[t], rs[t]] = True
-        grantable = self._stealable(head2) > 0
+        st_owner = self._stealable(head2)                             # after the owner action
+        grantable = st_owner > 0
         g0 = grantable & req[:, :, 0] & (~req[:, :, 1] | (self.rr == 0))
         g1 = grantable & req[:, :, 1] & ~g0
         self.rr = np.where(g0, 1, np.where(g1, 0, self.rr))
         gmat = np.stack([g0, g1], axis=2)
         granted = np.zeros(self.n, dtype=bool)
         granted[t] = gmat[rv[t], rk[t], rs[t]]
+        self._flags(st, st_owner, req, owner | skip, head2, g0 | g1, thief, granted, rv, rk, rs,
+                    np.where(granted, rv * self.Rm + self.tail[rv, rk] - 1, 0))
         got = owner | granted
         task = np.where(owner, self.idx * self.Rm + self.head,
                         rv * self.Rm + self.tail[rv, rk] - 1)
@@ -395,6 +433,35 @@ class _RangeEngine:
         self.head = head2
         self._normalise()
         return False
+
+    def _flags(self, st: np.ndarray, st_owner: np.ndarray, req: np.ndarray, owner: np.ndarray,
+               head2: np.ndarray, lost_now: np.ndarray, thief: np.ndarray, granted: np.ndarray,
+               rv: np.ndarray, rk: np.ndarray, rs: np.ndarray, task: np.ndarray) -> None:
+        """FLAGS bits (architecture.md section 6) of this cycle, on the registered state.
+
+        Victim side: DUAL_THIEF (both sides asked), LAST_ROW_RACE (an owner action took the last
+        row of a range whose thief asked). Thief side: VICTIM_THEN_THIEF, STOLE_PREV / NEXT
+        (granted by the victim on that side), ZERO_WORK_STEAL (the stolen row has no effective
+        op; sticky, so setting it at the grant equals setting it at the row's end), and for a
+        refusal the victim's state after the cycle: CONTENTION (the thief's range still has rows:
+        another thief won, shared only), EXHAUSTED (rows left elsewhere), DONE (none left).
+        """
+        F = PerfFlag
+        f = np.where(req[:, :, 0].any(axis=1) & req[:, :, 1].any(axis=1), int(F.DUAL_THIEF), 0)
+        race = req & (owner[:, None] & (st == 1) & (st_owner == 0))[:, :, None]
+        f |= np.where(race.any(axis=(1, 2)), int(F.LAST_ROW_RACE), 0)
+        f |= np.where(granted & (self.lost > 0), int(F.VICTIM_THEN_THIEF), 0)
+        f |= np.where(granted & (rs == 1), int(F.STOLE_PREV), 0)   # victim is my prev neighbour
+        f |= np.where(granted & (rs == 0), int(F.STOLE_NEXT), 0)
+        f |= np.where(granted & (self.ops[task] == 0), int(F.ZERO_WORK_STEAL), 0)
+        refused = thief & ~granted
+        if refused.any():
+            st_after = np.maximum(self.tail - lost_now - np.maximum(head2[:, None], self.base), 0)
+            own_after = np.maximum(self.b0 - head2, 0) + st_after.sum(axis=1)
+            f |= np.select([refused & (st_after[rv, rk] > 0), refused & (own_after[rv] > 0),
+                            refused], [int(F.REFUSED_CONTENTION), int(F.REFUSED_EXHAUSTED),
+                                       int(F.REFUSED_DONE)], 0)
+        self.flags |= f
 
     def run(self) -> int:
         limit = int(self.dur.sum()) + 16
@@ -421,7 +488,7 @@ def _run(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig, layer: Laye
     compute = eng.run()
     arrays = {"mac": eng.mac, "own": eng.own + eng.skipped, "stolen": eng.stolen,
               "lost": eng.lost, "refused": eng.refused, "idle": eng.idle,
-              "flags": np.zeros(geo.n, dtype=np.int64), "stall": np.zeros(geo.n, dtype=np.int64)}
+              "flags": eng.flags, "stall": np.zeros(geo.n, dtype=np.int64)}
     res = _result(arrays, geo, compute, ceil_div(layer.M, hw.H), None)
     shape = (geo.n, geo.Rm)
     return ProductRun(result=res, ag_cycles=int(eng.ag_done), doer=eng.doer.reshape(shape),
@@ -429,16 +496,22 @@ def _run(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig, layer: Laye
 
 
 def _prepare_v2(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,
-                feat: PerfFeatures, engine: str = "auto"
+                feat: PerfFeatures, engine: str = "auto", plan: ReplicaPlan | None = None
                 ) -> tuple[_Geometry, ReplicaPlan | None]:
-    """engine "auto": V1 runs golden.perf itself; "range": the v2 engine even for V1 (tests)."""
+    """engine "auto": V1 runs golden.perf itself; "range": the v2 engine even for V1 (tests).
+
+    ``plan``: the replica plan the hardware holds (e.g. ``plan_from_registers`` of an image);
+    None: ``plan_replicas`` of the features."""
     _check_mask("w_nonzero", w_nonzero, (layer.M, layer.N))
     _check_features(hw, feat)
-    if feat == V1 and engine == "auto":
+    if feat == V1 and engine == "auto" and plan is None:
         return _geometry(hw, layer), None
+    if plan is not None and feat.replicas != "split":
+        raise SpecError("an explicit replica plan needs replicas='split'")
     # the v2 plan decides the replica slots: capacities are checked on it, not by v1's rule
     geo = _plain_geometry(hw, layer)
-    plan = plan_replicas(w_nonzero, hw, layer, feat)
+    if plan is None:
+        plan = plan_replicas(w_nonzero, hw, layer, feat)
     _check_plan_fits(hw, geo, plan, _row_weights(w_nonzero, hw, geo))
     return geo, plan
 
@@ -450,12 +523,13 @@ def _plain_geometry(hw: HwConfig, layer: LayerConfig) -> _Geometry:
 
 def simulate_matvec_v2(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig,
                        layer: LayerConfig, features: PerfFeatures = V1,
-                       engine: str = "auto") -> ProductRun:
+                       engine: str = "auto", plan: ReplicaPlan | None = None) -> ProductRun:
     """One product under the v2 rules selected by ``features`` (V1: exactly golden.perf).
 
     engine="range" runs the v2 engine even for V1 (the tests compare it with golden.perf).
+    plan: the split replica plan the hardware holds (None: ``plan_replicas(features)``).
     """
-    geo, plan = _prepare_v2(w_nonzero, hw, layer, features, engine)
+    geo, plan = _prepare_v2(w_nonzero, hw, layer, features, engine, plan)
     return _run(w_nonzero, a_nonzero, hw, layer, features, geo, plan)
 
 
