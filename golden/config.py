@@ -25,6 +25,42 @@ BIAS_BITS = 16
 ADDR_SPACE = 1 << 16  # mem_addr_i / mem_unit_i are 16 bits wide
 MAX_SHIFT = 15
 
+# CFG_FEAT bits (register 0x12, docs/architecture.md section 6; rules: docs/perf-model.md
+# "v2 rules"). LayerConfig.feat holds the register value, HwConfig.FEAT_IMPL the bits a build
+# implements (masr_top parameter FEAT_IMPL, read back in CAPS5).
+FEAT_NULL_SKIP = 1 << 0   # N1: the address generator skips null mask words
+FEAT_ROW_SKIP = 1 << 1    # N2: empty-row lookahead (needs FEAT_NULL_SKIP)
+FEAT_OVERLAP = 1 << 2     # O1: overlapped output phase
+FEAT_SPLIT = 1 << 3       # split replica ranges
+FEAT_DEFINED = FEAT_NULL_SKIP | FEAT_ROW_SKIP | FEAT_OVERLAP | FEAT_SPLIT
+FEAT_NAMES = {FEAT_NULL_SKIP: "NULL_SKIP", FEAT_ROW_SKIP: "ROW_SKIP", FEAT_OVERLAP: "OVERLAP",
+              FEAT_SPLIT: "SPLIT"}
+# What the RTL implements by default (masr_top FEAT_IMPL's default value).
+FEAT_IMPLEMENTED = 0
+
+
+def feat_names(feat: int) -> str:
+    """'NULL_SKIP|ROW_SKIP' for a CFG_FEAT value ('0' when no bit is set)."""
+    names = [n for bit, n in FEAT_NAMES.items() if feat & bit]
+    rest = feat & ~FEAT_DEFINED
+    if rest:
+        names.append(f"{rest:#x}")
+    return "|".join(names) if names else "0"
+
+
+def feat_error(feat: int, implemented: int = FEAT_DEFINED) -> Optional[str]:
+    """Why a CFG_FEAT value is ERR_MODE on a build implementing ``implemented`` (None: legal)."""
+    if feat < 0 or feat & ~FEAT_DEFINED:
+        return (f"CFG_FEAT={feat:#x} sets undefined bits {feat & ~FEAT_DEFINED:#x} "
+                f"(defined: {FEAT_DEFINED:#x})")
+    if feat & FEAT_ROW_SKIP and not feat & FEAT_NULL_SKIP:
+        return (f"CFG_FEAT={feat:#x}: ROW_SKIP tests a row in one wide mask read, which needs "
+                f"NULL_SKIP")
+    if feat & ~implemented:
+        return (f"CFG_FEAT={feat:#x} ({feat_names(feat)}): the build does not implement "
+                f"{feat_names(feat & ~implemented)} (CAPS5 = {implemented:#x})")
+    return None
+
 
 def ceil_div(a: int, b: int) -> int:
     return (a + b - 1) // b
@@ -68,11 +104,15 @@ class HwConfig:
     WDEPTH: int = field(kw_only=True)
     QDEPTH: int = 8
     T_MAX: int = 32     # GRU: max sequence length (docs/gru-layer.md 8.1)
+    FEAT_IMPL: int = FEAT_IMPLEMENTED   # CFG_FEAT bits the build implements (CAPS5)
 
     def __post_init__(self) -> None:
         _normalise_ints(self, "HwConfig",
                         ("H", "V", "B", "G", "M_MAX", "N_MAX", "SLOTS", "WDEPTH", "QDEPTH",
-                         "T_MAX"))
+                         "T_MAX", "FEAT_IMPL"))
+        if self.FEAT_IMPL & ~FEAT_DEFINED or self.FEAT_IMPL < 0:
+            raise SpecError(f"HwConfig.FEAT_IMPL={self.FEAT_IMPL:#x} has bits outside the "
+                            f"defined CFG_FEAT bits {FEAT_DEFINED:#x}")
         for name in ("H", "V"):
             value = getattr(self, name)
             if not _is_pow2(value):
@@ -172,16 +212,20 @@ REGRESSION_8X8 = HwConfig(H=8, V=8, B=16, G=2, M_MAX=256, N_MAX=256, SLOTS=48, W
 
 @dataclass(frozen=True)
 class LayerConfig:
-    """Run-time registers of one matrix-vector product (CFG_M .. CFG_SHIFT)."""
+    """Run-time registers of one matrix-vector product (CFG_M .. CFG_SHIFT, CFG_FEAT)."""
 
     M: int
     N: int
     mode: StealMode = StealMode.NONE
     rep_rows: int = 0
     shift: int = 6
+    feat: int = 0       # CFG_FEAT: v2 feature enables (FEAT_* bits)
 
     def __post_init__(self) -> None:
-        _normalise_ints(self, "LayerConfig", ("M", "N", "mode", "rep_rows", "shift"))
+        _normalise_ints(self, "LayerConfig", ("M", "N", "mode", "rep_rows", "shift", "feat"))
+        reason = feat_error(self.feat)
+        if reason is not None:
+            raise SpecError(f"LayerConfig.feat: {reason}")
         if self.M < 1:
             raise SpecError(f"LayerConfig.M={self.M} must be >= 1")
         if self.N < 1:
@@ -195,8 +239,22 @@ class LayerConfig:
         if not 0 <= self.shift <= MAX_SHIFT:
             raise SpecError(f"LayerConfig.shift={self.shift} must be in 0..{MAX_SHIFT}")
 
+    @property
+    def perf_features(self):
+        """The performance model's ``golden.perf_v2.PerfFeatures`` for this CFG_FEAT value."""
+        from golden.perf_v2 import features_of_feat
+        return features_of_feat(self.feat)
+
+    def check_feat(self, hw: HwConfig) -> None:
+        """Raise SpecError if ``hw`` does not implement the CFG_FEAT bits (ERR_MODE)."""
+        reason = feat_error(self.feat, hw.FEAT_IMPL)
+        if reason is not None:
+            raise SpecError(f"LayerConfig.feat: {reason}")
+
     def check_fits(self, hw: HwConfig) -> None:
-        """Raise SpecError if the layer cannot run on ``hw`` (ERR_DIM / ERR_SLOTS conditions)."""
+        """Raise SpecError if the layer cannot run on ``hw`` (ERR_DIM / ERR_SLOTS conditions, and
+        ERR_MODE for CFG_FEAT bits the build does not implement)."""
+        self.check_feat(hw)
         if self.M > hw.M_MAX:
             raise SpecError(f"LayerConfig.M={self.M} exceeds M_MAX={hw.M_MAX} "
                             f"(over by {self.M - hw.M_MAX})")

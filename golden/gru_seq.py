@@ -24,7 +24,8 @@ from golden.errors import SpecError
 from golden.gru import check_threshold, gru_gates_q
 from golden.matvec import matvec_q
 from golden.numerics import as_int_array
-from golden.perf import PerfResult, simulate_matvec
+from golden.perf import PerfResult
+from golden.perf_v2 import simulate_product
 
 __all__ = [
     "GruRun", "StepExpect", "PhaseExpect", "expect_x_phase", "expect_h_phase", "hd_max",
@@ -57,9 +58,10 @@ class GruRun:
     mode: StealMode    # CFG_MODE
     rep_rows: int      # CFG_REP_ROWS
     shift: int         # CFG_SHIFT
+    feat: int = 0      # CFG_FEAT (v2 features, latched at the phase start like the others)
 
     def __post_init__(self) -> None:
-        for name in ("I", "Hd", "T", "threshold", "direction", "rep_rows", "shift"):
+        for name in ("I", "Hd", "T", "threshold", "direction", "rep_rows", "shift", "feat"):
             object.__setattr__(self, name, _require_int("GruRun", name, getattr(self, name)))
         mode = _require_int("GruRun", "mode", self.mode)
         for name in ("I", "Hd", "T"):
@@ -85,7 +87,7 @@ class GruRun:
 
     def layer(self, N: int) -> LayerConfig:
         """The LayerConfig of the phase's products (N = I in the X phase, Hd in the H phase)."""
-        return LayerConfig(self.M, N, self.mode, self.rep_rows, self.shift)
+        return LayerConfig(self.M, N, self.mode, self.rep_rows, self.shift, self.feat)
 
     def check_fits(self, hw: HwConfig) -> None:
         """Raise SpecError where the RTL would reject the start (codes 11, 9 and 3)."""
@@ -233,7 +235,7 @@ def expect_x_phase(hw: HwConfig, run: GruRun, W_ih, b_ih, x_seq) -> PhaseExpect:
     for t in range(run.T):
         x_t = xs[t]
         gx.append(matvec_q(W, x_t, b, run.shift))
-        prod = simulate_matvec(w_nz, x_t != 0, hw, layer)
+        prod = simulate_product(w_nz, x_t != 0, hw, layer)
         steps.append(StepExpect(prod, x_step_cycles(hw, run.I, prod.cycles),
                                 int(np.count_nonzero(x_t))))
     return PhaseExpect(steps=steps, cycles=sum(s.step_cycles for s in steps),
@@ -264,7 +266,7 @@ def expect_h_phase(hw: HwConfig, run: GruRun, W_hh, b_hh, gx,
     steps = []
     for s, t in enumerate(run.time_order()):
         gh = matvec_q(W, h, b, run.shift)
-        prod = simulate_matvec(w_nz, h != 0, hw, layer)
+        prod = simulate_product(w_nz, h != 0, hw, layer)
         steps.append(StepExpect(prod, h_step_cycles(hw, run.Hd, prod.cycles, s == 0),
                                 int(np.count_nonzero(h))))
         r, z, n, h_new = gru_gates_q(g[t], gh, h, run.threshold)

@@ -36,9 +36,10 @@ from golden.errors import SpecError
 from golden.perf import (PerfFlag, PerfResult, _as_steps, _check_mask, _Geometry, _geometry,
                          _result, _task_words, _word_popcounts, simulate_matvec)
 
-__all__ = ["PerfFeatures", "V1", "ReplicaPlan", "plan_replicas", "simulate_matvec_v2",
-           "ProductRun", "SequenceRunV2", "simulate_sequence_v2", "schedule_products",
-           "balanced_row_order", "dup_fraction_of_plan", "plan_registers", "plan_from_registers"]
+__all__ = ["PerfFeatures", "V1", "features_of_feat", "simulate_product", "ReplicaPlan",
+           "plan_replicas", "simulate_matvec_v2", "ProductRun", "SequenceRunV2",
+           "simulate_sequence_v2", "schedule_products", "balanced_row_order",
+           "dup_fraction_of_plan", "plan_registers", "plan_from_registers"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,22 @@ class PerfFeatures:
 
 
 V1 = PerfFeatures()
+
+
+def features_of_feat(feat: int) -> PerfFeatures:
+    """The model's feature set for a CFG_FEAT register value (golden.config.FEAT_* bits).
+
+    The replica plan keeps its v1 sizing (``rep_rows`` rows per range, no dup budget): that is
+    what the encoder builds from CFG_REP_ROWS.  SpecError for a value the contract rejects."""
+    from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_ROW_SKIP, FEAT_SPLIT,
+                               feat_error)
+    reason = feat_error(int(feat))
+    if reason is not None:
+        raise SpecError(reason)
+    return PerfFeatures(null_word_skip=bool(feat & FEAT_NULL_SKIP),
+                        skip_empty_rows=bool(feat & FEAT_ROW_SKIP),
+                        overlap_output=bool(feat & FEAT_OVERLAP),
+                        replicas="split" if feat & FEAT_SPLIT else "shared")
 
 
 # --------------------------------------------------------------------------------------------
@@ -531,6 +548,16 @@ def simulate_matvec_v2(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfi
     """
     geo, plan = _prepare_v2(w_nonzero, hw, layer, features, engine, plan)
     return _run(w_nonzero, a_nonzero, hw, layer, features, geo, plan)
+
+
+def simulate_product(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig,
+                     layer: LayerConfig, trace: bool = False) -> PerfResult:
+    """The counters the RTL reports for one product started with ``layer``'s registers:
+    ``golden.perf.simulate_matvec`` (v1, unchanged) when CFG_FEAT is 0, else the v2 engine with
+    the features CFG_FEAT selects (no steal trace: ``trace`` only applies to v1)."""
+    if layer.feat == 0:
+        return simulate_matvec(w_nonzero, a_nonzero, hw, layer, trace=trace)
+    return simulate_matvec_v2(w_nonzero, a_nonzero, hw, layer, layer.perf_features).result
 
 
 # --------------------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ module masr_array #(
   input  logic [15:0]                 cfg_n_i,
   input  logic [1:0]                  cfg_mode_i,
   input  logic [RowW-1:0]             cfg_rep_i,    // rep_rows saturated to R_MAX
+  input  logic [masr_pkg::FeatW-1:0]  cfg_feat_i,   // CFG_FEAT (legal for this build)
   output logic                        slots_err_o,  // some lane needs R + Q_prev + Q_next > SLOTS
 
   // ---- status ----
@@ -251,6 +252,7 @@ module masr_array #(
         .rs_prev_i      (rs_prev_cfg),
         .rs_next_i      (rs_next_cfg),
         .nwords_i       (nwords),
+        .feat_i         (cfg_feat_i),
         .s_prev_i       (s_prev),
         .s_next_i       (s_next),
         .req_prev_o     (req_prev[L]),

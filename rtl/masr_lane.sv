@@ -62,6 +62,7 @@ module masr_lane #(
   input  logic [RowW-1:0]        rs_prev_i,      // rep_start of the prev neighbour
   input  logic [RowW-1:0]        rs_next_i,      // rep_start of the next neighbour
   input  logic [KwW-1:0]         nwords_i,       // K
+  input  logic [masr_pkg::FeatW-1:0] feat_i,     // CFG_FEAT of the product (validated)
 
   // ---- claims: this lane as thief ----
   input  logic [RowW-1:0]        s_prev_i,       // neighbours' stealable counts (0 if missing)
@@ -142,6 +143,7 @@ module masr_lane #(
   logic [1:0]      mode_q;
   logic [RowW-1:0] rows_q, q_prev_q, rs_prev_q, rs_next_q;
   logic [KwW-1:0]  nwords_q;
+  logic [masr_pkg::FeatW-1:0] feat_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -151,6 +153,7 @@ module masr_lane #(
       rs_prev_q   <= '0;
       rs_next_q   <= '0;
       nwords_q    <= '0;
+      feat_q      <= '0;
     end else if (start_i) begin
       mode_q      <= mode_i;
       rows_q      <= rows_i;
@@ -158,8 +161,14 @@ module masr_lane #(
       rs_prev_q   <= rs_prev_i;
       rs_next_q   <= rs_next_i;
       nwords_q    <= nwords_i;
+      feat_q      <= feat_i;
     end
   end
+
+  // No CFG_FEAT bit changes the lane yet (the build's FEAT_IMPL is 0: a start with any bit set
+  // is ERR_MODE in masr_top).
+  logic unused_feat;
+  assign unused_feat = ^feat_q;
 
   logic steal_en, vertical;
   assign steal_en = (mode_q != masr_pkg::MODE_NONE);

@@ -37,8 +37,9 @@ package masr_pkg;
   localparam logic [7:0] REG_CAPS               = 8'h0F;
   localparam logic [7:0] REG_CAPS2              = 8'h10;
   localparam logic [7:0] REG_CAPS3              = 8'h11;
-  // One past the last engine register: 0x12 .. 0x1F are unknown (ERR_REG on write, read 0).
-  localparam logic [7:0] REG_NUM                = 8'h12;
+  localparam logic [7:0] REG_CFG_FEAT           = 8'h12;  // v2 feature enables (issue #12)
+  // One past the last engine register: 0x13 .. 0x1F are unknown (ERR_REG on write, read 0).
+  localparam logic [7:0] REG_NUM                = 8'h13;
 
   // GRU layer registers (docs/gru-layer.md 8.3).
   localparam logic [7:0] REG_CFG_GRU_I          = 8'h20;
@@ -51,8 +52,9 @@ package masr_pkg;
   localparam logic [7:0] REG_PERF_GRU_MAC_BUSY  = 8'h27;
   localparam logic [7:0] REG_PERF_GRU_STEALS    = 8'h28;
   localparam logic [7:0] REG_CAPS4              = 8'h29;
-  // One past the last GRU register: anything >= this is unknown.
-  localparam logic [7:0] REG_GRU_NUM            = 8'h2A;
+  localparam logic [7:0] REG_CAPS5              = 8'h2A;  // {28'd0, implemented CFG_FEAT bits}
+  // One past the last register: anything >= this is unknown.
+  localparam logic [7:0] REG_GRU_NUM            = 8'h2B;
 
   // CTRL bits (write-only, pulses).
   localparam int CTRL_START_BIT = 0;
@@ -115,6 +117,16 @@ package masr_pkg;
   localparam logic [1:0] SEG_OWN  = 2'd0;
   localparam logic [1:0] SEG_PREV = 2'd1;
   localparam logic [1:0] SEG_NEXT = 2'd2;
+
+  // CFG_FEAT bits (docs/architecture.md section 6, docs/perf-model.md "v2 rules"). A start with
+  // a bit above FeatW-1, ROW_SKIP without NULL_SKIP, or a bit the build does not implement
+  // (masr_top parameter FEAT_IMPL, reported in CAPS5) is ERR_MODE.
+  localparam int FeatW = 4;
+
+  localparam int FEAT_NULL_SKIP = 0;   // N1: null-word skip in the address generator
+  localparam int FEAT_ROW_SKIP  = 1;   // N2: empty-row lookahead (needs NULL_SKIP)
+  localparam int FEAT_OVERLAP   = 2;   // O1: overlapped output phase
+  localparam int FEAT_SPLIT     = 3;   // split replica ranges
 
   // Largest legal CFG_SHIFT.
   localparam int ShiftMax = 15;

@@ -37,6 +37,8 @@ module masr_top #(
   parameter int WDEPTH = 512,
   parameter int QDEPTH = 8,
   parameter int T_MAX  = 32,     // GRU: max sequence length
+  // CFG_FEAT bits this build implements (CAPS5); setting any other bit is ERR_MODE.
+  parameter logic [masr_pkg::FeatW-1:0] FEAT_IMPL = 4'b0000,
   // Derived, do not override.
   localparam int P_MAX    = (N_MAX + V - 1) / V,
   localparam int KW_MAX   = (P_MAX + B - 1) / B,
@@ -91,7 +93,8 @@ module masr_top #(
   } state_e;
 
   state_e          state_q, state_d;
-  logic [31:0]     cfg_m_q, cfg_n_q, cfg_mode_q, cfg_rep_q, cfg_shift_q;
+  logic [31:0]     cfg_m_q, cfg_n_q, cfg_mode_q, cfg_rep_q, cfg_shift_q, cfg_feat_q;
+  logic [masr_pkg::FeatW-1:0] seq_feat_q;  // CFG_FEAT latched at a GRU phase start
   logic [3:0]      err_q, err_d;
   logic            done_q, done_d, irq_q;
   logic [IdxW-1:0] out_idx_q, out_last_q;
@@ -114,9 +117,9 @@ module masr_top #(
   // ---------------------------------------------------------------------------------------------
   // Register writes and start checks (section 7)
   // ---------------------------------------------------------------------------------------------
-  logic wr_ctrl, start_req, clear_req, wr_cfg, wr_gru_cfg, wr_bad;
+  logic wr_ctrl, start_req, clear_req, wr_cfg, wr_feat, wr_gru_cfg, wr_bad;
   logic req_plain, req_x, req_h, gru_req, multi_start;
-  logic dim_bad, mode_bad, gru_dim_bad, seq_len_bad, thr_bad, gru_mode_bad;
+  logic dim_bad, mode_bad, feat_bad, gru_dim_bad, seq_len_bad, thr_bad, gru_mode_bad;
   logic start_go, gru_go, start_fail;
   logic [3:0] start_code;
 
@@ -130,15 +133,21 @@ module masr_top #(
   assign clear_req   = wr_ctrl && reg_wdata_i[masr_pkg::CTRL_CLEAR_BIT];
   assign wr_cfg      = reg_we_i && (reg_addr_i >= masr_pkg::REG_CFG_M) &&
                        (reg_addr_i <= masr_pkg::REG_CFG_SHIFT);
+  assign wr_feat     = reg_we_i && (reg_addr_i == masr_pkg::REG_CFG_FEAT);
   assign wr_gru_cfg  = reg_we_i && (reg_addr_i >= masr_pkg::REG_CFG_GRU_I) &&
                        (reg_addr_i <= masr_pkg::REG_CFG_GRU_DIR);
-  // Read-only or unknown register (0x12 .. 0x1F and >= REG_GRU_NUM are unknown).
-  assign wr_bad      = reg_we_i && !wr_ctrl && !wr_cfg && !wr_gru_cfg;
+  // Read-only or unknown register (0x13 .. 0x1F and >= REG_GRU_NUM are unknown).
+  assign wr_bad      = reg_we_i && !wr_ctrl && !wr_cfg && !wr_feat && !wr_gru_cfg;
 
   assign dim_bad  = (cfg_m_q == '0) || (cfg_n_q == '0) || (cfg_m_q > 32'(M_MAX)) ||
                     (cfg_n_q > 32'(N_MAX));
+  // CFG_FEAT (full 32-bit value): an undefined bit, ROW_SKIP without NULL_SKIP, or a bit this
+  // build does not implement.
+  assign feat_bad = (cfg_feat_q[31:masr_pkg::FeatW] != '0) ||
+                    (cfg_feat_q[masr_pkg::FEAT_ROW_SKIP] && !cfg_feat_q[masr_pkg::FEAT_NULL_SKIP]) ||
+                    ((cfg_feat_q[masr_pkg::FeatW-1:0] & ~FEAT_IMPL) != '0);
   assign mode_bad = (cfg_mode_q > 32'(masr_pkg::MODE_MAX)) ||
-                    (cfg_shift_q > 32'(masr_pkg::ShiftMax));
+                    (cfg_shift_q > 32'(masr_pkg::ShiftMax)) || feat_bad;
 
   // GRU start checks (docs/gru-layer.md 8.5), on the full 32-bit register values.
   assign gru_dim_bad  = (cfg_gru_i_q == '0) || (cfg_gru_i_q > 32'(N_MAX)) ||
@@ -184,6 +193,24 @@ module masr_top #(
         masr_pkg::REG_CFG_REP_ROWS: cfg_rep_q   <= reg_wdata_i;
         default:                    cfg_shift_q <= reg_wdata_i;   // REG_CFG_SHIFT
       endcase
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      cfg_feat_q <= '0;
+    end else if (wr_feat) begin
+      cfg_feat_q <= reg_wdata_i;
+    end
+  end
+
+  // A GRU phase's products use the CFG_FEAT value of the phase start (like mode, rep_rows and
+  // shift, which the sequencer latches).
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      seq_feat_q <= '0;
+    end else if (gru_go) begin
+      seq_feat_q <= cfg_feat_q[masr_pkg::FeatW-1:0];
     end
   end
 
@@ -398,12 +425,14 @@ module masr_top #(
   logic [15:0]     arr_m, arr_n;
   logic [1:0]      arr_mode;
   logic [RowW-1:0] arr_rep;
+  logic [masr_pkg::FeatW-1:0] arr_feat;
 
   assign arr_m    = seq_busy ? seq_run_m :
                     gru_req  ? cfg_gru_hd_q[15:0] * 16'd3 : cfg_m_q[15:0];
   assign arr_n    = seq_busy ? seq_run_n : cfg_n_q[15:0];
   assign arr_mode = seq_busy ? seq_run_mode : cfg_mode_q[1:0];
   assign arr_rep  = seq_busy ? seq_run_rep : cfg_rep_sat;
+  assign arr_feat = seq_busy ? seq_feat_q : cfg_feat_q[masr_pkg::FeatW-1:0];
 
   masr_array #(
     .H      (H),
@@ -427,6 +456,7 @@ module masr_top #(
     .cfg_n_i        (arr_n),
     .cfg_mode_i     (arr_mode),
     .cfg_rep_i      (arr_rep),
+    .cfg_feat_i     (arr_feat),
     .slots_err_o    (slots_err),
     .all_finished_o (all_finished),
     .err_wptr_o     (err_wptr),
@@ -681,6 +711,7 @@ module masr_top #(
       masr_pkg::REG_CFG_MODE:           r = cfg_mode_q;
       masr_pkg::REG_CFG_REP_ROWS:       r = cfg_rep_q;
       masr_pkg::REG_CFG_SHIFT:          r = cfg_shift_q;
+      masr_pkg::REG_CFG_FEAT:           r = cfg_feat_q;
       masr_pkg::REG_PERF_CYCLES:        r = perf_cycles_q;
       masr_pkg::REG_PERF_MAC_BUSY:      r = perf_mac_q;
       masr_pkg::REG_PERF_STEAL_GRANTED: r = perf_gnt_q;
@@ -701,6 +732,7 @@ module masr_top #(
       masr_pkg::REG_PERF_GRU_MAC_BUSY:  r = gru_mac;
       masr_pkg::REG_PERF_GRU_STEALS:    r = gru_steals;
       masr_pkg::REG_CAPS4:              r = {16'(T_MAX), 16'(HD_MAX)};
+      masr_pkg::REG_CAPS5:              r = 32'(FEAT_IMPL);
       default:                          r = '0;               // CTRL (write-only), unknown
     endcase
     reg_value = r;

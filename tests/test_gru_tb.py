@@ -215,8 +215,8 @@ def test_rejected_start_must_change_nothing():
     assert any("changed GX" in e for e in errs) and any("GRU_STEPS" in e for e in errs), errs
     rej.dump.regs[0x02] = 0
     assert any(e.startswith("ERR_CODE: DUT 0 (OK) expected") for e in compare_phase(rej, None, hw))
-    rej.dump.regs[0x2A] = 7
-    assert any(e.startswith("unknown register 0x2a reads 0x7") for e in compare_phase(rej, None, hw))
+    rej.dump.regs[0x2B] = 7
+    assert any(e.startswith("unknown register 0x2b reads 0x7") for e in compare_phase(rej, None, hw))
 
 
 @pytest.mark.parametrize("hw", HWS, ids=IDS)

@@ -34,16 +34,18 @@ REG = {
     "CFG_MODE": 0x05, "CFG_REP_ROWS": 0x06, "CFG_SHIFT": 0x07,
     "PERF_CYCLES": 0x08, "PERF_MAC_BUSY": 0x09, "PERF_STEAL_GRANTED": 0x0A,
     "PERF_STEAL_REFUSED": 0x0B, "PERF_STALL": 0x0C, "PERF_IDLE": 0x0D, "PERF_ROWS_DONE": 0x0E,
-    "CAPS": 0x0F, "CAPS2": 0x10, "CAPS3": 0x11,
-    # GRU layer (docs/gru-layer.md 8.3); 0x12 .. 0x1F and >= 0x2A are unknown registers.
+    "CAPS": 0x0F, "CAPS2": 0x10, "CAPS3": 0x11, "CFG_FEAT": 0x12,
+    # GRU layer (docs/gru-layer.md 8.3); 0x13 .. 0x1F and >= 0x2B are unknown registers.
     "CFG_GRU_I": 0x20, "CFG_GRU_HD": 0x21, "CFG_GRU_T": 0x22, "CFG_GRU_THR": 0x23,
     "CFG_GRU_DIR": 0x24, "GRU_STEPS": 0x25, "PERF_GRU_CYCLES": 0x26,
-    "PERF_GRU_MAC_BUSY": 0x27, "PERF_GRU_STEALS": 0x28, "CAPS4": 0x29,
+    "PERF_GRU_MAC_BUSY": 0x27, "PERF_GRU_STEALS": 0x28, "CAPS4": 0x29, "CAPS5": 0x2A,
 }
+# Register addresses that are unknown (ERR_REG on write, read 0) below the dump's 64.
+UNKNOWN_REGS = tuple(range(0x13, 0x20)) + tuple(range(0x2B, 0x40))
 PERF_REGS = ("PERF_CYCLES", "PERF_MAC_BUSY", "PERF_STEAL_GRANTED", "PERF_STEAL_REFUSED",
              "PERF_STALL", "PERF_IDLE", "PERF_ROWS_DONE")
-READ_ONLY_REGS = ("STATUS", "ERR_CODE", *PERF_REGS, "CAPS", "CAPS2", "CAPS3")
-CFG_REGS = ("CFG_M", "CFG_N", "CFG_MODE", "CFG_REP_ROWS", "CFG_SHIFT")
+READ_ONLY_REGS = ("STATUS", "ERR_CODE", *PERF_REGS, "CAPS", "CAPS2", "CAPS3", "CAPS5")
+CFG_REGS = ("CFG_M", "CFG_N", "CFG_MODE", "CFG_REP_ROWS", "CFG_SHIFT", "CFG_FEAT")
 GRU_CFG_REGS = ("CFG_GRU_I", "CFG_GRU_HD", "CFG_GRU_T", "CFG_GRU_THR", "CFG_GRU_DIR")
 GRU_PERF_REGS = ("GRU_STEPS", "PERF_GRU_CYCLES", "PERF_GRU_MAC_BUSY", "PERF_GRU_STEALS")
 GRU_READ_ONLY_REGS = (*GRU_PERF_REGS, "CAPS4")
@@ -80,6 +82,7 @@ def caps_expected(hw: HwConfig) -> dict[str, int]:
         "CAPS": (hw.B << 24) | (hw.V << 16) | (hw.H << 8) | 0x4D,
         "CAPS2": (hw.M_MAX << 16) | hw.N_MAX,
         "CAPS3": (hw.WDEPTH << 16) | hw.SLOTS,
+        "CAPS5": hw.FEAT_IMPL,
     }
 
 

@@ -121,7 +121,8 @@ def canonical(spec: str) -> str:
 
 def verilog_params(hw: HwConfig) -> dict[str, int]:
     return {"H": hw.H, "V": hw.V, "B": hw.B, "G": hw.G, "M_MAX": hw.M_MAX, "N_MAX": hw.N_MAX,
-            "SLOTS": hw.SLOTS, "WDEPTH": hw.WDEPTH, "QDEPTH": hw.QDEPTH, "T_MAX": hw.T_MAX}
+            "SLOTS": hw.SLOTS, "WDEPTH": hw.WDEPTH, "QDEPTH": hw.QDEPTH, "T_MAX": hw.T_MAX,
+            "FEAT_IMPL": hw.FEAT_IMPL}
 
 
 def build_top(config: str, *, waves: bool = False, coverage: bool = False,

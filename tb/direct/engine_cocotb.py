@@ -23,7 +23,8 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, First, RisingEdge, Timer
 
-from golden.config import HwConfig, LayerConfig, StealMode, ceil_div, slots_needed
+from golden.config import (FEAT_DEFINED, FEAT_NULL_SKIP, FEAT_ROW_SKIP, HwConfig, LayerConfig,
+                           StealMode, ceil_div, slots_needed)
 from golden.encode import MatvecImage, encode_matvec, random_sparse_layer
 from golden.errors import SpecError
 from golden.matvec import matvec_q
@@ -39,6 +40,7 @@ PERF = {"PERF_CYCLES": 0x08, "PERF_MAC_BUSY": 0x09, "PERF_STEAL_GRANTED": 0x0A,
         "PERF_STEAL_REFUSED": 0x0B, "PERF_STALL": 0x0C, "PERF_IDLE": 0x0D,
         "PERF_ROWS_DONE": 0x0E}
 CAPS, CAPS2, CAPS3 = 0x0F, 0x10, 0x11
+CFG_FEAT, CAPS5 = 0x12, 0x2A
 START, CLEAR = 1, 2
 
 MEM_MASK, MEM_ROWPTR, MEM_WEIGHT, MEM_AMASK, MEM_AVAL, MEM_BIAS, MEM_Y, MEM_STATS = range(8)
@@ -141,7 +143,8 @@ class Dut:
 
     async def configure(self, layer: LayerConfig) -> None:
         for addr, val in ((CFG_M, layer.M), (CFG_N, layer.N), (CFG_MODE, int(layer.mode)),
-                          (CFG_REP_ROWS, layer.rep_rows), (CFG_SHIFT, layer.shift)):
+                          (CFG_REP_ROWS, layer.rep_rows), (CFG_SHIFT, layer.shift),
+                          (CFG_FEAT, layer.feat)):
             await self.write_reg(addr, val)
 
     async def wait_done(self, max_cycles: int) -> int:
@@ -296,6 +299,12 @@ async def test_caps_and_reset(dut):
     assert await io.read_reg(CAPS3) == (hw.WDEPTH << 16) | hw.SLOTS
     assert await io.status() == (0, 0, 0, 0)
     assert await io.read_reg(CFG_SHIFT) == 6
+    assert await io.read_reg(CAPS5) == hw.FEAT_IMPL, "CAPS5: implemented CFG_FEAT bits"
+    assert await io.read_reg(CFG_FEAT) == 0
+    await io.write_reg(CFG_FEAT, 0xFFFFFFF0)          # stored and read back as written
+    assert await io.read_reg(CFG_FEAT) == 0xFFFFFFF0
+    await io.write_reg(CFG_FEAT, 0)
+    assert await io.status() == (0, 0, 0, 0)
 
 
 @cocotb.test()
@@ -437,6 +446,15 @@ async def test_errors(dut):
     # 2 ERR_MODE: mode 3, shift 16.
     await bad_start(ERR_MODE, "mode=3", CFG_MODE=3)
     await bad_start(ERR_MODE, "shift=16", CFG_SHIFT=16)
+    # CFG_FEAT: an undefined bit (full 32-bit value), ROW_SKIP without NULL_SKIP, and every
+    # defined bit this build does not implement (CAPS5).
+    await bad_start(ERR_MODE, "feat bit 4", CFG_FEAT=0x10)
+    await bad_start(ERR_MODE, "feat bit 31", CFG_FEAT=0x80000000)
+    await bad_start(ERR_MODE, "ROW_SKIP alone", CFG_FEAT=FEAT_ROW_SKIP)
+    for bit in (1, 2, 4, 8):
+        if bit & FEAT_DEFINED & ~hw.FEAT_IMPL:
+            feat = bit | (FEAT_NULL_SKIP if bit == FEAT_ROW_SKIP else 0)
+            await bad_start(ERR_MODE, f"feat {feat:#x} not implemented", CFG_FEAT=feat)
     # 3 ERR_SLOTS: the fullest lane needs more than SLOTS row slots.
     mode = StealMode.HORIZONTAL if hw.V == 2 else StealMode.VERTICAL
     slots_layer = LayerConfig(M=hw.M_MAX, N=hw.N_MAX, mode=mode, rep_rows=hw.R_MAX)
@@ -490,7 +508,8 @@ async def test_errors(dut):
 
     # 8 ERR_REG: write to a read-only and to an unknown register.
     for tag, addr in [("write STATUS", STATUS), ("write PERF", PERF["PERF_IDLE"]),
-                      ("write CAPS", CAPS), ("write unknown", 0x12), ("write 0xFF", 0xFF)]:
+                      ("write CAPS", CAPS), ("write CAPS5", CAPS5), ("write unknown", 0x13),
+                      ("write unknown 0x2B", 0x2B), ("write 0xFF", 0xFF)]:
         await io.write_reg(addr, 0xDEADBEEF)
         await _expect_error(io, ERR_REG, tag)
         assert await io.read_reg(CAPS) == (hw.B << 24) | (hw.V << 16) | (hw.H << 8) | 0x4D

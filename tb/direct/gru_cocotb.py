@@ -340,13 +340,13 @@ async def test_gru_regs(dut):
         await io.write_reg(addr, 0xA5A50000 + k)
         assert await io.read_reg(addr) == 0xA5A50000 + k, f"CFG register {addr:#x} read-back"
     assert await io.read_reg(ERR_CODE) == ERR_OK
-    for addr in (0x12, 0x1F, GRU_STEPS, PERF_GRU_CYCLES, PERF_GRU_MAC_BUSY, PERF_GRU_STEALS, CAPS4,
-                 0x2A, 0x3F, 0xFF):
+    for addr in (0x13, 0x1F, GRU_STEPS, PERF_GRU_CYCLES, PERF_GRU_MAC_BUSY, PERF_GRU_STEALS, CAPS4,
+                 0x2A, 0x2B, 0x3F, 0xFF):
         before = await io.read_reg(addr)
         await io.write_reg(addr, 0x12345678)
         assert await io.read_reg(ERR_CODE) == ERR_REG, f"write {addr:#x}: no ERR_REG"
         assert await io.read_reg(addr) == before, f"write {addr:#x} changed it"
-        if addr in (0x12, 0x1F, 0x2A, 0x3F, 0xFF):
+        if addr in (0x13, 0x1F, 0x2B, 0x3F, 0xFF):
             assert before == 0, f"unknown register {addr:#x} reads {before:#x}"
         await _clear(io)
     assert await io.read_reg(CAPS) == (hw.B << 24) | (hw.V << 16) | (hw.H << 8) | 0x4D

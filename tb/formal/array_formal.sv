@@ -156,6 +156,7 @@ module array_formal #(
     .cfg_n_i,
     .cfg_mode_i,
     .cfg_rep_i,
+    .cfg_feat_i     ('0),           // v1 rules (CFG_FEAT = 0)
     .slots_err_o    (slots_err),
     .all_finished_o (all_finished),
     .err_wptr_o     (err_wptr),

@@ -146,7 +146,8 @@ class GruDriver(uvm_driver):
         await bfm.clear()
         await bfm.frontdoor_load(encode_matvec(W, x, bias, hw, layer))
         await bfm.configure_phase({"CFG_M": layer.M, "CFG_N": layer.N, "CFG_MODE": int(layer.mode),
-                                   "CFG_REP_ROWS": layer.rep_rows, "CFG_SHIFT": layer.shift})
+                                   "CFG_REP_ROWS": layer.rep_rows, "CFG_SHIFT": layer.shift,
+                                   "CFG_FEAT": layer.feat})
         ctx.before = await bfm.gru_dump()
         ctx.irq_before = bfm.irq_count
         await bfm.write_reg("CTRL", CTRL_START)

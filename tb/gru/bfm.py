@@ -231,7 +231,8 @@ class GruBfm(MasrBfm):
 
     async def configure_phase(self, regs: dict[str, int]) -> None:
         """Write registers by name (MASR CFG_* and CFG_GRU_*) in a fixed order."""
-        for name in ("CFG_M", "CFG_N", "CFG_MODE", "CFG_REP_ROWS", "CFG_SHIFT", *GRU_CFG_REGS):
+        for name in ("CFG_M", "CFG_N", "CFG_MODE", "CFG_REP_ROWS", "CFG_SHIFT", "CFG_FEAT",
+                     *GRU_CFG_REGS):
             if name in regs:
                 await self.write_reg(ALL_REG[name], regs[name])
 

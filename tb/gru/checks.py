@@ -25,7 +25,8 @@ from golden.encode import encode_activations
 from golden.gru import GruTrace, bigru_layer_q, gru_layer_q
 from golden.matvec import matvec_q
 from golden.numerics import mul_q88, sat16
-from golden.perf import PerfResult, simulate_matvec
+from golden.perf import PerfResult
+from golden.perf_v2 import simulate_product
 from tb.common.bfm import LANE_STAT_NAMES, PERF_REGS, STATUS_BUSY, STATUS_DONE, STATUS_ERROR
 from tb.gru.bfm import (ALL_REG, DIR_NAMES, N_DUMP_REGS, PHASE_H, PHASE_M, PHASE_X, STEP_NAMES,
                         GruDump)
@@ -116,7 +117,8 @@ def golden_traces(item: Any) -> tuple[dict[int, GruTrace], Optional[np.ndarray]]
 def gru_run(item: Any, direction: int):
     from golden.gru_seq import GruRun
     return GruRun(I=item.I, Hd=item.Hd, T=item.T, threshold=item.threshold, direction=direction,
-                  mode=item.mode, rep_rows=item.rep_rows, shift=item.shift)
+                  mode=item.mode, rep_rows=item.rep_rows, shift=item.shift,
+                  feat=getattr(item, "feat", 0))
 
 
 def golden_layer(item: Any, hw: HwConfig) -> GoldenLayer:
@@ -308,11 +310,11 @@ def compare_status(res: GruPhaseResult, expect_err: int, suffix: str) -> list[st
     return errs
 
 
-UNKNOWN_REGS = tuple(range(0x12, 0x20)) + tuple(range(0x2A, N_DUMP_REGS))
+UNKNOWN_REGS = tuple(range(0x13, 0x20)) + tuple(range(0x2B, N_DUMP_REGS))
 
 
 def compare_unknown_regs(dump: GruDump, sfx: str) -> list[str]:
-    """Unknown register addresses (0x12 .. 0x1F, >= 0x2A) read 0 (8.3)."""
+    """Unknown register addresses (0x13 .. 0x1F, >= 0x2B) read 0 (8.3)."""
     bad = [a for a in UNKNOWN_REGS if dump.regs[a] != 0]
     return [f"unknown register {a:#04x} reads {int(dump.regs[a]):#x}, expected 0 "
             f"({len(bad)} unknown addresses non-zero){sfx}" for a in bad[:1]]
@@ -417,7 +419,7 @@ def compare_interlude(res: GruPhaseResult, hw: HwConfig, sfx: str) -> list[str]:
         r = int(bad[0])
         errs.append(f"plain product between GRU phases: {len(bad)} y rows differ, first row {r}: "
                     f"DUT {int(got[r])} golden {int(y[r])}{sfx}")
-    perf = simulate_matvec(W != 0, x != 0, hw, layer)
+    perf = simulate_product(W != 0, x != 0, hw, layer)
     errs += [f"plain product between GRU phases: {n} DUT {v} golden {perf.counters()[n]}{sfx}"
              for n, v in res.dump.counters().items() if v != perf.counters()[n]]
     errs += compare_lane_stats(res.dump, perf, hw, sfx)

@@ -72,6 +72,7 @@ class GruLayerSpec:
     params: dict
     h0: dict
     x_seq: np.ndarray
+    feat: int = 0              # CFG_FEAT
 
     @property
     def M(self) -> int:
@@ -96,6 +97,7 @@ class GruLayerItem(uvm_sequence_item):
         self.mode = StealMode.NONE
         self.rep_rows = 0
         self.shift = 6
+        self.feat = 0                                 # CFG_FEAT of every phase
         self.threshold = 0
         self.directions: tuple[int, ...] = (DIR_FWD,)
         self.params: dict[int, GruParamsQ] = {}
@@ -133,12 +135,13 @@ class GruLayerItem(uvm_sequence_item):
 
     def layer_config(self, phase: str) -> LayerConfig:
         return LayerConfig(self.M, self.I if phase == PHASE_X else self.Hd, self.mode,
-                           self.rep_rows, self.shift)
+                           self.rep_rows, self.shift, self.feat)
 
     def phase_regs(self, direction: int, phase: str) -> dict[str, int]:
         """The registers a legal phase start needs (8.2/8.3)."""
         return {"CFG_M": self.cfg_mn[0], "CFG_N": self.cfg_mn[1], "CFG_MODE": int(self.mode),
-                "CFG_REP_ROWS": self.rep_rows, "CFG_SHIFT": self.shift, "CFG_GRU_I": self.I,
+                "CFG_REP_ROWS": self.rep_rows, "CFG_SHIFT": self.shift, "CFG_FEAT": self.feat,
+                "CFG_GRU_I": self.I,
                 "CFG_GRU_HD": self.Hd, "CFG_GRU_T": self.T, "CFG_GRU_THR": self.threshold,
                 "CFG_GRU_DIR": direction}
 
@@ -149,7 +152,8 @@ class GruLayerItem(uvm_sequence_item):
     def spec(self) -> GruLayerSpec:
         return GruLayerSpec(self.get_name(), self.I, self.Hd, self.T, StealMode(int(self.mode)),
                             self.rep_rows, self.shift, self.threshold, tuple(self.directions),
-                            dict(self.params), dict(self.h0), np.asarray(self.x_seq))
+                            dict(self.params), dict(self.h0), np.asarray(self.x_seq),
+                            self.feat)
 
     def describe(self) -> str:
         s = (f"I={self.I} Hd={self.Hd} T={self.T} dir={self.direction_kind} "

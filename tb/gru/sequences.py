@@ -241,8 +241,9 @@ class GruErrorSequence(GruBaseSequence):
             GruErrCase("mem_hout_over", {}, 0, ERR_MEM_RANGE, PHASE_X,
                        ((MEM_HOUT, geo.hout_depth, False),)),
             GruErrCase("mem_sel13", {}, 0, ERR_MEM_RANGE, PHASE_X, ((13, 0, False),)),
-            # 8.3: 0x2A and above stay unknown; GRU_STEPS .. CAPS4 are read-only
-            GruErrCase("reg_unknown_0x2a", {}, 0, ERR_REG, PHASE_X, reg_ops=(0x2A,)),
+            # 8.3: 0x2B and above stay unknown (0x2A is CAPS5); GRU_STEPS .. CAPS5 are read-only
+            GruErrCase("reg_unknown_0x2b", {}, 0, ERR_REG, PHASE_X, reg_ops=(0x2B,)),
+            GruErrCase("reg_ro_caps5", {}, 0, ERR_REG, PHASE_X, reg_ops=(0x2A,)),
             GruErrCase("reg_unknown_0x3f", {}, 0, ERR_REG, PHASE_X, reg_ops=(0x3F,)),
             GruErrCase("reg_ro_gru_steps", {}, 0, ERR_REG, PHASE_X, reg_ops=(0x25,)),
             GruErrCase("reg_ro_perf_gru_cycles", {}, 0, ERR_REG, PHASE_X, reg_ops=(0x26,)),

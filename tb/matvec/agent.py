@@ -134,7 +134,7 @@ class MasrDriver(uvm_driver):
         ctx.image = self.loaded_image
         await bfm.clear()
         regs = {"CFG_M": L.M, "CFG_N": L.N, "CFG_MODE": int(L.mode), "CFG_REP_ROWS": L.rep_rows,
-                "CFG_SHIFT": L.shift}
+                "CFG_SHIFT": L.shift, "CFG_FEAT": L.feat}
         regs.update(item.reg_overrides)
         await bfm.configure(regs)
         if not item.reg_overrides:
@@ -196,7 +196,7 @@ class MasrDriver(uvm_driver):
         elif item.inject == INJ_REG:
             caps = caps_expected(hw)
             cycles_before = await bfm.read_reg("PERF_CYCLES")
-            for desc, addr in (("write to unknown register 0x12", 0x12),
+            for desc, addr in (("write to unknown register 0x13", 0x13),
                                ("write to unknown register 0xFF", 0xFF),
                                ("write to read-only STATUS", REG["STATUS"]),
                                ("write to read-only ERR_CODE", REG["ERR_CODE"]),

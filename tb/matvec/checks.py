@@ -14,7 +14,8 @@ import numpy as np
 
 from golden.config import HwConfig, LayerConfig, partition_bounds
 from golden.matvec import matvec_q
-from golden.perf import PerfFlag, PerfResult, simulate_matvec
+from golden.perf import PerfFlag, PerfResult
+from golden.perf_v2 import simulate_product
 from tb.common.bfm import LANE_STAT_NAMES, MEM_NAMES, PERF_REGS, STATUS_BUSY, STATUS_DONE, STATUS_ERROR
 from tb.matvec.coverage import ProductFacts, product_facts
 from tb.matvec.items import ERR_NAMES, ERR_NO_PRODUCT, ERR_WPTR, MatvecItem, MatvecResult
@@ -45,8 +46,9 @@ def expected_values(W: np.ndarray, x: np.ndarray, bias: np.ndarray, layer: Layer
     """Golden y and performance of one product that runs (a pure function: tb.common.predictor runs it
     in a worker process)."""
     y = matvec_q(W, x, bias, layer.shift)
-    # Traced: the coverage collector reads which side won each dual-thief contest from it.
-    perf = simulate_matvec(W != 0, x != 0, hw, layer, trace=True)
+    # Traced (v1): the coverage collector reads which side won each dual-thief contest from it.
+    # CFG_FEAT != 0: the v2 engine with the selected features (golden.perf_v2).
+    perf = simulate_product(W != 0, x != 0, hw, layer, trace=True)
     lanes = {(h, v): perf.lanes.words(h, v) for h, v in hw.lanes()}
     return Expected(y, perf, product_facts(W, x, y, lanes, hw, layer, perf))
 
