@@ -36,7 +36,7 @@ FEAT_DEFINED = FEAT_NULL_SKIP | FEAT_ROW_SKIP | FEAT_OVERLAP | FEAT_SPLIT
 FEAT_NAMES = {FEAT_NULL_SKIP: "NULL_SKIP", FEAT_ROW_SKIP: "ROW_SKIP", FEAT_OVERLAP: "OVERLAP",
               FEAT_SPLIT: "SPLIT"}
 # What the RTL implements by default (masr_top FEAT_IMPL's default value).
-FEAT_IMPLEMENTED = 0
+FEAT_IMPLEMENTED = FEAT_SPLIT
 
 
 def feat_names(feat: int) -> str:
@@ -261,6 +261,11 @@ class LayerConfig:
         if self.N > hw.N_MAX:
             raise SpecError(f"LayerConfig.N={self.N} exceeds N_MAX={hw.N_MAX} "
                             f"(over by {self.N - hw.N_MAX})")
+        if self.feat & FEAT_SPLIT:
+            # Split replica ranges: the slots follow the plan registers; this checks the
+            # uniform plan the encoder builds from rep_rows (a load plan: check_split_plan).
+            check_split_plan(hw, self, uniform_split_plan(hw, self))
+            return
         for h, v in hw.lanes():
             need = slots_needed(hw, self, h, v)
             if need > hw.SLOTS:
@@ -421,6 +426,16 @@ def split_slot_layout(hw: HwConfig, layer: LayerConfig, h: int, v: int,
             slots.append(SlotRef(h, v, len(slots), kind, victim, i, row_of(hw, vh, i), vv,
                                  act_segment(layer.mode, kind)))
     return slots
+
+
+def uniform_split_plan(hw: HwConfig, layer: LayerConfig) -> np.ndarray:
+    """Plan registers of the uniform split plan (min(R, rep_rows) rows per existing thief,
+    docs/perf-model.md R4 with no budget); it does not depend on the weights."""
+    from golden.perf_v2 import PerfFeatures, plan_registers, plan_replicas
+
+    zeros = np.zeros((layer.M, layer.N), dtype=bool)
+    return plan_registers(plan_replicas(zeros, hw, layer, PerfFeatures(replicas="split")),
+                          hw, layer)
 
 
 def check_split_plan(hw: HwConfig, layer: LayerConfig, plan: np.ndarray) -> None:

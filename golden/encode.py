@@ -14,7 +14,8 @@ from typing import Iterator, Optional, Union
 import numpy as np
 
 from golden.config import (
-    ACT_BITS, BIAS_BITS, ROWPTR_BITS, WEIGHT_BITS, HwConfig, Lane, LayerConfig, SlotRef,
+    ACT_BITS, BIAS_BITS, FEAT_SPLIT, ROWPTR_BITS, WEIGHT_BITS, HwConfig, Lane, LayerConfig,
+    SlotRef,
     StealMode, check_split_plan, partition_width, slot_layout, split_slot_layout, words_per_row,
 )
 from golden.errors import ImageError, SpecError
@@ -339,14 +340,21 @@ def encode_matvec(W: np.ndarray, x: np.ndarray, bias: np.ndarray, hw: HwConfig,
                   layer: LayerConfig, plan: Optional[np.ndarray] = None) -> MatvecImage:
     """Encode y = W x + bias for ``hw`` running ``layer`` (contract section 3).
 
-    ``plan``: per-lane plan registers of split replica ranges (``split_plan``), for a product
-    run with CFG_FEAT.SPLIT; None: the v1 shared replica layout from ``layer.rep_rows``.
+    ``plan``: per-lane plan registers of split replica ranges (``split_plan``); only with
+    CFG_FEAT.SPLIT in ``layer.feat``, where None means the uniform plan of ``layer.rep_rows``.
+    Without SPLIT: the v1 shared replica layout from ``layer.rep_rows``.
     """
     hw.check_rtl_limits()
     Wi, xi, bi = _validate_matvec_inputs(W, x, bias, layer)
+    split = bool(layer.feat & FEAT_SPLIT)
+    if plan is not None and not split:
+        raise SpecError("a split replica plan needs CFG_FEAT.SPLIT in layer.feat")
+    if split and plan is None:
+        plan = split_plan(Wi, hw, layer)     # the uniform plan of rep_rows
     if plan is None:
         layer.check_fits(hw)
     else:
+        layer.check_feat(hw)
         if layer.M > hw.M_MAX or layer.N > hw.N_MAX:
             layer.check_fits(hw)  # the dimension errors
         plan = np.array(plan, dtype=np.int64)

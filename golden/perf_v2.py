@@ -551,13 +551,17 @@ def simulate_matvec_v2(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfi
 
 
 def simulate_product(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig,
-                     layer: LayerConfig, trace: bool = False) -> PerfResult:
+                     layer: LayerConfig, trace: bool = False,
+                     plan: np.ndarray | None = None) -> PerfResult:
     """The counters the RTL reports for one product started with ``layer``'s registers:
     ``golden.perf.simulate_matvec`` (v1, unchanged) when CFG_FEAT is 0, else the v2 engine with
-    the features CFG_FEAT selects (no steal trace: ``trace`` only applies to v1)."""
+    the features CFG_FEAT selects (no steal trace: ``trace`` only applies to v1).
+    ``plan``: the split plan registers the image holds (None: the uniform plan of rep_rows)."""
     if layer.feat == 0:
         return simulate_matvec(w_nonzero, a_nonzero, hw, layer, trace=trace)
-    return simulate_matvec_v2(w_nonzero, a_nonzero, hw, layer, layer.perf_features).result
+    rplan = None if plan is None else plan_from_registers(plan, hw, layer)
+    return simulate_matvec_v2(w_nonzero, a_nonzero, hw, layer, layer.perf_features,
+                              plan=rplan).result
 
 
 # --------------------------------------------------------------------------------------------

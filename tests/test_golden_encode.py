@@ -530,6 +530,12 @@ def test_footprint_input_errors():
 
 # -- split replica ranges (CFG_FEAT.SPLIT, issue #12) ----------------------------------------------
 
+def split_layer(layer: LayerConfig) -> LayerConfig:
+    import dataclasses
+
+    from golden.config import FEAT_SPLIT
+    return dataclasses.replace(layer, feat=layer.feat | FEAT_SPLIT)
+
 @settings(max_examples=60, deadline=None)
 @given(layer_cases(configs=(BRINGUP_4X2, REGRESSION_8X8)), st.sampled_from(["uniform", "load"]))
 def test_split_plan_round_trip(case, placement):
@@ -542,7 +548,7 @@ def test_split_plan_round_trip(case, placement):
     budget = 0.1 if placement == "load" else None
     try:
         plan = split_plan(W, hw, layer, placement, budget)
-        img = encode_matvec(W, x, b, hw, layer, plan=plan)
+        img = encode_matvec(W, x, b, hw, split_layer(layer), plan=plan)
     except SpecError as err:
         assume("weight SRAM" not in str(err) and "row slots" not in str(err))
         raise
@@ -576,14 +582,20 @@ def test_split_plan_slots_error(tmp_path):
     from golden.encode import split_plan
 
     hw = HwConfig(2, 2, B=16, G=1, M_MAX=16, N_MAX=32, SLOTS=9, WDEPTH=512)
-    layer = LayerConfig(16, 32, StealMode.VERTICAL, rep_rows=8)
+    layer = split_layer(LayerConfig(16, 32, StealMode.VERTICAL, rep_rows=8))
     rng = np.random.default_rng(5)
     W, x, b = random_sparse_layer(rng, 16, 32, 0.3, 0.5)
     plan = split_plan(W, hw, layer)          # R = 8, each lane exports its whole 8 rows
     with pytest.raises(SpecError, match="row slots"):
         encode_matvec(W, x, b, hw, layer, plan=plan)
-    ok = encode_matvec(W, x, b, hw, LayerConfig(16, 32, StealMode.VERTICAL, rep_rows=1),
-                       plan=split_plan(W, hw, LayerConfig(16, 32, StealMode.VERTICAL, rep_rows=1)))
+    with pytest.raises(SpecError, match="row slots"):
+        layer.check_fits(hw)                 # the uniform plan of rep_rows: the same check
+    with pytest.raises(SpecError, match="CFG_FEAT.SPLIT"):
+        encode_matvec(W, x, b, hw, LayerConfig(16, 32, StealMode.VERTICAL, rep_rows=1),
+                      plan=plan)
+    one = split_layer(LayerConfig(16, 32, StealMode.VERTICAL, rep_rows=1))
+    ok = encode_matvec(W, x, b, hw, one)     # SPLIT without a plan: the uniform plan
+    assert np.array_equal(ok.plan, split_plan(W, hw, one))
     assert (tmp_path / "plan_0_0.hex") in ok.write_hex(tmp_path)
     assert (tmp_path / "plan_0_0.hex").read_text().split() == [f"{int(w):04x}" for w in ok.plan[0]]
     for bad in ([5, 4], [0, 9]):
