@@ -224,6 +224,10 @@ class MatvecImage:
         """
         out_dir = Path(dirpath)
         out_dir.mkdir(parents=True, exist_ok=True)
+        if self.plan is None:
+            # a split image written here before must not leave its plan registers behind
+            for stale in out_dir.glob("plan_*_*.hex"):
+                stale.unlink()
         written = []
         for stem, data, width, depth in self._memories():
             if len(data) > depth:

@@ -39,7 +39,8 @@ from golden.perf import (PerfFlag, PerfResult, _as_steps, _check_mask, _Geometry
 __all__ = ["PerfFeatures", "V1", "features_of_feat", "simulate_product", "ReplicaPlan",
            "plan_replicas", "simulate_matvec_v2", "ProductRun", "SequenceRunV2",
            "simulate_sequence_v2", "schedule_products", "balanced_row_order",
-           "dup_fraction_of_plan", "plan_registers", "plan_from_registers"]
+           "dup_fraction_of_plan", "plan_registers", "plan_from_registers", "SPLIT_EVENTS",
+           "split_events", "simulate_product_run"]
 
 
 @dataclass(frozen=True)
@@ -321,6 +322,10 @@ class ProductRun:
     # who did each row task (H*V, Rm): lane index, -1 = not done (padding); and how often
     doer: np.ndarray | None = None
     claims: np.ndarray | None = None
+    # per lane: cycles in which the owner's head jumped over a whole range its thief emptied, and
+    # cycles in which both of its ranges were granted (split ranges; coverage facts)
+    head_jumps: np.ndarray | None = None
+    two_grants: np.ndarray | None = None
 
     @property
     def compute_cycles(self) -> int:
@@ -378,6 +383,7 @@ class _RangeEngine:
         z = lambda: np.zeros(n, dtype=np.int64)  # noqa: E731
         self.mac, self.own, self.stolen, self.lost = z(), z(), z(), z()
         self.refused, self.idle, self.skipped, self.flags = z(), z(), z(), z()
+        self.head_jumps, self.two_grants = z(), z()
         self.ag_done: int | None = None
         self.doer = -np.ones(n * self.Rm, dtype=np.int64)
         self.claims = np.zeros(n * self.Rm, dtype=np.int64)
@@ -385,10 +391,13 @@ class _RangeEngine:
 
     def _normalise(self) -> None:
         """Owner's next row: head jumps over the part of a range its thief already took."""
+        emptied = np.zeros(self.n, dtype=bool)
         for k in range(self.nr):
             gone = (self.head >= self.base[:, k]) & (self.head >= self.tail[:, k]) \
                 & (self.head < self.top[:, k])
+            emptied |= gone & (self.head == self.base[:, k])   # the thief took the whole range
             self.head = np.where(gone, self.top[:, k], self.head)
+        self.head_jumps += emptied
 
     def _stealable(self, head: np.ndarray) -> np.ndarray:
         return np.maximum(self.tail - np.maximum(head[:, None], self.base), 0)
@@ -446,6 +455,7 @@ class _RangeEngine:
         self.stolen += granted
         self.refused += thief & ~granted
         self.lost += (g0 | g1).sum(axis=1)
+        self.two_grants += (g0 | g1).sum(axis=1) >= 2
         self.tail = self.tail - (g0 | g1)
         self.head = head2
         self._normalise()
@@ -509,7 +519,8 @@ def _run(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig, layer: Laye
     res = _result(arrays, geo, compute, ceil_div(layer.M, hw.H), None)
     shape = (geo.n, geo.Rm)
     return ProductRun(result=res, ag_cycles=int(eng.ag_done), doer=eng.doer.reshape(shape),
-                      claims=eng.claims.reshape(shape))
+                      claims=eng.claims.reshape(shape), head_jumps=eng.head_jumps.copy(),
+                      two_grants=eng.two_grants.copy())
 
 
 def _prepare_v2(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,
@@ -550,6 +561,38 @@ def simulate_matvec_v2(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfi
     return _run(w_nonzero, a_nonzero, hw, layer, features, geo, plan)
 
 
+SPLIT_EVENTS = ("head_jump", "owner_thief_meet", "uneven_victim", "two_grants")
+
+
+def split_events(run: ProductRun, plan: ReplicaPlan) -> set[str]:
+    """Split-range corners a product reached (coverage, docs/coverage-model.md masr.split):
+    head_jump: an owner's head jumped over a whole range its thief had emptied (the owner did
+    none of its rows); owner_thief_meet: in
+    some range both the owner and the range's thief did rows (they met inside it);
+    uneven_victim: a victim whose two ranges have different non-zero sizes lost rows;
+    two_grants: a victim granted both of its thieves in one cycle."""
+    out: set[str] = set()
+    if run.head_jumps is not None and run.head_jumps.any():
+        out.add("head_jump")
+    if run.two_grants is not None and run.two_grants.any():
+        out.add("two_grants")
+    doer = run.doer
+    n = doer.shape[0]
+    rows = np.arange(doer.shape[1])[None, :]
+    for k in range(plan.size.shape[1]):
+        inside = (rows >= plan.base[:, k:k + 1]) & (rows < plan.base[:, k:k + 1]
+                                                      + plan.size[:, k:k + 1])
+        by_owner = (inside & (doer == np.arange(n)[:, None])).any(axis=1)
+        by_thief = (inside & (doer >= 0) & (doer != np.arange(n)[:, None])).any(axis=1)
+        if (by_owner & by_thief).any():
+            out.add("owner_thief_meet")
+    if plan.size.shape[1] == 2:
+        uneven = (plan.size[:, 0] != plan.size[:, 1]) & (plan.size > 0).all(axis=1)
+        if (uneven & (run.result.lanes.rows_lost.reshape(-1) > 0)).any():
+            out.add("uneven_victim")
+    return out
+
+
 def simulate_product(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig,
                      layer: LayerConfig, trace: bool = False,
                      plan: np.ndarray | None = None) -> PerfResult:
@@ -559,9 +602,17 @@ def simulate_product(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig,
     ``plan``: the split plan registers the image holds (None: the uniform plan of rep_rows)."""
     if layer.feat == 0:
         return simulate_matvec(w_nonzero, a_nonzero, hw, layer, trace=trace)
-    rplan = None if plan is None else plan_from_registers(plan, hw, layer)
-    return simulate_matvec_v2(w_nonzero, a_nonzero, hw, layer, layer.perf_features,
-                              plan=rplan).result
+    return simulate_product_run(w_nonzero, a_nonzero, hw, layer, plan)[0].result
+
+
+def simulate_product_run(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig,
+                         layer: LayerConfig, plan: np.ndarray | None = None
+                         ) -> tuple[ProductRun, ReplicaPlan]:
+    """simulate_product's v2 run (CFG_FEAT != 0) with the replica plan it ran."""
+    feat = layer.perf_features
+    geo, rplan = _prepare_v2(w_nonzero, hw, layer, feat, "range",
+                             None if plan is None else plan_from_registers(plan, hw, layer))
+    return _run(w_nonzero, a_nonzero, hw, layer, feat, geo, rplan), rplan
 
 
 # --------------------------------------------------------------------------------------------

@@ -134,6 +134,10 @@ module array_formal #(
   logic [NP*32-1:0]    pe_rdata;
   logic [NL*8*32-1:0]  stats;
 
+  // CFG_FEAT of the product: 0, the v1 rules (split ranges are covered by the arbiter proof).
+  logic [3:0] cfg_feat;
+  assign cfg_feat = 4'b0000;
+
   masr_array #(
     .H      (H),
     .V      (V),
@@ -156,7 +160,7 @@ module array_formal #(
     .cfg_n_i,
     .cfg_mode_i,
     .cfg_rep_i,
-    .cfg_feat_i     ('0),           // v1 rules (CFG_FEAT = 0)
+    .cfg_feat_i     (cfg_feat),     // v1 rules (CFG_FEAT = 0)
     .slots_err_o    (slots_err),
     .all_finished_o (all_finished),
     .err_wptr_o     (err_wptr),

@@ -18,8 +18,8 @@ from tb.matvec.env import MasrEnv
 from tb.matvec.scoreboard import Predictor
 from tb.matvec.sequences import (BackToBackSequence, CornerSequence, ErrorSequence, FrontdoorSequence,
                           MasrBaseSequence, PaperWorkloadSequence, RandomSequence, SmokeSequence,
-                          StealHorizontalSequence, StealNoneSequence, StealSweepSequence,
-                          StealVerticalSequence)
+                          SplitStealSequence, StealHorizontalSequence, StealNoneSequence,
+                          StealSweepSequence, StealVerticalSequence)
 
 
 class MasrBaseTest(SeededTest):
@@ -68,6 +68,12 @@ class StealHorizontalTest(MasrBaseTest):
 @pyuvm.test()
 class StealSweepTest(MasrBaseTest):
     sequence_override = StealSweepSequence
+
+
+@pyuvm.test()
+class SplitStealTest(MasrBaseTest):
+    """CFG_FEAT.SPLIT: split replica ranges with uniform and load plans (issue #12)."""
+    sequence_override = SplitStealSequence
 
 
 @pyuvm.test()
