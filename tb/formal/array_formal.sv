@@ -23,7 +23,10 @@
 //   StealNeighbour:     a stolen row comes from an existing neighbour on the steal mode's axis
 //                       (none in mode none);
 //   ClaimInRange:       an own row is one of [0, R_h), a stolen row one of the victim's replica
-//                       rows [R_h - Q_h, R_h) (section 3: Q_h = min(R_h, rep_rows));
+//                       rows [R_h - Q_h, R_h) (section 3: Q_h = min(R_h, rep_rows)), or with
+//                       split ranges (cfg_split_i) of the range the thief holds: [base_0,
+//                       base_1) for the prev-side thief, [base_1, R_h) for the next-side one
+//                       (the victim's plan registers, any legal plan);
 //   OpsInRow / RowEndOnce: ops are pushed and rows end only inside a claimed row, each row task
 //                       ends once;
 //   DepositHasOp:       every accumulator write of task (L, j) adds an op of that task that was
@@ -81,7 +84,8 @@ module array_formal #(
   input logic [15:0]     cfg_m_i,
   input logic [15:0]     cfg_n_i,
   input logic [1:0]      cfg_mode_i,
-  input logic [RowW-1:0] cfg_rep_i
+  input logic [RowW-1:0] cfg_rep_i,
+  input logic            cfg_split_i               // CFG_FEAT.SPLIT of the product
 );
 
   // ---------------------------------------------------------------------------------------------
@@ -134,9 +138,9 @@ module array_formal #(
   logic [NP*32-1:0]    pe_rdata;
   logic [NL*8*32-1:0]  stats;
 
-  // CFG_FEAT of the product: 0, the v1 rules (split ranges are covered by the arbiter proof).
+  // CFG_FEAT of the product: the v1 rules, or split replica ranges (bit 3), solver's choice.
   logic [3:0] cfg_feat;
-  assign cfg_feat = 4'b0000;
+  assign cfg_feat = {cfg_split_i, 3'b000};
 
   masr_array #(
     .H      (H),
@@ -160,7 +164,7 @@ module array_formal #(
     .cfg_n_i,
     .cfg_mode_i,
     .cfg_rep_i,
-    .cfg_feat_i     (cfg_feat),     // v1 rules (CFG_FEAT = 0)
+    .cfg_feat_i     (cfg_feat),
     .slots_err_o    (slots_err),
     .all_finished_o (all_finished),
     .err_wptr_o     (err_wptr),
@@ -222,6 +226,7 @@ module array_formal #(
   logic [NL*RowW-1:0] probe_din_next_idx;
   logic [NL-1:0]      probe_race;          // u_lane.last_row_race (arbiter event, Witness 2)
   logic [NL-1:0]      probe_dual;          // u_lane.dual_thief (arbiter event, Witness 3)
+  logic [NL*32-1:0]   probe_plan;          // u_dut.plan: every lane's {base_1, base_0} (split)
 
   // ---------------------------------------------------------------------------------------------
   // The product's configuration and its decomposition (section 3), latched at start
@@ -229,6 +234,7 @@ module array_formal #(
   logic [MW-1:0]     m_q;
   logic [1:0]        mode_q;
   logic [RowW-1:0]   rep_q;
+  logic              split_q;
   logic              vert, horiz;
   logic [H*RowW-1:0] rows_h, rs_h;        // R_h and rep_start_h = R_h - Q_h
 
@@ -237,10 +243,12 @@ module array_formal #(
       m_q    <= '0;
       mode_q <= masr_pkg::MODE_NONE;
       rep_q  <= '0;
+      split_q <= 1'b0;
     end else if (start) begin
       m_q    <= MW'(cfg_m_i);
       mode_q <= cfg_mode_i;
       rep_q  <= cfg_rep_i;
+      split_q <= cfg_split_i;
     end
   end
   assign vert  = (mode_q == masr_pkg::MODE_VERTICAL);
@@ -274,7 +282,8 @@ module array_formal #(
     localparam int Hl = l / V;
     localparam int Vl = l % V;
     logic [1:0]      tgt;
-    logic [RowW-1:0] idx, vrows, vrs;
+    logic [RowW-1:0] idx, vrows, vrs, vlo, vhi;
+    logic [15:0]     vb0, vb1;
     logic            has_victim;
     int              victim, victim_h;
     logic [NT-1:0]   cur_q;               // task of the AG's current row (0: none)
@@ -311,11 +320,19 @@ module array_formal #(
     end
     assign vrows = rows_h[victim_h*RowW +: RowW];
     assign vrs   = rs_h[victim_h*RowW +: RowW];
+    // Split ranges (section 3): the victim's range 0 [base_0, base_1) belongs to its prev-side
+    // thief (for which the victim is the next neighbour), range 1 [base_1, R) to its next-side
+    // thief. The plan registers are free (any image) and constant; the start check holds them
+    // to 0 <= base_0 <= base_1 <= R (assumed: no ERR_SLOTS).
+    assign vb0 = probe_plan[victim*32 +: 16];
+    assign vb1 = probe_plan[victim*32 + 16 +: 16];
+    assign vlo = !split_q ? vrs : (tgt == TgtNext) ? RowW'(vb0) : RowW'(vb1);
+    assign vhi = (split_q && tgt == TgtNext) ? RowW'(vb1) : vrows;
 
     assign start_hot[l*NT +: NT] = (probe_row_start[l] && has_victim) ? task_bit(victim, idx) : '0;
     assign bad_victim[l] = probe_row_start[l] && !has_victim;
     assign bad_range[l]  = probe_row_start[l] && has_victim &&
-                           !(idx < vrows && (tgt == TgtOwn || idx >= vrs));
+                           !(tgt == TgtOwn ? idx < vrows : (idx >= vlo && idx < vhi));
 
     always_ff @(posedge clk_i or negedge rst_ni) begin
       if (!rst_ni) begin
