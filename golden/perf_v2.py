@@ -72,6 +72,13 @@ class PerfFeatures:
 
 V1 = PerfFeatures()
 
+F_DUAL_THIEF, F_LAST_ROW_RACE = int(PerfFlag.DUAL_THIEF), int(PerfFlag.LAST_ROW_RACE)
+F_REFUSED_EXHAUSTED, F_REFUSED_DONE = int(PerfFlag.REFUSED_EXHAUSTED), int(PerfFlag.REFUSED_DONE)
+F_VICTIM_THEN_THIEF = int(PerfFlag.VICTIM_THEN_THIEF)
+F_ZERO_WORK_STEAL = int(PerfFlag.ZERO_WORK_STEAL)
+F_STOLE_PREV, F_STOLE_NEXT = int(PerfFlag.STOLE_PREV), int(PerfFlag.STOLE_NEXT)
+F_REFUSED_CONTENTION = int(PerfFlag.REFUSED_CONTENTION)
+
 
 def features_of_feat(feat: int) -> PerfFeatures:
     """The model's feature set for a CFG_FEAT register value (golden.config.FEAT_* bits).
@@ -326,6 +333,7 @@ class ProductRun:
     # cycles in which both of its ranges were granted (split ranges; coverage facts)
     head_jumps: np.ndarray | None = None
     two_grants: np.ndarray | None = None
+    retired: int = 0    # rows retired by the N2 lookahead (counted in ROWS_OWN)
 
     @property
     def compute_cycles(self) -> int:
@@ -435,12 +443,14 @@ class _RangeEngine:
         gmat = np.stack([g0, g1], axis=2)
         granted = np.zeros(self.n, dtype=bool)
         granted[t] = gmat[rv[t], rk[t], rs[t]]
-        self._flags(st, st_owner, req, owner | skip, head2, g0 | g1, thief, granted, rv, rk, rs,
-                    np.where(granted, rv * self.Rm + self.tail[rv, rk] - 1, 0))
         got = owner | granted
         task = np.where(owner, self.idx * self.Rm + self.head,
                         rv * self.Rm + self.tail[rv, rk] - 1)
         task = np.where(got, task, 0)
+        tail2 = self.tail - (g0 | g1)
+        if t.size:
+            self._steal_flags(st, head2, tail2, owner | skip, req, rv, rk, rs, thief, granted,
+                              task)
         done = np.concatenate([task[got], self.idx[skip] * self.Rm + self.head[skip]])
         np.add.at(self.claims, done, 1)
         self.doer[done] = np.concatenate([self.idx[got], self.idx[skip]])
@@ -456,39 +466,40 @@ class _RangeEngine:
         self.refused += thief & ~granted
         self.lost += (g0 | g1).sum(axis=1)
         self.two_grants += (g0 | g1).sum(axis=1) >= 2
-        self.tail = self.tail - (g0 | g1)
+        self.tail = tail2
         self.head = head2
         self._normalise()
         return False
 
-    def _flags(self, st: np.ndarray, st_owner: np.ndarray, req: np.ndarray, owner: np.ndarray,
-               head2: np.ndarray, lost_now: np.ndarray, thief: np.ndarray, granted: np.ndarray,
-               rv: np.ndarray, rk: np.ndarray, rs: np.ndarray, task: np.ndarray) -> None:
-        """FLAGS bits (architecture.md section 6) of this cycle, on the registered state.
-
-        Victim side: DUAL_THIEF (both sides asked), LAST_ROW_RACE (an owner action took the last
-        row of a range whose thief asked). Thief side: VICTIM_THEN_THIEF, STOLE_PREV / NEXT
-        (granted by the victim on that side), ZERO_WORK_STEAL (the stolen row has no effective
-        op; sticky, so setting it at the grant equals setting it at the row's end), and for a
-        refusal the victim's state after the cycle: CONTENTION (the thief's range still has rows:
-        another thief won, shared only), EXHAUSTED (rows left elsewhere), DONE (none left).
-        """
-        F = PerfFlag
-        f = np.where(req[:, :, 0].any(axis=1) & req[:, :, 1].any(axis=1), int(F.DUAL_THIEF), 0)
-        race = req & (owner[:, None] & (st == 1) & (st_owner == 0))[:, :, None]
-        f |= np.where(race.any(axis=(1, 2)), int(F.LAST_ROW_RACE), 0)
-        f |= np.where(granted & (self.lost > 0), int(F.VICTIM_THEN_THIEF), 0)
-        f |= np.where(granted & (rs == 1), int(F.STOLE_PREV), 0)   # victim is my prev neighbour
-        f |= np.where(granted & (rs == 0), int(F.STOLE_NEXT), 0)
-        f |= np.where(granted & (self.ops[task] == 0), int(F.ZERO_WORK_STEAL), 0)
+    def _steal_flags(self, st: np.ndarray, head2: np.ndarray, tail2: np.ndarray,
+                     owner_act: np.ndarray, req: np.ndarray, rv: np.ndarray, rk: np.ndarray,
+                     rs: np.ndarray, thief: np.ndarray, granted: np.ndarray,
+                     task: np.ndarray) -> None:
+        """FLAGS (docs/architecture.md section 6) with the v1 meanings, per (victim, range):
+        N1 and N2 change what a row costs, not the claims, so every bit keeps its v1 definition
+        (an N2 retire is an owner action, like an owner claim).  ``st`` is the registered
+        stealable count, ``head2``/``tail2`` the state after the cycle's grants."""
+        any_req = req[:, :, 0] | req[:, :, 1]
+        st_owner = self._stealable_tail(head2, self.tail)          # after the owner action only
+        f = np.where((req[:, :, 0] & req[:, :, 1]).any(axis=1), F_DUAL_THIEF, 0)
+        race = any_req & owner_act[:, None] & (st == 1) & (st_owner == 0)
+        f |= np.where(race.any(axis=1), F_LAST_ROW_RACE, 0)
+        # side 0 = the victim's prev-side thief: the victim is that thief's next neighbour
+        f |= np.where(granted & (self.lost > 0), F_VICTIM_THEN_THIEF, 0)
+        f |= np.where(granted & (rs == 1), F_STOLE_PREV, 0)
+        f |= np.where(granted & (rs == 0), F_STOLE_NEXT, 0)
+        f |= np.where(granted & (self.ops[task] == 0), F_ZERO_WORK_STEAL, 0)
         refused = thief & ~granted
         if refused.any():
-            st_after = np.maximum(self.tail - lost_now - np.maximum(head2[:, None], self.base), 0)
+            st_after = self._stealable_tail(head2, tail2)
             own_after = np.maximum(self.b0 - head2, 0) + st_after.sum(axis=1)
             f |= np.select([refused & (st_after[rv, rk] > 0), refused & (own_after[rv] > 0),
-                            refused], [int(F.REFUSED_CONTENTION), int(F.REFUSED_EXHAUSTED),
-                                       int(F.REFUSED_DONE)], 0)
+                            refused], [F_REFUSED_CONTENTION, F_REFUSED_EXHAUSTED,
+                                       F_REFUSED_DONE], 0)
         self.flags |= f
+
+    def _stealable_tail(self, head: np.ndarray, tail: np.ndarray) -> np.ndarray:
+        return np.maximum(tail - np.maximum(head[:, None], self.base), 0)
 
     def run(self) -> int:
         limit = int(self.dur.sum()) + 16
@@ -519,8 +530,8 @@ def _run(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig, layer: Laye
     res = _result(arrays, geo, compute, ceil_div(layer.M, hw.H), None)
     shape = (geo.n, geo.Rm)
     return ProductRun(result=res, ag_cycles=int(eng.ag_done), doer=eng.doer.reshape(shape),
-                      claims=eng.claims.reshape(shape), head_jumps=eng.head_jumps.copy(),
-                      two_grants=eng.two_grants.copy())
+                      claims=eng.claims.reshape(shape), retired=int(eng.skipped.sum()),
+                      head_jumps=eng.head_jumps.copy(), two_grants=eng.two_grants.copy())
 
 
 def _prepare_v2(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,

@@ -146,10 +146,11 @@ module masr_array #(
   logic [NL*RowW-1:0]   dep_idx;
   logic [NL*32-1:0]     dep_val, acc;
   logic [NL-1:0]        finished, err_wptr, slots_bad;
-  logic [NL-1:0]        amask_re, aval_re;
-  logic [NL*AmAddrW-1:0] amask_raddr;
+  logic [NL*KW_MAX-1:0] amask_re;             // KW_MAX activation-mask read ports per lane
+  logic [NL-1:0]        aval_re;
+  logic [NL*KW_MAX*AmAddrW-1:0] amask_raddr;
   logic [NL*AvAddrW-1:0] aval_raddr;
-  logic [NL*B-1:0]      amask_rdata;
+  logic [NL*KW_MAX*B-1:0] amask_rdata;
   logic [NL*16-1:0]     aval_rdata;
 
   logic fd_lane_we, fd_lane_re, fd_pe_we, fd_pe_re;
@@ -334,9 +335,9 @@ module masr_array #(
         .din_next_i     (din_next),
         .din_next_idx_i (din_next_idx),
         .din_next_val_i (din_next_val),
-        .amask_re_o     (amask_re[L]),
-        .amask_raddr_o  (amask_raddr[L*AmAddrW +: AmAddrW]),
-        .amask_rdata_i  (amask_rdata[L*B +: B]),
+        .amask_re_o     (amask_re[L*KW_MAX +: KW_MAX]),
+        .amask_raddr_o  (amask_raddr[L*KW_MAX*AmAddrW +: KW_MAX*AmAddrW]),
+        .amask_rdata_i  (amask_rdata[L*KW_MAX*B +: KW_MAX*B]),
         .aval_re_o      (aval_re[L]),
         .aval_raddr_o   (aval_raddr[L*AvAddrW +: AvAddrW]),
         .aval_rdata_i   (aval_rdata[L*16 +: 16]),
@@ -369,20 +370,22 @@ module masr_array #(
   for (genvar g = 0; g < H / G; g++) begin : g_pe_g
     for (genvar v = 0; v < V; v++) begin : g_pe_v
       localparam int PI = g * V + v;
-      logic [G-1:0]         am_re, av_re;
-      logic [G*AmAddrW-1:0] am_raddr;
+      logic [G*KW_MAX-1:0]  am_re;
+      logic [G-1:0]         av_re;
+      logic [G*KW_MAX*AmAddrW-1:0] am_raddr;
       logic [G*AvAddrW-1:0] av_raddr;
-      logic [G*B-1:0]       am_rdata;
+      logic [G*KW_MAX*B-1:0] am_rdata;
       logic [G*16-1:0]      av_rdata;
       logic [31:0]          fd_am_rdata, fd_av_rdata;
 
       for (genvar j = 0; j < G; j++) begin : g_port
         localparam int L = (g * G + j) * V + v;
-        assign am_re[j]                        = amask_re[L];
+        assign am_re[j*KW_MAX +: KW_MAX]       = amask_re[L*KW_MAX +: KW_MAX];
         assign av_re[j]                        = aval_re[L];
-        assign am_raddr[j*AmAddrW +: AmAddrW]  = amask_raddr[L*AmAddrW +: AmAddrW];
+        assign am_raddr[j*KW_MAX*AmAddrW +: KW_MAX*AmAddrW] =
+               amask_raddr[L*KW_MAX*AmAddrW +: KW_MAX*AmAddrW];
         assign av_raddr[j*AvAddrW +: AvAddrW]  = aval_raddr[L*AvAddrW +: AvAddrW];
-        assign amask_rdata[L*B +: B]           = am_rdata[j*B +: B];
+        assign amask_rdata[L*KW_MAX*B +: KW_MAX*B] = am_rdata[j*KW_MAX*B +: KW_MAX*B];
         assign aval_rdata[L*16 +: 16]          = av_rdata[j*16 +: 16];
       end
 

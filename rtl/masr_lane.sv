@@ -21,8 +21,14 @@
 //    plan_<h>_<v>.hex); the array turns them into the configuration of this lane and its
 //    neighbours.
 //
-// The lane's own configuration (R, replica geometry, K, mode) is latched at start_i, so the host
-// may rewrite CFG_* while a product runs without disturbing it.
+// The lane's own configuration (R, replica geometry, K, mode, CFG_FEAT) is latched at start_i,
+// so the host may rewrite CFG_* while a product runs without disturbing it.
+//
+// CFG_FEAT.NULL_SKIP (rule N1, docs/perf-model.md "v2 rules"): in its claim cycle the lane reads
+// the granted row's K mask words and the segment's K activation-mask words at once (KW_MAX read
+// ports on the mask SRAM and on the PE's act mask RF; the memory images are unchanged) and
+// masr_skip_addr issues the row's effective bits in max(1, e) cycles. With the bit clear the v1
+// unit masr_prefix_addr walks the row word by word, exactly as before.
 `include "masr_assert.svh"
 
 module masr_lane #(
@@ -113,9 +119,10 @@ module masr_lane #(
   input  logic [31:0]            din_next_val_i,
 
   // ---- activation register files of my PE (combinational read) ----
-  output logic                   amask_re_o,
-  output logic [AmAddrW-1:0]     amask_raddr_o,
-  input  logic [B-1:0]           amask_rdata_i,
+  // (KW_MAX ports: port 0 is the v1 unit's word read, ports 0..K-1 the N1 claim-cycle read)
+  output logic [KW_MAX-1:0]      amask_re_o,
+  output logic [KW_MAX*AmAddrW-1:0] amask_raddr_o,
+  input  logic [KW_MAX*B-1:0]    amask_rdata_i,
   output logic                   aval_re_o,
   output logic [AvAddrW-1:0]     aval_raddr_o,
   input  logic [15:0]            aval_rdata_i,
@@ -180,11 +187,15 @@ module masr_lane #(
     end
   end
 
-  // CFG_FEAT.SPLIT reaches the steal arbiter directly (it latches it at start like the replica
-  // bases); no other bit changes the lane yet (a start with a bit the build does not implement
-  // is ERR_MODE in masr_top).
+  // NULL_SKIP selects the address generator, ROW_SKIP enables the empty-row lookahead (rule N2);
+  // SPLIT reaches the steal arbiter directly (it latches it at start like the replica bases);
+  // OVERLAP does not change the lane (masr_top rejects a start with a bit its FEAT_IMPL lacks:
+  // ERR_MODE).
+  logic skip_en, rowskip_en;
+  assign skip_en    = feat_q[masr_pkg::FEAT_NULL_SKIP];
+  assign rowskip_en = feat_q[masr_pkg::FEAT_ROW_SKIP];   // legal only with skip_en (masr_top)
   logic unused_feat;
-  assign unused_feat = ^feat_q;
+  assign unused_feat = ^feat_q[masr_pkg::FeatW-1:masr_pkg::FEAT_ROW_SKIP+1];
 
   logic steal_en, vertical;
   assign steal_en = (mode_q != masr_pkg::MODE_NONE);
@@ -200,16 +211,17 @@ module masr_lane #(
   assign fd_rp_re   = fd_re_i && (fd_rsel_i == masr_pkg::MEM_ROWPTR);
   assign fd_w_re    = fd_re_i && (fd_rsel_i == masr_pkg::MEM_WEIGHT);
 
-  // Mask SRAM: port 0 address generator, port 1 frontdoor.
-  logic                 mask_ag_re;
-  logic [MAddrW-1:0]    mask_ag_raddr;
-  logic [B-1:0]         wmask;
-  logic [2*B-1:0]       mask_rdata;
+  // Mask SRAM: ports 0 .. KW_MAX-1 address generator (v1: port 0, one word per cycle; N1: the
+  // claimed row's K words in the claim cycle), port KW_MAX frontdoor.
+  logic [KW_MAX-1:0]        mask_ag_re;
+  logic [KW_MAX*MAddrW-1:0] mask_ag_raddr;
+  logic [B-1:0]             wmask;
+  logic [(KW_MAX+1)*B-1:0]  mask_rdata;
 
   masr_sram #(
     .Width (B),
     .Depth (MDEPTH),
-    .NumRd (2),
+    .NumRd (KW_MAX + 1),
     .BdName("mask"),
     .BdIndexed(1'b1)
   ) u_mask (
@@ -309,6 +321,7 @@ module masr_lane #(
   // Steal arbiter: head/tail of my own rows, victim arbitration (section 5)
   // ---------------------------------------------------------------------------------------------
   logic            owner_req, owner_gnt;
+  logic            retire;        // N2: the owner retires its empty head row (no AG cycle)
   logic [RowW-1:0] owner_row;
   logic [RowW:0]   remaining, stealable;
   logic            dual_thief, last_row_race;
@@ -325,7 +338,7 @@ module masr_lane #(
     .rows_i             (rows_i),
     .rep_start_i        (rep_start_i),
     .rep_mid_i          (rep_mid_i),
-    .owner_req_i        (owner_req),
+    .owner_req_i        (owner_req || retire),   // N2: a retire is an owner action
     .thief_prev_req_i   (vreq_prev_i),
     .thief_next_req_i   (vreq_next_i),
     .owner_gnt_o        (owner_gnt),
@@ -359,6 +372,9 @@ module masr_lane #(
   localparam logic [1:0] TgtNext = 2'd2;
 
   logic               ag_busy, ag_op, ag_last, ag_zero, q_full, q_empty;
+  logic               v1_op, v1_last, v1_zero, sk_has_op, sk_op, sk_last, sk_zero;
+  logic [WAddrW-1:0]  v1_waddr, sk_waddr;
+  logic [AAddrW-1:0]  v1_aaddr, sk_aaddr;
   logic [KwIdxW-1:0]  ag_word;
   logic               ag_has_op;
   logic [WAddrW-1:0]  ag_waddr;
@@ -372,6 +388,8 @@ module masr_lane #(
   // Row context of the AG's current row (set when a row starts).
   logic [MAddrW-1:0]  mbase_q;      // slot * K: mask SRAM address of word 0
   logic [AmAddrW-1:0] ambase_q;     // seg * KW_MAX: act mask RF address of word 0
+  logic [MAddrW-1:0]  new_mbase;    // the granted row's mask SRAM address of word 0
+  logic [AmAddrW-1:0] new_ambase;   // ... and its act mask RF address of word 0
   logic [1:0]         tgt_q;        // whose accumulator the row's ops go to
   logic [RowW-1:0]    idx_q;        // local row index in that accumulator file
 
@@ -384,7 +402,7 @@ module masr_lane #(
   assign req_prev_o = thief && any_s && pick_prev;
   assign req_next_o = thief && any_s && !pick_prev;
 
-  assign got_own   = owner_gnt;
+  assign got_own   = owner_gnt && !retire;      // a retired row never starts the AG
   assign got_prev  = req_prev_o && gnt_prev_i;
   assign got_next  = req_next_o && gnt_next_i;
   assign row_start = got_own || got_prev || got_next;
@@ -410,6 +428,9 @@ module masr_lane #(
     new_abase = AAddrW'(new_seg) * AAddrW'(P_MAX);
   end
 
+  assign new_mbase  = MAddrW'(new_slot[SlotW-1:0] * nwords_q);
+  assign new_ambase = AmAddrW'(new_seg) * AmAddrW'(KW_MAX);
+
   assign rp_re    = row_start;
   assign rp_raddr = new_slot[SlotW-1:0];
 
@@ -420,17 +441,72 @@ module masr_lane #(
       tgt_q    <= TgtOwn;
       idx_q    <= '0;
     end else if (row_start) begin
-      mbase_q  <= MAddrW'(new_slot[SlotW-1:0] * nwords_q);
-      ambase_q <= AmAddrW'(new_seg) * AmAddrW'(KW_MAX);
+      mbase_q  <= new_mbase;
+      ambase_q <= new_ambase;
       tgt_q    <= new_tgt;
       idx_q    <= new_idx;
     end
   end
 
-  assign mask_ag_re    = ag_busy;
-  assign mask_ag_raddr = mbase_q + MAddrW'(ag_word);
-  assign amask_re_o    = ag_busy;
-  assign amask_raddr_o = ambase_q + AmAddrW'(ag_word);
+  // Memory reads of the address generators. v1 (port 0): the current word of the running row.
+  // N1: words k < K of the one row this lane can be granted in this cycle (mask SRAM address
+  // slot * K + k, act mask RF seg * KW_MAX + k; words k >= K are zeroed), read every compute
+  // cycle in which a claim is possible and registered by masr_skip_addr only when the row is
+  // granted. That row follows from registered state alone: the owner's row is head; a thief
+  // can only be granted the victim's tail - 1 from the side it asks (the larger registered
+  // stealable count), read speculatively and dropped if refused (rule N1). So the read never
+  // waits for the grant (asserted below: at a row start it is the granted row).
+  logic [KW_MAX*B-1:0]    row_wmask, row_amask;
+  logic                   v1_busy, sk_busy, spec_ok;
+  logic [SlotW+1:0]       spec_slot;
+  logic [1:0]             spec_seg;
+  logic [MAddrW-1:0]      spec_mbase;
+  logic [AmAddrW-1:0]     spec_ambase;
+
+  always_comb begin
+    spec_slot = (SlotW+2)'(owner_row);
+    spec_seg  = masr_pkg::SEG_OWN;
+    if (remaining == '0) begin
+      if (pick_prev) begin
+        spec_slot = (SlotW+2)'(rows_q) + (SlotW+2)'(row_prev_i) - (SlotW+2)'(rs_prev_q);
+        spec_seg  = vertical ? masr_pkg::SEG_PREV : masr_pkg::SEG_OWN;
+      end else begin
+        spec_slot = (SlotW+2)'(rows_q) + (SlotW+2)'(q_prev_q) + (SlotW+2)'(row_next_i)
+                  - (SlotW+2)'(rs_next_q);
+        spec_seg  = vertical ? masr_pkg::SEG_NEXT : masr_pkg::SEG_OWN;
+      end
+    end
+  end
+  // A claim is possible: own rows left, or a neighbour shows a stealable row.
+  assign spec_ok     = skip_en && run_i && ((remaining != '0) || (steal_en && any_s));
+  assign spec_mbase  = MAddrW'(spec_slot[SlotW-1:0] * nwords_q);
+  assign spec_ambase = AmAddrW'(spec_seg) * AmAddrW'(KW_MAX);
+
+  for (genvar k = 0; k < KW_MAX; k++) begin : g_wide
+    logic wide_re, in_row;
+    assign in_row  = (KwW'(k) < nwords_q);
+    assign wide_re = spec_ok && in_row;
+    if (k == 0) begin : g_port0
+      assign mask_ag_re[0]    = v1_busy || wide_re;
+      assign amask_re_o[0]    = v1_busy || wide_re;
+      assign mask_ag_raddr[0 +: MAddrW]   = skip_en ? spec_mbase : mbase_q + MAddrW'(ag_word);
+      assign amask_raddr_o[0 +: AmAddrW]  = skip_en ? spec_ambase : ambase_q + AmAddrW'(ag_word);
+    end else begin : g_portk
+      assign mask_ag_re[k]    = wide_re;
+      assign amask_re_o[k]    = wide_re;
+      assign mask_ag_raddr[k*MAddrW +: MAddrW]    = spec_mbase + MAddrW'(k);
+      assign amask_raddr_o[k*AmAddrW +: AmAddrW]  = spec_ambase + AmAddrW'(k);
+    end
+    assign row_wmask[k*B +: B] = in_row ? mask_rdata[k*B +: B] : '0;
+    assign row_amask[k*B +: B] = in_row ? amask_rdata_i[k*B +: B] : '0;
+  end
+
+  // N2 empty-row lookahead (CFG_FEAT.ROW_SKIP): while the AG works through a row and makes no
+  // claim (so the speculative read above shows the own row at head), an own head row without
+  // an effective op is retired: head += 1 through the arbiter's owner port, counted in
+  // ROWS_OWN, no AG cycle, no MAC op. At most one per cycle; a claim cycle never retires.
+  assign retire = rowskip_en && run_i && !need && (remaining != '0) &&
+                  ((row_wmask & row_amask) == '0);
 
   masr_prefix_addr #(
     .B      (B),
@@ -441,21 +517,53 @@ module masr_lane #(
     .clk_i,
     .rst_ni,
     .clr_i      (start_i || abort_i),
-    .row_start_i(row_start),
+    .row_start_i(row_start && !skip_en),
     .rowptr_i   (WAddrW'(rp_rdata[15:0])),
     .abase_i    (new_abase),
     .nwords_i   (nwords_q),
-    .busy_o     (ag_busy),
+    .busy_o     (v1_busy),
     .word_o     (ag_word),
     .wmask_i    (wmask),
-    .amask_i    (amask_rdata_i),
+    .amask_i    (amask_rdata_i[B-1:0]),
     .stall_i    (q_full),
-    .op_valid_o (ag_op),
-    .w_addr_o   (ag_waddr),
-    .a_addr_o   (ag_aaddr),
-    .row_last_o (ag_last),
-    .row_zero_o (ag_zero)
+    .op_valid_o (v1_op),
+    .w_addr_o   (v1_waddr),
+    .a_addr_o   (v1_aaddr),
+    .row_last_o (v1_last),
+    .row_zero_o (v1_zero)
   );
+
+  masr_skip_addr #(
+    .B      (B),
+    .KW     (KW_MAX),
+    .WAddrW (WAddrW),
+    .AAddrW (AAddrW)
+  ) u_skip (
+    .clk_i,
+    .rst_ni,
+    .clr_i      (start_i || abort_i),
+    .row_start_i(row_start && skip_en),
+    .rowptr_i   (WAddrW'(rp_rdata[15:0])),
+    .abase_i    (new_abase),
+    .wmask_i    (row_wmask),
+    .amask_i    (row_amask),
+    .stall_i    (q_full),
+    .busy_o     (sk_busy),
+    .has_op_o   (sk_has_op),
+    .op_valid_o (sk_op),
+    .w_addr_o   (sk_waddr),
+    .a_addr_o   (sk_aaddr),
+    .row_last_o (sk_last),
+    .row_zero_o (sk_zero)
+  );
+
+  // The unit of the running product (CFG_FEAT is latched at start, where both units go idle).
+  assign ag_busy  = v1_busy || sk_busy;
+  assign ag_op    = skip_en ? sk_op : v1_op;
+  assign ag_waddr = skip_en ? sk_waddr : v1_waddr;
+  assign ag_aaddr = skip_en ? sk_aaddr : v1_aaddr;
+  assign ag_last  = skip_en ? sk_last : v1_last;
+  assign ag_zero  = skip_en ? sk_zero : v1_zero;
 
   // ---------------------------------------------------------------------------------------------
   // Decoupling queue and MAC
@@ -475,7 +583,7 @@ module masr_lane #(
   // The AG has an op to emit whenever its current word has effective bits left; within a busy
   // row that is exactly "the word is not empty" (a word ends with its last op), so the stall
   // counter can be derived here: masr_prefix_addr gates op_valid_o with stall_i itself.
-  assign ag_has_op  = ag_busy && ((wmask & amask_rdata_i) != '0);
+  assign ag_has_op  = skip_en ? sk_has_op : v1_busy && ((wmask & amask_rdata_i[B-1:0]) != '0);
   assign stall      = run_i && ag_has_op && q_full;
   assign push       = run_i && ag_op;
   assign err_wptr_o = push && (ag_waddr >= WAddrW'(WDEPTH));
@@ -601,7 +709,7 @@ module masr_lane #(
       row_stolen_q <= 1'b0;
     end else if (run_i) begin
       st_mac_q     <= st_mac_q + StatW'(pop);
-      st_own_q     <= st_own_q + StatW'(got_own);
+      st_own_q     <= st_own_q + StatW'(owner_gnt);    // owner claims and N2 retires
       st_stolen_q  <= st_stolen_q + StatW'(got_prev || got_next);
       st_lost_q    <= st_lost_q + StatW'(lost_n);
       st_refused_q <= st_refused_q + StatW'(refused);
@@ -626,7 +734,7 @@ module masr_lane #(
   logic [2:0]       fd_stat_sel;
   logic [StatW-1:0] fd_stat_rdata;
 
-  assign fd_mask_rdata = mask_rdata[2*B-1:B];
+  assign fd_mask_rdata = mask_rdata[KW_MAX*B +: B];
   assign fd_rp_rdata   = rp_rdata[31:16];
   assign fd_w_rdata    = w_rdata[15:8];
   assign fd_stat_sel   = fd_raddr_i[2:0];
@@ -655,7 +763,11 @@ module masr_lane #(
   // Claims: an owner claim is always granted; a lane starts at most one row per cycle, and only
   // when it needs one. (A sum, not $onehot0: Icarus 11 evaluates $onehot0 of a concatenation
   // wrongly.)
-  `ASSERT(OwnerAlwaysGranted, owner_gnt == owner_req)
+  `ASSERT(OwnerAlwaysGranted, owner_gnt == (owner_req || retire))
+  // N2: a retire needs ROW_SKIP (and so NULL_SKIP), never coincides with a claim, and takes a
+  // row with no effective op.
+  `ASSERT_IMPL(RetireLegal, retire,
+               rowskip_en && skip_en && !need && !owner_req && (row_wmask & row_amask) == '0)
   `ASSERT(OneRowSource, 32'(got_own) + 32'(got_prev) + 32'(got_next) <= 1)
   `ASSERT_IMPL(RowStartOnlyWhenNeeded, row_start, need)
 
@@ -663,6 +775,13 @@ module masr_lane #(
   `ASSERT_IMPL(SlotInRange, row_start,
                new_slot < (SlotW+2)'(SLOTS) && (!got_own || owner_row < rows_q))
   `ASSERT_IMPL(MacIdxInRange, pop, 32'(mac_idx) < R_MAX)
+
+  // N1: the speculative claim-cycle read is the granted row (slot and activation segment), and
+  // only one address generator is ever busy (CFG_FEAT is latched at start).
+  `ASSERT_IMPL(SpecReadIsGrantedRow, skip_en && row_start,
+               spec_ok && spec_slot == new_slot && spec_seg == new_seg)
+  `ASSERT_NEVER(OneAddrGen, v1_busy && sk_busy)
+  `ASSERT_IMPL(AddrGenOfFeat, ag_busy, skip_en ? sk_busy : v1_busy)
 
   // Queue and MAC: the MAC pops every cycle the queue is not empty, so the queue never holds more
   // than one op (a stall needs QDEPTH = 1); nothing moves outside the compute phase.

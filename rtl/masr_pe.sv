@@ -2,8 +2,9 @@
 //
 // A PE is G neighbouring horizontal lanes sharing one activation mask RF (B bits, 3*KW_MAX
 // words: segments own / v-1 / v+1) and one activation value RF (16 bits, 3*P_MAX entries).
-// Each RF has one read port per lane (mask: the lane's address generator; values: the lane's
-// MAC) plus one frontdoor read port, and one write port shared by the frontdoor and the
+// The mask RF has KW_MAX read ports per lane (the lane's address generator: word by word in v1,
+// a segment's whole row of words in its claim cycle with CFG_FEAT.NULL_SKIP), the value RF one
+// per lane (the lane's MAC); each RF has one frontdoor read port, and one write port shared by the frontdoor and the
 // activation encoder of the GRU sequencer (docs/gru-layer.md): the frontdoor only writes while
 // the engine is idle and the encoder only between the products of a GRU phase, so the two never
 // write in the same cycle (asserted here and in masr_top).
@@ -26,10 +27,10 @@ module masr_pe #(
   input  logic [7:0]           bd_g_i,   // my position, names the backdoor files
   input  logic [7:0]           bd_v_i,   // (amask_<g>_<v>, aval_<g>_<v>)
 
-  // ---- lane read ports (lane h = g*G + j on port j) ----
-  input  logic [G-1:0]         amask_re_i,
-  input  logic [G*AmAddrW-1:0] amask_raddr_i,
-  output logic [G*B-1:0]       amask_rdata_o,
+  // ---- lane read ports (lane h = g*G + j: mask ports j*KW_MAX .. j*KW_MAX+KW_MAX-1, value j) --
+  input  logic [G*KW_MAX-1:0]         amask_re_i,
+  input  logic [G*KW_MAX*AmAddrW-1:0] amask_raddr_i,
+  output logic [G*KW_MAX*B-1:0]       amask_rdata_o,
   input  logic [G-1:0]         aval_re_i,
   input  logic [G*AvAddrW-1:0] aval_raddr_i,
   output logic [G*16-1:0]      aval_rdata_o,
@@ -54,7 +55,7 @@ module masr_pe #(
   input  logic [15:0]          enc_aval_wdata_i
 );
 
-  logic [(G+1)*B-1:0]  amask_rdata;
+  logic [(G*KW_MAX+1)*B-1:0] amask_rdata;
   logic [(G+1)*16-1:0] aval_rdata;
 
   // Write port: the encoder or the frontdoor (never both in one cycle, asserted below).
@@ -71,11 +72,11 @@ module masr_pe #(
   assign am_wdata = enc_amask_we_i ? enc_amask_wdata_i : fd_wdata_i[B-1:0];
   assign av_wdata = enc_aval_we_i ? enc_aval_wdata_i : fd_wdata_i[15:0];
 
-  // Port G (the last one) is the frontdoor.
+  // The last port is the frontdoor.
   masr_sram #(
     .Width (B),
     .Depth (AmDepth),
-    .NumRd (G + 1),
+    .NumRd (G * KW_MAX + 1),
     .BdName("amask"),
     .BdIndexed(1'b1)
   ) u_amask (
@@ -112,9 +113,9 @@ module masr_pe #(
     .bd_col_i (bd_v_i)
   );
 
-  assign amask_rdata_o    = amask_rdata[G*B-1:0];
+  assign amask_rdata_o    = amask_rdata[G*KW_MAX*B-1:0];
   assign aval_rdata_o     = aval_rdata[G*16-1:0];
-  assign fd_amask_rdata_o = 32'(amask_rdata[G*B +: B]);
+  assign fd_amask_rdata_o = 32'(amask_rdata[G*KW_MAX*B +: B]);
   assign fd_aval_rdata_o  = 32'(aval_rdata[G*16 +: 16]);
 
   `ASSERT_NEVER(FrontdoorWritesOneRf, fd_amask_we_i && fd_aval_we_i)

@@ -38,7 +38,7 @@ module masr_top #(
   parameter int QDEPTH = 8,
   parameter int T_MAX  = 32,     // GRU: max sequence length
   // CFG_FEAT bits this build implements (CAPS5); setting any other bit is ERR_MODE.
-  parameter logic [masr_pkg::FeatW-1:0] FEAT_IMPL = 4'b1000,
+  parameter logic [masr_pkg::FeatW-1:0] FEAT_IMPL = 4'b1011,
   // Derived, do not override.
   localparam int P_MAX    = (N_MAX + V - 1) / V,
   localparam int KW_MAX   = (P_MAX + B - 1) / B,

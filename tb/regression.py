@@ -65,6 +65,8 @@ REGRESSION: list[RegressionEntry] = [
     RegressionEntry("SplitStealTest", ("8x8",), (1,), 300.0),
     # the same layers in every steal mode and replica depth: RTL points for make explore
     RegressionEntry("StealSweepTest", BOTH, (1,), 300.0),
+    # CFG_FEAT.NULL_SKIP (issue #12, rule N1) against CFG_FEAT = 0 on the same data
+    RegressionEntry("NullSkipTest", BOTH, (1,), 300.0),
     # the paper's product clipped to the array (64x64 on 4x2, 256x256 on 8x8): keeps the
     # nightly's paper-scale sequence exercised every day, ~3 products per run
     RegressionEntry("PaperWorkloadTest", BOTH, (1,), 300.0),

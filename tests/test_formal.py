@@ -151,11 +151,12 @@ def test_array_lost_deposit_fails(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("name", "witness", "prop"), [
     ("array", 1, "NoStealThenDone"), ("array", 2, "NoLastRowRace"),
     ("array", 4, "NoLongestProduct"), ("array_4x1", 3, "NoDualThief"),
-    ("array_4x1", 4, "NoLongestProduct")])
+    ("array_4x1", 4, "NoLongestProduct"), ("array", 5, "NoRetireThenDone")])
 def test_array_depth_reaches_witness(tmp_path: Path, name: str, witness: int, prop: str) -> None:
     """Non-vacuity of the bounded array proofs: within their depth a product completes after a
-    steal, an owner and a thief race for a last row, (4x1) two thieves ask one victim, and the
-    longest product (CMax compute cycles, R_MAX output cycles) reaches its last output cycle."""
+    steal, an owner and a thief race for a last row, (4x1) two thieves ask one victim, the
+    longest product (CMax compute cycles, R_MAX output cycles) reaches its last output cycle,
+    and a product with an N2 retire (CFG_FEAT.ROW_SKIP) and a stolen row completes."""
     spec = _array_spec(tmp_path, name, Witness=witness)
     res, rows = run_formal(tmp_path / "out", "--proof", name, "--spec", str(spec))
     assert rows[0]["status"] == "FAIL", res.stdout

@@ -23,7 +23,7 @@ from golden.perf_v2 import (V1, PerfFeatures, ProductRun, balanced_row_order,
 from test_golden_perf import make_hw, masks_from_ops
 
 NONE, VERT, HORZ = StealMode.NONE, StealMode.VERTICAL, StealMode.HORIZONTAL
-LANE_FIELDS = ("mac_busy", "rows_own", "rows_stolen", "rows_lost", "refused", "idle")
+LANE_FIELDS = ("mac_busy", "rows_own", "rows_stolen", "rows_lost", "refused", "idle", "flags")
 NWS = PerfFeatures(null_word_skip=True)
 
 

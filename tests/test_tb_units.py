@@ -444,3 +444,32 @@ def test_hex_words_of_both_simulators(tmp_path) -> None:
     assert read_hex_words(f).tolist() == [1, 2]
     f.write_text("1\nff\n")                                      # mixed widths
     assert read_hex_words(f).tolist() == [1, 255]
+
+
+@pytest.mark.parametrize("hw", [BRINGUP_4X2, REGRESSION_8X8], ids=["4x2", "8x8"])
+def test_null_word_layers_hit_the_n1_corners(hw):
+    """null_word_layer (NullSkipSequence) produces every N1 row-boundary corner, and
+    null_skip_corners sees exactly what the masks say on a hand-made product."""
+    from tb.matvec.coverage import null_skip_corners
+    rng = np.random.default_rng(5)
+    stim = st.null_word_layer(rng, hw, StealMode.NONE)
+    assert st.fits(stim.W, hw, stim.layer)
+    assert set(null_skip_corners(stim.W, stim.x, hw, stim.layer)) == {
+        "first_word_null", "last_word_null", "all_words_null"}
+    # one lane column, K = 2: row 0 effective only in word 1, row 1 only in word 0,
+    # row 2 weights only where x = 0 (claimed, all null)
+    N = 2 * hw.B * hw.V                      # P = 2B: K = 2 words per row task
+    W = np.zeros((3, N), dtype=np.int8)
+    x = np.ones(N, dtype=np.int16)
+    x[3] = 0
+    W[0, hw.B + 1] = 1
+    W[1, 2] = 1
+    W[2, 3] = 1
+    layer = LayerConfig(3, N)
+    assert partition_width(hw, N) == 2 * hw.B
+    assert null_skip_corners(W[:1], x, hw, LayerConfig(1, N)) == ["first_word_null"]
+    assert null_skip_corners(W[1:2], x, hw, LayerConfig(1, N)) == ["last_word_null"]
+    assert null_skip_corners(W, x, hw, layer) == ["first_word_null", "last_word_null",
+                                                  "all_words_null"]
+    flags = {(0, 0): {"FLAGS": int(PerfFlag.ZERO_WORK_STEAL)}}
+    assert "zero_work_steal" in null_skip_corners(W, x, hw, layer, flags)

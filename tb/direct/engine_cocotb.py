@@ -5,8 +5,8 @@ the 4x2 and 8x8 builds. The configuration comes from $MASR_CONFIG, the backdoor 
 the plusarg +masr_bd_dir, numpy is seeded from cocotb.RANDOM_SEED.
 
 Checks per product: y bit-exact against golden.matvec.matvec_q, the PERF_* registers and every
-lane's statistics (mem_sel 7, including FLAGS) exactly against golden.perf.simulate_matvec, or
-for CFG_FEAT != 0 against the v2 engine (golden.perf_v2.simulate_product, with the split plan
+lane's statistics (mem_sel 7, including FLAGS) exactly against golden.perf.simulate_matvec, or,
+for CFG_FEAT != 0, against the v2 engine (golden.perf_v2.simulate_product, with the split plan
 registers the image holds).
 
 Timing discipline: inputs are driven just after a falling edge and sampled by the RTL at the next
@@ -275,8 +275,9 @@ async def run_case(io: Dut, case: Case, *, backdoor: bool = True, check_stats: b
                  if stats[hv][k] != perf.lanes.words(*hv)[k]]
         assert not diffs, f"{tag}: lane stats differ: " + "; ".join(diffs[:10])
     flags_or = int(np.bitwise_or.reduce(perf.flags, axis=None))
-    io.dut._log.info(f"{tag}: M={layer.M} N={layer.N} mode={layer.mode.name} feat={layer.feat} "
-                     f"rep={layer.rep_rows} S={layer.shift} cycles={perf.cycles} "
+    io.dut._log.info(f"{tag}: M={layer.M} N={layer.N} mode={layer.mode.name} "
+                     f"rep={layer.rep_rows} S={layer.shift} feat={layer.feat:#x} "
+                     f"cycles={perf.cycles} "
                      f"mac={perf.mac_busy} steals={perf.steals_granted}/"
                      f"{perf.steals_refused} flags_or={flags_or:#x}")
     return flags_or
@@ -507,6 +508,76 @@ async def test_split_utilization(dut):
                              f"dup {dup:.3f}")
     for line in lines:
         dut._log.info(line)
+
+
+def with_feat(case: Case, feat: int) -> Case:
+    """The same product with another CFG_FEAT (the memory image does not depend on it)."""
+    L = case.layer
+    return Case(LayerConfig(L.M, L.N, L.mode, L.rep_rows, L.shift, feat), case.W, case.x,
+                case.bias, case.image)
+
+
+def null_word_case(rng: np.random.Generator, hw: HwConfig, mode: StealMode) -> Case:
+    """Rows whose mask words are null at the row boundaries: per row, at random, the first or
+    the last word (or every word) has no effective op, or the row has no effective op at all
+    while its weights are non-zero (x is zero there): what N1 skips."""
+    M, N = hw.M_MAX, hw.N_MAX
+    P, B = ceil_div(N, hw.V), hw.B
+    W = np.zeros((M, N), dtype=np.int64)
+    x = np.where(rng.random(N) < 0.7, rng.integers(-900, 900, N), 0)
+    for r in range(M):
+        kind = int(rng.integers(0, 4))   # 0 first word null, 1 last null, 2 all null, 3 dense
+        for v in range(hw.V):
+            lo, hi = v * P, min(N, (v + 1) * P)
+            cols = np.arange(lo, hi)
+            if cols.size == 0:
+                continue
+            word = (cols - lo) // B
+            keep = {0: word > 0, 1: word < word.max(), 2: np.zeros(cols.size, bool),
+                    3: np.ones(cols.size, bool)}[kind] if word.max() > 0 else \
+                np.full(cols.size, kind == 3)
+            dens = rng.random(cols.size) < 0.6
+            W[r, cols] = np.where(keep & dens, rng.integers(1, 127, cols.size), 0)
+            if kind == 2:
+                # claimed but all null: weights only where x is zero
+                W[r, cols] = np.where((x[cols] == 0) & dens, rng.integers(1, 127, cols.size), 0)
+    W8, x16 = W.astype(np.int8), x.astype(np.int16)
+    b16 = rng.integers(-300, 300, M).astype(np.int16)
+    R = ceil_div(M, hw.H)
+    rep = 0 if mode == StealMode.NONE else max(1, R // 4)
+    for _ in range(R + 1):
+        try:
+            layer = LayerConfig(M=M, N=N, mode=mode, rep_rows=rep, shift=7, feat=FEAT_NULL_SKIP)
+            return Case(layer, W8, x16, b16, encode_matvec(W8, x16, b16, hw, layer))
+        except SpecError:
+            rep -= 1
+    raise RuntimeError("null-word case does not fit")
+
+
+@cocotb.test()
+async def test_null_skip(dut):
+    """CFG_FEAT.NULL_SKIP (rule N1) and NULL_SKIP | ROW_SKIP (N2) in all three steal modes:
+    random layers, hot lanes and null-word corners (incl. rows with no effective op), each run
+    with CFG_FEAT = 0, then N1, then N1 + N2 on the same image; every counter, lane statistic
+    and FLAGS bit against the model."""
+    io = await setup(dut)
+    hw = io.hw
+    assert hw.FEAT_IMPL & FEAT_NULL_SKIP, "this build does not implement NULL_SKIP"
+    feats = [FEAT_NULL_SKIP] + ([FEAT_NULL_SKIP | FEAT_ROW_SKIP]
+                                if hw.FEAT_IMPL & FEAT_ROW_SKIP else [])
+    flags = 0
+    for mode in StealMode:
+        rng = _rng(700 + int(mode))
+        cases = [random_case(rng, hw, mode) for _ in range(2)]
+        cases.append(null_word_case(rng, hw, mode))
+        if mode != StealMode.NONE:
+            cases.append(hot_case(rng, hw, mode))
+        for k, case in enumerate(cases):
+            await run_case(io, with_feat(case, 0), tag=f"{mode.name}#{k} v1")
+            for feat in feats:
+                flags |= await run_case(io, with_feat(case, feat), backdoor=False,
+                                        tag=f"{mode.name}#{k} feat={feat:#x}")
+    dut._log.info(f"NULL_SKIP FLAGS seen: {flags:#x}")
 
 
 @cocotb.test()

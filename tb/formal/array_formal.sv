@@ -2,7 +2,8 @@
 // docs/formal.md; issue #15).
 //
 // One product from reset, driven the way masr_top drives the array: start_i for one cycle with
-// the configuration (solver-chosen M, N, mode none / vertical / horizontal, rep_rows), then
+// the configuration (solver-chosen M, N, mode none / vertical / horizontal, rep_rows, and
+// CFG_FEAT: 0 = v1, NULL_SKIP (rule N1) or NULL_SKIP | ROW_SKIP (N2), issue #12), then
 // run_i until cend_i = run && all lanes finished (the top's cend), then ceil(M/H) output cycles
 // with out_idx_i = 0, 1, ... . Memory contents are free: under -formal masr_sram has neither its
 // backdoor nor its initial clear, so every mask, row pointer, weight and activation image is a
@@ -13,6 +14,8 @@
 // proof script connects after flatten):
 //   claim    lane X starts a row (row_start): its task is (victim, new_idx), victim = X for an own
 //            row, X's prev / next neighbour on the mode's axis for a stolen one (new_tgt);
+//   retire   (N2) lane X retires its own head row (retire, owner_row): claimed and ended in one
+//            cycle, with no op;
 //   ops      every op the AG of X pushes belongs to the task of X's current row;
 //   row end  the AG's last cycle of X's current row (row_last_o);
 //   deposit  the accumulator file of lane L is written (own MAC, prev-side or next-side
@@ -24,7 +27,7 @@
 //                       (none in mode none);
 //   ClaimInRange:       an own row is one of [0, R_h), a stolen row one of the victim's replica
 //                       rows [R_h - Q_h, R_h) (section 3: Q_h = min(R_h, rep_rows)), or with
-//                       split ranges (cfg_split_i) of the range the thief holds: [base_0,
+//                       split ranges (CFG_FEAT.SPLIT) of the range the thief holds: [base_0,
 //                       base_1) for the prev-side thief, [base_1, R_h) for the next-side one
 //                       (the victim's plan registers, any legal plan);
 //   OpsInRow / RowEndOnce: ops are pushed and rows end only inside a claimed row, each row task
@@ -51,7 +54,8 @@
 // is the witness that the depth reaches it): 1: a product completes its output phase after at
 // least one stolen row; 2: an owner and a thief race for a victim's last row; 3: two thieves ask
 // one victim in the same cycle (needs an axis of three lanes); 4: the longest product (CMax
-// compute cycles, R_MAX output cycles) reaches its last output cycle.
+// compute cycles, R_MAX output cycles) reaches its last output cycle; 5: a product completes
+// its output phase after an N2 retire (CFG_FEAT.ROW_SKIP) and a stolen row.
 `include "masr_assert.svh"
 
 module array_formal #(
@@ -85,7 +89,7 @@ module array_formal #(
   input logic [15:0]     cfg_n_i,
   input logic [1:0]      cfg_mode_i,
   input logic [RowW-1:0] cfg_rep_i,
-  input logic            cfg_split_i               // CFG_FEAT.SPLIT of the product
+  input logic [masr_pkg::FeatW-1:0] cfg_feat_i
 );
 
   // ---------------------------------------------------------------------------------------------
@@ -138,10 +142,6 @@ module array_formal #(
   logic [NP*32-1:0]    pe_rdata;
   logic [NL*8*32-1:0]  stats;
 
-  // CFG_FEAT of the product: the v1 rules, or split replica ranges (bit 3), solver's choice.
-  logic [3:0] cfg_feat;
-  assign cfg_feat = {cfg_split_i, 3'b000};
-
   masr_array #(
     .H      (H),
     .V      (V),
@@ -164,7 +164,7 @@ module array_formal #(
     .cfg_n_i,
     .cfg_mode_i,
     .cfg_rep_i,
-    .cfg_feat_i     (cfg_feat),
+    .cfg_feat_i,
     .slots_err_o    (slots_err),
     .all_finished_o (all_finished),
     .err_wptr_o     (err_wptr),
@@ -205,6 +205,10 @@ module array_formal #(
       assume (cfg_mode_i <= masr_pkg::MODE_MAX);
       assume (32'(cfg_rep_i) <= R_MAX);
       assume (!slots_err);
+      // The top's CFG_FEAT check for the bits the lanes implement: no OVERLAP, ROW_SKIP only
+      // with NULL_SKIP (SPLIT free: any legal plan, see ClaimInRange).
+      assume (!cfg_feat_i[masr_pkg::FEAT_OVERLAP]);
+      assume (!cfg_feat_i[masr_pkg::FEAT_ROW_SKIP] || cfg_feat_i[masr_pkg::FEAT_NULL_SKIP]);
     end
     // A legal image: every weight address inside WDEPTH (else ERR_WPTR aborts the product).
     if (run) assume (!err_wptr);
@@ -227,6 +231,8 @@ module array_formal #(
   logic [NL-1:0]      probe_race;          // u_lane.last_row_race (arbiter event, Witness 2)
   logic [NL-1:0]      probe_dual;          // u_lane.dual_thief (arbiter event, Witness 3)
   logic [NL*32-1:0]   probe_plan;          // u_dut.plan: every lane's {base_1, base_0} (split)
+  logic [NL-1:0]      probe_retire;        // u_lane.retire: N2 retires the own head row ...
+  logic [NL*RowW-1:0] probe_owner_row;     // u_lane.owner_row: ... this one (the arbiter's head)
 
   // ---------------------------------------------------------------------------------------------
   // The product's configuration and its decomposition (section 3), latched at start
@@ -248,7 +254,7 @@ module array_formal #(
       m_q    <= MW'(cfg_m_i);
       mode_q <= cfg_mode_i;
       rep_q  <= cfg_rep_i;
-      split_q <= cfg_split_i;
+      split_q <= cfg_feat_i[masr_pkg::FEAT_SPLIT];
     end
   end
   assign vert  = (mode_q == masr_pkg::MODE_VERTICAL);
@@ -275,6 +281,7 @@ module array_formal #(
   endfunction
 
   logic [NL*NT-1:0] start_hot, push_hot, end_hot, dep_hot;  // per lane: tasks of its events
+  logic [NL*NT-1:0] ret_hot;                                // N2 retires (claim + end, no op)
   logic [NL*NT-1:0] dep2_hot, dep3_hot;                     // (three accumulator ports)
   logic [NL-1:0]    bad_victim, bad_range, bad_push, bad_end, bad_outside;
 
@@ -330,9 +337,13 @@ module array_formal #(
     assign vhi = (split_q && tgt == TgtNext) ? RowW'(vb1) : vrows;
 
     assign start_hot[l*NT +: NT] = (probe_row_start[l] && has_victim) ? task_bit(victim, idx) : '0;
+    assign ret_hot[l*NT +: NT]   = probe_retire[l] ?
+                                   task_bit(l, probe_owner_row[l*RowW +: RowW]) : '0;
     assign bad_victim[l] = probe_row_start[l] && !has_victim;
-    assign bad_range[l]  = probe_row_start[l] && has_victim &&
-                           !(tgt == TgtOwn ? idx < vrows : (idx >= vlo && idx < vhi));
+    assign bad_range[l]  = (probe_row_start[l] && has_victim &&
+                            !(tgt == TgtOwn ? idx < vrows : (idx >= vlo && idx < vhi))) ||
+                           (probe_retire[l] &&
+                            !(probe_owner_row[l*RowW +: RowW] < rows_h[Hl*RowW +: RowW]));
 
     always_ff @(posedge clk_i or negedge rst_ni) begin
       if (!rst_ni) begin
@@ -359,7 +370,7 @@ module array_formal #(
     assign dep3_hot[l*NT +: NT] = probe_din_next[l] ?
                                   task_bit(l, probe_din_next_idx[l*RowW +: RowW]) : '0;
     assign bad_outside[l] = !run && (probe_row_start[l] || probe_push[l] || probe_own_we[l] ||
-                                     probe_din_prev[l] || probe_din_next[l]);
+                                     probe_din_prev[l] || probe_din_next[l] || probe_retire[l]);
   end
 
   // ---------------------------------------------------------------------------------------------
@@ -367,6 +378,7 @@ module array_formal #(
   // ---------------------------------------------------------------------------------------------
   logic [NT*2-1:0] claimed_q, ended_q, inflight_q;
   logic [NT*3-1:0] n_claim, n_end, n_push, n_dep;     // events of this cycle per task
+  logic [NT*3-1:0] n_ret;                              // N2 retires (claimed and ended now)
   logic [NT-1:0]   claim_twice, end_twice, dep_no_op, claim_wrong_end, end_open, op_open;
 
   function automatic logic [1:0] sat_add(input logic [1:0] a, input logic [2:0] b);
@@ -380,8 +392,10 @@ module array_formal #(
     n_end   = '0;
     n_push  = '0;
     n_dep   = '0;
+    n_ret   = '0;
     for (int t = 0; t < NT; t++) begin
       for (int l = 0; l < NL; l++) begin
+        n_ret[t*3 +: 3]   = n_ret[t*3 +: 3] + 3'(ret_hot[l*NT + t]);
         n_claim[t*3 +: 3] = n_claim[t*3 +: 3] + 3'(start_hot[l*NT + t]);
         n_end[t*3 +: 3]   = n_end[t*3 +: 3] + 3'(end_hot[l*NT + t]);
         n_push[t*3 +: 3]  = n_push[t*3 +: 3] + 3'(push_hot[l*NT + t]);
@@ -402,8 +416,8 @@ module array_formal #(
       inflight_q <= '0;
     end else begin
       for (int t = 0; t < NT; t++) begin
-        claimed_q[t*2 +: 2] <= sat_add(claimed_q[t*2 +: 2], n_claim[t*3 +: 3]);
-        ended_q[t*2 +: 2]   <= sat_add(ended_q[t*2 +: 2], n_end[t*3 +: 3]);
+        claimed_q[t*2 +: 2] <= sat_add(claimed_q[t*2 +: 2], n_claim[t*3 +: 3] + n_ret[t*3 +: 3]);
+        ended_q[t*2 +: 2]   <= sat_add(ended_q[t*2 +: 2], n_end[t*3 +: 3] + n_ret[t*3 +: 3]);
         // DepositHasOp keeps n_dep <= inflight; the add saturates.
         inflight_q[t*2 +: 2] <= sat_add(inflight_q[t*2 +: 2], n_push[t*3 +: 3]) -
                                 n_dep[t*3 +: 2];
@@ -416,7 +430,7 @@ module array_formal #(
     localparam int Lt = t / R_MAX;
     localparam int It = t % R_MAX;
     logic [1:0] claimed, ended, inflight;
-    logic [2:0] nc, ne, nd;
+    logic [2:0] nc, ne, nd, nr;
     logic       exists;                   // (Lt, It) is a row of this product: It < R_h
     assign claimed  = claimed_q[t*2 +: 2];
     assign ended    = ended_q[t*2 +: 2];
@@ -424,9 +438,10 @@ module array_formal #(
     assign nc       = n_claim[t*3 +: 3];
     assign ne       = n_end[t*3 +: 3];
     assign nd       = n_dep[t*3 +: 3];
+    assign nr       = n_ret[t*3 +: 3];
     assign exists   = It < 32'(rows_h[(Lt / V)*RowW +: RowW]);
 
-    assign claim_twice[t]     = 3'(claimed) + nc > 3'd1;
+    assign claim_twice[t]     = 3'(claimed) + nc + nr > 3'd1;
     assign end_twice[t]       = 3'(ended) + ne > 3'(claimed);
     assign dep_no_op[t]       = nd > 3'(inflight);
     assign claim_wrong_end[t] = claimed != 2'(exists);
@@ -462,7 +477,7 @@ module array_formal #(
     end
   end else begin : g_witness
     // Reachability, meant to FAIL: the counterexample is the witness.
-    logic stolen_now, stole_q;
+    logic stolen_now, stole_q, retired_q;
     always_comb begin
       stolen_now = 1'b0;
       for (int l = 0; l < NL; l++) begin
@@ -470,8 +485,13 @@ module array_formal #(
       end
     end
     always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) stole_q <= 1'b0;
-      else         stole_q <= stole_q || stolen_now;
+      if (!rst_ni) begin
+        stole_q   <= 1'b0;
+        retired_q <= 1'b0;
+      end else begin
+        stole_q   <= stole_q || stolen_now;
+        retired_q <= retired_q || (probe_retire != '0);
+      end
     end
     always @(posedge clk_i) begin
       if (rst_ni) begin
@@ -483,6 +503,10 @@ module array_formal #(
         end
         if (Witness == 3) begin
           NoDualThief: assert (probe_dual == '0);
+        end
+        if (Witness == 5) begin
+          NoRetireThenDone: assert (!(retired_q && stole_q && state_q == StOutput &&
+                                      out_idx_q == out_last_q));
         end
         if (Witness == 4) begin
           // The longest product: CMax compute cycles and R_MAX output cycles, to its last one.

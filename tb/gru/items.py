@@ -158,7 +158,8 @@ class GruLayerItem(uvm_sequence_item):
     def describe(self) -> str:
         s = (f"I={self.I} Hd={self.Hd} T={self.T} dir={self.direction_kind} "
              f"mode={StealMode(self.mode).name} rep={self.rep_rows} S={self.shift} "
-             f"thr={self.threshold} load={self.load}")
+             + (f"feat={self.feat:#x} " if self.feat else "")
+             + f"thr={self.threshold} load={self.load}")
         if self.err is not None:
             s += f" err={self.err.name}->{self.err.expect}"
         if self.busy_inject:

@@ -85,6 +85,7 @@ class GruScoreboard(uvm_subscriber):
             "index": res.index, "name": item.get_name(), "phase": res.phase,
             "direction": res.dir_name, "passed": not errors, "I": item.I, "Hd": item.Hd,
             "T": item.T, "mode": int(item.mode), "rep_rows": item.rep_rows,
+            "feat": getattr(item, "feat", 0),
             "threshold": item.threshold, "load": item.load,
             "err_case": item.err.name if item.err else None,
             "expect_err": GRU_ERR_NAMES[item.err.expect] if item.err else None,

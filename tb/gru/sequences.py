@@ -11,7 +11,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 
-from golden.config import HwConfig, StealMode, partition_bounds
+from golden.config import FEAT_NULL_SKIP, FEAT_ROW_SKIP, HwConfig, StealMode, partition_bounds
 from golden.gru import GruParamsQ, gru_gates_q
 from golden.matvec import matvec_q
 from tb.gru.bfm import CTRL_GRU_H, CTRL_GRU_X, CTRL_START, MEM_GX, MEM_HBUF, MEM_HOUT, \
@@ -72,6 +72,14 @@ class GruRandomSequence(GruBaseSequence):
                                 max_work=budget, threshold=int(rng.integers(0, 64)))
         for i in range(n - 1):
             yield random_layer_item(rng, hw, f"gru_random_{i}", max_work=budget)
+        # Last (so the layers above keep their draws): one layer whose phases run with the v2
+        # features the build implements (CFG_FEAT latched at each phase start, issue #12); its
+        # STEP counters are predicted by golden.gru_seq through golden.perf_v2.
+        feat = hw.FEAT_IMPL & (FEAT_NULL_SKIP | FEAT_ROW_SKIP)
+        if feat & FEAT_NULL_SKIP:
+            item = random_layer_item(rng, hw, f"gru_random_feat{feat}", max_work=budget / 2)
+            item.feat = feat
+            yield item
 
 
 def _skewed_params(rng: np.random.Generator, hw: HwConfig, I: int, Hd: int, shift: int,

@@ -33,6 +33,12 @@ ENC_CORNERS = ("w_word_all_zero", "w_word_all_one", "a_word_all_zero", "a_word_a
 OUTCOMES = ("mode_none", "steals_granted", "steals_refused", "balanced_no_steal",
             "consecutive_step_steals")
 MODES_ALL = ("none", "vertical", "horizontal")
+# CFG_FEAT.NULL_SKIP products (rule N1): null mask words at the row boundaries of a row task
+# with K >= 2 words, a claimed row task with weights but no effective op, and such a row stolen.
+NULL_SKIP_CORNERS = ("first_word_null", "last_word_null", "all_words_null", "zero_work_steal",
+                     "row_retired")
+# CFG_FEAT values of those products: NULL_SKIP alone, NULL_SKIP | ROW_SKIP (N2)
+NULL_SKIP_FEATS = ("n1", "n1_n2")
 REP_BINS = ("rep0", "rep1", "rep_mid", "rep_max")
 SHIFT_BINS = ("s0", "s_mid", "s15")
 LOADS = ("backdoor", "frontdoor", "reuse")

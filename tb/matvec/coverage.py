@@ -15,12 +15,13 @@ import numpy as np
 from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
 from pyuvm import ConfigDB, uvm_subscriber
 
-from golden.config import (FEAT_SPLIT, HwConfig, LayerConfig, StealMode, partition_bounds,
+from golden.config import (FEAT_NULL_SKIP, FEAT_ROW_SKIP, FEAT_SPLIT, HwConfig, LayerConfig,
+                           StealMode, partition_bounds,
                            partition_width)
 from golden.perf import PerfFlag
 from golden.perf_v2 import SPLIT_EVENTS
 from tb.matvec.bins import (AXIS_POSITIONS, A_DENS, DIRECTIONS, DUAL_WINNERS, ENC_CORNERS, ERR_BINS, LOADS,
-                             MODES_ALL, OUTCOMES, POSITIONS, REP_BINS, SHIFT_BINS, STEAL_CLASSES,
+                             MODES_ALL, NULL_SKIP_CORNERS, NULL_SKIP_FEATS, OUTCOMES, POSITIONS, REP_BINS, SHIFT_BINS, STEAL_CLASSES,
                              STEAL_EVENTS, STEAL_MODES, W_DENS, a_density_bin, axis_length, axis_position,
                              SLOTS_BOUNDARY_TAG, class_cells, lane_events, lane_position,
                              mem_boundary_probes, mode_name, shift_bin, slots_boundary_bins,
@@ -118,6 +119,35 @@ def encoding_corners(W: np.ndarray, x: np.ndarray, hw: HwConfig, layer: LayerCon
     return sorted(out, key=ENC_CORNERS.index)
 
 
+def null_skip_corners(W: np.ndarray, x: np.ndarray, hw: HwConfig, layer: LayerConfig,
+                      lane_stats: Optional[dict] = None) -> list[str]:
+    """N1 corners (bins.NULL_SKIP_CORNERS) of one product, over its row tasks (row, partition):
+    a task of K >= 2 words whose first (last) word has no effective op while another word has
+    one, a task with weights but no effective op at all (claimed, every word null), such a
+    task stolen (FLAGS.ZERO_WORK_STEAL of a lane), and with ROW_SKIP an own row retired by the
+    N2 lookahead (from the v2 model's run of this product)."""
+    out: set[str] = set()
+    ww, _ = _partition_words(W != 0, hw, layer.N)          # (M, V, K, B)
+    aw, _ = _partition_words(x != 0, hw, layer.N)          # (V, K, B)
+    e = (ww & aw[None]).any(axis=3)                        # (M, V, K): word has an effective op
+    if e.shape[2] >= 2:
+        some = e.any(axis=2)
+        if (~e[:, :, 0] & some).any():
+            out.add("first_word_null")
+        if (~e[:, :, -1] & some).any():
+            out.add("last_word_null")
+        if (ww.any(axis=(2, 3)) & ~some).any():
+            out.add("all_words_null")
+    if lane_stats and any(st.get("FLAGS", 0) & int(PerfFlag.ZERO_WORK_STEAL)
+                          for st in lane_stats.values()):
+        out.add("zero_work_steal")
+    if layer.feat & FEAT_ROW_SKIP:
+        from golden.perf_v2 import simulate_matvec_v2
+        if simulate_matvec_v2(W != 0, x != 0, hw, layer, layer.perf_features).retired:
+            out.add("row_retired")
+    return sorted(out, key=NULL_SKIP_CORNERS.index)
+
+
 def reachable_positions(hw: HwConfig) -> list[str]:
     """2D lane positions that exist on ``hw`` (no interior lane when H or V < 3)."""
     return [p for p in POSITIONS if p != "interior" or (hw.H >= 3 and hw.V >= 3)]
@@ -175,6 +205,7 @@ class CoverageModel:
     sample_mem_boundary: Callable[..., Any]
     sample_slots_boundary: Callable[..., Any]
     sample_split: Callable[..., Any]
+    sample_null_skip: Callable[..., Any]
 
     def groups(self) -> list[str]:
         prefix = self.root + "."
@@ -282,9 +313,26 @@ def build_model(hw: HwConfig, root: str = "masr") -> CoverageModel:
     def sample_split(ev: str, mode: str) -> None:
         pass
 
+    # CFG_FEAT.NULL_SKIP products: the N1 corners and the steal modes they ran in.
+    @CoverPoint(f"{r}.null_skip.corner", bins=list(NULL_SKIP_CORNERS))
+    def sample_null_skip_corner(corner: str) -> None:
+        pass
+
+    @CoverPoint(f"{r}.null_skip.mode", xf=lambda mode, feat: mode, bins=list(MODES_ALL))
+    @CoverPoint(f"{r}.null_skip.feat", xf=lambda mode, feat: feat, bins=list(NULL_SKIP_FEATS))
+    @CoverCross(f"{r}.null_skip.mode_x_feat",
+                items=[f"{r}.null_skip.mode", f"{r}.null_skip.feat"])
+    def sample_null_skip_mode(mode: str, feat: str) -> None:
+        pass
+
+    def sample_null_skip(mode: str, feat: str, corners: tuple) -> None:
+        sample_null_skip_mode(mode, feat)
+        for c in corners:
+            sample_null_skip_corner(c)
+
     model = CoverageModel(r, hw, sample_lane, sample_class, sample_direction, sample_enc,
                           sample_cfg, sample_outcome, sample_err, sample_arb, sample_mem_boundary,
-                          sample_slots_boundary, sample_split)
+                          sample_slots_boundary, sample_split, sample_null_skip)
     _MODELS[root] = model
     return model
 
@@ -315,14 +363,17 @@ class ProductFacts:
     lane_bins: tuple[tuple[str, str, str, str], ...]     # (event, position, axis position, mode)
     dual_wins: tuple[str, ...]                            # sides that won a dual-thief cycle
     split_events: tuple[str, ...] = ()                    # golden.perf_v2.split_events
+    null_skip: tuple[str, ...] = ()                       # N1 corners (CFG_FEAT.NULL_SKIP)
 
 
 def product_facts(W: np.ndarray, x: np.ndarray, y: Any, lane_stats: dict, hw: HwConfig,
                   layer: LayerConfig, perf: Any = None,
                   split: tuple[str, ...] = ()) -> ProductFacts:
     corners = tuple(encoding_corners(W, x, hw, layer, y, lane_weight_counts(W, hw, layer)))
+    nskip = (tuple(null_skip_corners(W, x, hw, layer, lane_stats))
+             if layer.feat & FEAT_NULL_SKIP else ())
     if layer.mode == StealMode.NONE:
-        return ProductFacts(corners, (), ())
+        return ProductFacts(corners, (), (), nskip)
     mname = mode_name(layer.mode)
     # One sample per distinct bin per product: a bin's hit count then counts products (not
     # lanes), and a 64-lane product costs a few samples instead of hundreds.
@@ -334,12 +385,14 @@ def product_facts(W: np.ndarray, x: np.ndarray, y: Any, lane_stats: dict, hw: Hw
     if layer.feat & FEAT_SPLIT:
         # split ranges: no contest between two thieves (one thief per range)
         return ProductFacts(corners, tuple(sorted(bins)), (), split)
-    if any(st.get("FLAGS", 0) & int(PerfFlag.DUAL_THIEF) for st in lane_stats.values()):
+    # (the winners come from golden.perf's steal trace: v1 products only, CFG_FEAT = 0)
+    if layer.feat == 0 and any(st.get("FLAGS", 0) & int(PerfFlag.DUAL_THIEF)
+                               for st in lane_stats.values()):
         # Which side won is not visible in FLAGS: it comes from the golden steal trace.
         won = dual_thief_winners(hw, Stimulus("facts", W, x, np.zeros(layer.M, np.int16), layer),
                                  perf)
         wins = tuple(side for side in DUAL_WINNERS if won[side])
-    return ProductFacts(corners, tuple(sorted(bins)), wins)
+    return ProductFacts(corners, tuple(sorted(bins)), wins, nskip)
 
 
 class CoverageSampler:
@@ -374,6 +427,9 @@ class CoverageSampler:
             item.W, item.x, res.y, res.lane_stats, hw, L, getattr(res, "expected_perf", None))
         for corner in facts.enc_corners:
             m.sample_enc(corner)
+        if L.feat & FEAT_NULL_SKIP:
+            m.sample_null_skip(mode_name(L.mode), "n1_n2" if L.feat & FEAT_ROW_SKIP else "n1",
+                               facts.null_skip)
         granted = res.counters.get("PERF_STEAL_GRANTED", 0)
         refused = res.counters.get("PERF_STEAL_REFUSED", 0)
         if L.mode == StealMode.NONE:

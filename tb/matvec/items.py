@@ -89,7 +89,8 @@ class MatvecItem(uvm_sequence_item):
 
     def __str__(self) -> str:
         L = self.layer
-        lay = (f"M={L.M} N={L.N} mode={L.mode.name} rep={L.rep_rows} S={L.shift} feat={L.feat}"
+        lay = (f"M={L.M} N={L.N} mode={L.mode.name} rep={L.rep_rows} S={L.shift}"
+               + (f" feat={L.feat:#x}" if L.feat else "")
                if L is not None else "no layer")
         extra = f" inject={self.inject}" if self.inject else ""
         extra += f" overrides={self.reg_overrides}" if self.reg_overrides else ""

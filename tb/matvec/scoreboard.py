@@ -86,6 +86,7 @@ class MasrScoreboard(uvm_subscriber):
         rec: dict[str, Any] = {
             "index": res.index, "name": item.get_name(), "passed": not errors,
             "M": L.M, "N": L.N, "mode": L.mode.name, "rep_rows": L.rep_rows, "shift": L.shift,
+            "feat": L.feat,
             "load": item.load, "inject": item.inject, "overrides": item.reg_overrides,
             "expect_err": ERR_NAMES[item.expect_err], "err_code": res.err_code,
             "wait_cycles": res.wait_cycles, "counters": res.counters,

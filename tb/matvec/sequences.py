@@ -463,3 +463,35 @@ class BackToBackSequence(MasrBaseSequence):
         for i in range(6):
             stim = st.random_layer(rng, hw, mode=(N_, V_, H_)[i % 3], name=f"b2b_mix_{i}")
             yield MatvecItem.from_stimulus(stim)
+
+
+class NullSkipSequence(MasrBaseSequence):
+    """CFG_FEAT.NULL_SKIP (rule N1) and NULL_SKIP | ROW_SKIP (N2): in every steal mode, random
+    layers, null-word layers (null words at row boundaries, claimed rows with no effective op)
+    and an unbalanced steal pattern, each run with CFG_FEAT = 0, then N1, then N1 + N2 on the
+    same loaded image, so the summary compares v1, N1 and N1 + N2 utilization on identical data.  Every counter, lane statistic and
+    FLAGS bit is checked against the v2 model (golden.perf_v2.simulate_product)."""
+
+    n_random = 1
+
+    def pair(self, stim: st.Stimulus) -> Iterator[MatvecItem]:
+        yield MatvecItem.from_stimulus(st.with_feat(stim, 0, f"{stim.name}_v1"))
+        yield MatvecItem.from_stimulus(st.with_feat(stim, FEAT_NULL_SKIP, f"{stim.name}_n1"),
+                                       load=LOAD_NONE)
+        if self.hw.FEAT_IMPL & FEAT_ROW_SKIP:
+            yield MatvecItem.from_stimulus(
+                st.with_feat(stim, FEAT_NULL_SKIP | FEAT_ROW_SKIP, f"{stim.name}_n2"),
+                load=LOAD_NONE)
+
+    def items(self) -> Iterator[MatvecItem]:
+        hw, rng = self.hw, self.rng
+        small = hw.n_lanes <= 16
+        for mode in (N_, V_, H_):
+            m = mode.name.lower()
+            for i in range(self.n_random * (2 if small else 1)):
+                yield from self.pair(st.random_layer(rng, hw, mode=mode, name=f"nskip_{m}_{i}"))
+            yield from self.pair(st.null_word_layer(rng, hw, mode, name=f"nskip_{m}_null_words"))
+            if mode != N_:
+                pat = str(rng.choice(["victim_center", "gradient", "alternating"]))
+                yield from self.pair(st.steal_layer(rng, hw, mode, pat,
+                                                    name=f"nskip_{m}_{pat}"))

@@ -40,7 +40,7 @@ class Stimulus:
         """The same data run in another steal mode (mode none needs no replicas)."""
         L = self.layer
         return Stimulus(f"{self.name}", self.W, self.x, self.bias,
-                        LayerConfig(L.M, L.N, StealMode(int(mode)), rep_rows, L.shift),
+                        LayerConfig(L.M, L.N, StealMode(int(mode)), rep_rows, L.shift, L.feat),
                         set(self.tags))
 
     @property
@@ -99,7 +99,7 @@ def shrink_to_fit(W: np.ndarray, hw: HwConfig, layer: LayerConfig) -> LayerConfi
         if layer.rep_rows == 0:
             raise ValueError(f"layer {layer} does not fit {hw.name} even without replicas")
         layer = LayerConfig(layer.M, layer.N, layer.mode, layer.rep_rows // 2 if layer.rep_rows > 1
-                            else 0, layer.shift)
+                            else 0, layer.shift, layer.feat)
     return layer
 
 
@@ -617,3 +617,43 @@ def hunt(rng: np.random.Generator, hw: HwConfig, mode: StealMode,
         stim, hit = found
         stim.tags |= {f"hunt:{e}@{a}" for e, a, _ in hit}
     return found
+
+
+# -- CFG_FEAT.NULL_SKIP (rule N1) ----------------------------------------------------------------
+
+def with_feat(stim: Stimulus, feat: int, name: Optional[str] = None) -> Stimulus:
+    """The same product with another CFG_FEAT value (the memory image does not depend on it)."""
+    L = stim.layer
+    return Stimulus(name or stim.name, stim.W, stim.x, stim.bias,
+                    LayerConfig(L.M, L.N, L.mode, L.rep_rows, L.shift, feat), set(stim.tags))
+
+
+def null_word_layer(rng: np.random.Generator, hw: HwConfig, mode: StealMode,
+                    name: str = "null_words") -> Stimulus:
+    """Row tasks whose null mask words sit at the row boundaries (what N1 skips): per row, at
+    random, its first word or its last word has no effective op, or none of its words has one
+    while the row still has weights (claimed, all null), or it is dense.  Full-size (K >= 2
+    where the partition is wider than B); about a quarter of each lane-row replicated."""
+    M, N = hw.M_MAX, hw.N_MAX
+    P, B = partition_width(hw, N), hw.B
+    x = np.where(rng.random(N) < 0.7, rng.integers(-900, 900, N), 0).astype(np.int16)
+    W = np.zeros((M, N), dtype=np.int8)
+    for r in range(M):
+        kind = int(rng.integers(0, 4))          # 0 first null, 1 last null, 2 all null, 3 dense
+        for v in range(hw.V):
+            lo, hi = partition_bounds(hw, N, v)
+            if hi <= lo:
+                continue
+            cols = np.arange(lo, hi)
+            word = (cols - v * P) // B
+            last = int(word.max())
+            keep = {0: word > 0, 1: word < last, 2: np.zeros(cols.size, bool),
+                    3: np.ones(cols.size, bool)}[kind]
+            dens = rng.random(cols.size) < 0.6
+            vals = rng.integers(1, 127, cols.size) * rng.choice([-1, 1], cols.size)
+            nz = (keep & dens) if kind != 2 else (dens & (x[cols] == 0))
+            W[r, cols] = np.where(nz, vals, 0)
+    bias = rng.integers(-300, 300, M).astype(np.int16)
+    rep = 0 if mode == StealMode.NONE else max(1, -(-M // hw.H) // 4)
+    layer = shrink_to_fit(W, hw, LayerConfig(M, N, mode, rep, 7))
+    return Stimulus(name, W, x, bias, layer, {"null_words"})

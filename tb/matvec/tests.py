@@ -19,7 +19,7 @@ from tb.matvec.scoreboard import Predictor
 from tb.matvec.sequences import (BackToBackSequence, CornerSequence, ErrorSequence, FrontdoorSequence,
                           MasrBaseSequence, PaperWorkloadSequence, RandomSequence, SmokeSequence,
                           SplitStealSequence, StealHorizontalSequence, StealNoneSequence,
-                          StealSweepSequence, StealVerticalSequence)
+                          StealSweepSequence, StealVerticalSequence, NullSkipSequence)
 
 
 class MasrBaseTest(SeededTest):
@@ -92,10 +92,16 @@ class BackToBackTest(MasrBaseTest):
 
 
 @pyuvm.test()
+class NullSkipTest(MasrBaseTest):
+    """CFG_FEAT.NULL_SKIP (rule N1) against CFG_FEAT = 0 on the same data, all steal modes."""
+    sequence_override = NullSkipSequence
+
+
+@pyuvm.test()
 class PaperWorkloadTest(MasrBaseTest):
     sequence_override = PaperWorkloadSequence
 
 
 TESTS = ("SmokeTest", "RandomTest", "CornerTest", "StealNoneTest", "StealVerticalTest",
          "StealHorizontalTest", "StealSweepTest", "ErrorTest", "FrontdoorTest", "BackToBackTest",
-         "PaperWorkloadTest")
+         "PaperWorkloadTest", "NullSkipTest")
