@@ -481,7 +481,9 @@ class _RangeEngine:
         stealable count, ``head2``/``tail2`` the state after the cycle's grants."""
         any_req = req[:, :, 0] | req[:, :, 1]
         st_owner = self._stealable_tail(head2, self.tail)          # after the owner action only
-        f = np.where((req[:, :, 0] & req[:, :, 1]).any(axis=1), F_DUAL_THIEF, 0)
+        # both neighbours asked this victim in the cycle (split: each for its own range, as the
+        # RTL's dual_thief = thief_prev_req && thief_next_req)
+        f = np.where(req[:, :, 0].any(axis=1) & req[:, :, 1].any(axis=1), F_DUAL_THIEF, 0)
         race = any_req & owner_act[:, None] & (st == 1) & (st_owner == 0)
         f |= np.where(race.any(axis=1), F_LAST_ROW_RACE, 0)
         # side 0 = the victim's prev-side thief: the victim is that thief's next neighbour
