@@ -104,4 +104,4 @@ class PaperWorkloadTest(MasrBaseTest):
 
 TESTS = ("SmokeTest", "RandomTest", "CornerTest", "StealNoneTest", "StealVerticalTest",
          "StealHorizontalTest", "StealSweepTest", "ErrorTest", "FrontdoorTest", "BackToBackTest",
-         "PaperWorkloadTest", "NullSkipTest")
+         "PaperWorkloadTest", "NullSkipTest", "SplitStealTest")
