@@ -36,7 +36,7 @@ FEAT_DEFINED = FEAT_NULL_SKIP | FEAT_ROW_SKIP | FEAT_OVERLAP | FEAT_SPLIT
 FEAT_NAMES = {FEAT_NULL_SKIP: "NULL_SKIP", FEAT_ROW_SKIP: "ROW_SKIP", FEAT_OVERLAP: "OVERLAP",
               FEAT_SPLIT: "SPLIT"}
 # What the RTL implements by default (masr_top FEAT_IMPL's default value).
-FEAT_IMPLEMENTED = FEAT_NULL_SKIP | FEAT_ROW_SKIP
+FEAT_IMPLEMENTED = FEAT_NULL_SKIP | FEAT_ROW_SKIP | FEAT_SPLIT
 
 
 def feat_names(feat: int) -> str:
@@ -271,6 +271,11 @@ class LayerConfig:
         if self.N > hw.N_MAX:
             raise SpecError(f"LayerConfig.N={self.N} exceeds N_MAX={hw.N_MAX} "
                             f"(over by {self.N - hw.N_MAX})")
+        if self.feat & FEAT_SPLIT:
+            # Split replica ranges: the slots follow the plan registers; this checks the
+            # uniform plan the encoder builds from rep_rows (a load plan: check_split_plan).
+            check_split_plan(hw, self, uniform_split_plan(hw, self))
+            return
         for h, v in hw.lanes():
             need = slots_needed(hw, self, h, v)
             if need > hw.SLOTS:
@@ -405,6 +410,62 @@ def slot_layout(hw: HwConfig, layer: LayerConfig, h: int, v: int) -> list[SlotRe
             slots.append(SlotRef(h, v, len(slots), kind, victim, i, row_of(hw, vh, i), vv,
                                  act_segment(layer.mode, kind)))
     return slots
+
+
+def split_slot_layout(hw: HwConfig, layer: LayerConfig, h: int, v: int,
+                      plan: np.ndarray) -> list[SlotRef]:
+    """Slots of lane (h, v) with split replica ranges (CFG_FEAT.SPLIT, architecture.md 3).
+
+    ``plan`` is the (H*V, 2) array of per-lane plan registers [base_0, base_1] (lane h*V + v).
+    Victim L's range 0 = [base_0, base_1) is stored by its prev neighbour only, range 1 =
+    [base_1, R_L) by its next neighbour only. So lane (h, v) holds, after its own rows, range 1
+    of its prev neighbour ("prev" slots) and then range 0 of its next neighbour ("next" slots).
+    Mode none: no replicas.
+    """
+    plan = np.asarray(plan, dtype=np.int64)
+    slots = [SlotRef(h, v, i, "own", (h, v), i, row_of(hw, h, i), v, 0)
+             for i in range(rows_of_lane(hw, layer.M, h))]
+    prev, nxt = neighbours(hw, layer.mode, h, v)
+    for kind, victim in (("prev", prev), ("next", nxt)):
+        if victim is None:
+            continue
+        vh, vv = victim
+        b0, b1 = (int(x) for x in plan[hw.lane_index(vh, vv)])
+        lo, hi = (b1, rows_of_lane(hw, layer.M, vh)) if kind == "prev" else (b0, b1)
+        for i in range(lo, hi):
+            slots.append(SlotRef(h, v, len(slots), kind, victim, i, row_of(hw, vh, i), vv,
+                                 act_segment(layer.mode, kind)))
+    return slots
+
+
+def uniform_split_plan(hw: HwConfig, layer: LayerConfig) -> np.ndarray:
+    """Plan registers of the uniform split plan (min(R, rep_rows) rows per existing thief,
+    docs/perf-model.md R4 with no budget); it does not depend on the weights."""
+    from golden.perf_v2 import PerfFeatures, plan_registers, plan_replicas
+
+    zeros = np.zeros((layer.M, layer.N), dtype=bool)
+    return plan_registers(plan_replicas(zeros, hw, layer, PerfFeatures(replicas="split")),
+                          hw, layer)
+
+
+def check_split_plan(hw: HwConfig, layer: LayerConfig, plan: np.ndarray) -> None:
+    """SpecError unless the plan registers describe ranges inside every lane and fit SLOTS
+    (the RTL's ERR_SLOTS conditions with CFG_FEAT.SPLIT, architecture.md section 7)."""
+    plan = np.asarray(plan, dtype=np.int64)
+    if plan.shape != (hw.n_lanes, 2):
+        raise SpecError(f"split plan has shape {plan.shape}, expected ({hw.n_lanes}, 2)")
+    for h, v in hw.lanes():
+        b0, b1 = (int(x) for x in plan[hw.lane_index(h, v)])
+        R = rows_of_lane(hw, layer.M, h)
+        if not 0 <= b0 <= b1 <= R:
+            raise SpecError(f"lane ({h},{v}) plan base_0={b0}, base_1={b1}: needs "
+                            f"0 <= base_0 <= base_1 <= R={R}")
+    for h, v in hw.lanes():
+        need = len(split_slot_layout(hw, layer, h, v, plan))
+        if need > hw.SLOTS:
+            raise SpecError(f"lane ({h},{v}) needs {need} row slots with split replica ranges "
+                            f"(R={rows_of_lane(hw, layer.M, h)} plus imports), SLOTS is "
+                            f"{hw.SLOTS} (over by {need - hw.SLOTS})")
 
 
 def max_slots_needed(hw: HwConfig, layer: LayerConfig) -> int:

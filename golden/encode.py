@@ -14,13 +14,17 @@ from typing import Iterator, Optional, Union
 import numpy as np
 
 from golden.config import (
-    ACT_BITS, BIAS_BITS, ROWPTR_BITS, WEIGHT_BITS, HwConfig, Lane, LayerConfig, SlotRef,
-    StealMode, partition_width, slot_layout, words_per_row,
+    ACT_BITS, BIAS_BITS, FEAT_SPLIT, ROWPTR_BITS, WEIGHT_BITS, HwConfig, Lane, LayerConfig,
+    SlotRef,
+    StealMode, check_split_plan, partition_width, slot_layout, split_slot_layout, words_per_row,
 )
 from golden.errors import ImageError, SpecError
 from golden.numerics import as_int_array
 
 MEM_MASK, MEM_ROWPTR, MEM_WEIGHT, MEM_AMASK, MEM_AVAL, MEM_BIAS, MEM_Y, MEM_STATS = range(8)
+MEM_PLAN = 13          # per lane: split replica plan registers [base_0, base_1] (section 6)
+PLAN_BITS = 16
+PLAN_DEPTH = 2
 
 PathLike = Union[str, Path]
 
@@ -146,6 +150,9 @@ class MatvecImage:
     aval: dict[tuple[int, int], np.ndarray]    # (g, v) -> int16[3*P_MAX]
     bias: np.ndarray                   # int16[M]
     acts: Optional[ActivationImage] = field(default=None, repr=False)
+    # Split replica ranges (CFG_FEAT.SPLIT): per-lane plan registers [base_0, base_1], (H*V, 2);
+    # None = the v1 shared layout (rep_rows).
+    plan: Optional[np.ndarray] = None
 
     # -- layout -------------------------------------------------------------------------------
     @property
@@ -157,6 +164,8 @@ class MatvecImage:
         return partition_width(self.hw, self.layer.N)
 
     def layout(self, h: int, v: int) -> list[SlotRef]:
+        if self.plan is not None:
+            return split_slot_layout(self.hw, self.layer, h, v, self.plan)
         return slot_layout(self.hw, self.layer, h, v)
 
     def act_words(self, h: int, v: int, seg: int) -> np.ndarray:
@@ -197,6 +206,9 @@ class MatvecImage:
             yield f"mask_{h}_{v}", self.mask[(h, v)], hw.B, hw.MDEPTH
             yield f"rowptr_{h}_{v}", self.rowptr[(h, v)], ROWPTR_BITS, hw.SLOTS
             yield f"weight_{h}_{v}", self.weight[(h, v)], WEIGHT_BITS, hw.WDEPTH
+            if self.plan is not None:
+                yield (f"plan_{h}_{v}", self.plan[hw.lane_index(h, v)], PLAN_BITS,
+                       PLAN_DEPTH)
         for g, v in hw.pes():
             yield f"amask_{g}_{v}", self.amask[(g, v)], hw.B, hw.AMASK_DEPTH
             yield f"aval_{g}_{v}", self.aval[(g, v)], ACT_BITS, hw.AVAL_DEPTH
@@ -212,6 +224,10 @@ class MatvecImage:
         """
         out_dir = Path(dirpath)
         out_dir.mkdir(parents=True, exist_ok=True)
+        if self.plan is None:
+            # a split image written here before must not leave its plan registers behind
+            for stale in out_dir.glob("plan_*_*.hex"):
+                stale.unlink()
         written = []
         for stem, data, width, depth in self._memories():
             if len(data) > depth:
@@ -241,6 +257,9 @@ class MatvecImage:
                                      (MEM_WEIGHT, self.weight[(h, v)], WEIGHT_BITS)):
                 for addr, value in enumerate(to_unsigned(data, width)):
                     yield sel, unit, addr, int(value)
+            if self.plan is not None:
+                for addr, value in enumerate(self.plan[unit]):
+                    yield MEM_PLAN, unit, addr, int(value)
         for g, v in hw.pes():
             unit = hw.pe_index(g, v)
             amask = to_unsigned(self.amask[(g, v)], hw.B)
@@ -303,18 +322,55 @@ def _validate_matvec_inputs(W: np.ndarray, x: np.ndarray, bias: np.ndarray,
     return Wi, xi, bi
 
 
+def split_plan(W: np.ndarray, hw: HwConfig, layer: LayerConfig, placement: str = "uniform",
+               dup_budget: Optional[float] = None) -> np.ndarray:
+    """Plan registers [base_0, base_1] per lane (H*V, 2) of the split replica ranges.
+
+    placement "uniform" without a budget: min(R, rep_rows) rows per existing thief, dealt
+    nearest (= next-side) range first (docs/perf-model.md R4, dup_budget None); "load" with a
+    ``dup_budget`` (fraction of W's non-zeros): the encoder water-fills the budget onto the
+    lanes with the most weights. Mode none: no ranges (base_0 = base_1 = R).
+    """
+    from golden.perf_v2 import PerfFeatures, plan_registers, plan_replicas
+
+    Wi = as_int_array("W", W, 8, 2)
+    if Wi.shape != (layer.M, layer.N):
+        raise SpecError(f"W has shape {Wi.shape}, layer says M={layer.M}, N={layer.N}")
+    feat = PerfFeatures(replicas="split", placement=placement, dup_budget=dup_budget)
+    return plan_registers(plan_replicas(Wi != 0, hw, layer, feat), hw, layer)
+
+
 def encode_matvec(W: np.ndarray, x: np.ndarray, bias: np.ndarray, hw: HwConfig,
-                  layer: LayerConfig) -> MatvecImage:
-    """Encode y = W x + bias for ``hw`` running ``layer`` (contract section 3)."""
+                  layer: LayerConfig, plan: Optional[np.ndarray] = None) -> MatvecImage:
+    """Encode y = W x + bias for ``hw`` running ``layer`` (contract section 3).
+
+    ``plan``: per-lane plan registers of split replica ranges (``split_plan``); only with
+    CFG_FEAT.SPLIT in ``layer.feat``, where None means the uniform plan of ``layer.rep_rows``.
+    Without SPLIT: the v1 shared replica layout from ``layer.rep_rows``.
+    """
     hw.check_rtl_limits()
     Wi, xi, bi = _validate_matvec_inputs(W, x, bias, layer)
-    layer.check_fits(hw)
+    split = bool(layer.feat & FEAT_SPLIT)
+    if plan is not None and not split:
+        raise SpecError("a split replica plan needs CFG_FEAT.SPLIT in layer.feat")
+    if split and plan is None:
+        plan = split_plan(Wi, hw, layer)     # the uniform plan of rep_rows
+    if plan is None:
+        layer.check_fits(hw)
+    else:
+        layer.check_feat(hw)
+        if layer.M > hw.M_MAX or layer.N > hw.N_MAX:
+            layer.check_fits(hw)  # the dimension errors
+        plan = np.array(plan, dtype=np.int64)
+        check_split_plan(hw, layer, plan)
+        plan = _readonly(plan)
     parts = _split_partitions(Wi, hw, layer.N)               # (M, V, K*B)
     words = pack_words(parts != 0, hw.B)                     # (M, V, K)
     nnz = (parts != 0).sum(axis=2)                           # (M, V)
     mask, rowptr, weight = {}, {}, {}
     for h, v in hw.lanes():
-        refs = slot_layout(hw, layer, h, v)
+        refs = (slot_layout(hw, layer, h, v) if plan is None
+                else split_slot_layout(hw, layer, h, v, plan))
         rows = np.array([r.row for r in refs], dtype=np.int64)
         cols = np.array([r.partition for r in refs], dtype=np.int64)
         counts = nnz[rows, cols]
@@ -329,7 +385,7 @@ def encode_matvec(W: np.ndarray, x: np.ndarray, bias: np.ndarray, hw: HwConfig,
         weight[(h, v)] = _readonly(sub[sub != 0].astype(np.int8))
     acts = encode_activations(xi.astype(np.int16), hw, layer.N, layer.mode)
     return MatvecImage(hw, layer, mask, rowptr, weight, acts.amask, acts.aval,
-                       _readonly(bi.astype(np.int16)), acts)
+                       _readonly(bi.astype(np.int16)), acts, plan)
 
 
 # -- decode (round trip) ------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Optional
 
 import numpy as np
 
-from golden.config import (MAX_SHIFT, HwConfig, LayerConfig, StealMode, _require_int, ceil_div,
+from golden.config import (FEAT_SPLIT, MAX_SHIFT, HwConfig, LayerConfig, StealMode, _require_int, ceil_div,
                            partition_width, words_per_row)
 from golden.errors import SpecError
 from golden.gru import check_threshold, gru_gates_q
@@ -101,6 +101,10 @@ class GruRun:
         if self.T > hw.T_MAX:
             raise SpecError(f"GruRun.T={self.T} exceeds T_MAX={hw.T_MAX} "
                             f"(over by {self.T - hw.T_MAX})")
+        if self.feat & FEAT_SPLIT:
+            # ERR_MODE: one set of plan registers cannot hold the plans of W and U
+            raise SpecError("GruRun.feat: CFG_FEAT.SPLIT is not available to a GRU phase (the "
+                            "lanes' plan registers hold the replica plan of one matrix)")
         self.layer(self.Hd).check_fits(hw)      # ERR_SLOTS with M = 3Hd (N is irrelevant)
 
     def time_order(self) -> list[int]:

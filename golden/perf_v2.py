@@ -40,12 +40,14 @@ import numpy as np
 
 from golden.config import HwConfig, LayerConfig, StealMode, ceil_div
 from golden.errors import SpecError
-from golden.perf import (PerfFlag, PerfResult, _as_steps, _check_mask, _Geometry, _geometry, _result,
-                         _task_words, _word_popcounts, simulate_matvec)
+from golden.perf import (PerfFlag, PerfResult, _as_steps, _check_mask, _Geometry, _geometry,
+                         _result, _task_words, _word_popcounts, simulate_matvec)
 
 __all__ = ["PerfFeatures", "V1", "features_of_feat", "simulate_product", "ReplicaPlan",
-           "plan_replicas", "simulate_matvec_v2", "ProductRun", "SequenceRunV2", "simulate_sequence_v2", "schedule_products",
-           "balanced_row_order", "dup_fraction_of_plan"]
+           "plan_replicas", "simulate_matvec_v2", "ProductRun", "SequenceRunV2",
+           "simulate_sequence_v2", "schedule_products", "balanced_row_order",
+           "dup_fraction_of_plan", "plan_registers", "plan_from_registers", "SPLIT_EVENTS",
+           "split_events", "simulate_product_run"]
 
 
 @dataclass(frozen=True)
@@ -267,6 +269,41 @@ def plan_replicas(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,
     return ReplicaPlan(base=base, size=size, thieves=thieves)
 
 
+def plan_registers(plan: ReplicaPlan, hw: HwConfig, layer: LayerConfig) -> np.ndarray:
+    """The RTL's per-lane plan registers [base_0, base_1] (H*V, 2) of a reach-1 split plan
+    (architecture.md section 3, mem_sel PLAN); mode none: both R (no replica range)."""
+    geo = _plain_geometry(hw, layer)
+    if layer.mode == StealMode.NONE:
+        return np.stack([geo.R, geo.R], axis=1).astype(np.int64)
+    if plan.base.shape[1] != 2:
+        raise SpecError(f"the RTL holds two replica ranges per lane (reach 1), the plan has "
+                        f"{plan.base.shape[1]}")
+    return np.stack([plan.base[:, 0], plan.base[:, 1]], axis=1).astype(np.int64)
+
+
+def plan_from_registers(regs: np.ndarray, hw: HwConfig, layer: LayerConfig) -> ReplicaPlan:
+    """The split plan the RTL runs from its plan registers (inverse of plan_registers): range
+    0 = [base_0, base_1) for the prev-side thief, range 1 = [base_1, R) for the next-side one
+    (thief -1 where that neighbour does not exist)."""
+    geo = _plain_geometry(hw, layer)
+    regs = np.asarray(regs, dtype=np.int64)
+    if regs.shape != (geo.n, 2):
+        raise SpecError(f"plan registers have shape {regs.shape}, expected ({geo.n}, 2)")
+    if layer.mode == StealMode.NONE:
+        z = np.zeros((geo.n, 1), dtype=np.int64)
+        return ReplicaPlan(base=geo.R[:, None].copy(), size=z,
+                           thieves=-np.ones((geo.n, 1, 2), dtype=np.int64))
+    if np.any(regs[:, 0] > regs[:, 1]) or np.any(regs[:, 1] > geo.R) or np.any(regs < 0):
+        raise SpecError("plan registers need 0 <= base_0 <= base_1 <= R in every lane")
+    base = regs.copy()
+    size = np.stack([regs[:, 1] - regs[:, 0], geo.R - regs[:, 1]], axis=1)
+    thieves = -np.ones((geo.n, 2, 2), dtype=np.int64)
+    for l in range(geo.n):
+        thieves[l, 0, 0] = _axis_lane(geo, l, layer.mode, -1)
+        thieves[l, 1, 1] = _axis_lane(geo, l, layer.mode, 1)
+    return ReplicaPlan(base=base, size=size, thieves=thieves)
+
+
 def dup_fraction_of_plan(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,
                          plan: ReplicaPlan, rotate: int = 1) -> float:
     """Replica weight entries stored by all thieves / weight non-zeros of W."""
@@ -318,6 +355,10 @@ class ProductRun:
     # who did each row task (H*V, Rm): lane index, -1 = not done (padding); and how often
     doer: np.ndarray | None = None
     claims: np.ndarray | None = None
+    # per lane: cycles in which the owner's head jumped over a whole range its thief emptied, and
+    # cycles in which both of its ranges were granted (split ranges; coverage facts)
+    head_jumps: np.ndarray | None = None
+    two_grants: np.ndarray | None = None
     retired: int = 0    # rows retired by the N2 lookahead (counted in ROWS_OWN)
 
     @property
@@ -376,6 +417,7 @@ class _RangeEngine:
         z = lambda: np.zeros(n, dtype=np.int64)  # noqa: E731
         self.mac, self.own, self.stolen, self.lost = z(), z(), z(), z()
         self.refused, self.idle, self.skipped, self.flags = z(), z(), z(), z()
+        self.head_jumps, self.two_grants = z(), z()
         self.ag_done: int | None = None
         self.doer = -np.ones(n * self.Rm, dtype=np.int64)
         self.claims = np.zeros(n * self.Rm, dtype=np.int64)
@@ -389,10 +431,13 @@ class _RangeEngine:
         until neither end holds a known-empty row.
         """
         while True:
+            emptied = np.zeros(self.n, dtype=bool)
             for k in range(self.nr):
                 gone = (self.head >= self.base[:, k]) & (self.head >= self.tail[:, k]) \
                     & (self.head < self.top[:, k])
+                emptied |= gone & (self.head == self.base[:, k])  # the whole range was taken
                 self.head = np.where(gone, self.top[:, k], self.head)
+            self.head_jumps += emptied
             if not self.feat.scan_rows:
                 return
             own = np.maximum(self.b0 - self.head, 0) + self._stealable(self.head).sum(axis=1)
@@ -445,7 +490,8 @@ class _RangeEngine:
         req = np.zeros((self.n, self.nr, 2), dtype=bool)
         t = np.flatnonzero(thief)
         req[rv[t], rk[t], rs[t]] = True
-        grantable = self._stealable(head2) > 0
+        st_owner = self._stealable(head2)                             # after the owner action
+        grantable = st_owner > 0
         g0 = grantable & req[:, :, 0] & (~req[:, :, 1] | (self.rr == 0))
         g1 = grantable & req[:, :, 1] & ~g0
         self.rr = np.where(g0, 1, np.where(g1, 0, self.rr))
@@ -474,6 +520,7 @@ class _RangeEngine:
         self.stolen += granted
         self.refused += thief & ~granted
         self.lost += (g0 | g1).sum(axis=1)
+        self.two_grants += (g0 | g1).sum(axis=1) >= 2
         self.tail = tail2
         self.head = head2
         self._normalise(c)
@@ -489,7 +536,9 @@ class _RangeEngine:
         stealable count, ``head2``/``tail2`` the state after the cycle's grants."""
         any_req = req[:, :, 0] | req[:, :, 1]
         st_owner = self._stealable_tail(head2, self.tail)          # after the owner action only
-        f = np.where((req[:, :, 0] & req[:, :, 1]).any(axis=1), F_DUAL_THIEF, 0)
+        # both neighbours asked this victim in the cycle (split: each for its own range, as the
+        # RTL's dual_thief = thief_prev_req && thief_next_req)
+        f = np.where(req[:, :, 0].any(axis=1) & req[:, :, 1].any(axis=1), F_DUAL_THIEF, 0)
         race = any_req & owner_act[:, None] & (st == 1) & (st_owner == 0)
         f |= np.where(race.any(axis=1), F_LAST_ROW_RACE, 0)
         # side 0 = the victim's prev-side thief: the victim is that thief's next neighbour
@@ -538,20 +587,27 @@ def _run(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig, layer: Laye
     res = _result(arrays, geo, compute, ceil_div(layer.M, hw.H), None)
     shape = (geo.n, geo.Rm)
     return ProductRun(result=res, ag_cycles=int(eng.ag_done), doer=eng.doer.reshape(shape),
-                      claims=eng.claims.reshape(shape), retired=int(eng.skipped.sum()))
+                      claims=eng.claims.reshape(shape), retired=int(eng.skipped.sum()),
+                      head_jumps=eng.head_jumps.copy(), two_grants=eng.two_grants.copy())
 
 
 def _prepare_v2(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,
-                feat: PerfFeatures, engine: str = "auto"
+                feat: PerfFeatures, engine: str = "auto", plan: ReplicaPlan | None = None
                 ) -> tuple[_Geometry, ReplicaPlan | None]:
-    """engine "auto": V1 runs golden.perf itself; "range": the v2 engine even for V1 (tests)."""
+    """engine "auto": V1 runs golden.perf itself; "range": the v2 engine even for V1 (tests).
+
+    ``plan``: the replica plan the hardware holds (e.g. ``plan_from_registers`` of an image);
+    None: ``plan_replicas`` of the features."""
     _check_mask("w_nonzero", w_nonzero, (layer.M, layer.N))
     _check_features(hw, feat)
-    if feat == V1 and engine == "auto":
+    if feat == V1 and engine == "auto" and plan is None:
         return _geometry(hw, layer), None
+    if plan is not None and feat.replicas != "split":
+        raise SpecError("an explicit replica plan needs replicas='split'")
     # the v2 plan decides the replica slots: capacities are checked on it, not by v1's rule
     geo = _plain_geometry(hw, layer)
-    plan = plan_replicas(w_nonzero, hw, layer, feat)
+    if plan is None:
+        plan = plan_replicas(w_nonzero, hw, layer, feat)
     _check_plan_fits(hw, geo, plan, _row_weights(w_nonzero, hw, geo, feat.rotate))
     return geo, plan
 
@@ -563,23 +619,68 @@ def _plain_geometry(hw: HwConfig, layer: LayerConfig) -> _Geometry:
 
 def simulate_matvec_v2(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig,
                        layer: LayerConfig, features: PerfFeatures = V1,
-                       engine: str = "auto") -> ProductRun:
+                       engine: str = "auto", plan: ReplicaPlan | None = None) -> ProductRun:
     """One product under the v2 rules selected by ``features`` (V1: exactly golden.perf).
 
     engine="range" runs the v2 engine even for V1 (the tests compare it with golden.perf).
+    plan: the split replica plan the hardware holds (None: ``plan_replicas(features)``).
     """
-    geo, plan = _prepare_v2(w_nonzero, hw, layer, features, engine)
+    geo, plan = _prepare_v2(w_nonzero, hw, layer, features, engine, plan)
     return _run(w_nonzero, a_nonzero, hw, layer, features, geo, plan)
 
 
+SPLIT_EVENTS = ("head_jump", "owner_thief_meet", "uneven_victim", "two_grants")
+
+
+def split_events(run: ProductRun, plan: ReplicaPlan) -> set[str]:
+    """Split-range corners a product reached (coverage, docs/coverage-model.md masr.split):
+    head_jump: an owner's head jumped over a whole range its thief had emptied (the owner did
+    none of its rows); owner_thief_meet: in
+    some range both the owner and the range's thief did rows (they met inside it);
+    uneven_victim: a victim whose two ranges have different non-zero sizes lost rows;
+    two_grants: a victim granted both of its thieves in one cycle."""
+    out: set[str] = set()
+    if run.head_jumps is not None and run.head_jumps.any():
+        out.add("head_jump")
+    if run.two_grants is not None and run.two_grants.any():
+        out.add("two_grants")
+    doer = run.doer
+    n = doer.shape[0]
+    rows = np.arange(doer.shape[1])[None, :]
+    for k in range(plan.size.shape[1]):
+        inside = (rows >= plan.base[:, k:k + 1]) & (rows < plan.base[:, k:k + 1]
+                                                      + plan.size[:, k:k + 1])
+        by_owner = (inside & (doer == np.arange(n)[:, None])).any(axis=1)
+        by_thief = (inside & (doer >= 0) & (doer != np.arange(n)[:, None])).any(axis=1)
+        if (by_owner & by_thief).any():
+            out.add("owner_thief_meet")
+    if plan.size.shape[1] == 2:
+        uneven = (plan.size[:, 0] != plan.size[:, 1]) & (plan.size > 0).all(axis=1)
+        if (uneven & (run.result.lanes.rows_lost.reshape(-1) > 0)).any():
+            out.add("uneven_victim")
+    return out
+
+
 def simulate_product(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig,
-                     layer: LayerConfig, trace: bool = False) -> PerfResult:
+                     layer: LayerConfig, trace: bool = False,
+                     plan: np.ndarray | None = None) -> PerfResult:
     """The counters the RTL reports for one product started with ``layer``'s registers:
     ``golden.perf.simulate_matvec`` (v1, unchanged) when CFG_FEAT is 0, else the v2 engine with
-    the features CFG_FEAT selects (no steal trace: ``trace`` only applies to v1)."""
+    the features CFG_FEAT selects (no steal trace: ``trace`` only applies to v1).
+    ``plan``: the split plan registers the image holds (None: the uniform plan of rep_rows)."""
     if layer.feat == 0:
         return simulate_matvec(w_nonzero, a_nonzero, hw, layer, trace=trace)
-    return simulate_matvec_v2(w_nonzero, a_nonzero, hw, layer, layer.perf_features).result
+    return simulate_product_run(w_nonzero, a_nonzero, hw, layer, plan)[0].result
+
+
+def simulate_product_run(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig,
+                         layer: LayerConfig, plan: np.ndarray | None = None
+                         ) -> tuple[ProductRun, ReplicaPlan]:
+    """simulate_product's v2 run (CFG_FEAT != 0) with the replica plan it ran."""
+    feat = layer.perf_features
+    geo, rplan = _prepare_v2(w_nonzero, hw, layer, feat, "range",
+                             None if plan is None else plan_from_registers(plan, hw, layer))
+    return _run(w_nonzero, a_nonzero, hw, layer, feat, geo, rplan), rplan
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 //
 // What lives here (and nothing else):
 //  - the per-lane decomposition of the run-time configuration (R, Q, rep_start, replica bases),
-//    handed to every lane at start, and the ERR_SLOTS check on the same numbers;
+//    handed to every lane at start, and the ERR_SLOTS check on the same numbers; with split
+//    replica ranges (cfg_split) the bases come from the lanes' plan registers instead of
+//    rep_rows (docs/architecture.md section 3);
 //  - the neighbour wiring of the steal mode (vertical: (h, v+-1), horizontal: (h+-1, v), none):
 //    stealable counts, thief requests and answers, and deposits of stolen rows' products into
 //    the victim's accumulator file;
@@ -53,7 +55,8 @@ module masr_array #(
   input  logic [1:0]                  cfg_mode_i,
   input  logic [RowW-1:0]             cfg_rep_i,    // rep_rows saturated to R_MAX
   input  logic [masr_pkg::FeatW-1:0]  cfg_feat_i,   // CFG_FEAT (legal for this build)
-  output logic                        slots_err_o,  // some lane needs R + Q_prev + Q_next > SLOTS
+  output logic                        slots_err_o,  // some lane needs R + Q_prev + Q_next > SLOTS,
+                                                    // or (SPLIT) has a plan outside [0, R]
 
   // ---- status ----
   output logic                        all_finished_o,
@@ -125,13 +128,19 @@ module masr_array #(
     end
   end
   assign vert  = (mode_q == masr_pkg::MODE_VERTICAL);
+
+  // Split replica ranges (CFG_FEAT.SPLIT) of a product started now (the lanes latch feat_i).
+  logic cfg_split;
+  assign cfg_split = cfg_feat_i[masr_pkg::FEAT_SPLIT];
   assign horiz = (mode_q == masr_pkg::MODE_HORIZONTAL);
 
   // ---------------------------------------------------------------------------------------------
   // Per-lane wires (flattened: lane l = h*V + v)
   // ---------------------------------------------------------------------------------------------
   logic [NL-1:0]        req_prev, req_next, vgnt_prev, vgnt_next, vref_prev, vref_next;
-  logic [NL*RowW-1:0]   stealable, vrow;
+  logic [NL*RowW-1:0]   stealable, stealable_nx, vrow, vrow_nx;
+  logic [NL*32-1:0]     plan;
+  logic [NL-1:0]        plan_bad;
   logic [NL*2-1:0]      vreason;
   logic [NL-1:0]        dep_prev, dep_next;
   logic [NL*RowW-1:0]   dep_idx;
@@ -147,11 +156,13 @@ module masr_array #(
   logic fd_lane_we, fd_lane_re, fd_pe_we, fd_pe_re;
   assign fd_lane_we = fd_we_i && (fd_wsel_i == masr_pkg::MEM_MASK ||
                                   fd_wsel_i == masr_pkg::MEM_ROWPTR ||
-                                  fd_wsel_i == masr_pkg::MEM_WEIGHT);
+                                  fd_wsel_i == masr_pkg::MEM_WEIGHT ||
+                                  fd_wsel_i == masr_pkg::MEM_PLAN);
   assign fd_lane_re = fd_re_i && (fd_rsel_i == masr_pkg::MEM_MASK ||
                                   fd_rsel_i == masr_pkg::MEM_ROWPTR ||
                                   fd_rsel_i == masr_pkg::MEM_WEIGHT ||
-                                  fd_rsel_i == masr_pkg::MEM_STATS);
+                                  fd_rsel_i == masr_pkg::MEM_STATS ||
+                                  fd_rsel_i == masr_pkg::MEM_PLAN);
   assign fd_pe_we   = fd_we_i && (fd_wsel_i == masr_pkg::MEM_AMASK ||
                                   fd_wsel_i == masr_pkg::MEM_AVAL);
   assign fd_pe_re   = fd_re_i && (fd_rsel_i == masr_pkg::MEM_AMASK ||
@@ -179,20 +190,25 @@ module masr_array #(
       logic            din_prev, din_next;
       logic [31:0]     din_prev_val, din_next_val;
       logic [RowW-1:0] q_prev_cfg, q_next_cfg, rs_prev_cfg, rs_next_cfg, rows_cfg;
+      logic [RowW-1:0] rs_own_cfg, rmid_own_cfg;
 
       assign pv = vert && HasVP;
       assign nv = vert && HasVN;
       assign ph = horiz && HasHP;
       assign nh = horiz && HasHN;
 
-      // Thief side: the neighbours' stealable counts and their arbiters' answers to me.
-      assign s_prev   = pv ? stealable[LVP*RowW +: RowW] : ph ? stealable[LHP*RowW +: RowW] : '0;
+      // Thief side: the neighbours' stealable counts and their arbiters' answers to me. I am my
+      // prev neighbour's next-side thief and my next neighbour's prev-side thief: each victim
+      // shows each side the count and row of the range that side holds (the same shared range
+      // for both sides without split).
+      assign s_prev   = pv ? stealable_nx[LVP*RowW +: RowW] :
+                        ph ? stealable_nx[LHP*RowW +: RowW] : '0;
       assign s_next   = nv ? stealable[LVN*RowW +: RowW] : nh ? stealable[LHN*RowW +: RowW] : '0;
       assign gnt_prev = (pv && vgnt_next[LVP]) || (ph && vgnt_next[LHP]);
       assign gnt_next = (nv && vgnt_prev[LVN]) || (nh && vgnt_prev[LHN]);
       assign ref_prev = (pv && vref_next[LVP]) || (ph && vref_next[LHP]);
       assign ref_next = (nv && vref_prev[LVN]) || (nh && vref_prev[LHN]);
-      assign row_prev    = vrow[(vert ? LVP : LHP)*RowW +: RowW];
+      assign row_prev    = vrow_nx[(vert ? LVP : LHP)*RowW +: RowW];
       assign row_next    = vrow[(vert ? LVN : LHN)*RowW +: RowW];
       assign reason_prev = vreason[(vert ? LVP : LHP)*2 +: 2];
       assign reason_next = vreason[(vert ? LVN : LHN)*2 +: 2];
@@ -216,20 +232,51 @@ module masr_array #(
       assign cph = (cfg_mode_i == masr_pkg::MODE_HORIZONTAL) && HasHP;
       assign cnh = (cfg_mode_i == masr_pkg::MODE_HORIZONTAL) && HasHN;
       assign rows_cfg    = rows_h[h*RowW +: RowW];
-      assign q_prev_cfg  = cpv ? q_h[h*RowW +: RowW] : cph ? q_h[HP*RowW +: RowW] : '0;
-      assign q_next_cfg  = cnv ? q_h[h*RowW +: RowW] : cnh ? q_h[HN*RowW +: RowW] : '0;
-      assign rs_prev_cfg = cph ? rs_h[HP*RowW +: RowW] : rs_h[h*RowW +: RowW];
-      assign rs_next_cfg = cnh ? rs_h[HN*RowW +: RowW] : rs_h[h*RowW +: RowW];
+
+      // Split ranges: my plan [base_0, base_1] and my neighbours' (16-bit registers). I import
+      // range 1 = [base_1, R) of my prev neighbour and range 0 = [base_0, base_1) of my next.
+      logic        cfg_none, cpx, cnx;
+      logic [16:0] pl0, pl1, pp1, pn0, pn1, r_own, r_prev, q_prev_sp, q_next_sp;
+      logic [RowW-1:0] q_prev_v1, q_next_v1, rs_prev_v1, rs_next_v1;
+      assign cfg_none  = (cfg_mode_i == masr_pkg::MODE_NONE);
+      assign cpx       = cpv || cph;
+      assign cnx       = cnv || cnh;
+      assign pl0       = 17'(plan[L*32 +: 16]);
+      assign pl1       = 17'(plan[L*32 + 16 +: 16]);
+      assign pp1       = 17'(plan[(cph ? LHP : LVP)*32 + 16 +: 16]);
+      assign pn0       = 17'(plan[(cnh ? LHN : LVN)*32 +: 16]);
+      assign pn1       = 17'(plan[(cnh ? LHN : LVN)*32 + 16 +: 16]);
+      assign r_own     = 17'(rows_cfg);
+      assign r_prev    = 17'(cph ? rows_h[HP*RowW +: RowW] : rows_cfg);
+      assign q_prev_sp = cpx ? r_prev - pp1 : '0;   // meaningful when every plan is valid
+      assign q_next_sp = cnx ? pn1 - pn0 : '0;
+      assign plan_bad[L] = cfg_split && !cfg_none && !(pl0 <= pl1 && pl1 <= r_own);
+
+      assign q_prev_v1  = cpv ? q_h[h*RowW +: RowW] : cph ? q_h[HP*RowW +: RowW] : '0;
+      assign q_next_v1  = cnv ? q_h[h*RowW +: RowW] : cnh ? q_h[HN*RowW +: RowW] : '0;
+      assign rs_prev_v1 = cph ? rs_h[HP*RowW +: RowW] : rs_h[h*RowW +: RowW];
+      assign rs_next_v1 = cnh ? rs_h[HN*RowW +: RowW] : rs_h[h*RowW +: RowW];
+
+      assign q_prev_cfg   = cfg_split ? RowW'(q_prev_sp) : q_prev_v1;
+      assign q_next_cfg   = cfg_split ? RowW'(q_next_sp) : q_next_v1;
+      assign rs_prev_cfg  = cfg_split ? RowW'(pp1) : rs_prev_v1;
+      assign rs_next_cfg  = cfg_split ? RowW'(pn0) : rs_next_v1;
+      // Mode none: no replica range (rep_start = R) in either layout.
+      assign rs_own_cfg   = (cfg_split && !cfg_none) ? RowW'(pl0) : rs_h[h*RowW +: RowW];
+      assign rmid_own_cfg = (cfg_split && !cfg_none) ? RowW'(pl1) : rs_h[h*RowW +: RowW];
       // Frontdoor decode for this lane. (Decoded into named signals, not inside port-connection
       // expressions: with a package import, Icarus 11 declared implicit nets for names there.)
-      logic fd_whit, fd_mask_we, fd_rowptr_we, fd_weight_we, fd_re;
+      logic fd_whit, fd_mask_we, fd_rowptr_we, fd_weight_we, fd_plan_we, fd_re;
       assign fd_whit      = (fd_wunit_i == 16'(L));
       assign fd_mask_we   = fd_lane_we && fd_whit && (fd_wsel_i == masr_pkg::MEM_MASK);
       assign fd_rowptr_we = fd_lane_we && fd_whit && (fd_wsel_i == masr_pkg::MEM_ROWPTR);
       assign fd_weight_we = fd_lane_we && fd_whit && (fd_wsel_i == masr_pkg::MEM_WEIGHT);
+      assign fd_plan_we   = fd_lane_we && fd_whit && (fd_wsel_i == masr_pkg::MEM_PLAN);
       assign fd_re        = fd_lane_re && (fd_runit_i == 16'(L));
 
-      assign slots_bad[L] = (32'(rows_cfg) + 32'(q_prev_cfg) + 32'(q_next_cfg)) > SLOTS;
+      assign slots_bad[L] = cfg_split
+                            ? (32'(r_own) + 32'(q_prev_sp) + 32'(q_next_sp)) > SLOTS
+                            : (32'(rows_cfg) + 32'(q_prev_cfg) + 32'(q_next_cfg)) > SLOTS;
 
 `ifdef MASR_HIER
       // Hierarchical simulation builds (tb/common/hier.py): a generated parameterless wrapper
@@ -254,7 +301,8 @@ module masr_array #(
         .cend_i,
         .mode_i         (cfg_mode_i),
         .rows_i         (rows_cfg),
-        .rep_start_i    (rs_h[h*RowW +: RowW]),
+        .rep_start_i    (rs_own_cfg),
+        .rep_mid_i      (rmid_own_cfg),
         .q_prev_i       (q_prev_cfg),
         .rs_prev_i      (rs_prev_cfg),
         .rs_next_i      (rs_next_cfg),
@@ -273,6 +321,7 @@ module masr_array #(
         .reason_prev_i  (reason_prev),
         .reason_next_i  (reason_next),
         .stealable_o    (stealable[L*RowW +: RowW]),
+        .stealable_next_o(stealable_nx[L*RowW +: RowW]),
         .vreq_prev_i    (vreq_prev),
         .vreq_next_i    (vreq_next),
         .vgnt_prev_o    (vgnt_prev[L]),
@@ -280,6 +329,7 @@ module masr_array #(
         .vrefuse_prev_o (vref_prev[L]),
         .vrefuse_next_o (vref_next[L]),
         .vrow_o         (vrow[L*RowW +: RowW]),
+        .vrow_next_o    (vrow_nx[L*RowW +: RowW]),
         .vreason_o      (vreason[L*2 +: 2]),
         .dep_prev_o     (dep_prev[L]),
         .dep_next_o     (dep_next[L]),
@@ -307,12 +357,14 @@ module masr_array #(
         .fd_mask_we_i   (fd_mask_we),
         .fd_rowptr_we_i (fd_rowptr_we),
         .fd_weight_we_i (fd_weight_we),
+        .fd_plan_we_i   (fd_plan_we),
         .fd_waddr_i,
         .fd_wdata_i,
         .fd_re_i        (fd_re),
         .fd_rsel_i,
         .fd_raddr_i,
         .fd_rdata_o     (lane_rdata_o[L*32 +: 32]),
+        .plan_o         (plan[L*32 +: 32]),
         .stats_o        (stats_o[L*NumStats*StatW +: NumStats*StatW])
       );
     end
@@ -400,7 +452,12 @@ module masr_array #(
   // ---------------------------------------------------------------------------------------------
   assign all_finished_o = &finished;
   assign err_wptr_o     = |err_wptr;
-  assign slots_err_o    = |slots_bad;
+  assign slots_err_o    = |slots_bad || |plan_bad;
+
+  // Lane 0 is nobody's next neighbour and lane NL-1 nobody's prev neighbour in either steal
+  // direction, so their counts for that side have no reader.
+  logic unused_edge_counts;
+  assign unused_edge_counts = ^{stealable[0 +: RowW], stealable_nx[(NL-1)*RowW +: RowW]};
 
   always_comb begin
     for (int h = 0; h < H; h++) begin

@@ -13,6 +13,13 @@
 //    w * a into the accumulator entry of the row's owner (this lane or a neighbour).
 //  - A stolen row is read from this lane's replica slot base + (i - rep_start_victim) and deposits
 //    into the victim's entry i.
+//  - Split replica ranges (feat_i[FEAT_SPLIT], docs/architecture.md sections 3 and 5): this lane as victim
+//    exports range 0 = [rep_start, rep_mid) to its prev-side thief and range 1 = [rep_mid, R) to
+//    its next-side thief (masr_steal_arb); as thief it reads, per neighbour, the count and row of
+//    the range it holds (the array wires the side-specific outputs). The per-lane plan registers
+//    [base_0, base_1] that define the ranges live here (plan_o, frontdoor mem_sel 13, backdoor
+//    plan_<h>_<v>.hex); the array turns them into the configuration of this lane and its
+//    neighbours.
 //
 // The lane's own configuration (R, replica geometry, K, mode, CFG_FEAT) is latched at start_i,
 // so the host may rewrite CFG_* while a product runs without disturbing it.
@@ -63,7 +70,9 @@ module masr_lane #(
   // ---- configuration, sampled at start_i ----
   input  logic [1:0]             mode_i,
   input  logic [RowW-1:0]        rows_i,         // R of this lane
-  input  logic [RowW-1:0]        rep_start_i,    // own rep_start = R - Q (R in mode none)
+  input  logic [RowW-1:0]        rep_start_i,    // own rep_start = R - Q (R in mode none);
+                                                 // split: base_0
+  input  logic [RowW-1:0]        rep_mid_i,      // split: base_1 (ignored when shared)
   input  logic [RowW-1:0]        q_prev_i,       // replica rows imported from prev (0 if none)
   input  logic [RowW-1:0]        rs_prev_i,      // rep_start of the prev neighbour
   input  logic [RowW-1:0]        rs_next_i,      // rep_start of the next neighbour
@@ -85,14 +94,16 @@ module masr_lane #(
   input  logic [1:0]             reason_next_i,
 
   // ---- claims: this lane as victim ----
-  output logic [RowW-1:0]        stealable_o,
+  output logic [RowW-1:0]        stealable_o,    // what my prev-side thief may take
+  output logic [RowW-1:0]        stealable_next_o, // ... my next-side thief (= stealable_o shared)
   input  logic                   vreq_prev_i,    // request of the prev-side thief (its next = me)
   input  logic                   vreq_next_i,    // request of the next-side thief (its prev = me)
   output logic                   vgnt_prev_o,
   output logic                   vgnt_next_o,
   output logic                   vrefuse_prev_o,
   output logic                   vrefuse_next_o,
-  output logic [RowW-1:0]        vrow_o,
+  output logic [RowW-1:0]        vrow_o,         // row of a grant to my prev-side thief
+  output logic [RowW-1:0]        vrow_next_o,    // ... to my next-side thief (= vrow_o shared)
   output logic [1:0]             vreason_o,
 
   // ---- deposits: my MAC into a neighbour's accumulator, and theirs into mine ----
@@ -131,6 +142,7 @@ module masr_lane #(
   input  logic                   fd_mask_we_i,
   input  logic                   fd_rowptr_we_i,
   input  logic                   fd_weight_we_i,
+  input  logic                   fd_plan_we_i,
   input  logic [15:0]            fd_waddr_i,
   input  logic [31:0]            fd_wdata_i,
   // Reads use the registered address of the top (never a top-level input directly: see the
@@ -139,6 +151,9 @@ module masr_lane #(
   input  logic [3:0]             fd_rsel_i,      // masr_pkg MEM_* (4-bit select)
   input  logic [15:0]            fd_raddr_i,
   output logic [31:0]            fd_rdata_o,
+
+  // ---- split plan registers {base_1, base_0} (read by the array at start) ----
+  output logic [31:0]            plan_o,
 
   // ---- statistics of the last product (section 6 order, then the stall count) ----
   output logic [NumStats*StatW-1:0] stats_o
@@ -173,8 +188,9 @@ module masr_lane #(
   end
 
   // NULL_SKIP selects the address generator, ROW_SKIP enables the empty-row lookahead (rule N2);
-  // the other CFG_FEAT bits do not change the lane (masr_top rejects a start with a bit its
-  // FEAT_IMPL lacks: ERR_MODE).
+  // SPLIT reaches the steal arbiter directly (it latches it at start like the replica bases);
+  // OVERLAP does not change the lane (masr_top rejects a start with a bit its FEAT_IMPL lacks:
+  // ERR_MODE).
   logic skip_en, rowskip_en;
   assign skip_en    = feat_q[masr_pkg::FEAT_NULL_SKIP];
   assign rowskip_en = feat_q[masr_pkg::FEAT_ROW_SKIP];   // legal only with skip_en (masr_top)
@@ -273,6 +289,34 @@ module masr_lane #(
     .bd_col_i (bd_v_i)
   );
 
+  // Split plan registers: plan[0] = base_0, plan[1] = base_1 (ports 0, 1 always read by the
+  // array's configuration logic; port 2 frontdoor).
+  logic        fd_plan_re;
+  logic [47:0] plan_rdata;
+
+  assign fd_plan_re = fd_re_i && (fd_rsel_i == masr_pkg::MEM_PLAN);
+
+  masr_sram #(
+    .Width (16),
+    .Depth (2),
+    .NumRd (3),
+    .BdName("plan"),
+    .BdIndexed(1'b1)
+  ) u_plan (
+    .clk_i,
+    .rst_ni,
+    .we_i     (fd_plan_we_i),
+    .waddr_i  (fd_waddr_i[0]),
+    .wdata_i  (fd_wdata_i[15:0]),
+    .re_i     ({fd_plan_re, 1'b1, 1'b1}),
+    .raddr_i  ({fd_raddr_i[0], 1'b1, 1'b0}),
+    .rdata_o  (plan_rdata),
+    .bd_load_i,
+    .bd_row_i (bd_h_i),
+    .bd_col_i (bd_v_i)
+  );
+  assign plan_o = plan_rdata[31:0];
+
   // ---------------------------------------------------------------------------------------------
   // Steal arbiter: head/tail of my own rows, victim arbitration (section 5)
   // ---------------------------------------------------------------------------------------------
@@ -282,14 +326,18 @@ module masr_lane #(
   logic [RowW:0]   remaining, stealable;
   logic            dual_thief, last_row_race;
 
+  logic [RowW:0]   stealable_next;
+
   masr_steal_arb #(
     .RowW(RowW)
   ) u_arb (
     .clk_i,
     .rst_ni,
     .init_i             (start_i),
-    .rows_i             (rows_i),        // sampled at init_i
+    .split_i            (feat_i[masr_pkg::FEAT_SPLIT]),  // sampled at init_i, like the bases
+    .rows_i             (rows_i),
     .rep_start_i        (rep_start_i),
+    .rep_mid_i          (rep_mid_i),
     .owner_req_i        (owner_req || retire),   // N2: a retire is an owner action
     .thief_prev_req_i   (vreq_prev_i),
     .thief_next_req_i   (vreq_next_i),
@@ -297,20 +345,24 @@ module masr_lane #(
     .owner_row_o        (owner_row),
     .thief_prev_gnt_o   (vgnt_prev_o),
     .thief_next_gnt_o   (vgnt_next_o),
-    .thief_row_o        (vrow_o),
+    .thief_prev_row_o   (vrow_o),
+    .thief_next_row_o   (vrow_next_o),
     .thief_prev_refuse_o(vrefuse_prev_o),
     .thief_next_refuse_o(vrefuse_next_o),
     .refuse_reason_o    (vreason_o),
     .remaining_o        (remaining),
-    .stealable_o        (stealable),
+    .stealable_prev_o   (stealable),
+    .stealable_next_o   (stealable_next),
     .dual_thief_o       (dual_thief),
     .last_row_race_o    (last_row_race)
   );
 
-  // stealable <= R <= R_MAX < 2^RowW: the top bit of the arbiter's count is always 0.
-  assign stealable_o = stealable[RowW-1:0];
-  logic unused_stealable_msb;
-  assign unused_stealable_msb = stealable[RowW];
+  // stealable <= R <= R_MAX < 2^RowW: the top bit of the arbiter's counts is always 0. With the
+  // shared range both thieves see the same count and row.
+  assign stealable_o      = stealable[RowW-1:0];
+  assign stealable_next_o = stealable_next[RowW-1:0];
+  logic unused_arb;
+  assign unused_arb = stealable[RowW] ^ stealable_next[RowW] ^ (|plan_rdata[47:32]);
 
   // ---------------------------------------------------------------------------------------------
   // Address generator (prefix-sum address unit) and claims
@@ -610,10 +662,12 @@ module masr_lane #(
   logic [StatW-1:0]  st_mac_q, st_own_q, st_stolen_q, st_lost_q, st_refused_q, st_idle_q;
   logic [StatW-1:0]  st_stall_q;
   logic [masr_pkg::FlagsW-1:0] flags_q, flags_set;
-  logic              row_stolen_q, refused, lost;
+  logic              row_stolen_q, refused;
   logic [1:0]        reason;
 
-  assign lost    = vgnt_prev_o || vgnt_next_o;
+  // Split ranges can lose two rows in one cycle (one per thief).
+  logic [1:0] lost_n;
+  assign lost_n  = {1'b0, vgnt_prev_o} + {1'b0, vgnt_next_o};
   assign refused = (req_prev_o && refuse_prev_i) || (req_next_o && refuse_next_i);
   assign reason  = req_prev_o ? reason_prev_i : reason_next_i;
 
@@ -657,7 +711,7 @@ module masr_lane #(
       st_mac_q     <= st_mac_q + StatW'(pop);
       st_own_q     <= st_own_q + StatW'(owner_gnt);    // owner claims and N2 retires
       st_stolen_q  <= st_stolen_q + StatW'(got_prev || got_next);
-      st_lost_q    <= st_lost_q + StatW'(lost);
+      st_lost_q    <= st_lost_q + StatW'(lost_n);
       st_refused_q <= st_refused_q + StatW'(refused);
       st_idle_q    <= st_idle_q + StatW'(!ag_busy && !row_start);
       st_stall_q   <= st_stall_q + StatW'(stall);
@@ -686,7 +740,8 @@ module masr_lane #(
   assign fd_stat_sel   = fd_raddr_i[2:0];
   assign fd_stat_rdata = stats_o[32'(fd_stat_sel) * StatW +: StatW];
 
-  assign fd_rdata_o = (fd_rsel_i == masr_pkg::MEM_MASK)   ? 32'(fd_mask_rdata) :
+  assign fd_rdata_o = (fd_rsel_i == masr_pkg::MEM_PLAN)   ? 32'(plan_rdata[47:32]) :
+                      (fd_rsel_i == masr_pkg::MEM_MASK)   ? 32'(fd_mask_rdata) :
                       (fd_rsel_i == masr_pkg::MEM_ROWPTR) ? 32'(fd_rp_rdata)   :
                       (fd_rsel_i == masr_pkg::MEM_WEIGHT) ? 32'(fd_w_rdata)    :
                       (fd_rsel_i == masr_pkg::MEM_STATS)  ? fd_stat_rdata      : 32'd0;

@@ -88,8 +88,10 @@ package masr_pkg;
   localparam logic [3:0] MEM_GX     = 4'd10; // GRU W_ih x_t + b_ih per t, read-only
   localparam logic [3:0] MEM_HOUT   = 4'd11; // GRU layer output per t and direction, read-only
   localparam logic [3:0] MEM_STEP   = 4'd12; // GRU per-step statistics (32 bit), read-only
+  localparam logic [3:0] MEM_PLAN   = 4'd13; // per lane: split plan registers base_0, base_1
+  localparam int         PlanDepth  = 2;
   // Selects above this are ERR_MEM_RANGE.
-  localparam logic [3:0] MEM_SEL_MAX = 4'd12;
+  localparam logic [3:0] MEM_SEL_MAX = 4'd13;
 
   // STEP words per step (docs/gru-layer.md 8.4), word k of step s at address s*8 + k.
   localparam int StepWords = 8;

@@ -1,22 +1,32 @@
 // Per-lane work pointers and victim arbiter (docs/architecture.md section 5, "Claims" and
 // "Victim arbiter"; section 6 FLAGS).
 //
-// The lane's own rows are [0, R). The owner consumes them from the head, thieves from the tail,
-// and thieves only inside the replicated tail [rep_start, R) = the rows its neighbours hold
-// copies of. Per cycle:
-//   1. an owner claim is always granted: row head, head += 1 (the owner asks only when
-//      remaining > 0);
-//   2. then, if stealable' = tail - max(head', rep_start) > 0 (head' = head after step 1), at most
-//      one thief is granted row tail-1 (tail -= 1); with both thieves asking, the round-robin
-//      pointer picks (rr = 0: prev-side thief), and after any thief grant rr points to the other
-//      side;
-//   3. every other thief request is refused, with the victim's state after the cycle as reason.
-// Every row in [0, R) is therefore granted exactly once: the owner and a thief racing for the last
-// row -> the owner wins; two thieves -> one wins.
+// The lane's own rows are [0, R): own-only rows [0, base_0), then two stacked replica ranges,
+// range 0 = [base_0, base_1) and range 1 = [base_1, R), each with its own registered tail_k
+// (reset to the range's top). The owner consumes rows upward from head, thieves downward from a
+// range's tail. Two layouts, chosen by split_i at init_i:
+//   shared (v1, split_i = 0): range 0 is empty (base_1 = base_0 = rep_start); range 1 is the
+//     replicated tail [rep_start, R), held by BOTH neighbours; at most one thief grant per cycle,
+//     the round-robin pointer picks between two askers (rr = 0: prev-side thief), after any thief
+//     grant rr points to the other side.
+//   split (split_i = 1, docs/perf-model.md rules R1-R3): range 0 = [rep_start, rep_mid) is held
+//     only by the prev-side thief, range 1 = [rep_mid, R) only by the next-side thief. Each range
+//     grants its one thief row tail_k - 1 iff the range still has a row after the owner action
+//     (no thief-thief contention; both thieves may be granted in one cycle, different rows).
+//     The owner's head is normalised: if it lies in range k at or above tail_k (the thief took
+//     the rest of the range) it jumps to the range's top, range 0 first.
+// Per cycle: 1. an owner claim is granted iff own rows are left (row head, head += 1);
+//            2. thief grants after it, with head' = head + owner_gnt;
+//            3. every other thief request is refused, the victim's state after the cycle as
+//               reason (split: never REFUSE_CONTENTION).
+// Every row in [0, R) is granted exactly once: it lies in the own-only part or in exactly one
+// range; in a range the owner takes rows upward and the range's (one granted) thief downward, and
+// when they meet the owner wins.
 //
-// remaining_o and stealable_o are functions of the registered head/tail only (the "registered
-// values at the start of the cycle" that neighbouring thieves read), never of this cycle's grants.
-// rows_i and rep_start_i are sampled at init_i, like head and tail.
+// remaining_o (own rows left = rows not yet granted) and stealable_*_o are functions of the
+// registered state only (the "registered values at the start of the cycle" that neighbouring
+// thieves read), never of this cycle's grants. rows_i, rep_start_i, rep_mid_i and split_i are
+// sampled at init_i, like head and the tails.
 
 `include "masr_assert.svh"
 
@@ -25,9 +35,11 @@ module masr_steal_arb #(
 ) (
   input  logic            clk_i,
   input  logic            rst_ni,
-  input  logic            init_i,            // start of product: head = 0, tail = rows_i, rr = 0
+  input  logic            init_i,            // start of product: head = 0, tails = tops, rr = 0
+  input  logic            split_i,           // 1: split ranges (one thief per range)
   input  logic [RowW-1:0] rows_i,            // R
-  input  logic [RowW-1:0] rep_start_i,       // R - Q
+  input  logic [RowW-1:0] rep_start_i,       // base_0 (shared: R - Q)
+  input  logic [RowW-1:0] rep_mid_i,         // base_1, split only (ignored when shared)
   input  logic            owner_req_i,
   input  logic            thief_prev_req_i,  // from the thief on my prev side (whose next is me)
   input  logic            thief_next_req_i,  // from the thief on my next side (whose prev is me)
@@ -35,67 +47,101 @@ module masr_steal_arb #(
   output logic [RowW-1:0] owner_row_o,
   output logic            thief_prev_gnt_o,
   output logic            thief_next_gnt_o,
-  output logic [RowW-1:0] thief_row_o,
+  output logic [RowW-1:0] thief_prev_row_o,  // row of a prev-side grant (shared: tail - 1)
+  output logic [RowW-1:0] thief_next_row_o,  // row of a next-side grant (tail_1 - 1)
   output logic            thief_prev_refuse_o,
   output logic            thief_next_refuse_o,
   output logic [1:0]      refuse_reason_o,   // masr_pkg::REFUSE_*: victim state after the cycle
-  output logic [RowW:0]   remaining_o,       // tail - head
-  output logic [RowW:0]   stealable_o,       // max(0, tail - max(head, rep_start))
+  output logic [RowW:0]   remaining_o,       // own rows left (rows not granted yet)
+  output logic [RowW:0]   stealable_prev_o,  // rows the prev-side thief may take
+  output logic [RowW:0]   stealable_next_o,  // rows the next-side thief may take
   output logic            dual_thief_o,      // FLAGS bit 0 event
   output logic            last_row_race_o    // FLAGS bit 1 event
 );
 
-  logic [RowW-1:0] head_q, tail_q, rows_q, rep_start_q;
-  logic            rr_q;  // 0: prefer the prev-side thief
+  logic [RowW-1:0] head_q, tail0_q, tail1_q, rows_q, base0_q, base1_q;
+  logic            split_q;
+  logic            rr_q;  // shared: 0 prefers the prev-side thief
 
-  // Stealable count for a given head: max(0, tail - max(head, rep_start)).
+  // Rows of range [base, ...) a thief may still take for a given head: max(0, tail - max(head,
+  // base)).
   function automatic logic [RowW:0] stealable_for(input logic [RowW:0] head,
                                                   input logic [RowW:0] tail,
-                                                  input logic [RowW:0] rep_start);
+                                                  input logic [RowW:0] base);
     logic [RowW:0] lo;
-    lo = (head > rep_start) ? head : rep_start;
+    lo = (head > base) ? head : base;
     stealable_for = (tail > lo) ? tail - lo : '0;
   endfunction
 
   // ---------------------------------------------------------------------------------------------
   // Grants
   // ---------------------------------------------------------------------------------------------
-  logic [RowW:0] head_w, tail_w, rep_w, head_d_w, tail_d_w;
-  logic [RowW:0] steal_after_owner, steal_after, remaining_after;
-  logic          owner_gnt, thief_any, pick_prev;
-  logic          prev_gnt, next_gnt;
+  logic [RowW:0] head_w, tail0_w, tail1_w, base0_w, base1_w, rows_w;
+  logic [RowW:0] st0, st1, own_only, head_d_w, tail0_d_w, tail1_d_w, head_n_w;
+  logic [RowW:0] st0_own, st1_own, st0_after, st1_after, own_only_after, remaining_after;
+  logic          owner_gnt, thief_any, pick_prev, prev_gnt, next_gnt, race0, race1;
 
-  assign head_w = {1'b0, head_q};
-  assign tail_w = {1'b0, tail_q};
-  assign rep_w  = {1'b0, rep_start_q};
+  assign head_w  = {1'b0, head_q};
+  assign tail0_w = {1'b0, tail0_q};
+  assign tail1_w = {1'b0, tail1_q};
+  assign base0_w = {1'b0, base0_q};
+  assign base1_w = {1'b0, base1_q};
+  assign rows_w  = {1'b0, rows_q};
 
-  assign remaining_o = tail_w - head_w;
-  assign stealable_o = stealable_for(head_w, tail_w, rep_w);
+  // Registered view. Shared: range 0 is empty (tail0 = base0 = base1), so st0 = 0.
+  assign st0      = stealable_for(head_w, tail0_w, base0_w);
+  assign st1      = stealable_for(head_w, tail1_w, base1_w);
+  assign own_only = (base0_w > head_w) ? base0_w - head_w : '0;
 
-  // Guarded (the owner asks only with rows left; the assertion below checks it).
-  assign owner_gnt         = owner_req_i && (head_q < tail_q);
-  assign head_d_w          = head_w + {{RowW{1'b0}}, owner_gnt};
-  assign steal_after_owner = stealable_for(head_d_w, tail_w, rep_w);
+  assign remaining_o      = own_only + st0 + st1;
+  assign stealable_prev_o = split_q ? st0 : st1;
+  assign stealable_next_o = st1;
 
-  assign thief_any = (thief_prev_req_i || thief_next_req_i) && (steal_after_owner != '0);
+  // Owner first (guarded: the owner asks only with rows left; asserted below).
+  assign owner_gnt = owner_req_i && (remaining_o != '0);
+  assign head_d_w  = head_w + {{RowW{1'b0}}, owner_gnt};
+  assign st0_own   = stealable_for(head_d_w, tail0_w, base0_w);
+  assign st1_own   = stealable_for(head_d_w, tail1_w, base1_w);
+
+  // Thieves. Shared: one grant from range 1, round robin. Split: each range its own thief.
+  assign thief_any = (thief_prev_req_i || thief_next_req_i) && (st1_own != '0);
   assign pick_prev = thief_prev_req_i && (!thief_next_req_i || !rr_q);
-  assign prev_gnt  = thief_any && pick_prev;
-  assign next_gnt  = thief_any && !pick_prev;
+  assign prev_gnt  = split_q ? (thief_prev_req_i && (st0_own != '0)) : (thief_any && pick_prev);
+  assign next_gnt  = split_q ? (thief_next_req_i && (st1_own != '0)) : (thief_any && !pick_prev);
 
-  assign tail_d_w        = tail_w - {{RowW{1'b0}}, thief_any};
-  assign steal_after     = stealable_for(head_d_w, tail_d_w, rep_w);
-  assign remaining_after = tail_d_w - head_d_w;
+  assign tail0_d_w = tail0_w - {{RowW{1'b0}}, split_q && prev_gnt};
+  assign tail1_d_w = tail1_w - {{RowW{1'b0}}, split_q ? next_gnt : thief_any};
+
+  // Next head (split): jump over the part of a range its thief already took, range 0 first
+  // (range 0's top is base_1, range 1's is R).
+  always_comb begin
+    head_n_w = head_d_w;
+    if (split_q) begin
+      if (head_n_w >= base0_w && head_n_w >= tail0_d_w && head_n_w < base1_w) begin
+        head_n_w = base1_w;
+      end
+      if (head_n_w >= base1_w && head_n_w >= tail1_d_w && head_n_w < rows_w) begin
+        head_n_w = rows_w;
+      end
+    end
+  end
+
+  assign st0_after       = stealable_for(head_d_w, tail0_d_w, base0_w);
+  assign st1_after       = stealable_for(head_d_w, tail1_d_w, base1_w);
+  assign own_only_after  = (base0_w > head_d_w) ? base0_w - head_d_w : '0;
+  assign remaining_after = own_only_after + st0_after + st1_after;
 
   assign owner_gnt_o         = owner_gnt;
   assign owner_row_o         = head_q;
   assign thief_prev_gnt_o    = prev_gnt;
   assign thief_next_gnt_o    = next_gnt;
-  assign thief_row_o         = tail_q - 1'b1;
+  assign thief_prev_row_o    = (split_q ? tail0_q : tail1_q) - 1'b1;
+  assign thief_next_row_o    = tail1_q - 1'b1;
   assign thief_prev_refuse_o = thief_prev_req_i && !prev_gnt;
   assign thief_next_refuse_o = thief_next_req_i && !next_gnt;
 
   always_comb begin
-    if (steal_after != '0) begin
+    if (!split_q && st1_after != '0) begin
       refuse_reason_o = masr_pkg::REFUSE_CONTENTION;
     end else if (remaining_after != '0) begin
       refuse_reason_o = masr_pkg::REFUSE_EXHAUSTED;
@@ -104,31 +150,40 @@ module masr_steal_arb #(
     end
   end
 
-  assign dual_thief_o    = thief_prev_req_i && thief_next_req_i;
-  // The owner's claim took the only stealable row while a thief was asking for it.
-  assign last_row_race_o = (thief_prev_req_i || thief_next_req_i) && owner_gnt &&
-                           (stealable_o == {{RowW{1'b0}}, 1'b1}) && (steal_after_owner == '0);
+  assign dual_thief_o = thief_prev_req_i && thief_next_req_i;
+  // The owner's claim took the only row left to a thief (of that thief's range) while it asked.
+  assign race0 = owner_gnt && (st0 == {{RowW{1'b0}}, 1'b1}) && (st0_own == '0);
+  assign race1 = owner_gnt && (st1 == {{RowW{1'b0}}, 1'b1}) && (st1_own == '0);
+  assign last_row_race_o = split_q ? ((thief_prev_req_i && race0) || (thief_next_req_i && race1))
+                                   : ((thief_prev_req_i || thief_next_req_i) && race1);
 
   // ---------------------------------------------------------------------------------------------
   // State
   // ---------------------------------------------------------------------------------------------
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      head_q      <= '0;
-      tail_q      <= '0;
-      rows_q      <= '0;
-      rep_start_q <= '0;
-      rr_q        <= 1'b0;
+      head_q  <= '0;
+      tail0_q <= '0;
+      tail1_q <= '0;
+      rows_q  <= '0;
+      base0_q <= '0;
+      base1_q <= '0;
+      split_q <= 1'b0;
+      rr_q    <= 1'b0;
     end else if (init_i) begin
-      head_q      <= '0;
-      tail_q      <= rows_i;
-      rows_q      <= rows_i;
-      rep_start_q <= rep_start_i;
-      rr_q        <= 1'b0;
+      head_q  <= '0;
+      rows_q  <= rows_i;
+      base0_q <= rep_start_i;
+      base1_q <= split_i ? rep_mid_i : rep_start_i;
+      tail0_q <= split_i ? rep_mid_i : rep_start_i;
+      tail1_q <= rows_i;
+      split_q <= split_i;
+      rr_q    <= 1'b0;
     end else begin
-      head_q <= head_d_w[RowW-1:0];
-      tail_q <= tail_d_w[RowW-1:0];
-      if (thief_any) begin
+      head_q  <= head_n_w[RowW-1:0];
+      tail0_q <= tail0_d_w[RowW-1:0];
+      tail1_q <= tail1_d_w[RowW-1:0];
+      if (!split_q && thief_any) begin
         rr_q <= prev_gnt;  // granted prev -> prefer next next time, and vice versa
       end
     end
@@ -138,37 +193,53 @@ module masr_steal_arb #(
   // Assertions
   // ---------------------------------------------------------------------------------------------
   `ASSERT_IMPL(RepStartInRange_A, init_i, rep_start_i <= rows_i)
+  `ASSERT_IMPL(RepMidInRange_A, init_i && split_i, rep_start_i <= rep_mid_i && rep_mid_i <= rows_i)
   `ASSERT_NEVER(ReqDuringInit_A, init_i && (owner_req_i || thief_prev_req_i || thief_next_req_i))
   `ASSERT_IMPL(OwnerReqHasRows_A, owner_req_i, remaining_o != '0)
-  `ASSERT(HeadLeTail_A, head_q <= tail_q)
-  `ASSERT(TailLeRows_A, tail_q <= rows_q)
-  `ASSERT_NEVER(BothThievesGranted_A, thief_prev_gnt_o && thief_next_gnt_o)
-  `ASSERT_IMPL(ThiefGntOnlyOnReq_A, thief_prev_gnt_o || thief_next_gnt_o,
-               (thief_prev_gnt_o && thief_prev_req_i) || (thief_next_gnt_o && thief_next_req_i))
-  `ASSERT_IMPL(ThiefRowInReplica_A, thief_prev_gnt_o || thief_next_gnt_o,
-               thief_row_o >= rep_start_q && thief_row_o < rows_q)
+  `ASSERT(RangesOrdered_A, base0_q <= tail0_q && tail0_q <= base1_q && base1_q <= tail1_q &&
+                           tail1_q <= rows_q && head_q <= rows_q)
+  `ASSERT_IMPL(SharedRange0Empty_A, !split_q, base0_q == base1_q && tail0_q == base1_q)
+  // Head never inside the part of a range its thief took (shared: head <= tail, as v1).
+  `ASSERT_IMPL(HeadNormalised_A, head_q >= base0_q && head_q < base1_q, head_q < tail0_q)
+  `ASSERT_IMPL(HeadLeTail_A, head_q >= base1_q && head_q < rows_q, head_q <= tail1_q)
+  `ASSERT_IMPL(HeadBelowTailSplit_A, split_q && head_q >= base1_q && head_q < rows_q,
+               head_q < tail1_q)
+  `ASSERT_NEVER(SharedBothThievesGranted_A, !split_q && thief_prev_gnt_o && thief_next_gnt_o)
+  `ASSERT_IMPL(ThiefPrevGntOnReq_A, thief_prev_gnt_o, thief_prev_req_i)
+  `ASSERT_IMPL(ThiefNextGntOnReq_A, thief_next_gnt_o, thief_next_req_i)
+  `ASSERT_IMPL(ThiefPrevRowInRange_A, thief_prev_gnt_o,
+               thief_prev_row_o >= (split_q ? base0_q : base1_q) &&
+               thief_prev_row_o < (split_q ? base1_q : rows_q))
+  `ASSERT_IMPL(ThiefNextRowInRange_A, thief_next_gnt_o,
+               thief_next_row_o >= base1_q && thief_next_row_o < rows_q)
   `ASSERT_IMPL(OwnerRowInRange_A, owner_gnt_o, owner_row_o < rows_q)
-  `ASSERT_IMPL(DistinctRows_A, owner_gnt_o && (thief_prev_gnt_o || thief_next_gnt_o),
-               owner_row_o != thief_row_o)
+  `ASSERT_IMPL(DistinctRowsPrev_A, owner_gnt_o && thief_prev_gnt_o, owner_row_o != thief_prev_row_o)
+  `ASSERT_IMPL(DistinctRowsNext_A, owner_gnt_o && thief_next_gnt_o, owner_row_o != thief_next_row_o)
+  `ASSERT_IMPL(DistinctThiefRows_A, thief_prev_gnt_o && thief_next_gnt_o,
+               thief_prev_row_o != thief_next_row_o)
   `ASSERT_IMPL(RefusedOnlyIfAsked_A, thief_prev_refuse_o || thief_next_refuse_o,
                thief_prev_req_i || thief_next_req_i)
+  `ASSERT_NEVER(SplitNoContention_A, split_q && (thief_prev_refuse_o || thief_next_refuse_o) &&
+                                     refuse_reason_o == masr_pkg::REFUSE_CONTENTION)
 
 `ifndef SYNTHESIS
   // Work conservation, checked every cycle on a bitmap of the rows granted in this product:
-  // a granted row was never granted before, and the granted set is exactly [0, head) U [tail, R).
-  // At the end (head == tail) that means every row was granted exactly once.
+  // a granted row was never granted before, and the granted set is exactly
+  // [0, head) U [tail_0, base_1) U [tail_1, R). At the end (nothing remaining) that means every
+  // row was granted exactly once.
   if (RowW <= 12) begin : g_claims
     localparam int NRows = 1 << RowW;
 
-    logic [NRows-1:0] claimed_q, claimed_d, owner_bit, thief_bit, expect_set;
+    logic [NRows-1:0] claimed_q, claimed_d, owner_bit, prev_bit, next_bit, expect_set;
     logic [RowW:0]    grants_q;
 
     assign owner_bit  = owner_gnt_o ? (NRows'(1) << owner_row_o) : '0;
-    assign thief_bit  = (thief_prev_gnt_o || thief_next_gnt_o) ? (NRows'(1) << thief_row_o) : '0;
-    assign claimed_d  = claimed_q | owner_bit | thief_bit;
-    // [0, head) U [tail, rows)
+    assign prev_bit   = thief_prev_gnt_o ? (NRows'(1) << thief_prev_row_o) : '0;
+    assign next_bit   = thief_next_gnt_o ? (NRows'(1) << thief_next_row_o) : '0;
+    assign claimed_d  = claimed_q | owner_bit | prev_bit | next_bit;
     assign expect_set = ((NRows'(1) << head_q) - 1'b1) |
-                        (((NRows'(1) << rows_q) - 1'b1) & ~((NRows'(1) << tail_q) - 1'b1));
+                        (((NRows'(1) << base1_q) - 1'b1) & ~((NRows'(1) << tail0_q) - 1'b1)) |
+                        (((NRows'(1) << rows_q) - 1'b1) & ~((NRows'(1) << tail1_q) - 1'b1));
 
     always_ff @(posedge clk_i or negedge rst_ni) begin
       if (!rst_ni) begin
@@ -180,16 +251,15 @@ module masr_steal_arb #(
       end else begin
         claimed_q <= claimed_d;
         grants_q  <= grants_q + {{RowW{1'b0}}, owner_gnt_o} +
-                     {{RowW{1'b0}}, thief_prev_gnt_o || thief_next_gnt_o};
+                     {{RowW{1'b0}}, thief_prev_gnt_o} + {{RowW{1'b0}}, thief_next_gnt_o};
       end
     end
 
     `ASSERT_NEVER(OwnerRowRegranted_A, (claimed_q & owner_bit) != '0)
-    `ASSERT_NEVER(ThiefRowRegranted_A, (claimed_q & thief_bit) != '0)
+    `ASSERT_NEVER(ThiefRowRegranted_A, (claimed_q & (prev_bit | next_bit)) != '0)
     `ASSERT(ClaimedSetExact_A, claimed_q == expect_set)
     `ASSERT(GrantCount_A, grants_q == {1'b0, rows_q} - remaining_o)
-    `ASSERT_IMPL(AllGrantedAtEnd_A, remaining_o == '0,
-                 grants_q == {1'b0, rows_q} && head_q == tail_q)
+    `ASSERT_IMPL(AllGrantedAtEnd_A, remaining_o == '0, grants_q == {1'b0, rows_q})
   end
 `endif
 
@@ -201,5 +271,7 @@ module masr_steal_arb #(
                         refuse_reason_o == masr_pkg::REFUSE_DONE)
   `COVER(RefusedContention_C, (thief_prev_refuse_o || thief_next_refuse_o) &&
                               refuse_reason_o == masr_pkg::REFUSE_CONTENTION)
+  `COVER(SplitHeadJump_C, split_q && head_n_w != head_d_w)
+  `COVER(SplitTwoGrants_C, split_q && thief_prev_gnt_o && thief_next_gnt_o)
 
 endmodule

@@ -38,7 +38,7 @@ module masr_top #(
   parameter int QDEPTH = 8,
   parameter int T_MAX  = 32,     // GRU: max sequence length
   // CFG_FEAT bits this build implements (CAPS5); setting any other bit is ERR_MODE.
-  parameter logic [masr_pkg::FeatW-1:0] FEAT_IMPL = 4'b0011,
+  parameter logic [masr_pkg::FeatW-1:0] FEAT_IMPL = 4'b1011,
   // Derived, do not override.
   localparam int P_MAX    = (N_MAX + V - 1) / V,
   localparam int KW_MAX   = (P_MAX + B - 1) / B,
@@ -158,7 +158,9 @@ module masr_top #(
                         (cfg_gru_hd_q == '0) || (cfg_gru_hd_q > 32'(HD_MAX));
   assign seq_len_bad  = (cfg_gru_t_q == '0) || (cfg_gru_t_q > 32'(T_MAX));
   assign thr_bad      = (cfg_gru_thr_q > 32'(masr_pkg::ThrMax));
-  assign gru_mode_bad = mode_bad || (cfg_gru_dir_q > 32'(masr_pkg::DirMax));
+  // SPLIT: the plan registers hold the replica plan of one matrix, a GRU phase runs several.
+  assign gru_mode_bad = mode_bad || (cfg_gru_dir_q > 32'(masr_pkg::DirMax)) ||
+                        cfg_feat_q[masr_pkg::FEAT_SPLIT];
 
   // Check order: busy, then (plain start) dim, mode, slots; (GRU start) ERR_CMD, dim, T,
   // threshold, mode, slots (the array evaluates the slots for M = 3Hd during a GRU request).
@@ -270,6 +272,10 @@ module masr_top #(
       masr_pkg::MEM_HOUT:   begin unit_ok = 1'b1;        addr_ok = addr32 < T_MAX * 2 * HD_MAX; end
       masr_pkg::MEM_STEP:   begin unit_ok = 1'b1;
                                   addr_ok = addr32 < T_MAX * masr_pkg::StepWords;            end
+      // Split plan registers: a base above R_MAX can never be legal, refuse it at the port.
+      masr_pkg::MEM_PLAN:   begin unit_ok = unit32 < NL;
+                                  addr_ok = addr32 < masr_pkg::PlanDepth &&
+                                            (!mem_we_i || mem_wdata_i <= 32'(R_MAX));        end
       default:              begin unit_ok = 1'b1;        addr_ok = 1'b0;                       end
     endcase
   end
@@ -576,7 +582,8 @@ module masr_top #(
   assign seq_start_h = gru_go && req_h;
   assign seq_fd_we   = fd_we && ((mem_sel_i == masr_pkg::MEM_XBUF) ||
                                  (mem_sel_i == masr_pkg::MEM_HBUF));
-  assign seq_fd_re   = rd_valid_q && (rd_sel_q >= masr_pkg::MEM_XBUF);
+  assign seq_fd_re   = rd_valid_q && (rd_sel_q >= masr_pkg::MEM_XBUF) &&
+                       (rd_sel_q <= masr_pkg::MEM_STEP);
   assign eng_idle    = !eng_busy;
   assign eng_drain   = (state_q == StDrain);
 
@@ -660,7 +667,7 @@ module masr_top #(
         masr_pkg::MEM_Y:     mem_rdata_o = 32'(y_rdata[(32'(y_row) % 32'(H)) * 16 +: 16]);
         masr_pkg::MEM_XBUF, masr_pkg::MEM_HBUF, masr_pkg::MEM_GX, masr_pkg::MEM_HOUT,
         masr_pkg::MEM_STEP:  mem_rdata_o = seq_fd_rdata;
-        default:             mem_rdata_o = lane_rdata[32'(rd_unit_q) * 32 +: 32];  // 0-2, 7
+        default:             mem_rdata_o = lane_rdata[32'(rd_unit_q) * 32 +: 32];  // 0-2, 7, 13
       endcase
     end
   end

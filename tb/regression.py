@@ -52,6 +52,7 @@ REGRESSION: list[RegressionEntry] = [
     RegressionEntry("ErrorTest", ("4x2",), (1, 2), 180.0),
     RegressionEntry("FrontdoorTest", ("4x2",), (1, 2), 180.0),
     RegressionEntry("BackToBackTest", ("4x2",), (1, 2, 3), 180.0),
+    RegressionEntry("SplitStealTest", ("4x2",), (1, 2), 180.0),
     # regression array: one or two seeds per test
     RegressionEntry("RandomTest", ("8x8",), (1, 2), 300.0),
     RegressionEntry("CornerTest", ("8x8",), (1,), 300.0),
@@ -61,6 +62,7 @@ REGRESSION: list[RegressionEntry] = [
     RegressionEntry("ErrorTest", ("8x8",), (1,), 300.0),
     RegressionEntry("FrontdoorTest", ("8x8",), (1,), 300.0),
     RegressionEntry("BackToBackTest", ("8x8",), (1,), 300.0),
+    RegressionEntry("SplitStealTest", ("8x8",), (1,), 300.0),
     # the same layers in every steal mode and replica depth: RTL points for make explore
     RegressionEntry("StealSweepTest", BOTH, (1,), 300.0),
     # CFG_FEAT.NULL_SKIP (issue #12, rule N1) against CFG_FEAT = 0 on the same data

@@ -526,3 +526,80 @@ def test_footprint_input_errors():
     with pytest.raises(SpecError, match=r"W \(4, 4\) / x \(4,\) do not match M=4, N=5"):
         masr_footprint_bits(np.zeros((4, 4), np.int8), np.zeros(4, np.int16), BRINGUP_4X2,
                             LayerConfig(4, 5))
+
+
+# -- split replica ranges (CFG_FEAT.SPLIT, issue #12) ----------------------------------------------
+
+def split_layer(layer: LayerConfig) -> LayerConfig:
+    import dataclasses
+
+    from golden.config import FEAT_SPLIT
+    return dataclasses.replace(layer, feat=layer.feat | FEAT_SPLIT)
+
+@settings(max_examples=60, deadline=None)
+@given(layer_cases(configs=(BRINGUP_4X2, REGRESSION_8X8)), st.sampled_from(["uniform", "load"]))
+def test_split_plan_round_trip(case, placement):
+    """Split images decode to W and x, compute y, and every victim row sits in exactly one thief,
+    the one its range names (range 0 prev neighbour, range 1 next neighbour)."""
+    from golden.config import neighbours, rows_of_lane
+    from golden.encode import MEM_PLAN, split_plan
+
+    hw, layer, W, x, b = case
+    budget = 0.1 if placement == "load" else None
+    try:
+        plan = split_plan(W, hw, layer, placement, budget)
+        img = encode_matvec(W, x, b, hw, split_layer(layer), plan=plan)
+    except SpecError as err:
+        assume("weight SRAM" not in str(err) and "row slots" not in str(err))
+        raise
+    W2, x2 = decode_matvec(img)
+    assert np.array_equal(W2, W) and np.array_equal(x2, x)
+    assert np.array_equal(matvec_from_image(img), matvec_q(W, x, b, layer.shift))
+    holders = {}
+    for h, v in hw.lanes():
+        for ref in img.layout(h, v):
+            if ref.kind != "own":
+                holders.setdefault((ref.victim, ref.local_row), []).append(((h, v), ref.kind))
+    for h, v in hw.lanes():
+        b0, b1 = plan[hw.lane_index(h, v)]
+        R = rows_of_lane(hw, layer.M, h)
+        prev, nxt = neighbours(hw, layer.mode, h, v)
+        assert 0 <= b0 <= b1 <= R
+        for i in range(R):
+            want = [(prev, "next")] if b0 <= i < b1 and prev else \
+                   [(nxt, "prev")] if i >= b1 and nxt else []
+            assert holders.get(((h, v), i), []) == want, (h, v, i)
+        if layer.mode == StealMode.NONE:
+            assert b0 == b1 == R
+    # the plan registers reach the backdoor files and the frontdoor writes
+    words = [(u, a, val) for sel, u, a, val in img.images_for_frontdoor() if sel == MEM_PLAN]
+    assert words == [(u, a, int(plan[u][a])) for u in range(hw.n_lanes) for a in range(2)]
+
+
+def test_split_plan_slots_error(tmp_path):
+    """A plan whose imports do not fit SLOTS is a SpecError naming the lane (RTL: ERR_SLOTS),
+    and so is a plan with base_0 > base_1 or base_1 > R."""
+    from golden.encode import split_plan
+
+    hw = HwConfig(2, 2, B=16, G=1, M_MAX=16, N_MAX=32, SLOTS=9, WDEPTH=512)
+    layer = split_layer(LayerConfig(16, 32, StealMode.VERTICAL, rep_rows=8))
+    rng = np.random.default_rng(5)
+    W, x, b = random_sparse_layer(rng, 16, 32, 0.3, 0.5)
+    plan = split_plan(W, hw, layer)          # R = 8, each lane exports its whole 8 rows
+    with pytest.raises(SpecError, match="row slots"):
+        encode_matvec(W, x, b, hw, layer, plan=plan)
+    with pytest.raises(SpecError, match="row slots"):
+        layer.check_fits(hw)                 # the uniform plan of rep_rows: the same check
+    with pytest.raises(SpecError, match="CFG_FEAT.SPLIT"):
+        encode_matvec(W, x, b, hw, LayerConfig(16, 32, StealMode.VERTICAL, rep_rows=1),
+                      plan=plan)
+    one = split_layer(LayerConfig(16, 32, StealMode.VERTICAL, rep_rows=1))
+    ok = encode_matvec(W, x, b, hw, one)     # SPLIT without a plan: the uniform plan
+    assert np.array_equal(ok.plan, split_plan(W, hw, one))
+    assert (tmp_path / "plan_0_0.hex") in ok.write_hex(tmp_path)
+    assert (tmp_path / "plan_0_0.hex").read_text().split() == [f"{int(w):04x}" for w in ok.plan[0]]
+    for bad in ([5, 4], [0, 9]):
+        regs = np.array(ok.plan)
+        regs[0] = bad
+        with pytest.raises(SpecError, match="base_0"):
+            encode_matvec(W, x, b, hw, layer, plan=regs)

@@ -77,7 +77,7 @@ def test_v2_engine_with_v1_features_equals_golden_perf(case) -> None:
     r1 = simulate_matvec(w, a[0], hw, layer)
     r2 = simulate_matvec_v2(w, a[0], hw, layer, V1, engine="range").result
     assert r2.counters() == r1.counters()
-    for name in LANE_FIELDS:
+    for name in LANE_FIELDS + ("flags",):
         np.testing.assert_array_equal(getattr(r2.lanes, name), getattr(r1.lanes, name))
 
 
@@ -330,3 +330,50 @@ def test_balanced_row_order_is_a_permutation_that_evens_lanes() -> None:
     before = _row_weights(w, hw, geo).sum(axis=1)
     after = _row_weights(w[order], hw, geo).sum(axis=1)
     assert after.max() - after.min() < before.max() - before.min()
+
+
+# ------------------------------------------------------------------------------------------
+# split ranges as the RTL holds them (plan registers) and their FLAGS
+# ------------------------------------------------------------------------------------------
+
+SPLIT_FEATS = [PerfFeatures(replicas="split"),
+               PerfFeatures(replicas="split", placement="load", dup_budget=0.1)]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_cases(), st.sampled_from(SPLIT_FEATS))
+def test_plan_registers_round_trip(case, feat) -> None:
+    """plan_from_registers(plan_registers(p)) runs exactly like p (reach 1)."""
+    from golden.perf_v2 import plan_from_registers, plan_registers
+    w, a, hw, layer = case
+    plan = plan_replicas(w, hw, layer, feat)
+    regs = plan_registers(plan, hw, layer)
+    r1 = simulate_matvec_v2(w, a[0], hw, layer, feat)
+    r2 = simulate_matvec_v2(w, a[0], hw, layer, feat, plan=plan_from_registers(regs, hw, layer))
+    assert r1.result.counters() == r2.result.counters()
+    for name in LANE_FIELDS + ("flags",):
+        np.testing.assert_array_equal(getattr(r1.result.lanes, name),
+                                      getattr(r2.result.lanes, name))
+    F = {f.name: int(f.value) for f in __import__("golden.perf", fromlist=["PerfFlag"]).PerfFlag}
+    # split ranges have one thief each: no contention refusals; a refusal is a lost race
+    assert not (r1.result.flags & F["REFUSED_CONTENTION"]).any()
+    if layer.mode == NONE:
+        assert not r1.result.flags.any()
+
+
+def test_split_flags_by_hand() -> None:
+    # 1x4 vertical, split, rep_rows = 1: lane 1 has 4 rows of 16 ops, lanes 0, 2, 3 four empty
+    # rows (1 cycle each). Lane 1's ranges: [2, 3) for lane 0 (its prev), [3, 4) for lane 2
+    # (its next). Cycles 0-3: the light lanes claim their own rows; cycle 4 both ask lane 1 and
+    # both are granted (rows 2 and 3): DUAL_THIEF at the victim, STOLE_NEXT at lane 0,
+    # STOLE_PREV at lane 2. Lane 1's owner then jumps from row 2 over both emptied ranges.
+    run = run_v2({(0, 0): [0] * 4, (0, 1): [16] * 4, (0, 2): [0] * 4, (0, 3): [0] * 4}, 1, 4, VERT,
+                 PerfFeatures(replicas="split"), rep_rows=1)
+    res = run.result
+    F = __import__("golden.perf", fromlist=["PerfFlag"]).PerfFlag
+    assert list(res.lanes.rows_stolen.reshape(-1)) == [1, 0, 1, 0]
+    assert int(res.flags.reshape(-1)[1]) == int(F.DUAL_THIEF)
+    assert int(res.flags.reshape(-1)[0]) == int(F.STOLE_NEXT)
+    assert int(res.flags.reshape(-1)[2]) == int(F.STOLE_PREV)
+    assert res.steals_refused == 0
+    assert list(res.lanes.rows_own.reshape(-1)) == [4, 2, 4, 4]

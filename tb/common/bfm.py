@@ -61,8 +61,9 @@ STATUS_ERROR = 1 << 2
 # Memory selects (contract section 6).
 MEM_MASK, MEM_ROWPTR, MEM_WEIGHT, MEM_AMASK, MEM_AVAL, MEM_BIAS, MEM_Y, MEM_STATS = range(8)
 MEM_XBUF, MEM_HBUF, MEM_GX, MEM_HOUT, MEM_STEP = range(8, 13)   # GRU (docs/gru-layer.md 8.4)
+MEM_PLAN = 13                                                    # split plan registers
 MEM_NAMES = ("mask", "rowptr", "weight", "amask", "aval", "bias", "y", "stats",
-             "xbuf", "hbuf", "gx", "hout", "step")
+             "xbuf", "hbuf", "gx", "hout", "step", "plan")
 
 # Error codes of the GRU layer (docs/gru-layer.md 8.5), after codes 0..8 of section 7.
 ERR_SEQ_LEN, ERR_THR, ERR_GRU_DIM, ERR_CMD = 9, 10, 11, 12

@@ -6,7 +6,8 @@ the plusarg +masr_bd_dir, numpy is seeded from cocotb.RANDOM_SEED.
 
 Checks per product: y bit-exact against golden.matvec.matvec_q, the PERF_* registers and every
 lane's statistics (mem_sel 7, including FLAGS) exactly against golden.perf.simulate_matvec, or,
-for CFG_FEAT != 0, against the v2 engine (golden.perf_v2.simulate_product).
+for CFG_FEAT != 0, against the v2 engine (golden.perf_v2.simulate_product, with the split plan
+registers the image holds).
 
 Timing discipline: inputs are driven just after a falling edge and sampled by the RTL at the next
 rising edge; registered outputs are read at the following falling edge. While a product runs the
@@ -24,13 +25,13 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, First, RisingEdge, Timer
 
-from golden.config import (FEAT_DEFINED, FEAT_NULL_SKIP, FEAT_ROW_SKIP, HwConfig, LayerConfig,
-                           StealMode, ceil_div, slots_needed)
-from golden.encode import MatvecImage, encode_matvec, random_sparse_layer
+from golden.config import (FEAT_DEFINED, FEAT_NULL_SKIP, FEAT_ROW_SKIP, FEAT_SPLIT, HwConfig,
+                           LayerConfig, StealMode, ceil_div, slots_needed)
+from golden.encode import MEM_PLAN, MatvecImage, encode_matvec, random_sparse_layer, split_plan
 from golden.errors import SpecError
 from golden.matvec import matvec_q
-from golden.perf import LANE_STAT_NAMES, simulate_matvec
-from golden.perf_v2 import simulate_product
+from golden.perf import LANE_STAT_NAMES, PerfFlag, duplication_fraction, simulate_matvec
+from golden.perf_v2 import dup_fraction_of_plan, plan_from_registers, simulate_product
 from tb.common.configs import CONFIGS
 
 CLK_NS = 10
@@ -249,7 +250,7 @@ async def run_case(io: Dut, case: Case, *, backdoor: bool = True, check_stats: b
     if backdoor:
         await io.backdoor(case.image)
     await io.configure(layer)
-    perf = simulate_product(case.W != 0, case.x != 0, hw, layer)
+    perf = simulate_product(case.W != 0, case.x != 0, hw, layer, plan=case.image.plan)
     irqs = io.irq_count
     await io.write_reg(CTRL, START)
     await io.wait_done(4 * perf.cycles + 100)
@@ -364,6 +365,149 @@ async def test_random_backdoor(dut):
     flags |= await run_case(io, hot_case(rng, hw, StealMode.HORIZONTAL, rep=1),
                             tag="hot HORIZONTAL rep=1")
     dut._log.info(f"hot-lane FLAGS seen: {flags:#x}")
+
+
+def split_case(rng: np.random.Generator, hw: HwConfig, mode: StealMode, placement: str,
+               base: Case | None = None) -> Case:
+    """The same kind of layer with CFG_FEAT.SPLIT: the uniform plan of rep_rows, or the load plan
+    (10 % of W's non-zeros water-filled onto the heaviest lanes, range sizes differ per lane)."""
+    for _ in range(100):
+        c = base if base is not None else random_case(rng, hw, mode)
+        layer = LayerConfig(M=c.layer.M, N=c.layer.N, mode=mode, rep_rows=c.layer.rep_rows,
+                            shift=c.layer.shift, feat=FEAT_SPLIT)
+        # A load plan that piles more imports on a thief than SLOTS holds is a SpecError
+        # (ERR_SLOTS); a hot layer then gets a smaller budget.
+        for budget in ((0.1, 0.05, 0.02) if placement == "load" else (None,)):
+            try:
+                plan = (split_plan(c.W, hw, layer, "load", budget) if placement == "load"
+                        else split_plan(c.W, hw, layer))
+                return Case(layer, c.W, c.x, c.bias,
+                            encode_matvec(c.W, c.x, c.bias, hw, layer, plan))
+            except SpecError:
+                continue
+        if base is not None:
+            raise RuntimeError("the split plan of the given layer does not fit")
+    raise RuntimeError("no split layer fitted the configuration in 100 tries")
+
+
+@cocotb.test()
+async def test_split(dut):
+    """CFG_FEAT.SPLIT: split replica ranges (uniform and load plans), both steal directions,
+    against the v2 engine; plan registers through the frontdoor; the split error codes."""
+    io = await setup(dut)
+    hw = io.hw
+    rng = _rng(400)
+    flags = 0
+    split_ranges = 0
+    for mode in (StealMode.VERTICAL, StealMode.HORIZONTAL, StealMode.NONE):
+        for placement in ("uniform", "load"):
+            for k in range(2):
+                case = split_case(rng, hw, mode, placement)
+                flags |= await run_case(io, case, tag=f"split {mode.name} {placement}#{k}")
+        if mode == StealMode.NONE:
+            continue
+        for placement in ("uniform", "load"):
+            # (A load plan on the hot layer overflows SLOTS: its light lanes' rows have no
+            # weights, so the budget exports all of them for free; the load plan gets a skewed
+            # full-size layer instead.)
+            base = hot_case(rng, hw, mode) if placement == "uniform" else make_case(
+                rng, hw, hw.M_MAX, hw.N_MAX - 1, mode, 2, w_density=0.15, a_density=0.6,
+                skew=0.3, shift=7)
+            case = split_case(rng, hw, mode, placement, base=base)
+            plan = case.image.plan
+            split_ranges += int(np.count_nonzero(np.diff(plan[:, 1] - plan[:, 0]) != 0))
+            flags |= await run_case(io, case, tag=f"split hot {mode.name} {placement}")
+    dut._log.info(f"split FLAGS seen: {flags:#x}")
+    assert not flags & int(PerfFlag.REFUSED_CONTENTION), "split ranges have one thief each"
+    assert flags & int(PerfFlag.DUAL_THIEF) and flags & int(PerfFlag.STOLE_PREV) \
+        and flags & int(PerfFlag.STOLE_NEXT), f"split steals not exercised: {flags:#x}"
+    assert split_ranges > 0, "no load plan with range sizes that differ between lanes"
+
+    # Frontdoor: a load-plan image written through the memory port (plan registers included)
+    # over a stale v1 image; read back the plan registers; run.
+    stale = make_case(rng, hw, hw.M_MAX, hw.N_MAX, StealMode.VERTICAL, 2, 0.5, 0.7)
+    await io.backdoor(stale.image)
+    case = split_case(rng, hw, StealMode.VERTICAL, "load", base=make_case(
+        rng, hw, hw.M_MAX // 2 + 3, hw.N_MAX // 2 + 5, StealMode.VERTICAL, 2, 0.3, 0.6,
+        skew=0.3))
+    words = list(case.image.images_for_frontdoor())
+    await io.mem_write(words)
+    plan_words = [w for w in words if w[0] == MEM_PLAN]
+    assert len(plan_words) == 2 * hw.n_lanes
+    got = await io.mem_read([(s, u, a) for s, u, a, _ in plan_words])
+    assert got == [w[3] for w in plan_words], "plan registers read back differently"
+    assert (await io.status())[3] == ERR_OK
+    await run_case(io, case, backdoor=False, tag="split frontdoor")
+
+    # Errors: a plan value above R_MAX, a plan address >= 2, a plan unit >= H*V (ERR_MEM_RANGE,
+    # ignored); a plan with base_0 > base_1 or base_1 > R at start (ERR_SLOTS); SPLIT with a GRU
+    # phase (ERR_MODE).
+    for tag, acc in [("plan value", (MEM_PLAN, 0, 1, hw.R_MAX + 1)),
+                     ("plan addr", (MEM_PLAN, 0, 2, 0)),
+                     ("plan unit", (MEM_PLAN, hw.n_lanes, 0, 0))]:
+        await io.mem_write([acc])
+        await _expect_error(io, ERR_MEM_RANGE, tag)
+        await io.write_reg(CTRL, CLEAR)
+    assert await io.mem_read([(MEM_PLAN, 0, 1)]) == [int(case.image.plan[0][1])]
+    lane = hw.lane_index(hw.H - 1, hw.V - 1)
+    b0, b1 = (int(x) for x in case.image.plan[lane])
+    R = ceil_div(case.layer.M - (hw.H - 1), hw.H)
+    for tag, (n0, n1) in [("base_0 > base_1", (b1 + 1, b1)), ("base_1 > R", (b0, R + 1))]:
+        if n0 > hw.R_MAX or n1 > hw.R_MAX:
+            continue
+        await io.mem_write([(MEM_PLAN, lane, 0, n0), (MEM_PLAN, lane, 1, n1)])
+        await io.configure(case.layer)
+        irqs = io.irq_count
+        await io.write_reg(CTRL, START)
+        await FallingEdge(io.dut.clk_i)
+        await _expect_error(io, ERR_SLOTS, tag, done=1)
+        assert io.irq_count == irqs + 1
+        await io.write_reg(CTRL, CLEAR)
+        await io.mem_write([(MEM_PLAN, lane, 0, b0), (MEM_PLAN, lane, 1, b1)])
+    for addr, val in ((0x20, 1), (0x21, 1), (0x22, 1), (0x23, 0), (0x24, 0)):
+        await io.write_reg(addr, val)                     # a legal GRU I, Hd, T, THR, DIR
+    await io.write_reg(CTRL, 4)                           # CTRL.GRU_X with CFG_FEAT.SPLIT
+    await FallingEdge(io.dut.clk_i)
+    await _expect_error(io, ERR_MODE, "SPLIT with a GRU phase", done=1)
+    await io.write_reg(CTRL, CLEAR)
+    await run_case(io, case, backdoor=False, tag="split after errors")
+
+
+@cocotb.test()
+async def test_split_utilization(dut):
+    """Measured on the RTL: MAC utilization of paper-like layers (10 % weights, 50 %
+    activations, clipped to the array) with the v1 shared replicas (rep_rows = 10 % of a lane's
+    rows) against split ranges with the load plan (10 % duplication budget), vertical and
+    horizontal. Every product is also checked cycle-exact against its model (run_case)."""
+    io = await setup(dut)
+    hw = io.hw
+    rng = _rng(500)
+    M, N = hw.M_MAX, hw.N_MAX
+    rep = max(1, round(0.1 * ceil_div(M, hw.H)))
+    lines = []
+    for k in range(2):
+        W, x, bias = random_sparse_layer(rng, M, N, 0.1, 0.5, skew=0.1)
+        for mode in (StealMode.NONE, StealMode.VERTICAL, StealMode.HORIZONTAL):
+            shared = LayerConfig(M=M, N=N, mode=mode, rep_rows=0 if mode == StealMode.NONE
+                                 else rep, shift=7)
+            cases = [("shared", Case(shared, W, x, bias, encode_matvec(W, x, bias, hw, shared)))]
+            if mode != StealMode.NONE:
+                cases.append(("split-load", split_case(rng, hw, mode, "load",
+                                                       base=cases[0][1])))
+            for name, case in cases:
+                await run_case(io, case, tag=f"util {name} {mode.name}#{k}")
+                cyc = await io.read_reg(PERF["PERF_CYCLES"])
+                mac = await io.read_reg(PERF["PERF_MAC_BUSY"])
+                if case.image.plan is None:
+                    dup = duplication_fraction(W != 0, hw, case.layer)
+                else:
+                    dup = dup_fraction_of_plan(W != 0, hw, case.layer, plan_from_registers(
+                        case.image.plan, hw, case.layer))
+                lines.append(f"{hw.name} layer {k} {mode.name:10s} {name:10s} cycles {cyc:5d} "
+                             f"mac {mac:6d} utilization {mac / (cyc * hw.n_lanes):.3f} "
+                             f"dup {dup:.3f}")
+    for line in lines:
+        dut._log.info(line)
 
 
 def with_feat(case: Case, feat: int) -> Case:

@@ -588,7 +588,8 @@ async def test_gru_frontdoor(dut):
     assert not bad, f"frontdoor reads differ from the dump (sel, addr, bus, dump): {bad[:6]}"
     assert await io.read_reg(ERR_CODE) == ERR_OK
 
-    # Range errors: address = depth, writes to the read-only GRU memories, selects 13-15.
+    # Range errors: address = depth, writes to the read-only GRU memories, selects 14-15 (13 is
+    # the lanes' split plan registers).
     before = await dump(io, geo)
     accesses = [(f"{n} addr", "r", (sel, 0, geo.depth(sel))) for sel, n in
                 ((MEM_XBUF, "XBUF"), (MEM_HBUF, "HBUF"), (MEM_GX, "GX"), (MEM_HOUT, "HOUT"),
@@ -597,8 +598,8 @@ async def test_gru_frontdoor(dut):
                  ("HBUF waddr", "w", (MEM_HBUF, 0, geo.depth(MEM_HBUF), 1)),
                  ("GX write", "w", (MEM_GX, 0, 0, 1)), ("HOUT write", "w", (MEM_HOUT, 0, 0, 1)),
                  ("STEP write", "w", (MEM_STEP, 0, 0, 1))]
-    accesses += [(f"sel {s}", "r", (s, 0, 0)) for s in (13, 14, 15)]
-    accesses += [(f"sel {s} write", "w", (s, 0, 0, 1)) for s in (13, 15)]
+    accesses += [(f"sel {s}", "r", (s, 0, 0)) for s in (14, 15)]
+    accesses += [(f"sel {s} write", "w", (s, 0, 0, 1)) for s in (14, 15)]
     for tag, kind, acc in accesses:
         if kind == "r":
             got = await io.mem_read([acc])

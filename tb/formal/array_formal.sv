@@ -26,7 +26,10 @@
 //   StealNeighbour:     a stolen row comes from an existing neighbour on the steal mode's axis
 //                       (none in mode none);
 //   ClaimInRange:       an own row is one of [0, R_h), a stolen row one of the victim's replica
-//                       rows [R_h - Q_h, R_h) (section 3: Q_h = min(R_h, rep_rows));
+//                       rows [R_h - Q_h, R_h) (section 3: Q_h = min(R_h, rep_rows)), or with
+//                       split ranges (CFG_FEAT.SPLIT) of the range the thief holds: [base_0,
+//                       base_1) for the prev-side thief, [base_1, R_h) for the next-side one
+//                       (the victim's plan registers, any legal plan);
 //   OpsInRow / RowEndOnce: ops are pushed and rows end only inside a claimed row, each row task
 //                       ends once;
 //   DepositHasOp:       every accumulator write of task (L, j) adds an op of that task that was
@@ -202,9 +205,9 @@ module array_formal #(
       assume (cfg_mode_i <= masr_pkg::MODE_MAX);
       assume (32'(cfg_rep_i) <= R_MAX);
       assume (!slots_err);
-      // The top's CFG_FEAT check for the bits the lanes implement: no OVERLAP / SPLIT,
-      // ROW_SKIP only with NULL_SKIP.
-      assume (cfg_feat_i[masr_pkg::FeatW-1:masr_pkg::FEAT_ROW_SKIP+1] == '0);
+      // The top's CFG_FEAT check for the bits the lanes implement: no OVERLAP, ROW_SKIP only
+      // with NULL_SKIP (SPLIT free: any legal plan, see ClaimInRange).
+      assume (!cfg_feat_i[masr_pkg::FEAT_OVERLAP]);
       assume (!cfg_feat_i[masr_pkg::FEAT_ROW_SKIP] || cfg_feat_i[masr_pkg::FEAT_NULL_SKIP]);
     end
     // A legal image: every weight address inside WDEPTH (else ERR_WPTR aborts the product).
@@ -227,6 +230,7 @@ module array_formal #(
   logic [NL*RowW-1:0] probe_din_next_idx;
   logic [NL-1:0]      probe_race;          // u_lane.last_row_race (arbiter event, Witness 2)
   logic [NL-1:0]      probe_dual;          // u_lane.dual_thief (arbiter event, Witness 3)
+  logic [NL*32-1:0]   probe_plan;          // u_dut.plan: every lane's {base_1, base_0} (split)
   logic [NL-1:0]      probe_retire;        // u_lane.retire: N2 retires the own head row ...
   logic [NL*RowW-1:0] probe_owner_row;     // u_lane.owner_row: ... this one (the arbiter's head)
 
@@ -236,6 +240,7 @@ module array_formal #(
   logic [MW-1:0]     m_q;
   logic [1:0]        mode_q;
   logic [RowW-1:0]   rep_q;
+  logic              split_q;
   logic              vert, horiz;
   logic [H*RowW-1:0] rows_h, rs_h;        // R_h and rep_start_h = R_h - Q_h
 
@@ -244,10 +249,12 @@ module array_formal #(
       m_q    <= '0;
       mode_q <= masr_pkg::MODE_NONE;
       rep_q  <= '0;
+      split_q <= 1'b0;
     end else if (start) begin
       m_q    <= MW'(cfg_m_i);
       mode_q <= cfg_mode_i;
       rep_q  <= cfg_rep_i;
+      split_q <= cfg_feat_i[masr_pkg::FEAT_SPLIT];
     end
   end
   assign vert  = (mode_q == masr_pkg::MODE_VERTICAL);
@@ -282,7 +289,8 @@ module array_formal #(
     localparam int Hl = l / V;
     localparam int Vl = l % V;
     logic [1:0]      tgt;
-    logic [RowW-1:0] idx, vrows, vrs;
+    logic [RowW-1:0] idx, vrows, vrs, vlo, vhi;
+    logic [15:0]     vb0, vb1;
     logic            has_victim;
     int              victim, victim_h;
     logic [NT-1:0]   cur_q;               // task of the AG's current row (0: none)
@@ -319,13 +327,21 @@ module array_formal #(
     end
     assign vrows = rows_h[victim_h*RowW +: RowW];
     assign vrs   = rs_h[victim_h*RowW +: RowW];
+    // Split ranges (section 3): the victim's range 0 [base_0, base_1) belongs to its prev-side
+    // thief (for which the victim is the next neighbour), range 1 [base_1, R) to its next-side
+    // thief. The plan registers are free (any image) and constant; the start check holds them
+    // to 0 <= base_0 <= base_1 <= R (assumed: no ERR_SLOTS).
+    assign vb0 = probe_plan[victim*32 +: 16];
+    assign vb1 = probe_plan[victim*32 + 16 +: 16];
+    assign vlo = !split_q ? vrs : (tgt == TgtNext) ? RowW'(vb0) : RowW'(vb1);
+    assign vhi = (split_q && tgt == TgtNext) ? RowW'(vb1) : vrows;
 
     assign start_hot[l*NT +: NT] = (probe_row_start[l] && has_victim) ? task_bit(victim, idx) : '0;
     assign ret_hot[l*NT +: NT]   = probe_retire[l] ?
                                    task_bit(l, probe_owner_row[l*RowW +: RowW]) : '0;
     assign bad_victim[l] = probe_row_start[l] && !has_victim;
     assign bad_range[l]  = (probe_row_start[l] && has_victim &&
-                            !(idx < vrows && (tgt == TgtOwn || idx >= vrs))) ||
+                            !(tgt == TgtOwn ? idx < vrows : (idx >= vlo && idx < vhi))) ||
                            (probe_retire[l] &&
                             !(probe_owner_row[l*RowW +: RowW] < rows_h[Hl*RowW +: RowW]));
 

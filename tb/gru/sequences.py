@@ -248,7 +248,8 @@ class GruErrorSequence(GruBaseSequence):
                        ((MEM_HBUF, geo.hbuf_depth, False),)),
             GruErrCase("mem_hout_over", {}, 0, ERR_MEM_RANGE, PHASE_X,
                        ((MEM_HOUT, geo.hout_depth, False),)),
-            GruErrCase("mem_sel13", {}, 0, ERR_MEM_RANGE, PHASE_X, ((13, 0, False),)),
+            # 13 is the split plan registers (per lane); 14-15 are unknown selects
+            GruErrCase("mem_sel14", {}, 0, ERR_MEM_RANGE, PHASE_X, ((14, 0, False),)),
             # 8.3: 0x2B and above stay unknown (0x2A is CAPS5); GRU_STEPS .. CAPS5 are read-only
             GruErrCase("reg_unknown_0x2b", {}, 0, ERR_REG, PHASE_X, reg_ops=(0x2B,)),
             GruErrCase("reg_ro_caps5", {}, 0, ERR_REG, PHASE_X, reg_ops=(0x2A,)),

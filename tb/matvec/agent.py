@@ -121,7 +121,7 @@ class MasrDriver(uvm_driver):
     async def execute(self, item: MatvecItem, ctx: ProductContext) -> None:
         bfm, hw, L = self.bfm, self.hw, item.layer
         if item.load in (LOAD_BACKDOOR, LOAD_FRONTDOOR) or self.loaded_image is None:
-            image = encode_matvec(item.W, item.x, item.bias, hw, L)
+            image = encode_matvec(item.W, item.x, item.bias, hw, L, plan=item.plan)
             if item.load == LOAD_FRONTDOOR:
                 await bfm.clear()
                 await bfm.frontdoor_load(image)

@@ -12,10 +12,10 @@ from typing import Optional
 
 import numpy as np
 
-from golden.config import HwConfig, LayerConfig, partition_bounds
+from golden.config import FEAT_SPLIT, HwConfig, LayerConfig, partition_bounds
 from golden.matvec import matvec_q
 from golden.perf import PerfFlag, PerfResult
-from golden.perf_v2 import simulate_product
+from golden.perf_v2 import simulate_product, simulate_product_run, split_events
 from tb.common.bfm import LANE_STAT_NAMES, MEM_NAMES, PERF_REGS, STATUS_BUSY, STATUS_DONE, STATUS_ERROR
 from tb.matvec.coverage import ProductFacts, product_facts
 from tb.matvec.items import ERR_NAMES, ERR_NO_PRODUCT, ERR_WPTR, MatvecItem, MatvecResult
@@ -38,19 +38,27 @@ def product_runs(item: MatvecItem) -> bool:
 def expected_for(item: MatvecItem, hw: HwConfig) -> Expected:
     if not product_runs(item):
         return Expected(None, None)
-    return expected_values(item.W, item.x, item.bias, item.layer, hw)
+    return expected_values(item.W, item.x, item.bias, item.layer, hw, item.plan)
 
 
 def expected_values(W: np.ndarray, x: np.ndarray, bias: np.ndarray, layer: LayerConfig,
-                    hw: HwConfig) -> Expected:
+                    hw: HwConfig, plan: Optional[np.ndarray] = None) -> Expected:
     """Golden y and performance of one product that runs (a pure function: tb.common.predictor runs it
     in a worker process)."""
     y = matvec_q(W, x, bias, layer.shift)
     # Traced (v1): the coverage collector reads which side won each dual-thief contest from it.
     # CFG_FEAT != 0: the v2 engine with the selected features (golden.perf_v2).
-    perf = simulate_product(W != 0, x != 0, hw, layer, trace=True)
+    # CFG_FEAT.SPLIT: the plan registers the image holds (None: the uniform plan), and the
+    # split-range corners the run reached (coverage masr.split).
+    events: tuple[str, ...] = ()
+    if layer.feat & FEAT_SPLIT:
+        run, rplan = simulate_product_run(W != 0, x != 0, hw, layer, plan)
+        perf = run.result
+        events = tuple(sorted(split_events(run, rplan)))
+    else:
+        perf = simulate_product(W != 0, x != 0, hw, layer, trace=True)
     lanes = {(h, v): perf.lanes.words(h, v) for h, v in hw.lanes()}
-    return Expected(y, perf, product_facts(W, x, y, lanes, hw, layer, perf))
+    return Expected(y, perf, product_facts(W, x, y, lanes, hw, layer, perf, events))
 
 
 def flag_names(flags: int) -> str:

@@ -15,9 +15,11 @@ import numpy as np
 from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
 from pyuvm import ConfigDB, uvm_subscriber
 
-from golden.config import (FEAT_NULL_SKIP, FEAT_ROW_SKIP, HwConfig, LayerConfig, StealMode, partition_bounds,
+from golden.config import (FEAT_NULL_SKIP, FEAT_ROW_SKIP, FEAT_SPLIT, HwConfig, LayerConfig,
+                           StealMode, partition_bounds,
                            partition_width)
 from golden.perf import PerfFlag
+from golden.perf_v2 import SPLIT_EVENTS
 from tb.matvec.bins import (AXIS_POSITIONS, A_DENS, DIRECTIONS, DUAL_WINNERS, ENC_CORNERS, ERR_BINS, LOADS,
                              MODES_ALL, NULL_SKIP_CORNERS, NULL_SKIP_FEATS, OUTCOMES, POSITIONS, REP_BINS, SHIFT_BINS, STEAL_CLASSES,
                              STEAL_EVENTS, STEAL_MODES, W_DENS, a_density_bin, axis_length, axis_position,
@@ -202,6 +204,7 @@ class CoverageModel:
     sample_arb: Callable[..., Any]
     sample_mem_boundary: Callable[..., Any]
     sample_slots_boundary: Callable[..., Any]
+    sample_split: Callable[..., Any]
     sample_null_skip: Callable[..., Any]
 
     def groups(self) -> list[str]:
@@ -300,6 +303,16 @@ def build_model(hw: HwConfig, root: str = "masr") -> CoverageModel:
     def sample_arb(w: str, mode: str) -> None:
         pass
 
+    # Split replica ranges (CFG_FEAT.SPLIT): the corners of rules R1-R3 per steal mode.
+    @CoverPoint(f"{r}.split.event", xf=lambda ev, mode: ev, bins=list(SPLIT_EVENTS))
+    @CoverPoint(f"{r}.split.mode", xf=lambda ev, mode: mode,
+                bins=[mode_name(m) for m in (StealMode.VERTICAL, StealMode.HORIZONTAL)
+                      if axis_length(hw, m) >= 2])
+    @CoverCross(f"{r}.split_x.event_x_mode", items=[f"{r}.split.event", f"{r}.split.mode"],
+                ign_bins=ignored_split_bins(hw))
+    def sample_split(ev: str, mode: str) -> None:
+        pass
+
     # CFG_FEAT.NULL_SKIP products: the N1 corners and the steal modes they ran in.
     @CoverPoint(f"{r}.null_skip.corner", bins=list(NULL_SKIP_CORNERS))
     def sample_null_skip_corner(corner: str) -> None:
@@ -319,9 +332,23 @@ def build_model(hw: HwConfig, root: str = "masr") -> CoverageModel:
 
     model = CoverageModel(r, hw, sample_lane, sample_class, sample_direction, sample_enc,
                           sample_cfg, sample_outcome, sample_err, sample_arb, sample_mem_boundary,
-                          sample_slots_boundary, sample_null_skip)
+                          sample_slots_boundary, sample_split, sample_null_skip)
     _MODELS[root] = model
     return model
+
+
+def ignored_split_bins(hw: HwConfig) -> list[tuple[str, str]]:
+    """Split corners that need a victim with two thieves: not on an axis of length 2."""
+    return [(ev, mode_name(m)) for m in (StealMode.VERTICAL, StealMode.HORIZONTAL)
+            if axis_length(hw, m) == 2 for ev in ("two_grants", "uneven_victim")]
+
+
+def reachable_split_bins(hw: HwConfig) -> set[tuple[str, str]]:
+    """Every (event, mode) bin of the split_x.event_x_mode cross."""
+    ign = set(ignored_split_bins(hw))
+    return {(ev, mode_name(m)) for ev in SPLIT_EVENTS
+            for m in (StealMode.VERTICAL, StealMode.HORIZONTAL)
+            if axis_length(hw, m) >= 2 and (ev, mode_name(m)) not in ign}
 
 
 @dataclass(frozen=True)
@@ -335,11 +362,13 @@ class ProductFacts:
     enc_corners: tuple[str, ...]
     lane_bins: tuple[tuple[str, str, str, str], ...]     # (event, position, axis position, mode)
     dual_wins: tuple[str, ...]                            # sides that won a dual-thief cycle
+    split_events: tuple[str, ...] = ()                    # golden.perf_v2.split_events
     null_skip: tuple[str, ...] = ()                       # N1 corners (CFG_FEAT.NULL_SKIP)
 
 
 def product_facts(W: np.ndarray, x: np.ndarray, y: Any, lane_stats: dict, hw: HwConfig,
-                  layer: LayerConfig, perf: Any = None) -> ProductFacts:
+                  layer: LayerConfig, perf: Any = None,
+                  split: tuple[str, ...] = ()) -> ProductFacts:
     corners = tuple(encoding_corners(W, x, hw, layer, y, lane_weight_counts(W, hw, layer)))
     nskip = (tuple(null_skip_corners(W, x, hw, layer, lane_stats))
              if layer.feat & FEAT_NULL_SKIP else ())
@@ -353,6 +382,9 @@ def product_facts(W: np.ndarray, x: np.ndarray, y: Any, lane_stats: dict, hw: Hw
         pos, ax = lane_position(hw, h, v), axis_position(hw, layer.mode, h, v)
         bins.update((ev, pos, ax, mname) for ev in lane_events(stats))
     wins: tuple[str, ...] = ()
+    if layer.feat & FEAT_SPLIT:
+        # split ranges: no contest between two thieves (one thief per range)
+        return ProductFacts(corners, tuple(sorted(bins)), (), split)
     # (the winners come from golden.perf's steal trace: v1 products only, CFG_FEAT = 0)
     if layer.feat == 0 and any(st.get("FLAGS", 0) & int(PerfFlag.DUAL_THIEF)
                                for st in lane_stats.values()):
@@ -419,6 +451,8 @@ class CoverageSampler:
             mname = mode_name(L.mode)
             for side in facts.dual_wins:
                 m.sample_arb(side, mname)
+            for ev in facts.split_events:
+                m.sample_split(ev, mname)
             events = {b[0] for b in facts.lane_bins}
             for b in facts.lane_bins:
                 m.sample_lane(*b)

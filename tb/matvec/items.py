@@ -57,6 +57,9 @@ class MatvecItem(uvm_sequence_item):
         self.full_readback: bool = False     # read back every word written (frontdoor test)
         self.tags: set[str] = set()
         self.group: Optional[str] = None     # products sharing weights (time steps)
+        # CFG_FEAT.SPLIT: the plan registers [base_0, base_1] per lane the image holds (None:
+        # the encoder's uniform plan of rep_rows)
+        self.plan: Optional[np.ndarray] = None
 
     @classmethod
     def from_stimulus(cls, stim: Any, load: str = LOAD_BACKDOOR, **kw: Any) -> "MatvecItem":
@@ -79,6 +82,7 @@ class MatvecItem(uvm_sequence_item):
         item.W, item.x, item.bias, item.layer = self.W, self.x, self.bias, self.layer
         item.tags = set(self.tags)
         item.group = self.group
+        item.plan = self.plan
         for k, v in kw.items():
             setattr(item, k, v)
         return item

@@ -19,8 +19,9 @@ from tb.matvec.checks import Expected, compare_result, expected_for, expected_va
 from tb.matvec.items import ERR_NAMES, MatvecItem, MatvecResult
 
 
-def _matvec_prediction(W: Any, x: Any, bias: Any, layer: Any, hw: HwConfig) -> Expected:
-    return expected_values(W, x, bias, layer, hw)
+def _matvec_prediction(W: Any, x: Any, bias: Any, layer: Any, hw: HwConfig,
+                       plan: Any = None) -> Expected:
+    return expected_values(W, x, bias, layer, hw, plan)
 
 
 class Predictor:
@@ -34,7 +35,8 @@ class Predictor:
     def submit(self, item: MatvecItem) -> None:
         """Start predicting ``item`` (call before the DUT runs it)."""
         if product_runs(item):
-            self._worker.submit(id(item), item.W, item.x, item.bias, item.layer, self.hw)
+            self._worker.submit(id(item), item.W, item.x, item.bias, item.layer, self.hw,
+                                item.plan)
 
     def expected(self, item: MatvecItem) -> Expected:
         """The prediction for ``item``: the worker's answer, or computed here."""

@@ -11,14 +11,16 @@ from typing import Iterator, Optional
 import numpy as np
 from pyuvm import uvm_sequence
 
-from golden.config import (FEAT_DEFINED, FEAT_NULL_SKIP, FEAT_ROW_SKIP, HwConfig, LayerConfig,
-                           StealMode)
-from golden.encode import random_sparse_layer
+from golden.config import (FEAT_DEFINED, FEAT_NULL_SKIP, FEAT_ROW_SKIP, FEAT_SPLIT, HwConfig,
+                           LayerConfig, StealMode, check_split_plan)
+from golden.encode import random_sparse_layer, split_plan
+from golden.errors import SpecError
+from golden.perf_v2 import simulate_product_run, split_events
 from golden.perf import simulate_matvec
 from tb.matvec import stimulus as st
-from tb.matvec.bins import (A_DENS, SLOTS_BOUNDARY_TAG, STEAL_CLASSES, W_DENS, axis_length,
+from tb.matvec.bins import (A_DENS, SLOTS_BOUNDARY_TAG, STEAL_CLASSES, W_DENS, axis_length, mode_name,
                             class_cells, slots_boundary_bins)
-from tb.matvec.coverage import reachable_axis_combos
+from tb.matvec.coverage import reachable_axis_combos, reachable_split_bins
 from tb.matvec.items import (ERR_BUSY_MEM, ERR_BUSY_START, ERR_DIM, ERR_MEM_RANGE, ERR_MODE, ERR_REG,
                           ERR_SLOTS, ERR_WPTR, INJ_BUSY_MEM, INJ_BUSY_START, INJ_FIRST_WINS,
                           INJ_MEM_BOUNDARY, INJ_MEM_RANGE, INJ_REG, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
@@ -181,6 +183,77 @@ class StealNoneSequence(StealModeSequence):
 
     mode = N_
     n_random = 6
+
+
+def split_item(stim: st.Stimulus, hw: HwConfig, placement: str,
+               name: Optional[str] = None) -> Optional[MatvecItem]:
+    """The stimulus run with CFG_FEAT.SPLIT and an explicit plan: the uniform plan of its
+    rep_rows, or the load plan (10 % duplication budget water-filled onto the heaviest lanes;
+    a smaller budget where that overflows SLOTS). None if no plan fits."""
+    L = stim.layer
+    layer = LayerConfig(L.M, L.N, L.mode, L.rep_rows, L.shift, L.feat | FEAT_SPLIT)
+    for budget in ((0.1, 0.05, 0.02) if placement == "load" else (None,)):
+        try:
+            plan = (split_plan(stim.W, hw, layer, "load", budget) if placement == "load"
+                    else split_plan(stim.W, hw, layer))
+            check_split_plan(hw, layer, plan)
+        except SpecError:
+            continue
+        item = MatvecItem.from_stimulus(
+            st.Stimulus(name or f"{stim.name}_split_{placement}", stim.W, stim.x, stim.bias,
+                        layer, set(stim.tags) | {f"split:{placement}"}))
+        item.plan = plan
+        return item
+    return None
+
+
+def split_item_events(item: MatvecItem, hw: HwConfig) -> set[tuple[str, str]]:
+    """(split event, mode) bins the golden model says the item reaches."""
+    run, rplan = simulate_product_run(item.W != 0, item.x != 0, hw, item.layer, item.plan)
+    return {(ev, mode_name(item.layer.mode)) for ev in split_events(run, rplan)}
+
+
+class SplitStealSequence(MasrBaseSequence):
+    """CFG_FEAT.SPLIT (issue #12): unbalanced layers in both steal directions with the uniform
+    and the load replica plan, then a model-guided pass until every reachable split corner
+    (masr.split: a range emptied by its thief so the owner's head jumps over it, owner and thief
+    meeting inside a range, a victim with ranges of different sizes losing rows, both thieves
+    granted in one cycle) is reached in both modes."""
+
+    hunt_tries = 40
+
+    def items(self) -> Iterator[MatvecItem]:
+        hw, rng = self.hw, self.rng
+        modes = [m for m in (V_, H_) if axis_length(hw, m) >= 2]
+        want = reachable_split_bins(hw)
+        got: set[tuple[str, str]] = set()
+        small = hw.n_lanes <= 16
+        for mode in modes:
+            for k, pat in enumerate(("victim_center", "alternating", "gradient")[:3 if small else 2]):
+                stim = st.steal_layer(rng, hw, mode, pat)
+                for placement in ("uniform", "load"):
+                    item = split_item(stim, hw, placement)
+                    if item is not None:
+                        got |= split_item_events(item, hw)
+                        yield item
+        # model-guided closure: draw unbalanced layers until the missing corners are reached
+        for ev, mname in sorted(want - got):
+            if (ev, mname) in got:
+                continue
+            mode = V_ if mname == mode_name(V_) else H_
+            for t in range(self.hunt_tries):
+                pat = str(rng.choice(STEAL_PATTERNS[:-1]))
+                stim = st.steal_layer(rng, hw, mode, pat, light=float(rng.choice([0.0, 0.08, 0.3])),
+                                      name=f"split_hunt_{ev}_{mname}_{t}")
+                item = split_item(stim, hw, "load" if ev == "uneven_victim" else
+                                  str(rng.choice(["uniform", "load"])))
+                if item is None:
+                    continue
+                reached = split_item_events(item, hw)
+                if (ev, mname) in reached:
+                    got |= reached
+                    yield item
+                    break
 
 
 class StealVerticalSequence(StealModeSequence):

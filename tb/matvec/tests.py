@@ -18,8 +18,8 @@ from tb.matvec.env import MasrEnv
 from tb.matvec.scoreboard import Predictor
 from tb.matvec.sequences import (BackToBackSequence, CornerSequence, ErrorSequence, FrontdoorSequence,
                           MasrBaseSequence, PaperWorkloadSequence, RandomSequence, SmokeSequence,
-                          StealHorizontalSequence, StealNoneSequence, StealSweepSequence,
-                          StealVerticalSequence, NullSkipSequence)
+                          SplitStealSequence, StealHorizontalSequence, StealNoneSequence,
+                          StealSweepSequence, StealVerticalSequence, NullSkipSequence)
 
 
 class MasrBaseTest(SeededTest):
@@ -71,6 +71,12 @@ class StealSweepTest(MasrBaseTest):
 
 
 @pyuvm.test()
+class SplitStealTest(MasrBaseTest):
+    """CFG_FEAT.SPLIT: split replica ranges with uniform and load plans (issue #12)."""
+    sequence_override = SplitStealSequence
+
+
+@pyuvm.test()
 class ErrorTest(MasrBaseTest):
     sequence_override = ErrorSequence
 
@@ -98,4 +104,4 @@ class PaperWorkloadTest(MasrBaseTest):
 
 TESTS = ("SmokeTest", "RandomTest", "CornerTest", "StealNoneTest", "StealVerticalTest",
          "StealHorizontalTest", "StealSweepTest", "ErrorTest", "FrontdoorTest", "BackToBackTest",
-         "PaperWorkloadTest", "NullSkipTest")
+         "PaperWorkloadTest", "NullSkipTest", "SplitStealTest")
