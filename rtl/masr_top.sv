@@ -38,7 +38,9 @@ module masr_top #(
   parameter int QDEPTH = 8,
   parameter int T_MAX  = 32,     // GRU: max sequence length
   // CFG_FEAT bits this build implements (CAPS5); setting any other bit is ERR_MODE.
-  parameter logic [masr_pkg::FeatW-1:0] FEAT_IMPL = 4'b1011,
+  // An int, not a FeatW-bit vector, so -GFEAT_IMPL=11 from a command line is not a truncation;
+  // bits above FeatW are rejected by FeatImplFits_A.
+  parameter int FEAT_IMPL = 32'hB,
   // Derived, do not override.
   localparam int P_MAX    = (N_MAX + V - 1) / V,
   localparam int KW_MAX   = (P_MAX + B - 1) / B,
@@ -59,7 +61,7 @@ module masr_top #(
   // The CFG_FEAT bits a start may set (CAPS5): FEAT_IMPL, without NULL_SKIP / ROW_SKIP when
   // QDEPTH < 2 (the v2 rules assume an AG that never stalls).
   localparam logic [masr_pkg::FeatW-1:0] FeatAvail =
-      (QDEPTH >= 2) ? FEAT_IMPL : (FEAT_IMPL & 4'b1100)
+      (QDEPTH >= 2) ? masr_pkg::FeatW'(FEAT_IMPL) : (masr_pkg::FeatW'(FEAT_IMPL) & 4'b1100)
 ) (
   input  logic        clk_i,
   input  logic        rst_ni,
@@ -824,6 +826,7 @@ module masr_top #(
   // ---------------------------------------------------------------------------------------------
   `ASSERT_INIT(ParamsOk_A, H >= 1 && V >= 1 && (H & (H - 1)) == 0 && (V & (V - 1)) == 0 &&
                            G >= 1 && H % G == 0 && R_MAX <= 65535)
+  `ASSERT_INIT(FeatImplFits_A, FEAT_IMPL >= 0 && FEAT_IMPL < (1 << masr_pkg::FeatW))
   `ASSERT_NEVER(DoneWhileBusy_A, done_q && busy)
   `ASSERT_IMPL(IrqOnDoneRise_A, irq_q, done_q)
   `ASSERT_IMPL(NoMemWriteWhileBusy_A, busy, !fd_we && !fd_re)
