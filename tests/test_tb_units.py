@@ -473,3 +473,23 @@ def test_null_word_layers_hit_the_n1_corners(hw):
                                                   "all_words_null"]
     flags = {(0, 0): {"FLAGS": int(PerfFlag.ZERO_WORK_STEAL)}}
     assert "zero_work_steal" in null_skip_corners(W, x, hw, layer, flags)
+
+
+@pytest.mark.parametrize("mode", [StealMode.NONE, StealMode.VERTICAL])
+def test_product_facts_keep_null_skip_corners_in_their_field(mode):
+    """A NULL_SKIP product's N1 corners land in ProductFacts.null_skip in every steal mode (a
+    positional argument once put them into split_events, and masr.null_skip stopped closing)."""
+    from golden.config import FEAT_NULL_SKIP
+
+    hw = BRINGUP_4X2
+    M, N = 8, 64                                    # P = 32: two 16-bit words per row task
+    W = np.zeros((M, N), dtype=np.int8)
+    W[:, 0] = 1                                     # first word: weight, activation 0 -> null
+    W[:, 20] = 2                                    # second word: an effective op
+    x = np.zeros(N, dtype=np.int16)
+    x[20] = 256
+    layer = LayerConfig(M=M, N=N, mode=mode, rep_rows=1 if mode else 0, feat=FEAT_NULL_SKIP)
+    lanes = {(h, v): {} for h in range(hw.H) for v in range(hw.V)}
+    facts = product_facts(W, x, np.zeros(M, np.int16), lanes, hw, layer)
+    assert "first_word_null" in facts.null_skip
+    assert facts.split_events == ()

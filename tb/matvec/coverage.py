@@ -373,7 +373,7 @@ def product_facts(W: np.ndarray, x: np.ndarray, y: Any, lane_stats: dict, hw: Hw
     nskip = (tuple(null_skip_corners(W, x, hw, layer, lane_stats))
              if layer.feat & FEAT_NULL_SKIP else ())
     if layer.mode == StealMode.NONE:
-        return ProductFacts(corners, (), (), nskip)
+        return ProductFacts(corners, (), (), null_skip=nskip)
     mname = mode_name(layer.mode)
     # One sample per distinct bin per product: a bin's hit count then counts products (not
     # lanes), and a 64-lane product costs a few samples instead of hundreds.
@@ -384,7 +384,8 @@ def product_facts(W: np.ndarray, x: np.ndarray, y: Any, lane_stats: dict, hw: Hw
     wins: tuple[str, ...] = ()
     if layer.feat & FEAT_SPLIT:
         # split ranges: no contest between two thieves (one thief per range)
-        return ProductFacts(corners, tuple(sorted(bins)), (), split)
+        return ProductFacts(corners, tuple(sorted(bins)), (), split_events=split,
+                            null_skip=nskip)
     # (the winners come from golden.perf's steal trace: v1 products only, CFG_FEAT = 0)
     if layer.feat == 0 and any(st.get("FLAGS", 0) & int(PerfFlag.DUAL_THIEF)
                                for st in lane_stats.values()):
@@ -392,7 +393,7 @@ def product_facts(W: np.ndarray, x: np.ndarray, y: Any, lane_stats: dict, hw: Hw
         won = dual_thief_winners(hw, Stimulus("facts", W, x, np.zeros(layer.M, np.int16), layer),
                                  perf)
         wins = tuple(side for side in DUAL_WINNERS if won[side])
-    return ProductFacts(corners, tuple(sorted(bins)), wins, nskip)
+    return ProductFacts(corners, tuple(sorted(bins)), wins, null_skip=nskip)
 
 
 class CoverageSampler:
