@@ -7,6 +7,8 @@ decomposition (which lane owns which row, which slot holds which replica) lives 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import enum
 from dataclasses import dataclass, field
 from typing import Iterator, Optional
@@ -395,8 +397,10 @@ class SlotRef:
     seg: int           # activation RF segment used by the address unit
 
 
-def slot_layout(hw: HwConfig, layer: LayerConfig, h: int, v: int) -> list[SlotRef]:
-    """Slots of lane (h, v) in slot order: own rows, prev replicas, next replicas."""
+def _slots_with_replicas(hw: HwConfig, layer: LayerConfig, h: int, v: int,
+                         replica_rows_of: Callable[[str, int, int], range]) -> list[SlotRef]:
+    """Own rows, then per existing neighbour (prev, next) the victim's local rows
+    ``replica_rows_of(kind, vh, vv)`` that this lane stores."""
     slots = [SlotRef(h, v, i, "own", (h, v), i, row_of(hw, h, i), v, 0)
              for i in range(rows_of_lane(hw, layer.M, h))]
     prev, nxt = neighbours(hw, layer.mode, h, v)
@@ -404,12 +408,19 @@ def slot_layout(hw: HwConfig, layer: LayerConfig, h: int, v: int) -> list[SlotRe
         if victim is None:
             continue
         vh, vv = victim
-        start = rep_start(hw, layer, vh)
-        for j in range(replica_rows(hw, layer, vh)):
-            i = start + j
+        for i in replica_rows_of(kind, vh, vv):
             slots.append(SlotRef(h, v, len(slots), kind, victim, i, row_of(hw, vh, i), vv,
                                  act_segment(layer.mode, kind)))
     return slots
+
+
+def slot_layout(hw: HwConfig, layer: LayerConfig, h: int, v: int) -> list[SlotRef]:
+    """Slots of lane (h, v) in slot order: own rows, prev replicas, next replicas."""
+    def tail(kind: str, vh: int, vv: int) -> range:
+        start = rep_start(hw, layer, vh)
+        return range(start, start + replica_rows(hw, layer, vh))
+
+    return _slots_with_replicas(hw, layer, h, v, tail)
 
 
 def split_slot_layout(hw: HwConfig, layer: LayerConfig, h: int, v: int,
@@ -423,19 +434,12 @@ def split_slot_layout(hw: HwConfig, layer: LayerConfig, h: int, v: int,
     Mode none: no replicas.
     """
     plan = np.asarray(plan, dtype=np.int64)
-    slots = [SlotRef(h, v, i, "own", (h, v), i, row_of(hw, h, i), v, 0)
-             for i in range(rows_of_lane(hw, layer.M, h))]
-    prev, nxt = neighbours(hw, layer.mode, h, v)
-    for kind, victim in (("prev", prev), ("next", nxt)):
-        if victim is None:
-            continue
-        vh, vv = victim
+
+    def held_range(kind: str, vh: int, vv: int) -> range:
         b0, b1 = (int(x) for x in plan[hw.lane_index(vh, vv)])
-        lo, hi = (b1, rows_of_lane(hw, layer.M, vh)) if kind == "prev" else (b0, b1)
-        for i in range(lo, hi):
-            slots.append(SlotRef(h, v, len(slots), kind, victim, i, row_of(hw, vh, i), vv,
-                                 act_segment(layer.mode, kind)))
-    return slots
+        return range(b1, rows_of_lane(hw, layer.M, vh)) if kind == "prev" else range(b0, b1)
+
+    return _slots_with_replicas(hw, layer, h, v, held_range)
 
 
 def uniform_split_plan(hw: HwConfig, layer: LayerConfig) -> np.ndarray:
