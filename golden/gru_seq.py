@@ -18,7 +18,7 @@ from typing import Optional
 
 import numpy as np
 
-from golden.config import (FEAT_SPLIT, MAX_SHIFT, HwConfig, LayerConfig, StealMode, _require_int, ceil_div,
+from golden.config import (FEAT_OVERLAP, FEAT_SPLIT, MAX_SHIFT, HwConfig, LayerConfig, StealMode, _require_int, ceil_div,
                            partition_width, words_per_row)
 from golden.errors import SpecError
 from golden.gru import check_threshold, gru_gates_q
@@ -30,7 +30,7 @@ from golden.perf_v2 import simulate_product
 __all__ = [
     "GruRun", "StepExpect", "PhaseExpect", "expect_x_phase", "expect_h_phase", "hd_max",
     "encoder_pad", "x_step_cycles", "h_step_cycles", "phase_cycles_bound", "STEP_WORDS",
-    "STEP_NAMES",
+    "STEP_NAMES", "OverlapStep", "x_phase_overlap",
 ]
 
 # STEP memory: word k of step s at address s*8 + k (contract 8.4).
@@ -115,10 +115,19 @@ class GruRun:
 # -- results ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class OverlapStep:
+    """One step of an overlapped X phase (contract 8.6, "OVERLAP")."""
+
+    step_cycles: int         # STEP k=6
+    beside_drain: int        # compute cycles of this product beside the previous output phase
+
+
+@dataclass(frozen=True)
 class StepExpect:
     product: PerfResult      # golden.perf.simulate_matvec of the step's product (STEP k = 0..5)
     step_cycles: int         # STEP k=6
     act_nnz: int             # STEP k=7
+    overlap: OverlapStep | None = None   # X phase with OVERLAP: the schedule behind step_cycles
 
     def words(self) -> tuple[int, ...]:
         """The step's 8 STEP words in address order (k = 0 .. 7)."""
@@ -196,6 +205,33 @@ def h_step_cycles(hw: HwConfig, Hd: int, prod_cycles: int, first: bool) -> int:
     return cycles
 
 
+def x_phase_overlap(hw: HwConfig, I: int, M: int,
+                    products: list[PerfResult]) -> list[OverlapStep]:
+    """The steps of an X phase with CFG_FEAT.OVERLAP (contract 8.6, "OVERLAP").
+
+    Step s's product starts in the encoder's done cycle (E = I + pad(I) + 2 cycles into the
+    step) and its step ends with SqStep two cycles after its last compute cycle; its output phase
+    (O = ceil(M/H) cycles) runs from the cycle after that last compute cycle, beside the next
+    step. The last step ends after its own output phase, as without OVERLAP. Nothing waits: a
+    compute phase lasts at least O cycles (each lane handles at most one row per cycle), so the
+    previous output phase has always ended when a product's compute ends.
+    """
+    enc = I + encoder_pad(hw, I) + 2
+    out = ceil_div(M, hw.H)
+    steps = []
+    for s, prod in enumerate(products):
+        if prod.compute_cycles < out:
+            raise AssertionError(f"x_phase_overlap: step {s} computes {prod.compute_cycles} "
+                                 f"cycles < ceil(M/H) = {out}: the contract's no-wait argument "
+                                 f"fails (golden.perf_v2 inconsistent)")
+        last = s == len(products) - 1
+        cycles = enc + prod.compute_cycles + (out + 1 if last else 2)
+        # The previous output phase ran from 2 + E cycles before this product's start.
+        beside = 0 if s == 0 else max(0, out - enc - 2)
+        steps.append(OverlapStep(step_cycles=cycles, beside_drain=beside))
+    return steps
+
+
 # -- input checks -------------------------------------------------------------------------------
 
 def _check_run(hw: HwConfig, run: GruRun) -> None:
@@ -235,13 +271,15 @@ def expect_x_phase(hw: HwConfig, run: GruRun, W_ih, b_ih, x_seq) -> PhaseExpect:
     W, b = _check_weights("W_ih", W_ih, "b_ih", b_ih, run, run.I)
     xs = _check_seq("x_seq", x_seq, run, run.I)
     layer, w_nz = run.layer(run.I), W != 0
-    gx, steps = [], []
-    for t in range(run.T):
-        x_t = xs[t]
-        gx.append(matvec_q(W, x_t, b, run.shift))
-        prod = simulate_product(w_nz, x_t != 0, hw, layer)
-        steps.append(StepExpect(prod, x_step_cycles(hw, run.I, prod.cycles),
-                                int(np.count_nonzero(x_t))))
+    gx = [matvec_q(W, x_t, b, run.shift) for x_t in xs]
+    prods = [simulate_product(w_nz, x_t != 0, hw, layer) for x_t in xs]
+    nnz = [int(np.count_nonzero(x_t)) for x_t in xs]
+    if run.feat & FEAT_OVERLAP:
+        sched = x_phase_overlap(hw, run.I, run.M, prods)
+        steps = [StepExpect(p, o.step_cycles, n, o) for p, o, n in zip(prods, sched, nnz)]
+    else:
+        steps = [StepExpect(p, x_step_cycles(hw, run.I, p.cycles), n)
+                 for p, n in zip(prods, nnz)]
     return PhaseExpect(steps=steps, cycles=sum(s.step_cycles for s in steps),
                        gx=np.stack(gx).astype(np.int16), h=None, r=None, z=None, n=None,
                        h_last=None)

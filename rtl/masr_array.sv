@@ -25,6 +25,7 @@ module masr_array #(
   parameter int SLOTS  = 32,
   parameter int WDEPTH = 512,
   parameter int QDEPTH = 8,
+  parameter int ACC_BANKS = 1,                     // 2: double-buffered accumulators (OVERLAP)
   // Derived, do not override.
   localparam int P_MAX    = (N_MAX + V - 1) / V,
   localparam int KW_MAX   = (P_MAX + B - 1) / B,
@@ -62,7 +63,9 @@ module masr_array #(
   output logic                        all_finished_o,
   output logic                        err_wptr_o,
 
-  // ---- output phase ----
+  // ---- accumulator banks and output phase ----
+  input  logic                        acc_wbank_i,  // bank a product started now computes into
+  input  logic                        acc_rbank_i,  // bank the output phase reads
   input  logic [IdxW-1:0]             out_idx_i,
   output logic [H*32-1:0]             sum_o,        // per h: sum over v of acc[h][v][out_idx]
 
@@ -290,7 +293,8 @@ module masr_array #(
         .R_MAX  (R_MAX),
         .SLOTS  (SLOTS),
         .WDEPTH (WDEPTH),
-        .QDEPTH (QDEPTH)
+        .QDEPTH (QDEPTH),
+        .ACC_BANKS (ACC_BANKS)
       ) u_lane (
 `endif
         .clk_i,
@@ -349,6 +353,8 @@ module masr_array #(
         .aval_rdata_i   (aval_rdata[L*16 +: 16]),
         .finished_o     (finished[L]),
         .err_wptr_o     (err_wptr[L]),
+        .acc_wbank_i,
+        .acc_rbank_i,
         .out_idx_i,
         .acc_o          (acc[L*32 +: 32]),
         .bd_load_i,

@@ -25,6 +25,12 @@
 //   phase, the SqStep cycle itself starts the next product (the RFs already hold h_t).
 //   The H phase's first step also holds the initial encode of h_0 (SqEncStart .. SqEncWait).
 //   Exact cycle counts: docs/gru-layer.md 8.6 (golden.gru_seq.step_cycles).
+//   CFG_FEAT.OVERLAP (X phase only, ovl_i): the product's output phase runs beside the next
+//   steps (two accumulator banks in the lanes), so SqProd ends one cycle after the compute phase
+//   (counters final), except in the last step. GX writes go to the time index of the product
+//   being drained. The bank a product starts into is always free and the output unit idle when
+//   a compute ends (a compute phase lasts at least as long as an output phase; masr_top asserts
+//   it), so nothing ever waits for them.
 //
 // Buffers (all 16-bit except STEP):
 //   XBUF  T_MAX*N_MAX   masr_sram, 1W (frontdoor) / 2R (encoder feed, frontdoor); backdoor xbuf
@@ -95,10 +101,14 @@ module masr_gru_seq #(
   output logic [RowW-1:0]      run_rep_o,
   output logic [3:0]           run_shift_o,
   output logic                 prod_start_o,   // start a product (like an accepted CTRL.start)
-  input  logic                 eng_idle_i,     // engine FSM idle
+  input  logic                 ovl_i,          // X phase with CFG_FEAT.OVERLAP (constant in a phase)
+  input  logic                 eng_ready_i,    // the engine accepts a product start (asserted)
   input  logic                 eng_run_i,      // engine compute phase
-  input  logic                 eng_done_i,     // last output cycle of a product
+  input  logic                 eng_done_i,     // last output cycle of the latest product
+  input  logic                 eng_snap_i,     // cycle after a compute phase (PERF_* final next)
   input  logic                 eng_drain_i,    // drain cycle after an ERR_WPTR abort
+  input  logic                 out_prev_i,     // the output phase running is the product before
+                                               // the latest one (OVERLAP)
 
   // ---- output-phase taps of the engine (y writes) ----
   input  logic [H-1:0]         out_we_i,
@@ -149,7 +159,7 @@ module masr_gru_seq #(
     SqEncStart = 3'd1,   // encoder start (x_t, or h_0 at the start of an H phase)
     SqEncFeed  = 3'd2,   // one element per cycle from XBUF / HBUF
     SqEncWait  = 3'd3,   // up to the encoder's done cycle, which starts the product
-    SqProd     = 3'd4,   // the product runs (compute + output phase)
+    SqProd     = 3'd4,   // the product runs (compute + output phase; OVERLAP: compute + 1)
     SqCell     = 3'd5,   // element-wise pass: neuron j = c_q enters masr_gru_cell
     SqCellWait = 3'd6,   // cell pipeline drains into the encoder, up to its done cycle
     SqStep     = 3'd7    // STEP words written, next step or end of phase
@@ -173,6 +183,7 @@ module masr_gru_seq #(
   logic [31:0]     enc_nnz_q;    // non-zeros fed to the encoder since its last start
   logic [31:0]     prod_nnz_q;   // non-zeros of the vector the running product reads
   logic [31:0]     steps_q, gru_cyc_q, gru_mac_q, gru_steals_q;
+  logic [TW-1:0]   pt_q;         // time index of the latest product (its output goes to GX[pt])
 
   logic start, busy, last_step, feed_last, cell_last;
   logic enc_start, enc_valid, enc_busy, enc_done, enc_ready;
@@ -207,6 +218,10 @@ module masr_gru_seq #(
       SqProd: begin
         if (eng_drain_i) begin
           state_d = SqIdle;                          // ERR_WPTR: the whole phase is aborted
+        end else if (ovl_i && !last_step) begin
+          // OVERLAP: the step ends when the product's counters are final; its output phase
+          // goes on beside the next step.
+          if (eng_snap_i) state_d = SqStep;
         end else if (eng_done_i && is_h_q) begin
           state_d = SqCell;
         end else if (eng_done_i) begin
@@ -276,6 +291,7 @@ module masr_gru_seq #(
       step_cyc_q   <= '0;
       enc_nnz_q    <= '0;
       prod_nnz_q   <= '0;
+      pt_q         <= '0;
       steps_q      <= '0;
       gru_cyc_q    <= '0;
       gru_mac_q    <= '0;
@@ -318,6 +334,7 @@ module masr_gru_seq #(
       enc_nnz_q <= (enc_start ? '0 : enc_nnz_q) + 32'(enc_valid && (enc_data != '0));
       if (prod_start_o) begin
         prod_nnz_q <= enc_nnz_q;
+        pt_q       <= t_q;
       end
     end
   end
@@ -406,8 +423,11 @@ module masr_gru_seq #(
   logic [15:0] gx_q [0:GxDepth-1];
   logic [15:0] gh_q [0:M_MAX-1];
 
-  logic [31:0] gx_base;
-  assign gx_base = 32'(t_q) * 32'(M_MAX);
+  logic [31:0] gx_base, gx_wbase;
+  assign gx_base  = 32'(t_q) * 32'(M_MAX);
+  // The output phase being written belongs to the latest product, or (OVERLAP) to the one before,
+  // whose time index is one less (X phases run forward).
+  assign gx_wbase = (32'(pt_q) - 32'(out_prev_i)) * 32'(M_MAX);
 
   function automatic logic [15:0] gx_read(input logic [31:0] addr);
     gx_read = (addr < 32'(GxDepth)) ? gx_q[GxAW'(addr)] : '0;
@@ -428,7 +448,7 @@ module masr_gru_seq #(
   always_ff @(posedge clk_i) begin
     for (int h = 0; h < H; h++) begin
       if (gx_we[h]) begin
-        gx_q[GxAW'(gx_base + out_row[h*32 +: 32])] <= out_data_i[h*16 +: 16];
+        gx_q[GxAW'(gx_wbase + out_row[h*32 +: 32])] <= out_data_i[h*16 +: 16];
       end
       if (gh_we[h]) begin
         gh_q[GhAW'(out_row[h*32 +: 32])] <= out_data_i[h*16 +: 16];
@@ -663,10 +683,15 @@ module masr_gru_seq #(
   // Step and time counters: s < T, t < T, completed steps <= T.
   `ASSERT_IMPL(StepInRange_A, busy, s_q < t_len_q && t_q < t_len_q)
   `ASSERT_IMPL(StepsLeT_A, busy, steps_q <= 32'(t_len_q) && steps_q == 32'(s_q))
-  // Engine handshake: products start only on an idle engine; their ends arrive in SqProd.
-  `ASSERT_IMPL(ProdStartEngineIdle_A, prod_start_o, eng_idle_i)
-  `ASSERT_IMPL(EngDoneInProd_A, busy && (eng_done_i || eng_drain_i), state_q == SqProd)
-  `ASSERT_IMPL(EngIdleOutsideProd_A, busy && state_q != SqProd && !prod_start_o, eng_idle_i)
+  // Engine handshake: products start only when the engine accepts them; their ends (with
+  // OVERLAP: an abort) arrive in SqProd; outside SqProd the lanes never compute and, without
+  // OVERLAP, the engine is idle.
+  `ASSERT_IMPL(ProdStartEngineReady_A, prod_start_o, eng_ready_i)
+  `ASSERT_IMPL(EngDoneInProd_A, busy && ((eng_done_i && !ovl_i) || eng_drain_i),
+               state_q == SqProd)
+  `ASSERT_IMPL(EngIdleOutsideProd_A, busy && state_q != SqProd && !prod_start_o,
+               !eng_run_i && (ovl_i || eng_ready_i))
+  `ASSERT_IMPL(OverlapOnlyInX_A, busy && ovl_i, !is_h_q)
   // Encoder: starts while idle; the cell's outputs only while it streams; no RF write while
   // the lanes compute (also asserted in masr_array).
   `ASSERT_IMPL(EncStartIdle_A, enc_start, !enc_busy)
@@ -685,7 +710,7 @@ module masr_gru_seq #(
   for (genvar h = 0; h < H; h++) begin : g_tap_chk
     `ASSERT_IMPL(GxWriteInRange_A, gx_we[h],
                  out_row[h*32 +: 32] < 32'(hd_q) * 32'd3 &&
-                 gx_base + out_row[h*32 +: 32] < GxDepth)
+                 gx_wbase + out_row[h*32 +: 32] < GxDepth)
     `ASSERT_IMPL(GhWriteInRange_A, gh_we[h], out_row[h*32 +: 32] < 32'(hd_q) * 32'd3)
   end
   // The sequencer's HBUF write never meets a frontdoor write (frontdoor only while idle).

@@ -39,10 +39,15 @@ module masr_lane #(
   parameter int SLOTS  = 32,
   parameter int WDEPTH = 512,
   parameter int QDEPTH = 8,
+  // Accumulator banks: 2 when the build implements CFG_FEAT.OVERLAP (a product computes into one
+  // bank while the output phase drains the other), else 1.
+  parameter int ACC_BANKS = 1,
   // Derived, do not override.
   localparam int MDEPTH   = SLOTS * KW_MAX,
   localparam int RowW     = $clog2(R_MAX + 1),            // row counts 0..R_MAX, local rows
   localparam int IdxW     = (R_MAX > 1) ? $clog2(R_MAX) : 1,  // accumulator entry index
+  localparam int AccDepth = ACC_BANKS * R_MAX,
+  localparam int AccAW    = (AccDepth > 1) ? $clog2(AccDepth) : 1,
   localparam int KwIdxW   = (KW_MAX > 1) ? $clog2(KW_MAX) : 1,  // word index k < KW_MAX
   localparam int KwW      = KwIdxW + 1,                    // K = 1..KW_MAX
   localparam int SlotW    = (SLOTS > 1) ? $clog2(SLOTS) : 1,
@@ -132,8 +137,10 @@ module masr_lane #(
   output logic                   err_wptr_o,     // this cycle emits a weight address >= WDEPTH
 
   // ---- output phase ----
+  input  logic                   acc_wbank_i,    // bank the product started now computes into
+  input  logic                   acc_rbank_i,    // bank the output phase reads
   input  logic [IdxW-1:0]        out_idx_i,
-  output logic [31:0]            acc_o,          // acc[out_idx_i]
+  output logic [31:0]            acc_o,          // acc[acc_rbank_i][out_idx_i]
 
   // ---- frontdoor / backdoor ----
   input  logic                   bd_load_i,
@@ -624,32 +631,49 @@ module masr_lane #(
   // ---------------------------------------------------------------------------------------------
   // Accumulator file: three write ports (own MAC, prev-side and next-side neighbours' MACs).
   // A row is claimed exactly once, so the ports never hit the same entry in one cycle (asserted).
-  // Cleared at start; no reset (a memory, like the SRAMs).
+  // With two banks (OVERLAP) a start clears only the bank it computes into, so the output phase
+  // of the previous product can still drain the other one. No reset (a memory, like the SRAMs).
   // ---------------------------------------------------------------------------------------------
-  logic [31:0] acc_q [R_MAX];
-  logic        own_we;
+  logic [31:0] acc_q [AccDepth];
+  logic        own_we, wbank_q;
+
+  // Entry i of bank b; a one-bank build ignores the bank.
+  function automatic logic [AccAW-1:0] acc_addr(input logic bank, input logic [IdxW-1:0] idx);
+    acc_addr = AccAW'(32'((ACC_BANKS > 1) && bank) * 32'(R_MAX) + 32'(idx));
+  endfunction
 
   assign own_we = pop && (mac_tgt == TgtOwn);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      wbank_q <= 1'b0;
+    end else if (start_i) begin
+      wbank_q <= acc_wbank_i;
+    end
+  end
 
   always_ff @(posedge clk_i) begin
     if (start_i) begin
       for (int j = 0; j < R_MAX; j++) begin
-        acc_q[j] <= '0;
+        acc_q[acc_addr(acc_wbank_i, IdxW'(j))] <= '0;
       end
     end else begin
       if (own_we) begin
-        acc_q[mac_idx[IdxW-1:0]] <= acc_q[mac_idx[IdxW-1:0]] + prod32;
+        acc_q[acc_addr(wbank_q, mac_idx[IdxW-1:0])] <=
+            acc_q[acc_addr(wbank_q, mac_idx[IdxW-1:0])] + prod32;
       end
       if (din_prev_i) begin
-        acc_q[din_prev_idx_i[IdxW-1:0]] <= acc_q[din_prev_idx_i[IdxW-1:0]] + din_prev_val_i;
+        acc_q[acc_addr(wbank_q, din_prev_idx_i[IdxW-1:0])] <=
+            acc_q[acc_addr(wbank_q, din_prev_idx_i[IdxW-1:0])] + din_prev_val_i;
       end
       if (din_next_i) begin
-        acc_q[din_next_idx_i[IdxW-1:0]] <= acc_q[din_next_idx_i[IdxW-1:0]] + din_next_val_i;
+        acc_q[acc_addr(wbank_q, din_next_idx_i[IdxW-1:0])] <=
+            acc_q[acc_addr(wbank_q, din_next_idx_i[IdxW-1:0])] + din_next_val_i;
       end
     end
   end
 
-  assign acc_o = acc_q[out_idx_i];
+  assign acc_o = acc_q[acc_addr(acc_rbank_i, out_idx_i)];
 
   // ---------------------------------------------------------------------------------------------
   // Status

@@ -40,7 +40,7 @@ module masr_top #(
   // CFG_FEAT bits this build implements (CAPS5); setting any other bit is ERR_MODE.
   // An int, not a FeatW-bit vector, so -GFEAT_IMPL=11 from a command line is not a truncation;
   // bits above FeatW are rejected by FeatImplFits_A.
-  parameter int FEAT_IMPL = 32'hB,
+  parameter int FEAT_IMPL = 32'hF,
   // Derived, do not override.
   localparam int P_MAX    = (N_MAX + V - 1) / V,
   localparam int KW_MAX   = (P_MAX + B - 1) / B,
@@ -61,7 +61,9 @@ module masr_top #(
   // The CFG_FEAT bits a start may set (CAPS5): FEAT_IMPL, without NULL_SKIP / ROW_SKIP when
   // QDEPTH < 2 (the v2 rules assume an AG that never stalls).
   localparam logic [masr_pkg::FeatW-1:0] FeatAvail =
-      (QDEPTH >= 2) ? masr_pkg::FeatW'(FEAT_IMPL) : (masr_pkg::FeatW'(FEAT_IMPL) & 4'b1100)
+      (QDEPTH >= 2) ? masr_pkg::FeatW'(FEAT_IMPL) : (masr_pkg::FeatW'(FEAT_IMPL) & 4'b1100),
+  // OVERLAP needs a second accumulator bank in every lane.
+  localparam int AccBanks = ((FEAT_IMPL >> masr_pkg::FEAT_OVERLAP) % 2 == 1) ? 2 : 1
 ) (
   input  logic        clk_i,
   input  logic        rst_ni,
@@ -91,11 +93,17 @@ module masr_top #(
   // ---------------------------------------------------------------------------------------------
   // State
   // ---------------------------------------------------------------------------------------------
-  typedef enum logic [1:0] {
-    StIdle    = 2'd0,
-    StCompute = 2'd1,
-    StOutput  = 2'd2,
-    StDrain   = 2'd3     // one cycle after an ERR_WPTR abort
+  // OVERLAP (X phase of a GRU layer only, docs/gru-layer.md 8.6): the next product may start in
+  // StOutput; its compute then runs beside the previous product's output phase (StCompOut). Every
+  // row costs its lane a cycle (a claim or an N2 retire), so a compute phase lasts at least
+  // ceil(M/H) cycles, as long as an output phase: the output phase always ends first (asserted),
+  // and no product ever waits for a bank or for the output unit.
+  typedef enum logic [2:0] {
+    StIdle    = 3'd0,
+    StCompute = 3'd1,
+    StOutput  = 3'd2,
+    StDrain   = 3'd3,    // one cycle after an ERR_WPTR abort
+    StCompOut = 3'd4     // compute of product p+1 while product p drains
   } state_e;
 
   state_e          state_q, state_d;
@@ -110,15 +118,24 @@ module masr_top #(
   logic [31:0]     perf_mac_q, perf_gnt_q, perf_ref_q, perf_stall_q, perf_idle_q, perf_rows_q;
   logic            snap_q;         // latch the PERF_* sums at the end of this cycle
   logic            aborted_q;      // the running product hit ERR_WPTR
+  logic            run_ovl_q;      // the running product overlaps its output phase (OVERLAP)
+  logic            bank_q;         // accumulator bank of the latest product
+  logic            seq_x_q;        // the running GRU phase is an X phase
   logic            rd_valid_q;     // a legal read was requested in the previous cycle
   logic [3:0]      rd_sel_q;
   logic [15:0]     rd_unit_q, rd_addr_q;
   logic [31:0]     cfg_gru_i_q, cfg_gru_hd_q, cfg_gru_t_q, cfg_gru_thr_q, cfg_gru_dir_q;
 
   logic busy, eng_busy, seq_busy, seq_end, run, cend, abort, all_finished, err_wptr, slots_err;
+  logic draining, out_prev, ovl;
   assign eng_busy = (state_q != StIdle);
   assign busy     = eng_busy || seq_busy;     // STATUS.busy: a product or a GRU phase
-  assign run      = (state_q == StCompute);
+  assign run      = (state_q == StCompute) || (state_q == StCompOut);
+  assign draining = (state_q == StOutput) || (state_q == StCompOut);
+  // The output phase running now is the one of the product before the latest.
+  assign out_prev = (state_q == StCompOut);
+  // Products started now overlap: an X phase with CFG_FEAT.OVERLAP (independent products).
+  assign ovl      = seq_busy && seq_x_q && seq_feat_q[masr_pkg::FEAT_OVERLAP];
 
   // ---------------------------------------------------------------------------------------------
   // Register writes and start checks (section 7)
@@ -217,8 +234,10 @@ module masr_top #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       seq_feat_q <= '0;
+      seq_x_q    <= 1'b0;
     end else if (gru_go) begin
       seq_feat_q <= cfg_feat_q[masr_pkg::FeatW-1:0];
+      seq_x_q    <= req_x;
     end
   end
 
@@ -333,7 +352,7 @@ module masr_top #(
   // ---------------------------------------------------------------------------------------------
   // Engine FSM
   // ---------------------------------------------------------------------------------------------
-  logic out_done, eng_start, seq_prod_start;
+  logic out_done, own_done, eng_ready, eng_start, seq_prod_start;
   logic [15:0] eng_m;          // M of a product started now (CFG_M, or 3Hd in a GRU phase)
   logic [3:0]  eng_shift;
   logic [15:0] seq_run_m, seq_run_n;
@@ -348,14 +367,26 @@ module masr_top #(
 
   assign abort    = run && err_wptr;
   assign cend     = run && all_finished && !err_wptr;
-  assign out_done = (state_q == StOutput) && (out_idx_q == out_last_q);
+  assign out_done = draining && (out_idx_q == out_last_q);
+  // The last output cycle of the latest product (in StOutput nothing computes).
+  assign own_done = out_done && (state_q == StOutput);
+  // A product may start: idle, or (OVERLAP) while the latest product drains, whose bank is not
+  // the one the new product computes into.
+  assign eng_ready = (state_q == StIdle) || ((state_q == StOutput) && ovl);
 
   always_comb begin
     state_d = state_q;
     case (state_q)
       StIdle:    if (eng_start) state_d = StCompute;
       StCompute: if (abort) state_d = StDrain; else if (cend) state_d = StOutput;
-      StOutput:  if (out_done) state_d = StIdle;
+      StOutput: begin
+        if (eng_start)     state_d = out_done ? StCompute : StCompOut;
+        else if (out_done) state_d = StIdle;
+      end
+      StCompOut: begin
+        if (abort)         state_d = StDrain;      // the running output phase is cut short
+        else if (out_done) state_d = StCompute;    // always before cend (ComputeOutlastsOutput_A)
+      end
       default:   state_d = StIdle;                                        // StDrain
     endcase
   end
@@ -384,26 +415,40 @@ module masr_top #(
       perf_cycles_q <= '0;
       snap_q        <= 1'b0;
       aborted_q     <= 1'b0;
+      run_ovl_q     <= 1'b0;
+      bank_q        <= 1'b0;
     end else begin
       state_q <= state_d;
       err_q   <= err_d;
       done_q  <= done_d;
       irq_q   <= done_d && !done_q;
       snap_q  <= cend || abort;
+      // The output block index runs through every output phase and restarts after each (an
+      // overlapped start must not disturb the drain in progress); an abort cuts it short.
+      if (out_done || (state_q == StDrain)) begin
+        out_idx_q <= '0;
+      end else if (draining) begin
+        out_idx_q <= out_idx_q + 1'b1;
+      end
       if (eng_start) begin
-        out_idx_q     <= '0;
-        // ceil_div(M, H) output cycles: the last block index is ceil_div(M, H) - 1.
+        // ceil_div(M, H) output cycles: the last block index is ceil_div(M, H) - 1. (M and S
+        // are the same for every product of a phase, so an overlapped start leaves the drain of
+        // the previous product as it is.)
         out_last_q    <= IdxW'((eng_m + 16'(H - 1)) / 16'(H) - 16'd1);
         run_m_q       <= eng_m;
         run_shift_q   <= eng_shift;
         perf_cycles_q <= '0;
         aborted_q     <= 1'b0;
+        run_ovl_q     <= ovl;
+        bank_q        <= ovl && !bank_q;
       end else begin
-        if (run || (state_q == StOutput)) begin
+        // PERF_CYCLES = compute + output cycles in both cases; an overlapped product adds its
+        // ceil_div(M, H) output cycles at the end of its compute phase, so the count is final
+        // when the sequencer writes the STEP words, before its output phase.
+        if (cend && run_ovl_q) begin
+          perf_cycles_q <= perf_cycles_q + 32'd2 + 32'(out_last_q);
+        end else if (run || ((state_q == StOutput) && !run_ovl_q)) begin
           perf_cycles_q <= perf_cycles_q + 32'd1;
-        end
-        if (state_q == StOutput) begin
-          out_idx_q <= out_idx_q + 1'b1;
         end
         if (abort) begin
           aborted_q <= 1'b1;
@@ -431,6 +476,12 @@ module masr_top #(
 
   assign cfg_rep_sat = (cfg_rep_q > 32'(R_MAX)) ? RowW'(R_MAX) : cfg_rep_q[RowW-1:0];
 
+  // Accumulator banks: an overlapped product computes into the bank the previous one does not
+  // use; the output phase reads the bank of the product it drains.
+  logic acc_wbank, acc_rbank;
+  assign acc_wbank = ovl && !bank_q;
+  assign acc_rbank = out_prev ? !bank_q : bank_q;
+
   // The array's configuration inputs (latched by the lanes at start_i; slots_err is evaluated on
   // them): the phase's products while a GRU phase runs, M = 3 * CFG_GRU_HD for the slots check of
   // a GRU start request, the CFG_* registers otherwise (plain products, unchanged).
@@ -455,7 +506,8 @@ module masr_top #(
     .N_MAX  (N_MAX),
     .SLOTS  (SLOTS),
     .WDEPTH (WDEPTH),
-    .QDEPTH (QDEPTH)
+    .QDEPTH (QDEPTH),
+    .ACC_BANKS (AccBanks)
   ) u_array (
     .clk_i,
     .rst_ni,
@@ -472,6 +524,8 @@ module masr_top #(
     .slots_err_o    (slots_err),
     .all_finished_o (all_finished),
     .err_wptr_o     (err_wptr),
+    .acc_wbank_i    (acc_wbank),
+    .acc_rbank_i    (acc_rbank),
     .out_idx_i      (out_idx_q),
     .sum_o          (sums),
     .fd_we_i        (fd_we),
@@ -524,7 +578,7 @@ module masr_top #(
   for (genvar h = 0; h < H; h++) begin : g_out
     logic [31:0] row;
     assign row   = 32'(out_idx_q) * 32'(H) + 32'(h);
-    assign out_we[h] = (state_q == StOutput) && (row < 32'(run_m_q));
+    assign out_we[h] = draining && (row < 32'(run_m_q));
     assign bias_raddr[h*BiasAW +: BiasAW] = BiasAW'(row);
     assign y_wdata[h*16 +: 16] = requant(sums[h*32 +: 32], bias_rdata[h*16 +: 16], run_shift_q);
 
@@ -577,7 +631,7 @@ module masr_top #(
   // GRU phase sequencer (docs/gru-layer.md): XBUF, HBUF, GX, GH, HOUT, STEP, element-wise unit and
   // activation encoder
   // ---------------------------------------------------------------------------------------------
-  logic        seq_start_x, seq_start_h, seq_fd_we, seq_fd_re, eng_idle, eng_drain;
+  logic        seq_start_x, seq_start_h, seq_fd_we, seq_fd_re, eng_drain;
   logic [31:0] seq_fd_rdata, gru_steps, gru_cycles, gru_mac, gru_steals;
 
   assign seq_start_x = gru_go && req_x;
@@ -586,7 +640,6 @@ module masr_top #(
                                  (mem_sel_i == masr_pkg::MEM_HBUF));
   assign seq_fd_re   = rd_valid_q && (rd_sel_q >= masr_pkg::MEM_XBUF) &&
                        (rd_sel_q <= masr_pkg::MEM_STEP);
-  assign eng_idle    = !eng_busy;
   assign eng_drain   = (state_q == StDrain);
 
   masr_gru_seq #(
@@ -617,10 +670,13 @@ module masr_top #(
     .run_rep_o      (seq_run_rep),
     .run_shift_o    (seq_run_shift),
     .prod_start_o   (seq_prod_start),
-    .eng_idle_i     (eng_idle),
+    .ovl_i          (ovl),
+    .eng_ready_i    (eng_ready),
     .eng_run_i      (run),
-    .eng_done_i     (out_done),
+    .eng_done_i     (own_done),
+    .eng_snap_i     (snap_q),
     .eng_drain_i    (eng_drain),
+    .out_prev_i     (out_prev),
     .out_we_i       (out_we),
     .out_idx_i      (out_idx_q),
     .out_data_i     (y_wdata),
@@ -834,7 +890,11 @@ module masr_top #(
   `ASSERT_NEVER(OneStartPerCycle_A, start_go && (gru_go || seq_prod_start))
   // GRU: the sequencer starts products only inside its phase and only on an idle engine; the
   // activation encoder never writes while the lanes compute nor in a frontdoor write cycle.
-  `ASSERT_IMPL(SeqStartInPhase_A, seq_prod_start, seq_busy && !eng_busy)
+  `ASSERT_IMPL(SeqStartInPhase_A, seq_prod_start, seq_busy && eng_ready)
+  // Overlap only in an X phase with CFG_FEAT.OVERLAP; never two output phases or computes at once.
+  `ASSERT_IMPL(OverlapOnlyInXPhase_A, state_q == StCompOut, run_ovl_q && ovl)
+  `ASSERT_NEVER(ComputeOutlastsOutput_A, (state_q == StCompOut) && cend)
+  `ASSERT_IMPL(PlainProductNoOverlap_A, start_go, !ovl)
   `ASSERT_IMPL(GruStartWhenIdle_A, gru_go, !busy)
   `ASSERT_NEVER(EncoderWhileCompute_A, run && ((enc_am_we | enc_av_we) != '0))
   `ASSERT_NEVER(EncoderFrontdoorCollide_A, fd_we && ((enc_am_we | enc_av_we) != '0))

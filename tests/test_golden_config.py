@@ -219,8 +219,10 @@ def test_cfg_feat_register_rules():
     layer = LayerConfig(4, 4, feat=FEAT_NULL_SKIP | FEAT_ROW_SKIP)
     assert layer.perf_features.null_word_skip and layer.perf_features.skip_empty_rows
     layer.check_fits(BRINGUP_4X2)
+    LayerConfig(4, 4, feat=FEAT_OVERLAP).check_fits(BRINGUP_4X2)
+    no_overlap = dataclasses.replace(BRINGUP_4X2, FEAT_IMPL=BRINGUP_4X2.FEAT_IMPL & ~FEAT_OVERLAP)
     with pytest.raises(SpecError, match="does not implement OVERLAP"):
-        LayerConfig(4, 4, feat=FEAT_OVERLAP).check_fits(BRINGUP_4X2)
+        LayerConfig(4, 4, feat=FEAT_OVERLAP).check_fits(no_overlap)
     q1 = HwConfig(H=4, V=2, M_MAX=64, N_MAX=64, SLOTS=32, WDEPTH=512, QDEPTH=1)
     assert q1.feat_available == q1.FEAT_IMPL & ~(FEAT_NULL_SKIP | FEAT_ROW_SKIP)
     with pytest.raises(SpecError, match="QDEPTH >= 2"):

@@ -10,6 +10,8 @@
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -160,6 +162,46 @@ def test_x_step_cycles_formula():
     hw = BRINGUP_4X2
     assert x_step_cycles(hw, 64, 100) == 64 + 0 + 100 + 3
     assert x_step_cycles(hw, 1, 10) == 1 + encoder_pad(hw, 1) + 10 + 3
+
+
+def test_x_phase_overlap_by_hand():
+    """Contract 8.6 "OVERLAP", worked by hand on 4x2: I = 1 (pad 1, so x_t is encoded in E = 4
+    cycles), M = 60 (O = 15 output cycles), compute 17, 15, 16 cycles. Product 0 starts at 4,
+    computes 5..21 and drains 22..36; SqStep at 23, x_1 encoded 24..27, product 1 starts at 27
+    and computes 28..42, its first 9 cycles (28..36) beside that drain; SqStep 44; product 2
+    starts at 48, computes 49..64, drains 65..79 and the phase ends with SqStep at 80
+    (v1: 4 + 17 + 15 + 1 = 37, then 35 and 36: 108 cycles)."""
+    from types import SimpleNamespace
+    from golden.gru_seq import OverlapStep, x_phase_overlap
+    got = x_phase_overlap(BRINGUP_4X2, 1, 60,
+                          [SimpleNamespace(compute_cycles=c) for c in (17, 15, 16)])
+    assert got == [OverlapStep(23, 0), OverlapStep(21, 9), OverlapStep(36, 9)]
+    assert sum(s.step_cycles for s in got) == 80
+    with pytest.raises(AssertionError, match="no-wait"):
+        x_phase_overlap(BRINGUP_4X2, 1, 60, [SimpleNamespace(compute_cycles=14)])
+
+
+@pytest.mark.parametrize("hw_name", ["4x2", "8x8"])
+def test_x_phase_overlap_never_slower_and_t1_is_v1(hw_name):
+    """An overlapped X phase is never slower than v1; with T = 1 it is v1 exactly (nothing to
+    overlap), and its numbers (GX) and step products do not change."""
+    from golden.config import FEAT_OVERLAP
+    hw = HWS[hw_name]
+    rng = np.random.default_rng(11)
+    for trial in range(12):
+        I = int(rng.integers(1, hw.N_MAX + 1))
+        Hd = int(rng.integers(1, hd_max(hw) + 1))
+        T = 1 if trial == 0 else int(rng.integers(2, 9))
+        run = GruRun(I, Hd, T, 0, 0, StealMode.VERTICAL, 1, 6)
+        p = quantize_gru_params(random_gru_params(rng, I, Hd, density=0.5), 6)
+        x = np.where(rng.random((T, I)) < 0.5, rng.integers(-500, 500, (T, I)), 0)
+        v1 = expect_x_phase(hw, run, p.W_ih, p.b_ih, x)
+        ov = expect_x_phase(hw, dataclasses.replace(run, feat=FEAT_OVERLAP), p.W_ih, p.b_ih, x)
+        assert np.array_equal(v1.gx, ov.gx)
+        assert [s.product.counters() for s in v1.steps] == [s.product.counters() for s in ov.steps]
+        assert ov.cycles <= v1.cycles
+        if T == 1:
+            assert ov.cycles == v1.cycles
 
 
 def test_geometry():

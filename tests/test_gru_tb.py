@@ -30,8 +30,8 @@ from tb.gru.items import build_item, fits_phase
 
 HWS = [BRINGUP_4X2, REGRESSION_8X8]
 IDS = ["4x2", "8x8"]
-SEQS = ["GruSmokeSequence", "GruRandomSequence", "GruCornerSequence", "GruErrorSequence",
-        "GruFrontdoorSequence"]
+SEQS = ["GruSmokeSequence", "GruRandomSequence", "GruOverlapSequence", "GruCornerSequence",
+        "GruErrorSequence", "GruFrontdoorSequence"]
 V_, H_ = StealMode.VERTICAL, StealMode.HORIZONTAL
 
 
@@ -318,6 +318,29 @@ def test_coverage_bins():
                                                          "t_max"]
     assert [thr_bin(v) for v in (0, 63, 64, 1024, 32767)] == \
         ["thr0", "thr_small", "thr_mid", "thr_large", "thr_max"]
+
+
+@pytest.mark.parametrize("hw", HWS, ids=IDS)
+def test_overlap_sequence_closes_the_overlap_group(hw):
+    """GruOverlapSequence reaches every gru_overlap bin on the golden stand-in, whose STEP words
+    come from golden.gru_seq.x_phase_overlap (so a seed that passes on the DUT closes it too)."""
+    from tb.gru.coverage import GruCoverageSampler
+    sampler = GruCoverageSampler(hw, root=f"unit_ovl_{hw.name}")
+    results, _ = golden_run(sequence_items(gru_sequences.GruOverlapSequence, hw, 1), hw)
+    for res in results:
+        assert compare_phase(res, res.expected, hw) == [], res.item
+        res.passed = True
+        sampler.sample(res)
+    assert sampler.model.percentages()[f"unit_ovl_{hw.name}.gru_overlap"] == 100.0
+
+
+def test_overlap_events_from_a_schedule():
+    from golden.gru_seq import OverlapStep
+    from tb.gru.coverage import overlap_events
+    st = lambda *a: type("S", (), {"overlap": OverlapStep(*a)})  # noqa: E731
+    assert overlap_events([st(8, 0)]) == {"t1"}
+    assert overlap_events([st(23, 0), st(21, 9), st(36, 9)]) == {"beside_drain"}
+    assert overlap_events([st(30, 0), st(30, 0)]) == {"drain_before_start"}
 
 
 def test_coverage_samples_only_passed_phases():

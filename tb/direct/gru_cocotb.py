@@ -21,7 +21,7 @@ import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge
 
-from golden.config import HwConfig, LayerConfig, StealMode
+from golden.config import FEAT_OVERLAP, HwConfig, LayerConfig, StealMode
 from golden.encode import MatvecImage, encode_matvec, hex_lines, to_unsigned
 from golden.errors import SpecError
 from golden.gru import GruParamsQ, bigru_layer_q, quantize_gru_params, random_gru_params
@@ -35,6 +35,7 @@ from tb.direct.engine_cocotb import (CAPS, CFG_MODE, CFG_REP_ROWS, CFG_SHIFT, CL
 
 # -- contract section 8 ---------------------------------------------------------------------------
 CFG_GRU_I, CFG_GRU_HD, CFG_GRU_T, CFG_GRU_THR, CFG_GRU_DIR = 0x20, 0x21, 0x22, 0x23, 0x24
+CFG_FEAT = 0x12
 GRU_STEPS, PERF_GRU_CYCLES, PERF_GRU_MAC_BUSY, PERF_GRU_STEALS, CAPS4 = 0x25, 0x26, 0x27, 0x28, 0x29
 GRU_X, GRU_H = 1 << 2, 1 << 3
 MEM_XBUF, MEM_HBUF, MEM_GX, MEM_HOUT, MEM_STEP = 8, 9, 10, 11, 12
@@ -155,7 +156,7 @@ async def configure(io: Dut, run: GruRun) -> None:
     for addr, val in ((CFG_MODE, int(run.mode)), (CFG_REP_ROWS, run.rep_rows),
                       (CFG_SHIFT, run.shift), (CFG_GRU_I, run.I), (CFG_GRU_HD, run.Hd),
                       (CFG_GRU_T, run.T), (CFG_GRU_THR, run.threshold),
-                      (CFG_GRU_DIR, run.direction)):
+                      (CFG_GRU_DIR, run.direction), (CFG_FEAT, run.feat)):
         await io.write_reg(addr, val)
 
 
@@ -221,10 +222,11 @@ class Layer:
     mode: StealMode
     rep_rows: int
     shift: int
+    feat: int = 0
 
     def run(self, direction: int) -> GruRun:
         return GruRun(self.I, self.Hd, self.T, self.threshold, direction, self.mode,
-                      self.rep_rows, self.shift)
+                      self.rep_rows, self.shift, self.feat)
 
 
 def random_layer(rng: np.random.Generator, hw: HwConfig, I: int, Hd: int, T: int,
@@ -249,9 +251,11 @@ def random_layer(rng: np.random.Generator, hw: HwConfig, I: int, Hd: int, T: int
     return Layer(params, x.astype(np.int64), h0, I, Hd, T, threshold, mode, rep, shift)
 
 
-async def run_layer(io: Dut, geo: Geo, lay: Layer, rng: np.random.Generator, tag: str) -> None:
-    """Four phases; after each one its results, after the last the whole HOUT."""
+async def run_layer(io: Dut, geo: Geo, lay: Layer, rng: np.random.Generator, tag: str) -> list[int]:
+    """Four phases; after each one its results, after the last the whole HOUT. Returns the
+    phases' PERF_GRU_CYCLES (X fwd, H fwd, X bwd, H bwd)."""
     hw = geo.hw
+    cycles = []
     for direction in (0, 1):
         p, run, dname = lay.params[direction], lay.run(direction), DIRS[direction]
         # ---- X phase ----
@@ -260,6 +264,7 @@ async def run_layer(io: Dut, geo: Geo, lay: Layer, rng: np.random.Generator, tag
         await backdoor(io, phase_image(hw, run, p.W_ih, p.b_ih, rng))
         await configure(io, run)
         d = await run_phase(io, geo, "X", run, exp_x, f"{tag} X {dname}")
+        cycles.append(exp_x.cycles)
         gx = d.gx[: lay.T, : run.M]
         bad = np.argwhere(gx != exp_x.gx)
         if bad.size:
@@ -274,6 +279,7 @@ async def run_layer(io: Dut, geo: Geo, lay: Layer, rng: np.random.Generator, tag
         await backdoor(io, phase_image(hw, run, p.W_hh, p.b_hh, rng))
         await configure(io, run)
         d = await run_phase(io, geo, "H", run, exp_h, f"{tag} H {dname}")
+        cycles.append(exp_h.cycles)
         h = d.hout[: lay.T, direction, : lay.Hd]
         bad = np.argwhere(h != exp_h.h)
         if bad.size:
@@ -308,8 +314,9 @@ async def run_layer(io: Dut, geo: Geo, lay: Layer, rng: np.random.Generator, tag
             f"n={int(tr.n[k, j])})")
     nnz = int(np.count_nonzero(out))
     io.dut._log.info(f"{tag}: I={lay.I} Hd={lay.Hd} T={lay.T} thr={lay.threshold} "
-                     f"mode={lay.mode.name} rep={lay.rep_rows} S={lay.shift}: HOUT matches "
-                     f"({nnz}/{out.size} non-zero)")
+                     f"mode={lay.mode.name} rep={lay.rep_rows} S={lay.shift} feat={lay.feat:#x}: "
+                     f"HOUT matches ({nnz}/{out.size} non-zero)")
+    return cycles
 
 
 async def setup(dut: Any) -> tuple[Dut, Geo]:
@@ -394,6 +401,40 @@ async def test_gru_layers(dut):
     for k, (I, Hd, T, thr, mode, extra) in enumerate(cases):
         lay = random_layer(rng, hw, I, Hd, T, thr, mode, **extra)
         await run_layer(io, geo, lay, rng, f"layer#{k}")
+
+
+@cocotb.test()
+async def test_gru_overlap(dut):
+    """CFG_FEAT.OVERLAP: each layer runs twice on the same data, v1 and with OVERLAP (X phases
+    overlapped, H phases unchanged); every STEP word, register, GX and HOUT is checked against
+    golden.gru_seq both times. The cases reach a compute beside the previous output phase, a
+    start after it has ended, T = 1 (nothing to overlap) and steps with an all-zero x_t."""
+    io, geo = await setup(dut)
+    hw = geo.hw
+    rng = _rng(700)
+    HDM = geo.HD_MAX
+    # (I, Hd, T, mode, x_density): a short x_t and a long output phase overlap the most
+    cases = [(1, HDM, 6, StealMode.NONE, 0.9), (2, HDM, 5, StealMode.VERTICAL, 0.9),
+             (hw.N_MAX, HDM, 3, StealMode.HORIZONTAL, 0.7), (9, 5, 1, StealMode.NONE, 0.7),
+             (int(rng.integers(1, hw.N_MAX + 1)), int(rng.integers(1, HDM + 1)),
+              int(rng.integers(2, hw.T_MAX + 1)), StealMode.VERTICAL, 0.3)]
+    beside = before = 0
+    for k, (I, Hd, T, mode, dens) in enumerate(cases):
+        lay = random_layer(rng, hw, I, Hd, T, 0, mode, x_density=dens)
+        base = await run_layer(io, geo, lay, rng, f"overlap#{k} v1")
+        lay.feat = FEAT_OVERLAP
+        got = await run_layer(io, geo, lay, rng, f"overlap#{k} OVERLAP")
+        assert got[1::2] == base[1::2], f"overlap#{k}: OVERLAP changed an H phase {got} {base}"
+        assert got[0] <= base[0] and got[2] <= base[2], f"overlap#{k}: X slower {got} {base}"
+        for d in (0, 1):
+            p, run = lay.params[d], lay.run(d)
+            steps = expect_x_phase(hw, run, p.W_ih, p.b_ih, lay.x).steps
+            beside += sum(s.overlap.beside_drain > 0 for s in steps[1:])
+            before += sum(s.overlap.beside_drain == 0 for s in steps[1:])
+        io.dut._log.info(f"overlap#{k}: X phase cycles v1 {base[0]}/{base[2]} -> OVERLAP "
+                         f"{got[0]}/{got[2]}")
+    assert beside and before, (f"overlap corners not reached: computes beside an output phase "
+                               f"{beside}, starts after it {before}")
 
 
 @cocotb.test()

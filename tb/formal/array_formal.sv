@@ -89,7 +89,11 @@ module array_formal #(
   input logic [15:0]     cfg_n_i,
   input logic [1:0]      cfg_mode_i,
   input logic [RowW-1:0] cfg_rep_i,
-  input logic [masr_pkg::FeatW-1:0] cfg_feat_i
+  input logic [masr_pkg::FeatW-1:0] cfg_feat_i,
+  // Accumulator banks (two, as in a build with OVERLAP): the bank the product computes into
+  // and the bank the output phase reads are free; the properties follow the writes.
+  input logic            acc_wbank_i,
+  input logic            acc_rbank_i
 );
 
   // ---------------------------------------------------------------------------------------------
@@ -151,7 +155,8 @@ module array_formal #(
     .N_MAX  (N_MAX),
     .SLOTS  (SLOTS),
     .WDEPTH (WDEPTH),
-    .QDEPTH (QDEPTH)
+    .QDEPTH (QDEPTH),
+    .ACC_BANKS (2)
   ) u_dut (
     .clk_i,
     .rst_ni,
@@ -168,6 +173,8 @@ module array_formal #(
     .slots_err_o    (slots_err),
     .all_finished_o (all_finished),
     .err_wptr_o     (err_wptr),
+    .acc_wbank_i,
+    .acc_rbank_i,
     .out_idx_i      (out_idx_q),
     .sum_o          (sums),
     .fd_we_i        (1'b0),

@@ -16,6 +16,8 @@ and ``make sim``'s coverage table lists them; docs/coverage-model.md explains ev
   mode, threshold bins, I and Hd extremes, load path.
 - ``masr.gru_err``: the error codes the GRU tests provoke (9-12 and 2-8 on GRU starts, GRU
   memories, running GRU phases and GRU registers).
+- ``masr.gru_overlap``: CFG_FEAT.OVERLAP in X phases (a compute beside the previous output
+  phase, a start after it, T = 1) and H phases started with the bit, x steal mode.
 
 The bin functions are pure and unit-tested (tests/test_gru_tb.py).  Only phases the scoreboard
 passed are sampled.
@@ -29,7 +31,7 @@ import numpy as np
 from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
 from pyuvm import ConfigDB, uvm_subscriber
 
-from golden.config import HwConfig, StealMode
+from golden.config import FEAT_OVERLAP, HwConfig, StealMode
 from golden.numerics import SIGMOID_SAT, TANH_SAT
 from tb.gru.bfm import PHASE_H, PHASE_M, PHASE_X, STEP_NAMES, geometry
 from tb.gru.items import BUSY_CODES
@@ -49,6 +51,10 @@ HD_BINS = ("hd1", "hd_mid", "hd_max")
 I_BINS = ("i1", "i_mid", "i_max")
 LOADS = ("backdoor", "frontdoor")
 GRU_ERR_BINS = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
+# CFG_FEAT.OVERLAP (docs/gru-layer.md 8.6): a product computing beside the previous output phase,
+# or starting after it has ended (encoding x_t took longer), T = 1, and an H phase started with
+# the bit (which must run unchanged).
+OVERLAP_EVENTS = ("beside_drain", "drain_before_start", "t1", "h_phase_unchanged")
 
 _STEAL = STEP_NAMES.index("STEAL_GRANTED")
 _NNZ = STEP_NAMES.index("ACT_NNZ")
@@ -148,6 +154,7 @@ class GruCoverageModel:
     sample_thr: Callable[..., Any]
     sample_dims: Callable[..., Any]
     sample_err: Callable[..., Any]
+    sample_overlap: Callable[..., Any]
 
     def groups(self) -> list[str]:
         prefix = self.root + ".gru_"
@@ -220,10 +227,24 @@ def build_gru_model(hw: HwConfig, root: str = "masr") -> GruCoverageModel:
     def sample_err(code: int) -> None:
         pass
 
+    @CoverPoint(f"{r}.gru_overlap.event", xf=lambda ev, m: ev, bins=list(OVERLAP_EVENTS))
+    @CoverPoint(f"{r}.gru_overlap.mode", xf=lambda ev, m: m, bins=list(MODES_ALL))
+    def sample_overlap(ev: str, m: str) -> None:
+        pass
+
     model = GruCoverageModel(r, sample_pair, sample_act, sample_sat, sample_h, sample_cfg,
-                             sample_thr, sample_dims, sample_err)
+                             sample_thr, sample_dims, sample_err, sample_overlap)
     _MODELS[root] = model
     return model
+
+
+def overlap_events(steps: list[Any]) -> set[str]:
+    """OVERLAP_EVENTS of one overlapped X phase from its golden schedule (StepExpect.overlap;
+    the scoreboard has checked every STEP_CYCLES word of it against the DUT)."""
+    later = [st.overlap.beside_drain for st in steps[1:]]
+    return ({"t1"} if len(steps) == 1 else set()) | \
+        ({"beside_drain"} if any(later) else set()) | \
+        ({"drain_before_start"} if later and not all(later) else set())
 
 
 def step_masks(item: Any, gold: Any, direction: int, phase: str) -> np.ndarray:
@@ -260,6 +281,11 @@ class GruCoverageSampler:
         n = item.I if res.phase == PHASE_X else item.Hd
         for s in range(item.T):
             m.sample_act(act_bin(int(steps[s, _NNZ]), n), ph)
+        if getattr(item, "feat", 0) & FEAT_OVERLAP:
+            events = ({"h_phase_unchanged"} if res.phase == PHASE_H else
+                      overlap_events(gold.phases[(res.direction, PHASE_X)].steps))
+            for ev in sorted(events):
+                m.sample_overlap(ev, mode_name(item.mode))
         if item.mode != StealMode.NONE:
             masks = step_masks(item, gold, res.direction, res.phase)
             for ev in sorted(set().union(*pair_events(steps[:, _STEAL], masks))
@@ -295,4 +321,5 @@ class GruCoverage(uvm_subscriber):
 
 
 __all__ = ["GruCoverage", "GruCoverageSampler", "build_gru_model", "act_bin", "pair_events",
+           "overlap_events",
            "region", "h_states", "t_bin", "thr_bin"]

@@ -11,7 +11,8 @@ from typing import Iterator, Optional
 import numpy as np
 
 
-from golden.config import FEAT_NULL_SKIP, FEAT_ROW_SKIP, HwConfig, StealMode, partition_bounds
+from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_ROW_SKIP, HwConfig, StealMode,
+                           partition_bounds)
 from golden.gru import GruParamsQ, gru_gates_q
 from golden.matvec import matvec_q
 from tb.gru.bfm import CTRL_GRU_H, CTRL_GRU_X, CTRL_START, MEM_GX, MEM_HBUF, MEM_HOUT, \
@@ -75,10 +76,39 @@ class GruRandomSequence(GruBaseSequence):
         # Last (so the layers above keep their draws): one layer whose phases run with the v2
         # features the build implements (CFG_FEAT latched at each phase start, issue #12); its
         # STEP counters are predicted by golden.gru_seq through golden.perf_v2.
-        feat = hw.feat_available & (FEAT_NULL_SKIP | FEAT_ROW_SKIP)
+        feat = hw.feat_available & (FEAT_NULL_SKIP | FEAT_ROW_SKIP | FEAT_OVERLAP)
         if feat & FEAT_NULL_SKIP:
             item = random_layer_item(rng, hw, f"gru_random_feat{feat}", max_work=budget / 2)
             item.feat = feat
+            yield item
+
+
+class GruOverlapSequence(GruBaseSequence):
+    """CFG_FEAT.OVERLAP (docs/gru-layer.md 8.6): X phases whose output phases run beside the next
+    steps, and H phases started with the bit (unchanged). A short x_t with the largest Hd makes an
+    output phase longer than encoding the next x_t, so the next product computes beside it; a
+    full-width x_t makes the encoding longer (the output phase has ended before the next start);
+    T = 1 has nothing to overlap. Every steal mode, with and without the other v2 features."""
+
+    def items(self) -> Iterator[GruLayerItem]:
+        hw, rng = self.hw, self.rng
+        if not hw.feat_available & FEAT_OVERLAP:
+            return
+        geo = geometry(hw)
+        hd = geo.HD_MAX if small_hw(hw) else 48
+        others = hw.feat_available & (FEAT_NULL_SKIP | FEAT_ROW_SKIP)
+        shapes = [("beside", 1, hd, 6, N_, "fwd", 0), ("beside_v", 2, hd, 5, V_, "bi", others),
+                  ("long_x", hw.N_MAX if small_hw(hw) else 64, max(1, hd // 4), 4, H_, "fwd", 0),
+                  ("t1", hw.V + 1, hd // 2 + 1, 1, V_, "bwd", others),
+                  ("mixed", int(rng.integers(1, 9)), int(rng.integers(hd // 2, hd + 1)),
+                   int(rng.integers(3, 9)), H_, "bi", others)]
+        for name, I, Hd, T, mode, dirs, extra in shapes:
+            item = build_item(rng, hw, f"overlap_{name}", I=I, Hd=Hd, T=T, mode=mode,
+                              rep_rows=0 if mode == N_ else 2, directions=dirs,
+                              threshold=int(rng.integers(0, 40)), x_density=0.9,
+                              h0_density=0.5)
+            fit_rep_rows(hw, item)
+            item.feat = FEAT_OVERLAP | extra
             yield item
 
 

@@ -19,7 +19,8 @@ from tb.gru.bfm import GruBfm
 from tb.gru.env import GruEnv
 from tb.gru.scoreboard import GruPredictor
 from tb.gru.sequences import (GruBaseSequence, GruCornerSequence, GruErrorSequence,
-                              GruFrontdoorSequence, GruRandomSequence, GruSmokeSequence)
+                              GruFrontdoorSequence, GruOverlapSequence, GruRandomSequence,
+                              GruSmokeSequence)
 
 
 class GruBaseTest(SeededTest):
@@ -50,6 +51,11 @@ class GruRandomTest(GruBaseTest):
 
 
 @pyuvm.test()
+class GruOverlapTest(GruBaseTest):
+    sequence_override = GruOverlapSequence
+
+
+@pyuvm.test()
 class GruCornerTest(GruBaseTest):
     sequence_override = GruCornerSequence
 
@@ -64,4 +70,5 @@ class GruFrontdoorTest(GruBaseTest):
     sequence_override = GruFrontdoorSequence
 
 
-GRU_TESTS = ("GruSmokeTest", "GruRandomTest", "GruCornerTest", "GruErrorTest", "GruFrontdoorTest")
+GRU_TESTS = ("GruSmokeTest", "GruRandomTest", "GruOverlapTest", "GruCornerTest", "GruErrorTest",
+             "GruFrontdoorTest")

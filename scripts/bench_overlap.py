@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""What CFG_FEAT.OVERLAP buys a GRU X phase: the RTL's rule beside the performance model's O1.
+
+For each configuration, one X phase (T independent products W_ih x_t, W_ih of 3Hd x I) runs with
+NULL_SKIP | ROW_SKIP, without and with OVERLAP, through golden.gru_seq.expect_x_phase: the
+cycle-exact prediction the scoreboards check the RTL against (docs/gru-layer.md 8.6). Beside it,
+the performance model's O1 (golden.perf_v2.schedule_products) on the same products, which starts
+product t+1 as soon as product t's address generators are done and has no encoder, i.e. assumes
+a second set of activation RFs; and the encoder's share of the phase, which neither overlap
+removes. Every number is computed here, nothing is typed in.
+
+    python scripts/bench_overlap.py                       # 8x8, 16x16, 32x32, markdown
+    python scripts/bench_overlap.py --config 4x2 --steps 8 --json
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
+
+import numpy as np  # noqa: E402
+
+from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_ROW_SKIP, HwConfig,  # noqa: E402
+                           StealMode, ceil_div)
+from golden.gru_seq import GruRun, encoder_pad, expect_x_phase, hd_max  # noqa: E402
+from golden.perf_v2 import PerfFeatures, simulate_sequence_v2  # noqa: E402
+from tb.common.configs import resolve  # noqa: E402
+
+BASE_FEAT = FEAT_NULL_SKIP | FEAT_ROW_SKIP
+
+
+def x_phase(hw: HwConfig, I: int, Hd: int, T: int, w_density: float, a_density: float,
+            mode: StealMode, seed: int) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    M = 3 * Hd
+    W = np.where(rng.random((M, I)) < w_density, rng.integers(1, 128, (M, I)), 0).astype(np.int8)
+    b = np.zeros(M, dtype=np.int16)
+    x = np.where(rng.random((T, I)) < a_density, rng.integers(1, 500, (T, I)), 0).astype(np.int16)
+    run = GruRun(I, Hd, T, 0, 0, mode, 1 if mode != StealMode.NONE else 0, 6, BASE_FEAT)
+    serial = expect_x_phase(hw, run, W, b, x)
+    overlap = expect_x_phase(hw, dataclasses.replace(run, feat=BASE_FEAT | FEAT_OVERLAP), W, b, x)
+    prods = [s.product for s in serial.steps]
+    out = ceil_div(M, hw.H)
+    model = {o: simulate_sequence_v2(W != 0, x != 0, hw, run.layer(I),
+                                     PerfFeatures(null_word_skip=True, skip_empty_rows=True,
+                                                  overlap_output=o)).cycles
+             for o in (False, True)}
+    enc = T * (I + encoder_pad(hw, I) + 2)
+    return {"config": hw.name,
+            "I": I, "Hd": Hd, "T": T, "mode": mode.name.lower(),
+            "compute_cycles": sum(p.compute_cycles for p in prods),
+            "output_cycles": T * out, "encoder_cycles": enc,
+            "x_phase_serial": serial.cycles, "x_phase_overlap": overlap.cycles,
+            "rtl_speedup": round(serial.cycles / overlap.cycles, 3),
+            "model_products_serial": model[False], "model_products_o1": model[True],
+            "model_o1_speedup_products_only": round(model[False] / model[True], 3)}
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    head = ("| config | I x Hd x T | compute | output | encoder | X phase, serial | X phase, "
+            "OVERLAP (RTL) | RTL speedup | model O1 on the products alone |\n"
+            "|---|---|---|---|---|---|---|---|---|")
+    lines = [head]
+    for r in rows:
+        lines.append(f"| {r['config']} | {r['I']} x {r['Hd']} x {r['T']} | {r['compute_cycles']} | "
+                     f"{r['output_cycles']} | {r['encoder_cycles']} | {r['x_phase_serial']} | "
+                     f"{r['x_phase_overlap']} | {r['rtl_speedup']}x | "
+                     f"{r['model_o1_speedup_products_only']}x |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", action="append", default=None,
+                    help="configuration name or HxV (repeatable; default 8x8 16x16 32x32)")
+    ap.add_argument("--steps", type=int, default=16)
+    ap.add_argument("--w-density", type=float, default=0.10)
+    ap.add_argument("--a-density", type=float, default=0.50)
+    ap.add_argument("--mode", choices=[m.name.lower() for m in StealMode], default="vertical")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    rows = []
+    for spec in args.config or ["8x8", "16x16", "32x32"]:
+        hw = resolve(spec)
+        hw = dataclasses.replace(hw, T_MAX=args.steps) if args.steps > hw.T_MAX else hw
+        Hd = hd_max(hw)
+        for I in sorted({Hd, hw.N_MAX}):
+            rows.append(x_phase(hw, I, Hd, args.steps, args.w_density, args.a_density,
+                                StealMode[args.mode.upper()], args.seed))
+    print(json.dumps(rows, indent=1) if args.json else markdown(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
