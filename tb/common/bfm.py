@@ -146,15 +146,26 @@ class MasrBfm:
             getattr(d, sig).value = 0
 
     async def reset(self, cycles: int = 5) -> None:
+        """Reset for ``cycles`` clock cycles, then two idle cycles. ``rdata_at_reset`` keeps
+        mem_rdata_o at each of those falling edges (-1 for X/Z): no read was requested, so the
+        contract says 0 (a read-valid register that resets to 1 shows the memory word at the
+        reset address instead; issue #16)."""
         self.start_clock()
         self._drive_idle()
         self._rst.value = self._rst_active
+        self.rdata_at_reset: list[int] = []
         for _ in range(cycles):
             await FallingEdge(self.clk)
+            self.rdata_at_reset.append(self._rdata_or_minus_one())
         self._rst.value = 1 - self._rst_active
-        await FallingEdge(self.clk)
-        await FallingEdge(self.clk)
+        for _ in range(2):
+            await FallingEdge(self.clk)
+            self.rdata_at_reset.append(self._rdata_or_minus_one())
         self._edge_time = get_sim_time("step")
+
+    def _rdata_or_minus_one(self) -> int:
+        value = self.dut.mem_rdata_o.value
+        return int(value) if getattr(value, "is_resolvable", True) else -1
 
     # -- clock alignment ------------------------------------------------------------------------
     async def _falling(self) -> None:

@@ -25,7 +25,7 @@ from tb.common.bfm import (CFG_REGS, GRU_CFG_REGS, GRU_PERF_REGS, MEM_AMASK, MEM
                     MEM_WEIGHT, MEM_Y, PERF_REGS, REG, DumpedResults, MasrBfm, caps_expected)
 from tb.matvec.bins import mem_boundary_probes
 from tb.matvec.items import (ERR_NO_PRODUCT, ERR_WPTR, INJ_BUSY_MEM, INJ_BUSY_START, INJ_FIRST_WINS,
-                          INJ_MEM_BOUNDARY, INJ_MEM_RANGE, INJ_REG, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
+                          INJ_MEM_BOUNDARY, INJ_MEM_RANGE, INJ_REG, INJ_RESET, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
                           Check, MatvecItem, MatvecResult)
 from tb.matvec.scoreboard import Predictor
 from tb.matvec.stimulus import work_upper_bound
@@ -132,6 +132,8 @@ class MasrDriver(uvm_driver):
             self.loaded_image = image
             self.patched = {}
         ctx.image = self.loaded_image
+        if item.inject == INJ_RESET:
+            await self.reset_between_products(ctx)
         await bfm.clear()
         regs = {"CFG_M": L.M, "CFG_N": L.N, "CFG_MODE": int(L.mode), "CFG_REP_ROWS": L.rep_rows,
                 "CFG_SHIFT": L.shift, "CFG_FEAT": L.feat}
@@ -175,6 +177,23 @@ class MasrDriver(uvm_driver):
         if item.check_sample or item.full_readback or item.inject or item.expect_err:
             ctx.readback_plan = readback_plan(self.loaded_image, item.full_readback, self.patched,
                                               self.loaded_from_backdoor and not self.patched, hw)
+
+    async def reset_between_products(self, ctx: ProductContext) -> None:
+        """rst_ni with a product's image loaded: mem_rdata_o stays 0 (no read requested), every
+        register returns to its reset value, and the memories keep their contents (this item's
+        product reuses them without a reload, so the scoreboard checks that)."""
+        bfm = self.bfm
+        await bfm.reset()
+        bad = [v for v in bfm.rdata_at_reset if v != 0]
+        ctx.checks.append(Check("mem_rdata_o during and after reset (no read requested)", 0,
+                                bad[0] if bad else 0))
+        want = {name: 0 for name in CFG_REGS}
+        want["CFG_SHIFT"] = 6
+        want.update({"STATUS": 0, "ERR_CODE": 0})
+        for name, value in want.items():
+            ctx.checks.append(Check(f"{name} after a reset", value, await bfm.read_reg(name)))
+        for name, value in (await bfm.read_counters()).items():
+            ctx.checks.append(Check(f"{name} after a reset", 0, value))
 
     async def _err_after(self, ctx: ProductContext, what: str, want: int) -> None:
         ctx.checks.append(Check(f"ERR_CODE after {what}", want, await self.bfm.read_reg("ERR_CODE")))

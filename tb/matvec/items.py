@@ -27,8 +27,10 @@ INJ_REG = "reg"                      # unknown / read-only register writes     -
 INJ_WPTR = "wptr"                    # rowptr patched past WDEPTH              -> 7
 INJ_FIRST_WINS = "first_wins"        # reg error then mem-range error          -> 8 (first)
 INJ_MEM_BOUNDARY = "mem_boundary"    # reads at each range limit and one past  -> 6 (last probe)
+INJ_RESET = "reset"                  # rst_ni between products: registers reset -> 0
+                                     # memories kept (the product reuses them)
 INJECTIONS = (INJ_BUSY_START, INJ_BUSY_MEM, INJ_MEM_RANGE, INJ_REG, INJ_WPTR, INJ_FIRST_WINS,
-              INJ_MEM_BOUNDARY)
+              INJ_MEM_BOUNDARY, INJ_RESET)
 
 # Error codes (contract section 7).
 ERR_OK, ERR_DIM, ERR_MODE, ERR_SLOTS, ERR_BUSY_START, ERR_BUSY_MEM, ERR_MEM_RANGE, ERR_WPTR, \

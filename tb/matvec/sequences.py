@@ -23,7 +23,7 @@ from tb.matvec.bins import (A_DENS, SLOTS_BOUNDARY_TAG, STEAL_CLASSES, W_DENS, a
 from tb.matvec.coverage import reachable_axis_combos, reachable_split_bins
 from tb.matvec.items import (ERR_BUSY_MEM, ERR_BUSY_START, ERR_DIM, ERR_MEM_RANGE, ERR_MODE, ERR_REG,
                           ERR_SLOTS, ERR_WPTR, INJ_BUSY_MEM, INJ_BUSY_START, INJ_FIRST_WINS,
-                          INJ_MEM_BOUNDARY, INJ_MEM_RANGE, INJ_REG, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
+                          INJ_MEM_BOUNDARY, INJ_MEM_RANGE, INJ_REG, INJ_RESET, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
                           LOAD_NONE, MatvecItem)
 
 V_, H_, N_ = StealMode.VERTICAL, StealMode.HORIZONTAL, StealMode.NONE
@@ -390,6 +390,8 @@ class ErrorSequence(MasrBaseSequence):
         yield again("err_reg", inject=INJ_REG, expect_err=ERR_REG)
         yield again("err_first_wins", inject=INJ_FIRST_WINS, expect_err=ERR_REG)
         yield again("after_errors_clean", check_sample=True)
+        # A reset between products: registers back to reset values, memories kept.
+        yield again("reset_keeps_memories", inject=INJ_RESET, check_sample=True)
         yield again("err_wptr", inject=INJ_WPTR, expect_err=ERR_WPTR)
         # Last: the at-limit products load their own image (the items above reuse the base's).
         yield from self.slots_boundary(base)
