@@ -261,12 +261,35 @@ def plan_replicas(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,
         # deal the exported rows out nearest thief first (ranges at the top of the stack)
         for j in range(int(total[l])):
             size[l, present[::-1][j % len(present)]] += 1
+    if feat.dup_budget is not None:
+        _fit_thief_slots(size, thief_of, geo.R, hw.SLOTS)
     tops = geo.R[:, None] - np.cumsum(size[:, ::-1], axis=1)[:, ::-1] + size
     base = tops - size
     thieves = -np.ones((n, len(dirs), 2), dtype=np.int64)
     for k, d in enumerate(dirs):
         thieves[:, k, 0 if d < 0 else 1] = thief_of[:, k]
     return ReplicaPlan(base=base, size=size, thieves=thieves)
+
+
+def _fit_thief_slots(size: np.ndarray, thief_of: np.ndarray, R: np.ndarray, slots: int) -> None:
+    """Shrink (in place) the ranges exported to a thief whose own rows plus imported rows exceed
+    SLOTS, one row at a time from its largest incoming range. The budget counts weights, so on
+    sparse lanes it can export more rows than a thief has slots for (the start would be
+    ERR_SLOTS); the plan gives those rows up instead. A thief whose own rows alone exceed SLOTS
+    is left to the fit check."""
+    need = R.astype(np.int64).copy()
+    feeds: dict[int, list[tuple[int, int]]] = {}
+    for l, k in zip(*np.nonzero(thief_of >= 0)):
+        t = int(thief_of[l, k])
+        need[t] += size[l, k]
+        feeds.setdefault(t, []).append((int(l), int(k)))
+    for t in np.flatnonzero(need > slots):
+        while need[t] > slots:
+            l, k = max(feeds.get(int(t), []), key=lambda lk: size[lk], default=(-1, -1))
+            if l < 0 or size[l, k] == 0:
+                break
+            size[l, k] -= 1
+            need[t] -= 1
 
 
 def plan_registers(plan: ReplicaPlan, hw: HwConfig, layer: LayerConfig) -> np.ndarray:

@@ -377,3 +377,27 @@ def test_split_flags_by_hand() -> None:
     assert int(res.flags.reshape(-1)[2]) == int(F.STOLE_PREV)
     assert res.steals_refused == 0
     assert list(res.lanes.rows_own.reshape(-1)) == [4, 2, 4, 4]
+
+
+def test_budgeted_split_plan_never_overflows_a_thiefs_slots():
+    """A weight budget costs nothing for empty rows, so on a sparse W the load plan used to
+    export whole lanes to their thieves and the start was ERR_SLOTS; the plan now gives rows up
+    until every thief's own plus imported rows fit SLOTS (and still stays in the budget)."""
+    from golden.config import BRINGUP_4X2, LayerConfig, StealMode
+    from golden.encode import split_plan
+    from golden.perf_v2 import PerfFeatures, plan_from_registers, plan_replicas
+    hw = BRINGUP_4X2
+    W = np.zeros((64, 64), dtype=np.int8)
+    W[5, :8] = 3                                   # one row with weights, every other row empty
+    for mode in (StealMode.VERTICAL, StealMode.HORIZONTAL):
+        layer = LayerConfig(64, 64, mode, 1, 6, feat=0b1000)
+        for placement in ("uniform", "load"):
+            plan = plan_replicas(W != 0, hw, layer,
+                                 PerfFeatures(replicas="split", placement=placement,
+                                              dup_budget=0.1))
+            slots = 16 + plan.imported_rows(hw.n_lanes)
+            assert slots.max() <= hw.SLOTS, (mode, placement, slots)
+            assert plan.size.sum() > 0                 # it still replicates what fits
+            regs = split_plan(W, hw, layer, placement=placement, dup_budget=0.1)
+            layer.check_fits(hw)
+            plan_from_registers(regs, hw, layer)       # a plan the RTL accepts
