@@ -199,7 +199,7 @@ def test_the_default_nightly_runs_32x32_smoke_and_paper_workload(tmp_path):
 def test_only_arrays_above_256_lanes_build_lane_and_pe_as_hierarchical_blocks():
     assert not configs.hier_build(configs.resolve("4x2"))
     assert not configs.hier_build(configs.resolve("8x8"))
-    assert not configs.hier_build(configs.resolve("16x16"))   # simulation-heavy nightly: flat
+    assert configs.hier_build(configs.resolve("16x16"))       # 87 s instead of 346 s
     assert configs.hier_build(configs.resolve("32x32"))
     assert configs.hier_build(configs.resolve("16x32"))
 

@@ -166,11 +166,12 @@ def cxx_opt(hw: HwConfig) -> str | None:
 
 # Arrays above this many lanes are built hierarchically: the lane and the PE are verilated and
 # compiled once (generated per-configuration wrappers, tb/common/hier.py) instead of unrolled into
-# the top's C++ once per instance.  The hierarchical model builds with a third of the CPU but
-# simulates at a third of the speed (16x16: 154 vs 446 CPU-s, 695 vs 2,010 clock cycles/s,
-# docs/scaling.md), so 16x16, whose nightly list is simulation-heavy, stays flat and 32x32,
-# whose flat build did not finish here, is hierarchical.
-HIER_ABOVE_LANES = 256
+# the top's C++ once per instance.  Measured on two free cores (docs/scaling.md, 2026-12-07):
+# 16x16 builds in 87 s instead of 346 s and simulates at 0.6x the speed (1,936 against 3,230
+# clock cycles/s); its nightly list runs ~200 s of tests, so the hierarchical build is the faster
+# way through it even if every second were simulation (87 + 1.67 x 203 < 346 + 203). 8x8
+# (`make sim`, 21 runs on one build) stays flat.
+HIER_ABOVE_LANES = 64
 
 
 def hier_build(hw: HwConfig) -> bool:
