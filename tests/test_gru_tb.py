@@ -326,7 +326,10 @@ def test_overlap_sequence_closes_the_overlap_group(hw):
     come from golden.gru_seq.x_phase_overlap (so a seed that passes on the DUT closes it too)."""
     from tb.gru.coverage import GruCoverageSampler
     sampler = GruCoverageSampler(hw, root=f"unit_ovl_{hw.name}")
-    results, _ = golden_run(sequence_items(gru_sequences.GruOverlapSequence, hw, 1), hw)
+    items = sequence_items(gru_sequences.GruOverlapSequence, hw, 1) + \
+        [it for it in sequence_items(gru_sequences.GruErrorSequence, hw, 1)
+         if it.err is not None and it.err.wptr_step]
+    results, _ = golden_run(items, hw)
     for res in results:
         assert compare_phase(res, res.expected, hw) == [], res.item
         res.passed = True

@@ -196,21 +196,29 @@ class GruDriver(uvm_driver):
 
 
 def wptr_target(item: GruLayerItem, hw: Any, direction: int, phase: str) -> tuple:
-    """((h, v), slot) of an own row with effective work in the phase's first product."""
+    """((h, v), slot) of an own row with effective work in the product of step
+    ``item.err.wptr_step`` (0 without an error case), the one its lane reaches first (lowest slot):
+    the abort then comes early in that product."""
     if item.mode != StealMode.NONE:
         raise ValueError("the ERR_WPTR case needs steal mode none")
+    step = item.err.wptr_step if item.err is not None else 0
     W = item.weights(direction, phase)[0] != 0
     N = W.shape[1]
     if phase == PHASE_X:
-        a = item.x_seq[0] != 0
+        a = item.x_seq[step] != 0
     else:
         a = np.asarray(item.h0[direction]) != 0
+    hits = []
     for h, v in hw.lanes():
         lo, hi = partition_bounds(hw, N, v)
         for i, r in enumerate(range(h, item.M, hw.H)):
             if (W[r, lo:hi] & a[lo:hi]).any():
-                return (h, v), i
-    raise ValueError(f"{item}: no row has effective work in the first step")
+                hits.append((i, (h, v)))
+                break
+    if not hits:
+        raise ValueError(f"{item}: no row has effective work in step {step}")
+    i, lane = min(hits)
+    return lane, i
 
 
 class GruMonitor(uvm_component):

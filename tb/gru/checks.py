@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from golden.config import HwConfig
+from golden.config import HwConfig, ceil_div
 from golden.encode import encode_activations
 from golden.gru import GruTrace, bigru_layer_q, gru_layer_q
 from golden.matvec import matvec_q
@@ -335,7 +335,7 @@ def compare_phase(res: GruPhaseResult, gold: Optional[GoldenLayer], hw: HwConfig
         return [f"phase {res.phase} direction={res.dir_name}: done_o did not rise within "
                 f"{res.wait_cycles} cycles; DUT hung{sfx}"]
     if item.err is not None:
-        return compare_rejected(res, sfx)
+        return compare_rejected(res, sfx, hw)
     if res.phase == PHASE_M:
         return compare_interlude(res, hw, sfx)
     assert gold is not None
@@ -459,7 +459,7 @@ def compare_act_rf(got: dict, last: np.ndarray, item: GruLayerItem, hw: HwConfig
     return lim.result()
 
 
-def compare_rejected(res: GruPhaseResult, sfx: str) -> list[str]:
+def compare_rejected(res: GruPhaseResult, sfx: str, hw: HwConfig) -> list[str]:
     """An illegal start: the code, done, and nothing else changed (8.5)."""
     case = res.item.err
     if case.mem_ops or case.reg_ops:
@@ -477,14 +477,21 @@ def compare_rejected(res: GruPhaseResult, sfx: str) -> list[str]:
     skip = {ALL_REG["STATUS"], ALL_REG["ERR_CODE"], ALL_REG["CTRL"]}
     mems = list(b.memories())
     if case.wptr:
-        # an aborted phase: no step completed, nothing written to the GRU memories or y; the
-        # counters, STEP and lane statistics describe the partial product (not compared)
+        # an aborted phase: the steps before the aborting one completed, nothing else was
+        # written to the GRU memories or y; the counters, STEP and lane statistics describe the
+        # partial product (not compared). An abort in a later step of an overlapped X phase
+        # also cuts short the output phase of the step before: GX and y are then partial.
         skip |= {ALL_REG[n] for n in ("GRU_STEPS", "PERF_GRU_CYCLES", "PERF_GRU_MAC_BUSY",
                                       "PERF_GRU_STEALS", *PERF_REGS)}
-        mems = ["XBUF", "HBUF", "GX", "HOUT", "y"]
-        if a.reg("GRU_STEPS") != 0:
-            errs.append(f"GRU_STEPS after an abort in the first product: DUT "
-                        f"{a.reg('GRU_STEPS')} expected 0{sfx}")
+        mems = ["XBUF", "HBUF", "HOUT"] + ([] if case.wptr_step else ["GX", "y"])
+        if a.reg("GRU_STEPS") != case.wptr_step:
+            errs.append(f"GRU_STEPS after an abort in step {case.wptr_step}: DUT "
+                        f"{a.reg('GRU_STEPS')} expected {case.wptr_step}{sfx}")
+        elif case.wptr_step == 1 and not abort_beside_drain(res, hw):
+            errs.append(f"the abort in step 1 came after product 0's output phase had ended "
+                        f"(PERF_GRU_CYCLES {a.reg('PERF_GRU_CYCLES')}, STEP_CYCLES[0] "
+                        f"{int(a.step_words(1)[0, 6])}): the case does not test what it names"
+                        f"{sfx}")
     for addr in range(N_DUMP_REGS):
         if addr not in skip and b.regs[addr] != a.regs[addr]:
             name = next((n for n, v in ALL_REG.items() if v == addr), f"0x{addr:02x}")
@@ -501,6 +508,16 @@ def compare_rejected(res: GruPhaseResult, sfx: str) -> list[str]:
         if want != got:
             errs.append(f"{what}: DUT {got:#x} expected {want:#x}{sfx}")
     return errs
+
+
+def abort_beside_drain(res: Any, hw: HwConfig) -> bool:
+    """Whether an ERR_WPTR abort in step 1 of an overlapped X phase came while product 0's output
+    phase was still running (contract 8.6: step 0 ends with SqStep at c_0 + 2 = STEP_CYCLES[0],
+    its output phase runs to c_0 + ceil(M/H); the phase's last busy cycle is the drain cycle
+    after the aborting compute cycle, so that cycle is PERF_GRU_CYCLES - 1)."""
+    d, item = res.dump, res.item
+    c0 = int(d.step_words(1)[0, 6]) - 2
+    return d.reg("PERF_GRU_CYCLES") - 1 <= c0 + ceil_div(item.M, hw.H)
 
 
 __all__ = ["golden_layer", "compare_phase", "compare_h", "compare_gx", "compare_steps",

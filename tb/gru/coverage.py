@@ -52,9 +52,10 @@ I_BINS = ("i1", "i_mid", "i_max")
 LOADS = ("backdoor", "frontdoor")
 GRU_ERR_BINS = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
 # CFG_FEAT.OVERLAP (docs/gru-layer.md 8.6): a product computing beside the previous output phase,
-# or starting after it has ended (encoding x_t took longer), T = 1, and an H phase started with
-# the bit (which must run unchanged).
-OVERLAP_EVENTS = ("beside_drain", "drain_before_start", "t1", "h_phase_unchanged")
+# or starting after it has ended (encoding x_t took longer), T = 1, an H phase started with the
+# bit (which must run unchanged), and an ERR_WPTR abort that cuts an output phase short.
+OVERLAP_EVENTS = ("beside_drain", "drain_before_start", "t1", "h_phase_unchanged",
+                  "abort_beside_drain")
 
 _STEAL = STEP_NAMES.index("STEAL_GRANTED")
 _NNZ = STEP_NAMES.index("ACT_NNZ")
@@ -270,6 +271,9 @@ class GruCoverageSampler:
         item, m = res.item, self.model
         if item.err is not None:
             m.sample_err(int(item.err.expect))
+            if item.err.wptr_step and getattr(item, "feat", 0) & FEAT_OVERLAP:
+                # compare_rejected has checked the abort came during the previous drain
+                m.sample_overlap("abort_beside_drain", mode_name(item.mode))
             return
         if item.busy_inject and res.last_phase:
             m.sample_err(BUSY_CODES[item.busy_inject])

@@ -68,7 +68,7 @@ class GoldenGruDut:
                 res.before = self.dump()
                 self.regs[ALL_REG["ERR_CODE"]] = item.err.expect
                 if item.err.wptr:
-                    self.regs[ALL_REG["GRU_STEPS"]] = 0
+                    self.regs[ALL_REG["GRU_STEPS"]] = item.err.wptr_step
                     self.regs[ALL_REG["PERF_GRU_CYCLES"]] = 5      # partial: any value
                 if item.err.mem_ops or item.err.reg_ops:
                     self.regs[ALL_REG["STATUS"]] = STATUS_ERROR

@@ -52,8 +52,10 @@ class GruErrCase:
     phase: str = PHASE_X       # the phase whose legal configuration is written first
     mem_ops: tuple = ()        # ERR_MEM_RANGE cases: (sel, addr, write?) memory accesses
     reg_ops: tuple = ()        # ERR_REG cases: register addresses written (unknown/read-only)
-    wptr: bool = False         # ERR_WPTR: load the phase, point a row with work at step 0 past
-                               # WDEPTH, start legally: the whole phase is aborted (8.5)
+    wptr: bool = False         # ERR_WPTR: load the phase, point a row with work at step
+                               # wptr_step past WDEPTH, start legally: the whole phase is
+                               # aborted (8.5)
+    wptr_step: int = 0         # the step whose product aborts (steps before it complete)
 
 
 @dataclass(frozen=True)

@@ -289,6 +289,23 @@ class GruErrorSequence(GruBaseSequence):
             GruErrCase("reg_ro_caps4", {}, 0, ERR_REG, PHASE_X, reg_ops=(0x29,)),
         ]
 
+    def wptr_beside_drain(self) -> GruLayerItem:
+        """ERR_WPTR in step 1 of an overlapped X phase (CFG_FEAT.OVERLAP), while product 0's
+        output phase still runs: x_0 is all zero (no op, no abort in step 0), x_1 feeds column
+        0, whose row 0 is pointed past WDEPTH; one input and the largest Hd make the output
+        phase longer than encoding x_1, so the abort cuts it short (docs/gru-layer.md 8.6)."""
+        hw = self.hw
+        it = build_item(self.rng, hw, "err_wptr_beside_drain", I=1, Hd=geometry(hw).HD_MAX, T=3,
+                        mode=N_, rep_rows=0, directions="fwd", threshold=6, w_density=0.6,
+                        x_density=0.8)
+        it.x_seq[0, :] = 0
+        it.x_seq[1, 0] = 100
+        it.params[0].W_ih[0, 0] = 17               # lane (0, 0) reaches the bad row first
+        it.feat = FEAT_OVERLAP
+        it.err = GruErrCase("wptr_beside_drain", {}, PHASE_CTRL[PHASE_X], ERR_WPTR, PHASE_X,
+                            wptr=True, wptr_step=1)
+        return it
+
     def base(self, name: str, busy_inject: Optional[str] = None) -> GruLayerItem:
         hw = self.hw
         it = build_item(self.rng, hw, name, I=hw.V + 5, Hd=hw.H + 1, T=3, mode=V_, rep_rows=1,
@@ -321,6 +338,8 @@ class GruErrorSequence(GruBaseSequence):
             it.err = GruErrCase(f"wptr_abort_{phase.lower()}", {}, PHASE_CTRL[phase], ERR_WPTR,
                                 phase, wptr=True)
             yield it
+        if self.hw.feat_available & FEAT_OVERLAP:
+            yield self.wptr_beside_drain()
         yield self.base("err_busy_start_layer", busy_inject="start")
         yield self.base("err_busy_mem_layer", busy_inject="mem")
         yield self.base("err_recovery_layer")
