@@ -380,7 +380,7 @@ module masr_top #(
       StIdle:    if (eng_start) state_d = StCompute;
       StCompute: if (abort) state_d = StDrain; else if (cend) state_d = StOutput;
       StOutput: begin
-        if (eng_start)     state_d = out_done ? StCompute : StCompOut;
+        if (eng_start) begin if (out_done) state_d = StCompute; else state_d = StCompOut; end
         else if (out_done) state_d = StIdle;
       end
       StCompOut: begin
