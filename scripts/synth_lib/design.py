@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from golden.config import HwConfig
+from golden.config import FEAT_OVERLAP, HwConfig
 
 from . import memories
 from . import SynthError
@@ -116,11 +116,14 @@ class Totals:
 def derived_instances(hw: HwConfig) -> dict[str, list[tuple[str, dict[str, int], int]]]:
     """Per glue module: the split-off modules it instantiates (parameters as the RTL passes them,
     position parameters dropped) and how many times."""
+    # masr_top gives the array (and it every lane) a second accumulator bank when the build
+    # implements CFG_FEAT.OVERLAP; 1 is the modules' default, which Yosys does not list.
+    banks = {"ACC_BANKS": 2} if hw.FEAT_IMPL & FEAT_OVERLAP else {}
     array = {k: getattr(hw, k) for k in ("H", "V", "B", "G", "M_MAX", "N_MAX", "SLOTS", "WDEPTH",
-                                         "QDEPTH")}
+                                         "QDEPTH")} | banks
     gru = {k: getattr(hw, k) for k in ("H", "V", "B", "M_MAX", "N_MAX", "T_MAX")}
     lane = {k: getattr(hw, k) for k in ("B", "KW_MAX", "P_MAX", "R_MAX", "SLOTS", "WDEPTH",
-                                        "QDEPTH")}
+                                        "QDEPTH")} | banks
     pe = {k: getattr(hw, k) for k in ("B", "G", "KW_MAX", "P_MAX")}
     return {"masr_top": [("masr_array", array, 1), ("masr_gru_seq", gru, 1)],
             "masr_array": [("masr_lane", lane, hw.n_lanes), ("masr_pe", pe, hw.n_pes)]}
