@@ -183,11 +183,15 @@ class MasrDriver(uvm_driver):
         register returns to its reset value, and the memories keep their contents (this item's
         product reuses them without a reload, so the scoreboard checks that)."""
         bfm = self.bfm
+        # Every configuration register away from its reset value first, so one that ignores
+        # the reset shows (no start follows, so the values need not be legal).
+        for k, name in enumerate((*CFG_REGS, *GRU_CFG_REGS)):
+            await bfm.write_reg(name, 0x1000 + k)
         await bfm.reset()
         bad = [v for v in bfm.rdata_at_reset if v != 0]
         ctx.checks.append(Check("mem_rdata_o during and after reset (no read requested)", 0,
                                 bad[0] if bad else 0))
-        want = {name: 0 for name in CFG_REGS}
+        want = {name: 0 for name in (*CFG_REGS, *GRU_CFG_REGS)}
         want["CFG_SHIFT"] = 6
         want.update({"STATUS": 0, "ERR_CODE": 0})
         for name, value in want.items():
