@@ -1,6 +1,7 @@
 """make mutate (scripts/mutation): generator rules, selector-0 safety, classification, store."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -81,6 +82,8 @@ def test_toy_sites_and_operators(toy: Path):
                            "mux_swap": 1, "cond_true": 2, "cond_false": 2})
     assert [m.id for m in mutants] == list(range(1, len(mutants) + 1))
     assert len({m.key for m in mutants}) == len(mutants)
+    assert Counter(m.operator for m in mutants if m.condition) == \
+        Counter({"cond_true": 2, "cond_false": 2})      # the two `if`s, nothing else
 
 
 def test_never_inside_assertions_comments_or_simulation_only_code(toy: Path):
@@ -205,6 +208,17 @@ def test_activation_order_and_not_activated():
     assert [(r.test, r.seed) for r in two][-1] == ("Fast", 2)
     assert schedule.plan_runs(lm, _mutant(11), 1) is None            # has points, never hit
     assert len(schedule.plan_runs(lm, _mutant(12), 1)) == 3           # no point: every test
+
+
+def test_condition_mutant_tries_the_runs_that_skipped_its_branch():
+    # Line coverage counts an `if` line only in runs that took the branch; `if (gru_req)` stuck
+    # at true acts in the runs that did not.  Those come after the ones that took it.
+    lm = _map({10: [3]}, {10, 11})
+    cond = dataclasses.replace(_mutant(10), operator="cond_true", condition=True)
+    assert [(r.test, r.seed) for r in schedule.plan_runs(lm, cond, 1)] == \
+        [("Mid", 1), ("Fast", 1), ("Slow", 1)]
+    never_taken = dataclasses.replace(_mutant(11), operator="cond_true", condition=True)
+    assert len(schedule.plan_runs(lm, never_taken, 1)) == 3          # evaluated, never taken
 
 
 @pytest.mark.parametrize("statuses,expect", [

@@ -99,6 +99,9 @@ class Mutant:
     change: str        # the one change, e.g. "`<` -> `<=`"
     original: str      # the source statement or condition, whitespace-collapsed
     mutated: str       # the same with the change applied
+    # An `if` condition: line coverage counts the line only when the branch is taken, but the
+    # condition is evaluated (and the mutant active) whenever its block runs.  Not in the key.
+    condition: bool = False
 
     @property
     def key(self) -> str:
@@ -543,7 +546,8 @@ def mutate_file(path: Path, next_id: int, skip_keys: frozenset[str] = frozenset(
         for op, change, mutated in variants:
             mut = Mutant(0, path.name, site.module, lines[0], lines, op, change,
                          _collapse(whole),
-                         "(dropped)" if op == "drop" and site.kind == "stmt" else _collapse(mutated))
+                         "(dropped)" if op == "drop" and site.kind == "stmt" else _collapse(mutated),
+                         condition=site.kind == "cond")
             if mut.key in skip_keys:
                 continue
             mut.id = next_id

@@ -73,6 +73,11 @@ def plan_runs(line_map: LineMap, mutant: Mutant, seeds_per_test: int) -> list[Ni
     reaching = line_map.runs_for(mutant.file, mutant.lines)
     if reaching is None:
         reaching = line_map.all_runs()          # no coverage point: any run may reach it
+    elif mutant.condition:
+        # The line's point counts only runs that took the branch; a condition stuck at true
+        # (or widened) acts in the runs that did not.  Those runs go after the ones that took it.
+        taken = set(reaching)
+        reaching += [run for run in line_map.all_runs() if run not in taken]
     elif not reaching:
         return None
     rounds: list[list[NightlyRun]] = [[] for _ in range(seeds_per_test)]
