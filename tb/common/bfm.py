@@ -163,6 +163,26 @@ class MasrBfm:
             self.rdata_at_reset.append(self._rdata_or_minus_one())
         self._edge_time = get_sim_time("step")
 
+    async def read_then_reset(self, sel: int, unit: int, addr: int) -> tuple[int, int]:
+        """Back-to-back reads of one word; rst_ni falls in the cycle the first one's data shows,
+        with the second still requested.  Returns (that data, mem_rdata_o 1 ns after rst_ni
+        fell): reset wins over the request, so the second is 0 -- a read-valid flag that waits
+        for a clock edge, or whose block ignores the reset (its else branch then loads the
+        pending request at the reset edge), still shows the word.  Then ``reset`` runs."""
+        d = self.dut
+        await self._falling()
+        d.mem_sel_i.value = sel
+        d.mem_unit_i.value = unit & 0xFFFF
+        d.mem_addr_i.value = addr & 0xFFFF
+        d.mem_re_i.value = 1
+        await self._next_falling()
+        word = known_int(d.mem_rdata_o, f"memory sel {sel} unit {unit} addr {addr}")
+        self._rst.value = self._rst_active                   # the request is still on
+        await Timer(1, unit="ns")
+        during = self._rdata_or_minus_one()
+        await self.reset()
+        return word, during
+
     def _rdata_or_minus_one(self) -> int:
         value = self.dut.mem_rdata_o.value
         return int(value) if getattr(value, "is_resolvable", True) else -1

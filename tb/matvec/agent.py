@@ -22,11 +22,12 @@ from pyuvm import ConfigDB, uvm_agent, uvm_analysis_port, uvm_component, uvm_dri
 
 from golden.config import FEAT_NULL_SKIP, FEAT_ROW_SKIP
 from golden.encode import encode_matvec
-from tb.common.bfm import (CFG_REGS, GRU_CFG_REGS, GRU_PERF_REGS, MEM_AMASK, MEM_AVAL, MEM_BIAS, MEM_MASK, MEM_ROWPTR, MEM_STATS,
+from tb.common.bfm import (CFG_REGS, GRU_CFG_REGS, GRU_PERF_REGS, MEM_AMASK, MEM_AVAL, MEM_BIAS, MEM_MASK, MEM_PLAN, MEM_ROWPTR, MEM_STATS,
                     MEM_WEIGHT, MEM_Y, PERF_REGS, REG, DumpedResults, MasrBfm, caps_expected)
 from tb.matvec.bins import mem_boundary_probes
 from tb.matvec.items import (ERR_NO_PRODUCT, ERR_WPTR, INJ_BUSY_MEM, INJ_BUSY_START, INJ_FIRST_WINS,
-                          INJ_MEM_BOUNDARY, INJ_MEM_RANGE, INJ_REG, INJ_RESET, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
+                          INJ_MEM_BOUNDARY, INJ_MEM_RANGE, INJ_PLAN, INJ_REG, INJ_RESET, INJ_WPTR, INJ_WPTR_RESTART,
+                          LOAD_BACKDOOR, LOAD_FRONTDOOR,
                           Check, MatvecItem, MatvecResult)
 from tb.matvec.scoreboard import Predictor
 from tb.matvec.stimulus import work_upper_bound
@@ -48,6 +49,7 @@ class ProductContext:
     cfg_written: dict[str, int] = field(default_factory=dict)   # checked in the monitor's dump
     exception: Optional[str] = None
     perf_before: dict[str, int] = field(default_factory=dict)   # PERF_* just before the start
+    restore: tuple[int, int, int] = (0, 0, 0)   # INJ_WPTR_RESTART: lane, its rowptr[0], ops
 
 
 def readback_plan(image: Any, full: bool, patched: dict, cleared_unused: bool,
@@ -199,6 +201,10 @@ class MasrDriver(uvm_driver):
         await bfm.idle_cycles(3)
         ctx.checks.append(Check("STATUS.busy when the reset comes", 1,
                                 (await bfm.read_reg("STATUS")) & 1))
+        # A bus error latched before the reset: ERR_CODE must still read 0 after it.
+        await bfm.write_reg(0x13, 1)
+        ctx.checks.append(Check("ERR_CODE before the reset (write to unknown register 0x13)", 8,
+                                await bfm.read_reg("ERR_CODE")))
         await bfm.reset()
         bad = [v for v in bfm.rdata_at_reset if v != 0]
         ctx.checks.append(Check("mem_rdata_o during and after reset (no read requested)", 0,
@@ -210,6 +216,15 @@ class MasrDriver(uvm_driver):
             ctx.checks.append(Check(f"{name} after a reset", value, await bfm.read_reg(name)))
         for name, value in (await bfm.read_counters()).items():
             ctx.checks.append(Check(f"{name} after a reset", 0, value))
+        # A second reset in the cycle a read's data shows: mem_rdata_o drops to 0 with rst_ni,
+        # not at the next clock edge. Word 0 of a lane's weight SRAM is a non-zero weight when
+        # the lane holds any, so the read shows something to hide.
+        hw = self.hw
+        lane = next((h * hw.V + v for (h, v), w in sorted(ctx.image.weight.items()) if len(w)), 0)
+        word, during = await bfm.read_then_reset(MEM_WEIGHT, lane, 0)
+        ctx.checks.append(Check(f"weight word 0 of lane {lane} read before the second reset is "
+                                "non-zero", True, word != 0))
+        ctx.checks.append(Check("mem_rdata_o 1 ns after rst_ni falls (read data showing)", 0, during))
 
     async def _err_after(self, ctx: ProductContext, what: str, want: int) -> None:
         ctx.checks.append(Check(f"ERR_CODE after {what}", want, await self.bfm.read_reg("ERR_CODE")))
@@ -251,6 +266,20 @@ class MasrDriver(uvm_driver):
             await bfm.clear()
             await self._err_after(ctx, "CTRL.clear", 0)
             await bfm.write_reg(0x13, 1)
+        elif item.inject == INJ_PLAN:
+            for lane, bases in item.plan_patch.items():
+                for addr, value in enumerate(bases):
+                    await bfm.mem_write(MEM_PLAN, lane, addr, value)
+                    self.patched[(MEM_PLAN, lane, addr)] = value
+            await self._err_after(ctx, "plan register writes (legal values)", 0)
+        elif item.inject == INJ_WPTR_RESTART:
+            # The lane's first row, the one with the most effective ops: the abort comes at its
+            # first op and leaves the rest undone, which the abort must drop (clr_i).
+            first = [i for i in ctx.image.slot_table() if i.ref.kind == "own" and i.ref.slot == 0]
+            info = max(first, key=lambda i: i.ops)
+            unit = hw.lane_index(info.ref.h, info.ref.v)
+            await bfm.mem_write(MEM_ROWPTR, unit, 0, hw.WDEPTH)
+            ctx.restore = (unit, info.rowptr, info.ops)
         elif item.inject == INJ_WPTR:
             # Point the first own row with effective work past the weight SRAM.
             for info in ctx.image.slot_table():
@@ -290,6 +319,23 @@ class MasrDriver(uvm_driver):
 
     async def inject_while_busy(self, item: MatvecItem, ctx: ProductContext) -> None:
         bfm, hw = self.bfm, self.hw
+        if item.inject == INJ_WPTR_RESTART:
+            # Restart as fast as a host can (3 bus writes after done), while the aborted row's
+            # remaining ops would still be draining through an address generator not cleared.
+            unit, rowptr, ops = ctx.restore
+            done, waited = await bfm.wait_done(work_upper_bound(item.W, item.x, hw, item.layer))
+            polls = 0
+            while (await bfm.read_reg("STATUS")) & 1 and polls < 8:   # memories need !busy
+                polls += 1
+            await bfm.mem_write(MEM_ROWPTR, unit, 0, rowptr)
+            await bfm.clear()
+            await bfm.start()
+            ctx.irq_before = bfm.irq_count          # the abort's done pulsed irq once
+            ctx.checks.append(Check(f"the first start ended at once (ERR_WPTR at the first op "
+                                    f"of lane {unit}'s first row, {ops} ops; {waited} cycles, "
+                                    f"{polls} busy polls)",
+                                    True, done and waited < ops))
+            return
         if item.inject not in (INJ_BUSY_START, INJ_BUSY_MEM):
             return
         status = await bfm.read_reg("STATUS")

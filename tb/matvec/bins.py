@@ -10,7 +10,7 @@ from typing import Iterable
 
 import numpy as np
 
-from golden.config import HwConfig, StealMode
+from golden.config import FEAT_SPLIT, HwConfig, StealMode
 from golden.perf import PerfFlag
 
 # -- bin vocabularies -------------------------------------------------------------------------------
@@ -71,9 +71,21 @@ SLOTS_BOUNDARY_TAG = "slots_boundary:"
 
 def slots_boundary_bins(hw: HwConfig) -> list[str]:
     """The replica-slot check (R + Q_prev + Q_next > SLOTS, both sides of every lane) driven at
-    the largest legal rep_rows and one past it, per steal mode whose error ErrorTest drives."""
+    the largest legal rep_rows and one past it, per steal mode whose error ErrorTest drives;
+    with SPLIT (plan registers, horizontal, H >= 3) the same per replica side, plus each plan
+    condition (base_0 <= base_1, base_1 <= R) one past its limit."""
     modes = ["horizontal"] + (["vertical"] if hw.V >= 3 else [])
-    return [f"{m}.{where}" for m in modes for where in ("at_limit", "one_past")]
+    bins = [f"{m}.{where}" for m in modes for where in ("at_limit", "one_past")]
+    if split_boundary_possible(hw):
+        bins += [f"split_{side}.{where}" for side in ("prev", "next")
+                 for where in ("at_limit", "one_past")]
+        bins += ["split_plan_order.one_past", "split_plan_rows.one_past"]
+    return bins
+
+
+def split_boundary_possible(hw: HwConfig) -> bool:
+    """A lane with both horizontal neighbours (H >= 3) and a build with SPLIT."""
+    return hw.H >= 3 and bool(hw.feat_available & FEAT_SPLIT)
 
 
 def mem_boundary_probes(hw: HwConfig) -> list[tuple[str, int, int, int, bool]]:

@@ -29,8 +29,11 @@ INJ_FIRST_WINS = "first_wins"        # reg error then mem-range error          -
 INJ_MEM_BOUNDARY = "mem_boundary"    # reads at each range limit and one past  -> 6 (last probe)
 INJ_RESET = "reset"                  # rst_ni between products: registers reset -> 0
                                      # memories kept (the product reuses them)
+INJ_PLAN = "plan"                    # plan registers patched (plan_patch)     -> 3
+INJ_WPTR_RESTART = "wptr_restart"    # ERR_WPTR abort in a long first row, the rowptr
+                                     # restored and the product restarted at once  -> 0
 INJECTIONS = (INJ_BUSY_START, INJ_BUSY_MEM, INJ_MEM_RANGE, INJ_REG, INJ_WPTR, INJ_FIRST_WINS,
-              INJ_MEM_BOUNDARY, INJ_RESET)
+              INJ_MEM_BOUNDARY, INJ_RESET, INJ_PLAN, INJ_WPTR_RESTART)
 
 # Error codes (contract section 7).
 ERR_OK, ERR_DIM, ERR_MODE, ERR_SLOTS, ERR_BUSY_START, ERR_BUSY_MEM, ERR_MEM_RANGE, ERR_WPTR, \
@@ -62,6 +65,8 @@ class MatvecItem(uvm_sequence_item):
         # CFG_FEAT.SPLIT: the plan registers [base_0, base_1] per lane the image holds (None:
         # the encoder's uniform plan of rep_rows)
         self.plan: Optional[np.ndarray] = None
+        # INJ_PLAN: lane index -> (base_0, base_1) written over the loaded plan before start
+        self.plan_patch: dict[int, tuple[int, int]] = {}
 
     @classmethod
     def from_stimulus(cls, stim: Any, load: str = LOAD_BACKDOOR, **kw: Any) -> "MatvecItem":

@@ -12,19 +12,20 @@ import numpy as np
 from pyuvm import uvm_sequence
 
 from golden.config import (FEAT_DEFINED, FEAT_NULL_SKIP, FEAT_ROW_SKIP, FEAT_SPLIT, HwConfig,
-                           LayerConfig, StealMode, check_split_plan)
-from golden.encode import random_sparse_layer, split_plan
-from golden.errors import SpecError
+                           LayerConfig, StealMode, check_split_plan, rows_of_lane)
+from golden.encode import encode_matvec, random_sparse_layer, split_plan
+from golden.errors import ImageError, SpecError
 from golden.perf_v2 import simulate_product_run, split_events
 from golden.perf import simulate_matvec
 from tb.matvec import stimulus as st
 from tb.matvec.bins import (A_DENS, SLOTS_BOUNDARY_TAG, STEAL_CLASSES, W_DENS, axis_length, mode_name,
-                            class_cells, slots_boundary_bins)
+                            class_cells, slots_boundary_bins, split_boundary_possible)
 from tb.matvec.coverage import reachable_axis_combos, reachable_split_bins
 from tb.matvec.items import (ERR_BUSY_MEM, ERR_BUSY_START, ERR_DIM, ERR_MEM_RANGE, ERR_MODE, ERR_REG,
                           ERR_SLOTS, ERR_WPTR, INJ_BUSY_MEM, INJ_BUSY_START, INJ_FIRST_WINS,
-                          INJ_MEM_BOUNDARY, INJ_MEM_RANGE, INJ_REG, INJ_RESET, INJ_WPTR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
-                          LOAD_NONE, MatvecItem)
+                          INJ_MEM_BOUNDARY, INJ_MEM_RANGE, INJ_PLAN, INJ_REG, INJ_RESET, INJ_WPTR, INJ_WPTR_RESTART,
+                          LOAD_BACKDOOR,
+                          LOAD_FRONTDOOR, LOAD_NONE, MatvecItem)
 
 V_, H_, N_ = StealMode.VERTICAL, StealMode.HORIZONTAL, StealMode.NONE
 
@@ -203,6 +204,9 @@ def split_item(stim: st.Stimulus, hw: HwConfig, placement: str,
             st.Stimulus(name or f"{stim.name}_split_{placement}", stim.W, stim.x, stim.bias,
                         layer, set(stim.tags) | {f"split:{placement}"}))
         item.plan = plan
+        # The sample includes plan registers (mem_sel 13): without it no regression test read
+        # them back, and a read enable that left MEM_PLAN out survived (issue #16).
+        item.check_sample = True
         return item
     return None
 
@@ -393,6 +397,18 @@ class ErrorSequence(MasrBaseSequence):
         # A reset between products: registers back to reset values, memories kept.
         yield again("reset_keeps_memories", inject=INJ_RESET, check_sample=True)
         yield again("err_wptr", inject=INJ_WPTR, expect_err=ERR_WPTR)
+        # An abort, then a restart three bus writes later, in each address generator: the
+        # aborted row's ops must not leak into the restarted product.
+        # Row 0 (the first row of lanes (0, v)) and x fully dense: ~P ops left to drain.
+        W = base.W.copy()
+        W[0] = np.where(W[0] == 0, 3, W[0])
+        x = np.where(base.x == 0, 1, base.x).astype(base.x.dtype)
+        for feat in dict.fromkeys((0, self.hw.feat_available & FEAT_NULL_SKIP)):
+            L = base.layer
+            layer = LayerConfig(L.M, L.N, L.mode, L.rep_rows, L.shift, feat)
+            stim = st.Stimulus(f"wptr_restart_{'n1' if feat else 'v1'}", W, x, base.bias, layer,
+                               set(base.tags))
+            yield MatvecItem.from_stimulus(stim, inject=INJ_WPTR_RESTART, check_sample=True)
         # Last: the at-limit products load their own image (the items above reuse the base's).
         yield from self.slots_boundary(base)
         # recovery after an aborted product: reload and run a different mode
@@ -404,7 +420,8 @@ class ErrorSequence(MasrBaseSequence):
         one past it (rep_rows + 1 must be refused), per steal mode: an off-by-one in the slot
         check, or one that forgets a replica side, passes the far-past case above."""
         hw = self.hw
-        for mode_name_ in dict.fromkeys(b.split(".")[0] for b in slots_boundary_bins(hw)):
+        modes = [b.split(".")[0] for b in slots_boundary_bins(hw)]
+        for mode_name_ in dict.fromkeys(m for m in modes if m in ("horizontal", "vertical")):
             mode = V_ if mode_name_ == "vertical" else H_
             limit = st.max_rep_rows(hw, base.layer.M, mode)
             stim = base.with_mode(mode, limit)
@@ -418,6 +435,74 @@ class ErrorSequence(MasrBaseSequence):
             for item, where in ((at_limit, "at_limit"), (one_past, "one_past")):
                 item.set_name(f"err_slots_{mode_name_}_{where}")
                 item.tags = {*item.tags, f"{SLOTS_BOUNDARY_TAG}{mode_name_}.{where}"}
+                yield item
+        if split_boundary_possible(hw):
+            yield from self.split_slots_boundary(base)
+
+    def split_slots_boundary(self, base: st.Stimulus) -> Iterator[MatvecItem]:
+        """The SPLIT start checks at their limits (horizontal, plan registers): lane T = (1, 0)
+        imports Q_prev rows (range 1 of (0, 0)) and Q_next rows (range 0 of (2, 0)) with
+        R_T + Q_prev + Q_next = SLOTS exactly -- a product -- and then one more row on one side
+        -- ERR_SLOTS -- per side (a check that forgets a side passes the other). Then each plan
+        condition one past its limit, on a lane no neighbour's slot count sees: base_0 > base_1
+        on (0, V-1), base_1 = R + 1 on (H-1, 0) (M = M_MAX - 1 makes R there R_MAX - 1, so the
+        value is a legal register write)."""
+        hw = self.hw
+        if base.layer.M != hw.M_MAX:
+            return
+        M = hw.M_MAX - 1
+        layer = LayerConfig(M, base.layer.N, H_, 0, base.layer.shift,
+                            base.layer.feat | FEAT_SPLIT)
+        stim = st.Stimulus("err_split_base", base.W[:M], base.x, base.bias[:M], layer,
+                           set(base.tags))
+        R = [rows_of_lane(hw, M, h) for h in range(hw.H)]
+        room = hw.SLOTS - R[1]                  # import rows lane (1, 0) has room for
+        if not 0 < room < R[0] + R[2]:
+            return                              # nothing to overflow on this configuration
+        lane = hw.lane_index
+
+        def plan_for(q_prev: int, q_next: int) -> np.ndarray:
+            plan = np.array([[R[h], R[h]] for h, _ in hw.lanes()], dtype=np.int64)
+            plan[lane(0, 0)] = (R[0] - q_prev, R[0] - q_prev)        # range 1 -> (1, 0)
+            plan[lane(2, 0)] = (R[2] - q_next, R[2])                 # range 0 -> (1, 0)
+            return plan
+
+        last: Optional[MatvecItem] = None
+        for side in ("prev", "next"):
+            # The other side takes what it can, this side the rest; then this side one more.
+            other = min(room, R[2] if side == "prev" else R[0])
+            mine = room - other
+            if mine + 1 > (R[0] if side == "prev" else R[2]):
+                continue
+            q = (mine, other) if side == "prev" else (other, mine)
+            at = MatvecItem.from_stimulus(stim, check_sample=True)
+            at.plan = plan_for(*q)
+            try:
+                check_split_plan(hw, layer, at.plan)        # legal: exactly SLOTS on (1, 0)
+                encode_matvec(stim.W, stim.x, stim.bias, hw, layer, plan=at.plan)
+            except (SpecError, ImageError):
+                continue                                    # the weights do not fit WDEPTH
+            at.set_name(f"err_slots_split_{side}_at_limit")
+            at.tags = {*at.tags, f"{SLOTS_BOUNDARY_TAG}split_{side}.at_limit"}
+            yield at
+            over = plan_for(q[0] + (side == "prev"), q[1] + (side == "next"))
+            patch_lane = lane(0, 0) if side == "prev" else lane(2, 0)
+            past = at.clone_same_data(f"err_slots_split_{side}_one_past", load=LOAD_BACKDOOR,
+                                      inject=INJ_PLAN, expect_err=ERR_SLOTS, check_sample=True,
+                                      plan_patch={patch_lane: tuple(int(b) for b in over[patch_lane])})
+            past.tags = {*at.tags - {f"{SLOTS_BOUNDARY_TAG}split_{side}.at_limit"},
+                         f"{SLOTS_BOUNDARY_TAG}split_{side}.one_past"}
+            yield past
+            last = at
+        if last is not None:
+            for name, patch in (("plan_order", {lane(0, hw.V - 1): (R[0], R[0] - 1)}),
+                                ("plan_rows", {lane(hw.H - 1, 0): (R[-1] + 1, R[-1] + 1)})):
+                item = last.clone_same_data(f"err_slots_split_{name}_one_past",
+                                            load=LOAD_BACKDOOR, inject=INJ_PLAN,
+                                            expect_err=ERR_SLOTS, check_sample=True,
+                                            plan_patch=patch)
+                item.tags = {t for t in last.tags if not t.startswith(SLOTS_BOUNDARY_TAG)} | \
+                    {f"{SLOTS_BOUNDARY_TAG}split_{name}.one_past"}
                 yield item
 
 
