@@ -382,6 +382,8 @@ class ProductRun:
     # cycles in which both of its ranges were granted (split ranges; coverage facts)
     head_jumps: np.ndarray | None = None
     two_grants: np.ndarray | None = None
+    # per lane and range (0 = the prev-side thief's in split): a LAST_ROW_RACE on that range
+    races: np.ndarray | None = None
     retired: int = 0    # rows retired by the N2 lookahead (counted in ROWS_OWN)
 
     @property
@@ -441,6 +443,7 @@ class _RangeEngine:
         self.mac, self.own, self.stolen, self.lost = z(), z(), z(), z()
         self.refused, self.idle, self.skipped, self.flags = z(), z(), z(), z()
         self.head_jumps, self.two_grants = z(), z()
+        self.races: np.ndarray | None = None    # (n, nr) once a thief asked
         self.ag_done: int | None = None
         self.doer = -np.ones(n * self.Rm, dtype=np.int64)
         self.claims = np.zeros(n * self.Rm, dtype=np.int64)
@@ -564,6 +567,7 @@ class _RangeEngine:
         f = np.where(req[:, :, 0].any(axis=1) & req[:, :, 1].any(axis=1), F_DUAL_THIEF, 0)
         race = any_req & owner_act[:, None] & (st == 1) & (st_owner == 0)
         f |= np.where(race.any(axis=1), F_LAST_ROW_RACE, 0)
+        self.races = race if self.races is None else self.races | race
         # side 0 = the victim's prev-side thief: the victim is that thief's next neighbour
         f |= np.where(granted & (self.lost > 0), F_VICTIM_THEN_THIEF, 0)
         f |= np.where(granted & (rs == 1), F_STOLE_PREV, 0)
@@ -611,7 +615,8 @@ def _run(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig, layer: Laye
     shape = (geo.n, geo.Rm)
     return ProductRun(result=res, ag_cycles=int(eng.ag_done), doer=eng.doer.reshape(shape),
                       claims=eng.claims.reshape(shape), retired=int(eng.skipped.sum()),
-                      head_jumps=eng.head_jumps.copy(), two_grants=eng.two_grants.copy())
+                      head_jumps=eng.head_jumps.copy(), two_grants=eng.two_grants.copy(),
+                      races=None if eng.races is None else eng.races.copy())
 
 
 def _prepare_v2(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,
@@ -652,7 +657,8 @@ def simulate_matvec_v2(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfi
     return _run(w_nonzero, a_nonzero, hw, layer, features, geo, plan)
 
 
-SPLIT_EVENTS = ("head_jump", "owner_thief_meet", "uneven_victim", "two_grants")
+SPLIT_EVENTS = ("head_jump", "owner_thief_meet", "uneven_victim", "two_grants", "race_range0",
+                "race_range1")
 
 
 def split_events(run: ProductRun, plan: ReplicaPlan) -> set[str]:
@@ -661,7 +667,10 @@ def split_events(run: ProductRun, plan: ReplicaPlan) -> set[str]:
     none of its rows); owner_thief_meet: in
     some range both the owner and the range's thief did rows (they met inside it);
     uneven_victim: a victim whose two ranges have different non-zero sizes lost rows;
-    two_grants: a victim granted both of its thieves in one cycle."""
+    two_grants: a victim granted both of its thieves in one cycle; race_range<k>: a victim's
+    LAST_ROW_RACE flag came from range k alone (its owner took range k's last row while that
+    range's thief asked, and no such race on the other range), so the flag shows each range's
+    race detector on its own."""
     out: set[str] = set()
     if run.head_jumps is not None and run.head_jumps.any():
         out.add("head_jump")
@@ -681,6 +690,10 @@ def split_events(run: ProductRun, plan: ReplicaPlan) -> set[str]:
         uneven = (plan.size[:, 0] != plan.size[:, 1]) & (plan.size > 0).all(axis=1)
         if (uneven & (run.result.lanes.rows_lost.reshape(-1) > 0)).any():
             out.add("uneven_victim")
+    if run.races is not None and run.races.shape[1] == 2:      # the RTL's two split ranges
+        for k in (0, 1):
+            if (run.races[:, k] & ~run.races[:, 1 - k]).any():
+                out.add(f"race_range{k}")
     return out
 
 

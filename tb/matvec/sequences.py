@@ -222,7 +222,7 @@ class SplitStealSequence(MasrBaseSequence):
     and the load replica plan, then a model-guided pass until every reachable split corner
     (masr.split: a range emptied by its thief so the owner's head jumps over it, owner and thief
     meeting inside a range, a victim with ranges of different sizes losing rows, both thieves
-    granted in one cycle) is reached in both modes."""
+    granted in one cycle, a LAST_ROW_RACE from one range alone) is reached in both modes."""
 
     hunt_tries = 40
 
@@ -245,7 +245,9 @@ class SplitStealSequence(MasrBaseSequence):
             if (ev, mname) in got:
                 continue
             mode = V_ if mname == mode_name(V_) else H_
-            for t in range(self.hunt_tries):
+            # A race on one range alone is rare (~5 % of draws on 4x2 horizontal): more tries.
+            tries = self.hunt_tries * (4 if ev.startswith("race_range") else 1)
+            for t in range(tries):
                 pat = str(rng.choice(STEAL_PATTERNS[:-1]))
                 stim = st.steal_layer(rng, hw, mode, pat, light=float(rng.choice([0.0, 0.08, 0.3])),
                                       name=f"split_hunt_{ev}_{mname}_{t}")
