@@ -350,6 +350,14 @@ class MasrDriver(uvm_driver):
                                         value, now[name]))
         if item.inject == INJ_BUSY_START:
             await bfm.start()
+            # CFG_* may be written while busy (contract section 7): the running product keeps
+            # what it latched at start, the registers read back the new values afterwards.
+            L = item.layer
+            new = {"CFG_M": max(1, L.M // 2), "CFG_N": max(1, L.N // 2),
+                   "CFG_MODE": (int(L.mode) + 1) % 3, "CFG_REP_ROWS": L.rep_rows + 1,
+                   "CFG_SHIFT": (L.shift + 1) % 16, "CFG_FEAT": L.feat ^ self.hw.feat_available}
+            await bfm.configure(new)
+            ctx.cfg_written = new
         else:
             got = await bfm.mem_read(MEM_WEIGHT, 0, 0)
             ctx.checks.append(Check("memory read while busy returns 0", 0, got))
