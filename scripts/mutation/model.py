@@ -78,10 +78,18 @@ def generate_valid(params: dict[str, int], toplevel: str = "masr_top", rtl: Path
     raise RuntimeError(f"mutated RTL still fails to lint after {max_rounds} rounds")
 
 
+# From this many lanes the selector model's C++ is compiled at -O0: every lane instance carries
+# every mutant's selector chain, and at -Os the 8x8 model had not compiled after 70 minutes on a
+# loaded 2-core machine; at -O0 it built in 349 s beside a running 4x2 mutation job (2026-12-07).
+MUTANT_O0_LANES = 64
+
+
 def build(config: str, model: SelectorModel):
     """The Verilator build of the selector model (cached by simrun like every other build)."""
     from tb.common import simrun
     from tb.common.configs import CONFIGS, TOPLEVEL, verilog_params
 
-    return simrun.build(TOPLEVEL, model.sources, verilog_params(CONFIGS[config]),
-                        extra_args=list(MUTANT_VERILATOR_ARGS), timeout=MUTANT_BUILD_TIMEOUT_S)
+    hw = CONFIGS[config]
+    return simrun.build(TOPLEVEL, model.sources, verilog_params(hw),
+                        extra_args=list(MUTANT_VERILATOR_ARGS), timeout=MUTANT_BUILD_TIMEOUT_S,
+                        cxx_opt="-O0" if hw.n_lanes >= MUTANT_O0_LANES else None)
