@@ -273,6 +273,18 @@ def test_activation_rf_after_a_phase_is_checked(hw):
                                        f"segment {key[2]} mask word 0")
 
 
+@pytest.mark.parametrize("hw", HWS, ids=IDS)
+def test_a_corner_reads_back_the_encoders_pad_words(hw):
+    """GruCornerTest's I = Hd = 1 layer has its activation RFs read after each phase: every
+    partition but the first holds only the encoder's zero pad words (K words each)."""
+    from golden.gru_seq import encoder_pad
+    from tb.gru.items import ACT_RF_TAG
+    items = sequence_items(gru_sequences.GruCornerSequence, hw, 1)
+    [it] = [i for i in items if i.get_name() == "corner_hd1_i1"]
+    assert ACT_RF_TAG in it.tags and it.I == it.Hd == 1
+    assert encoder_pad(hw, 1) == hw.V - 1 > 0
+
+
 def test_a_plain_product_between_phases_must_leave_the_gru_state_alone():
     hw = BRINGUP_4X2
     items = sequence_items(gru_sequences.GruCornerSequence, hw, 2)

@@ -29,7 +29,7 @@ from golden.encode import encode_matvec
 from tb.gru.bfm import (ALL_REG, CTRL_START, GRU_CFG_REGS, GRU_PERF_REGS, MEM_HBUF, MEM_HOUT,
                         MEM_XBUF, PHASE_H, PHASE_M, PHASE_X, GruBfm)
 from tb.matvec.stimulus import work_upper_bound
-from tb.gru.items import LOAD_FRONTDOOR, GruLayerItem, GruPhaseResult
+from tb.gru.items import ACT_RF_TAG, LOAD_FRONTDOOR, GruLayerItem, GruPhaseResult
 
 
 @dataclass
@@ -253,8 +253,12 @@ class GruMonitor(uvm_component):
         if bfm.irq_bad_width:
             res.checks.append(("irq_o pulse width in cycles", 1, int(bfm.irq_bad_width[0])))
             bfm.irq_bad_width.clear()
-        if item.load == LOAD_FRONTDOOR and item.err is None and ctx.done and ctx.phase != PHASE_M:
-            await self.frontdoor_reads(ctx, res)
+        if item.err is None and ctx.done and ctx.phase != PHASE_M:
+            if item.load == LOAD_FRONTDOOR:
+                await self.frontdoor_reads(ctx, res)
+            elif ACT_RF_TAG in item.tags:
+                res.frontdoor["ACT_RF"] = await bfm.read_act_rf(
+                    item.I if ctx.phase == PHASE_X else item.Hd, item.mode)
 
     async def frontdoor_reads(self, ctx: PhaseContext, res: GruPhaseResult) -> None:
         """The bus view of the phase's results; the scoreboard compares it with the dump."""

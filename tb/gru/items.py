@@ -28,6 +28,10 @@ from tb.gru.bfm import (DIR_BWD, DIR_FWD, DIR_NAMES, PHASE_H, PHASE_M, PHASE_X, 
 
 LOAD_BACKDOOR = "backdoor"
 LOAD_FRONTDOOR = "frontdoor"
+# An item tag: the monitor also reads the activation RFs after each phase of a backdoor-loaded
+# item (frontdoor items always): K mask words per filled segment, the encoder's zero pad words
+# included, and the values (tb.gru.checks.compare_act_rf)
+ACT_RF_TAG = "act_rf"
 
 # Error codes (architecture section 7 + gru-layer 8.5).
 ERR_OK, ERR_MODE, ERR_SLOTS, ERR_BUSY_START, ERR_BUSY_MEM, ERR_MEM_RANGE, ERR_WPTR, ERR_REG = \

@@ -17,8 +17,8 @@ from golden.gru import GruParamsQ, gru_gates_q
 from golden.matvec import matvec_q
 from tb.gru.bfm import CTRL_GRU_H, CTRL_GRU_X, CTRL_START, MEM_GX, MEM_HBUF, MEM_HOUT, \
     MEM_STEP, MEM_XBUF, PHASE_CTRL, PHASE_H, PHASE_X, geometry
-from tb.gru.items import (ERR_CMD, ERR_REG, ERR_WPTR, ERR_GRU_DIM, ERR_MEM_RANGE, ERR_MODE,
-                          ERR_SEQ_LEN, ERR_SLOTS, ERR_THR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
+from tb.gru.items import (ACT_RF_TAG, ERR_CMD, ERR_REG, ERR_WPTR, ERR_GRU_DIM, ERR_MEM_RANGE,
+                          ERR_MODE, ERR_SEQ_LEN, ERR_SLOTS, ERR_THR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
                           GruErrCase, GruLayerItem, build_item, fit_rep_rows, random_layer_item)
 from tb.matvec.sequences import ItemSequence
 from tb.matvec.stimulus import max_rep_rows, random_layer
@@ -188,8 +188,9 @@ class GruCornerSequence(GruBaseSequence):
         yield build_item(rng, hw, "corner_saturation", I=I, Hd=Hd, T=4, mode=N_, rep_rows=0,
                          directions="bi", w_density=0.8, w_max=127, shift=1, b_max=8000,
                          a_max=4000, x_density=0.9, threshold=0, h0_density=1.0, h0_max=256)
+        # one element: every other partition is the encoder's zero pad words (checked in the RFs)
         yield build_item(rng, hw, "corner_hd1_i1", I=1, Hd=1, T=3, mode=N_, rep_rows=0,
-                         directions="bwd", threshold=1, h0_density=1.0)
+                         directions="bwd", threshold=1, h0_density=1.0, tags=(ACT_RF_TAG,))
         yield build_item(rng, hw, "corner_thr_large_t_max", I=max(1, I // 2), Hd=max(1, Hd // 2),
                          T=geo.T_MAX, mode=V_, rep_rows=1, directions="bwd",
                          threshold=int(rng.integers(1024, 32767)), h0_density=1.0, h0_max=30000)
