@@ -285,6 +285,73 @@ def test_a_corner_reads_back_the_encoders_pad_words(hw):
     assert encoder_pad(hw, 1) == hw.V - 1 > 0
 
 
+@pytest.mark.parametrize("hw", HWS, ids=IDS)
+def test_encoder_writes_rebuild_the_golden_encoding(hw):
+    """The cycle-by-cycle write list of the encoder (used to predict the activation RFs after a
+    reset in the middle of a stream) applied in full gives golden.encode's image, every word."""
+    from golden.encode import encode_activations
+    from golden.gru_seq import encoder_pad
+    from tb.gru.checks import apply_encoder_writes, encoder_writes
+    rng = np.random.default_rng(3)
+    for N in (1, 2, hw.V + 3, 33, hw.N_MAX - 1, hw.N_MAX, *rng.integers(1, hw.N_MAX + 1, 20)):
+        N = int(N)
+        for mode in StealMode:
+            x = np.where(rng.random(N) < rng.random(), rng.integers(-500, 501, N), 0)
+            cycles = encoder_writes(x.astype(np.int16), hw, N, mode)
+            assert len(cycles) == N + encoder_pad(hw, N)
+            rf = {pe: {"amask": np.zeros(hw.AMASK_DEPTH, np.int64),
+                       "aval": np.zeros(hw.AVAL_DEPTH, np.int64)} for pe in hw.pes()}
+            apply_encoder_writes(rf, cycles, hw)
+            enc = encode_activations(x.astype(np.int16), hw, N, mode)
+            for pe in hw.pes():
+                assert np.array_equal(rf[pe]["amask"], enc.amask[pe]), (N, mode, pe)
+                assert np.array_equal(rf[pe]["aval"], enc.aval[pe]), (N, mode, pe)
+
+
+@pytest.mark.parametrize("hw", HWS, ids=IDS)
+def test_reset_item_resets_mid_stream_beside_an_output_phase(hw):
+    """GruErrorTest's reset item: every configuration register off its reset value, the reset in
+    step 1's encoder stream of a dense x_1 (a write every cycle), inside product 0's output phase
+    (OVERLAP: it runs in the first ceil(M/H) - 2 cycles of step 1); one more write than the
+    contract allows (a write register that ignores rst_ni) is a reported mismatch."""
+    from golden import gru_seq
+    from golden.config import FEAT_OVERLAP, LayerConfig, ceil_div
+    from golden.encode import encode_matvec
+    from tb.gru.checks import (act_rf_image, apply_encoder_writes, compare_act_rf_words,
+                               encoder_writes, gru_run)
+    items = sequence_items(gru_sequences.GruErrorSequence, hw, 1)
+    [it] = [i for i in items if i.reset_step is not None]
+    assert hw.feat_available & FEAT_OVERLAP
+    assert it.reset_step == 1 and it.feat & FEAT_OVERLAP and "act_rf" in it.tags
+    regs = it.phase_regs(it.directions[0], PHASE_X)
+    assert all(regs[n] != 0 for n in ("CFG_M", "CFG_N", "CFG_MODE", "CFG_REP_ROWS", "CFG_FEAT",
+                                      "CFG_GRU_I", "CFG_GRU_HD", "CFG_GRU_T", "CFG_GRU_THR",
+                                      "CFG_GRU_DIR")) and regs["CFG_SHIFT"] != 6
+    assert (it.x_seq[1] != 0).all()
+    d = it.directions[0]
+    p = it.params[d]
+    sched = gru_seq.expect_x_phase(hw, gru_run(it, d), p.W_ih, p.b_ih, it.x_seq)
+    written = max(1, it.I // 2)                   # what the driver aims at (reset_mid_phase)
+    assert 0 < written < it.I
+    assert sched.steps[1].overlap is not None
+    # product 0's last compute cycle L: SqProd ends at L + 1, SqStep L + 2, step 1 starts at
+    # L + 3 and the reset comes in its cycle 2 + written; the output phase runs L + 1 .. L + O
+    assert 3 + 2 + written <= ceil_div(it.M, hw.H), "the reset is not beside product 0's output"
+    image = encode_matvec(p.W_ih, it.junk_x[: it.I], p.b_ih, hw,
+                          LayerConfig(it.M, it.I, it.mode, it.rep_rows, it.shift))
+    want = act_rf_image(image, hw)
+    apply_encoder_writes(want, encoder_writes(it.x_seq[0], hw, it.I, it.mode), hw)
+    w1 = encoder_writes(it.x_seq[1], hw, it.I, it.mode)
+    got = act_rf_image(image, hw)
+    apply_encoder_writes(got, encoder_writes(it.x_seq[0], hw, it.I, it.mode), hw)
+    apply_encoder_writes(want, w1[:written], hw)
+    apply_encoder_writes(got, w1[:written], hw)
+    assert compare_act_rf_words(got, want, "after reset", "") == []
+    apply_encoder_writes(got, w1[written: written + 1], hw)
+    errs = compare_act_rf_words(got, want, "after reset", "")
+    assert errs and errs[0].startswith("after reset: PE ")
+
+
 def test_a_plain_product_between_phases_must_leave_the_gru_state_alone():
     hw = BRINGUP_4X2
     items = sequence_items(gru_sequences.GruCornerSequence, hw, 2)

@@ -21,14 +21,17 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import numpy as np
+from cocotb.utils import get_sim_time
 from pyuvm import ConfigDB, uvm_agent, uvm_analysis_port, uvm_component, uvm_driver, uvm_sequencer
 
 from golden.config import StealMode, ceil_div, partition_bounds, partition_width
-from tb.common.bfm import MEM_ROWPTR
+from tb.common.bfm import CFG_REGS, CLK_PERIOD_NS, MEM_ROWPTR, PERF_REGS
 from golden.encode import encode_matvec
 from tb.gru.bfm import (ALL_REG, CTRL_START, GRU_CFG_REGS, GRU_PERF_REGS, MEM_HBUF, MEM_HOUT,
                         MEM_XBUF, PHASE_H, PHASE_M, PHASE_X, GruBfm)
 from tb.matvec.stimulus import work_upper_bound
+from tb.gru.checks import (act_rf_image, apply_encoder_writes, compare_act_rf_words,
+                           encoder_writes, gru_run)
 from tb.gru.items import ACT_RF_TAG, LOAD_FRONTDOOR, GruLayerItem, GruPhaseResult
 
 
@@ -120,6 +123,8 @@ class GruDriver(uvm_driver):
                                            item.h0[d] if ph == PHASE_H else None)
         else:
             await bfm.backdoor_load_phase(image, item.x_seq, item.h0[d])
+        if item.reset_step is not None and ph == PHASE_X and ctx.phase_no == 0:
+            await self.reset_mid_phase(item, ctx, image)
         await bfm.clear()
         regs = item.phase_regs(d, ph)
         await bfm.configure_phase(regs)
@@ -138,6 +143,67 @@ class GruDriver(uvm_driver):
                 await bfm.mem_write(MEM_XBUF, 0, 0, 0x7777)
         ctx.done, ctx.wait_cycles = await bfm.wait_done(phase_timeout(item, hw, ph, d))
         ctx.timed_out = not ctx.done
+
+    async def reset_mid_phase(self, item: GruLayerItem, ctx: PhaseContext, image: Any) -> None:
+        """rst_ni in the middle of the encoder's stream of x_s (s = item.reset_step) of this X
+        phase (with OVERLAP the previous product's output phase may still run beside it), every
+        CFG_* and CFG_GRU_* register off its reset value. Afterwards every register holds its
+        reset value, mem_rdata_o is 0, and the memories keep their contents: XBUF and HBUF as
+        loaded, every activation-RF word as the encoder had written it up to the cycle of the
+        reset (contract: the phase's cycle schedule 8.6, the encoder writing element c in the
+        cycle after it is fed, docs/gru-datapath.md 3). The caller then runs the phase again."""
+        from golden import gru_seq
+        bfm, hw, d, s = self.bfm, self.hw, ctx.direction, item.reset_step
+        p = item.params[d]
+        xs = np.asarray(item.x_seq, dtype=np.int16)
+        sched = gru_seq.expect_x_phase(hw, gru_run(item, d), p.W_ih, p.b_ih, xs)
+        # cycle 0 = the CTRL write; step s's SqEncStart is cycle 1 + the STEP_CYCLES before it,
+        # its element c is fed in cycle enc0 + 1 + c and written in cycle enc0 + 2 + c
+        enc0 = 1 + sum(st.step_cycles for st in sched.steps[:s])
+        target = enc0 + 2 + max(1, item.I // 2)
+        await bfm.clear()
+        regs = item.phase_regs(d, PHASE_X)
+        await bfm.configure_phase(regs)
+        for name in (*CFG_REGS, *GRU_CFG_REGS):
+            ctx.checks.append((f"{name} off its reset value before the reset", 1,
+                               int(regs[name] != (6 if name == "CFG_SHIFT" else 0))))
+        await bfm.start_phase(PHASE_X)
+        t1 = get_sim_time("ns")                      # the falling edge in cycle 1
+        await bfm.idle_cycles(target - 1)
+        status = await bfm.read_reg("STATUS")
+        cyc = 1 + int((get_sim_time("ns") - t1) // CLK_PERIOD_NS)   # rst_ni falls in this cycle
+        ctx.checks.append(("STATUS.busy when the reset comes", 1, status & 1))
+        written = cyc - enc0 - 2                     # element writes before the reset's cycle
+        ctx.checks.append((f"reset in cycle {cyc} falls inside the stream of x_{s} (elements "
+                           f"written before it)", 1, int(0 < written < item.I)))
+        await bfm.reset()
+        bad = [v for v in bfm.rdata_at_reset if v != 0]
+        ctx.checks.append(("mem_rdata_o during and after reset (no read requested)", 0,
+                           bad[0] if bad else 0))
+        want = {name: 0 for name in (*CFG_REGS, *GRU_CFG_REGS, *PERF_REGS, *GRU_PERF_REGS)}
+        want.update({"CFG_SHIFT": 6, "STATUS": 0, "ERR_CODE": 0})
+        for name, value in want.items():
+            ctx.checks.append((f"{name} after a reset in a GRU phase", value,
+                               await bfm.read_reg(ALL_REG[name])))
+        dump = await bfm.gru_dump()
+        stats = [v for st in dump.lane_stats().values() for v in st.values() if v]
+        ctx.checks.append(("lane statistics after a reset in a GRU phase (first non-zero)", 0,
+                           stats[0] if stats else 0))
+        ctx.checks.append(("XBUF words changed by a reset in a GRU phase", 0,
+                           int((dump.xbuf_rows(item.T, item.I) != xs).sum())))
+        ctx.checks.append(("HBUF words changed by a reset in a GRU phase", 0,
+                           int((dump.hbuf[: item.Hd] != np.asarray(item.h0[d])).sum())))
+        # the activation RFs: the loaded image, x_0 .. x_{s-1} encoded, x_s up to the reset
+        want_rf = act_rf_image(image, hw)
+        for t in range(s):
+            apply_encoder_writes(want_rf, encoder_writes(xs[t], hw, item.I, item.mode), hw)
+        apply_encoder_writes(want_rf, encoder_writes(xs[s], hw, item.I, item.mode)[:written], hw)
+        got_rf = await bfm.read_act_rf_all()
+        errs = compare_act_rf_words(got_rf, want_rf, f"activation RF after a reset in cycle "
+                                    f"{cyc} of an X phase (x_{s} written up to element "
+                                    f"{written - 1})", "")
+        ctx.checks.append((f"activation-RF mismatch messages after the reset (first: {errs[0]})"
+                           if errs else "activation RFs after the reset", 0, len(errs)))
 
     async def execute_matvec(self, item: GruLayerItem, ctx: PhaseContext) -> None:
         """The interlude: a plain product over the frontdoor between two GRU phases."""

@@ -316,6 +316,19 @@ class GruBfm(MasrBfm):
             i += K + P
         return out
 
+    async def read_act_rf_all(self) -> dict[tuple[int, int], dict[str, np.ndarray]]:
+        """Every word of every PE's act mask RF (sel 3) and act value RF (sel 4), unsigned."""
+        hw = self.hw
+        plan = [(MEM_AMASK, hw.pe_index(g, v), a) for g, v in hw.pes()
+                for a in range(hw.AMASK_DEPTH)]
+        plan += [(MEM_AVAL, hw.pe_index(g, v), a) for g, v in hw.pes()
+                 for a in range(hw.AVAL_DEPTH)]
+        words = np.array(await self.mem_read_burst(plan), dtype=np.int64)
+        n_m = len(list(hw.pes())) * hw.AMASK_DEPTH
+        masks = words[:n_m].reshape(-1, hw.AMASK_DEPTH)
+        vals = words[n_m:].reshape(-1, hw.AVAL_DEPTH)
+        return {pe: {"amask": masks[i], "aval": vals[i]} for i, pe in enumerate(hw.pes())}
+
     # -- simulation-only dump ----------------------------------------------------------------------------
     async def gru_dump(self) -> GruDump:
         """Pulse bd_dump_i and bd_dump_gru_i together and read every file they write (contract

@@ -118,6 +118,10 @@ class GruLayerItem(uvm_sequence_item):
         # a plain product (W, x, bias, LayerConfig), loaded over the frontdoor and started with
         # CTRL.start between the first X and H phase: GX/HOUT/STEP/XBUF/HBUF must survive it
         self.interlude: Optional[tuple] = None
+        # rst_ni in the middle of the encoder's stream of x_s, s = reset_step, in the item's
+        # first (X) phase: every register back to its reset value, the memories (activation
+        # RFs: exactly the writes before the reset) kept; then the phase runs again from its start
+        self.reset_step: Optional[int] = None
         self.cfg_mn = (1, 1)                          # CFG_M/CFG_N: unused by a phase (8.2)
         self.tags: set[str] = set()
 
@@ -170,6 +174,8 @@ class GruLayerItem(uvm_sequence_item):
             s += f" err={self.err.name}->{self.err.expect}"
         if self.busy_inject:
             s += f" busy_inject={self.busy_inject}"
+        if self.reset_step is not None:
+            s += f" reset_in_step={self.reset_step}"
         if self.interlude is not None:
             s += f" interlude={self.interlude[3].M}x{self.interlude[3].N}"
         return s

@@ -236,7 +236,8 @@ class GruCornerSequence(GruBaseSequence):
 
 class GruErrorSequence(GruBaseSequence):
     """Codes 9-12 (and 2, 3, 4, 6 on GRU starts and memories): every illegal start after a legal
-    layer filled every memory, each checking that nothing changed; then a legal layer again."""
+    layer filled every memory, each checking that nothing changed; a reset in the middle of an
+    X phase; then a legal layer again."""
 
     def cases(self) -> list[GruErrCase]:
         hw = self.hw
@@ -307,6 +308,22 @@ class GruErrorSequence(GruBaseSequence):
                             wptr=True, wptr_step=1)
         return it
 
+    def reset_item(self) -> GruLayerItem:
+        """rst_ni in step 1 of an X phase, while the encoder streams x_1 (dense: a write every
+        cycle) and, with OVERLAP, product 0's output phase runs beside it (a large Hd makes it
+        longer than encoding a short x_t); every CFG_* and CFG_GRU_* register off its reset
+        value (backward direction, shift 5, every v2 feature the build has except SPLIT). The
+        driver checks the registers, mem_rdata_o and every activation-RF word after the reset,
+        then runs the layer again from the X phase's start (tb.gru.agent reset_mid_phase)."""
+        hw = self.hw
+        hd = geometry(hw).HD_MAX if small_hw(hw) else 48          # ceil(3Hd/H) >= 18 cycles
+        it = build_item(self.rng, hw, "err_reset_mid_x", I=hw.V + 3, Hd=hd,
+                        T=3, mode=V_, rep_rows=1, directions="bwd", threshold=6, shift=5,
+                        x_density=1.0, h0_density=0.5, tags=(ACT_RF_TAG,))
+        it.feat = hw.feat_available & (FEAT_OVERLAP | FEAT_NULL_SKIP | FEAT_ROW_SKIP)
+        it.reset_step = 1
+        return it
+
     def base(self, name: str, busy_inject: Optional[str] = None) -> GruLayerItem:
         hw = self.hw
         it = build_item(self.rng, hw, name, I=hw.V + 5, Hd=hw.H + 1, T=3, mode=V_, rep_rows=1,
@@ -343,6 +360,7 @@ class GruErrorSequence(GruBaseSequence):
             yield self.wptr_beside_drain()
         yield self.base("err_busy_start_layer", busy_inject="start")
         yield self.base("err_busy_mem_layer", busy_inject="mem")
+        yield self.reset_item()
         yield self.base("err_recovery_layer")
 
 
