@@ -24,7 +24,7 @@ import numpy as np
 from cocotb.utils import get_sim_time
 from pyuvm import ConfigDB, uvm_agent, uvm_analysis_port, uvm_component, uvm_driver, uvm_sequencer
 
-from golden.config import StealMode, ceil_div, partition_bounds, partition_width
+from golden.config import FEAT_OVERLAP, StealMode, ceil_div, partition_bounds, partition_width
 from tb.common.bfm import CFG_REGS, CLK_PERIOD_NS, MEM_ROWPTR, PERF_REGS
 from golden.encode import encode_matvec
 from tb.gru.bfm import (ALL_REG, CTRL_START, GRU_CFG_REGS, GRU_PERF_REGS, MEM_HBUF, MEM_HOUT,
@@ -161,6 +161,13 @@ class GruDriver(uvm_driver):
         # its element c is fed in cycle enc0 + 1 + c and written in cycle enc0 + 2 + c
         enc0 = 1 + sum(st.step_cycles for st in sched.steps[:s])
         target = enc0 + 2 + max(1, item.I // 2)
+        if item.feat & FEAT_OVERLAP:
+            # the point of the scenario: product s-1's output phase (ceil(3Hd/H) cycles from
+            # about step s's start, docs/gru-layer.md 8.6) still runs when the reset comes
+            out_cycles = ceil_div(3 * item.Hd, hw.H)
+            ctx.checks.append((f"reset {target - enc0} cycles into step {s}, inside product "
+                               f"{s - 1}'s {out_cycles}-cycle output phase", 1,
+                               int(target - enc0 + 2 < out_cycles)))
         await bfm.clear()
         regs = item.phase_regs(d, PHASE_X)
         await bfm.configure_phase(regs)

@@ -316,7 +316,7 @@ class GruErrorSequence(GruBaseSequence):
         driver checks the registers, mem_rdata_o and every activation-RF word after the reset,
         then runs the layer again from the X phase's start (tb.gru.agent reset_mid_phase)."""
         hw = self.hw
-        hd = geometry(hw).HD_MAX if small_hw(hw) else 48          # ceil(3Hd/H) >= 18 cycles
+        hd = geometry(hw).HD_MAX if small_hw(hw) else 48          # ceil(3Hd/H) >= 16 cycles
         it = build_item(self.rng, hw, "err_reset_mid_x", I=hw.V + 3, Hd=hd,
                         T=3, mode=V_, rep_rows=1, directions="bwd", threshold=6, shift=5,
                         x_density=1.0, h0_density=0.5, tags=(ACT_RF_TAG,))

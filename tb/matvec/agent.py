@@ -137,7 +137,13 @@ class MasrDriver(uvm_driver):
         ctx.image = self.loaded_image
         if item.inject == INJ_RESET:
             await self.reset_between_products(ctx)
-        await bfm.clear()
+        if item.keep_done:
+            # No CTRL.clear: done is still 1 from the last product and the start must drop it
+            # (STATUS.done is sticky until the next start or clear).
+            ctx.checks.append(Check("STATUS.done before a start without CTRL.clear", 1,
+                                    (await bfm.read_reg("STATUS")) >> 1 & 1))
+        else:
+            await bfm.clear()
         regs = {"CFG_M": L.M, "CFG_N": L.N, "CFG_MODE": int(L.mode), "CFG_REP_ROWS": L.rep_rows,
                 "CFG_SHIFT": L.shift, "CFG_FEAT": L.feat}
         regs.update(item.reg_overrides)
@@ -225,6 +231,9 @@ class MasrDriver(uvm_driver):
         ctx.checks.append(Check(f"weight word 0 of lane {lane} read before the second reset is "
                                 "non-zero", True, word != 0))
         ctx.checks.append(Check("mem_rdata_o 1 ns after rst_ni falls (read data showing)", 0, during))
+        bad = [v for v in bfm.rdata_at_reset if v != 0]
+        ctx.checks.append(Check("mem_rdata_o during and after the second reset", 0,
+                                bad[0] if bad else 0))
 
     async def _err_after(self, ctx: ProductContext, what: str, want: int) -> None:
         ctx.checks.append(Check(f"ERR_CODE after {what}", want, await self.bfm.read_reg("ERR_CODE")))
@@ -324,8 +333,9 @@ class MasrDriver(uvm_driver):
             # remaining ops would still be draining through an address generator not cleared.
             unit, rowptr, ops = ctx.restore
             done, waited = await bfm.wait_done(work_upper_bound(item.W, item.x, hw, item.layer))
-            polls = 0
-            while (await bfm.read_reg("STATUS")) & 1 and polls < 8:   # memories need !busy
+            polls = 0                                # memory writes need !busy
+            while (await bfm.read_reg("STATUS")) & 1 and polls < 8:
+                await bfm.idle_cycles(1)
                 polls += 1
             await bfm.mem_write(MEM_ROWPTR, unit, 0, rowptr)
             await bfm.clear()
@@ -358,6 +368,8 @@ class MasrDriver(uvm_driver):
                    "CFG_SHIFT": (L.shift + 1) % 16, "CFG_FEAT": L.feat ^ self.hw.feat_available}
             await bfm.configure(new)
             ctx.cfg_written = new
+            ctx.checks.append(Check("STATUS.busy after the CFG writes (they hit a running product)",
+                                    1, (await bfm.read_reg("STATUS")) & 1))
         else:
             got = await bfm.mem_read(MEM_WEIGHT, 0, 0)
             ctx.checks.append(Check("memory read while busy returns 0", 0, got))

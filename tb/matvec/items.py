@@ -65,6 +65,8 @@ class MatvecItem(uvm_sequence_item):
         # CFG_FEAT.SPLIT: the plan registers [base_0, base_1] per lane the image holds (None:
         # the encoder's uniform plan of rep_rows)
         self.plan: Optional[np.ndarray] = None
+        # Start without CTRL.clear (the last product's done still set: the start must drop it)
+        self.keep_done: bool = False
         # INJ_PLAN: lane index -> (base_0, base_1) written over the loaded plan before start
         self.plan_patch: dict[int, tuple[int, int]] = {}
 

@@ -446,9 +446,11 @@ class ErrorSequence(MasrBaseSequence):
         imports Q_prev rows (range 1 of (0, 0)) and Q_next rows (range 0 of (2, 0)) with
         R_T + Q_prev + Q_next = SLOTS exactly -- a product -- and then one more row on one side
         -- ERR_SLOTS -- per side (a check that forgets a side passes the other). Then each plan
-        condition one past its limit, on a lane no neighbour's slot count sees: base_0 > base_1
-        on (0, V-1), base_1 = R + 1 on (H-1, 0) (M = M_MAX - 1 makes R there R_MAX - 1, so the
-        value is a legal register write)."""
+        condition one past its limit, on a lane whose neighbours' slot counts stay legal (so
+        only the plan check can refuse): base_0 > base_1 on (0, V-1) (its range 1 of one row
+        fits (1, V-1)), base_1 = R + 1 on (H-1, 0) (M = M_MAX - 1 makes R there R_MAX - 1, so
+        the value is a legal register write); and the bad order again in mode none, which
+        has no ranges and must run."""
         hw = self.hw
         if base.layer.M != hw.M_MAX:
             return
@@ -497,7 +499,8 @@ class ErrorSequence(MasrBaseSequence):
             yield past
             last = at
         if last is not None:
-            for name, patch in (("plan_order", {lane(0, hw.V - 1): (R[0], R[0] - 1)}),
+            bad_order = {lane(0, hw.V - 1): (R[0], R[0] - 1)}
+            for name, patch in (("plan_order", bad_order),
                                 ("plan_rows", {lane(hw.H - 1, 0): (R[-1] + 1, R[-1] + 1)})):
                 item = last.clone_same_data(f"err_slots_split_{name}_one_past",
                                             load=LOAD_BACKDOOR, inject=INJ_PLAN,
@@ -506,6 +509,13 @@ class ErrorSequence(MasrBaseSequence):
                 item.tags = {t for t in last.tags if not t.startswith(SLOTS_BOUNDARY_TAG)} | \
                     {f"{SLOTS_BOUNDARY_TAG}split_{name}.one_past"}
                 yield item
+            # Mode none has no ranges: the same bad plan must not stop a SPLIT product there.
+            L = last.layer
+            none = MatvecItem.from_stimulus(
+                st.Stimulus("err_slots_split_plan_ignored_in_mode_none", last.W, last.x,
+                            last.bias, LayerConfig(L.M, L.N, N_, 0, L.shift, L.feat)),
+                inject=INJ_PLAN, check_sample=True, plan_patch=bad_order)
+            yield none
 
 
 class FrontdoorSequence(MasrBaseSequence):
@@ -543,7 +553,7 @@ class BackToBackSequence(MasrBaseSequence):
         stim = st.steal_layer(rng, hw, V_, "victim_center")
         first = MatvecItem.from_stimulus(stim)
         yield first
-        yield first.clone_same_data("b2b_rerun_identical", load=LOAD_NONE)
+        yield first.clone_same_data("b2b_rerun_identical", load=LOAD_NONE, keep_done=True)
         big = st.random_layer(rng, hw, mode=H_, dims="max", w_density=0.2, a_density=0.8,
                               name="b2b_big")
         yield MatvecItem.from_stimulus(big)
