@@ -537,6 +537,16 @@ class FrontdoorSequence(MasrBaseSequence):
         stim = st.steal_layer(rng, hw, H_, "victim_center", M=min(hw.M_MAX, 4 * hw.H + 3),
                               N=min(hw.N_MAX, 3 * hw.V + 1))
         yield MatvecItem.from_stimulus(stim, load=LOAD_FRONTDOOR, check_sample=True)
+        # Rows of K = KW_MAX words, then K = 1 over them with the null-skip AG: the activation
+        # mask words past K keep the wide layer's bits, and the engine must not read them (a
+        # row-word enable one word too wide survived every test that cleared memories first).
+        wide = st.random_layer(rng, hw, mode=V_, dims="max", max_m=2 * hw.H, w_density=0.4,
+                               a_density=0.9, name="frontdoor_wide_rows")
+        yield MatvecItem.from_stimulus(wide, load=LOAD_FRONTDOOR, check_sample=True)
+        narrow = st.random_layer(rng, hw, mode=V_, max_m=4 * hw.H, max_n=hw.V * hw.B,
+                                 w_density=0.4, a_density=0.9, name="frontdoor_narrow_over_wide")
+        narrow = st.with_feat(narrow, hw.feat_available & (FEAT_NULL_SKIP | FEAT_ROW_SKIP))
+        yield MatvecItem.from_stimulus(narrow, load=LOAD_FRONTDOOR, check_sample=True)
 
 
 class BackToBackSequence(MasrBaseSequence):
