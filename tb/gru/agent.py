@@ -117,14 +117,22 @@ class GruDriver(uvm_driver):
         N = item.I if ph == PHASE_X else item.Hd
         image = bfm.phase_image(W, b, item.junk_x, hw, item.Hd, N, item.mode, item.rep_rows,
                                 item.shift)
-        if item.load == LOAD_FRONTDOOR:
-            await bfm.clear()
-            await bfm.frontdoor_load_phase(image, item.x_seq if ph == PHASE_X else None,
-                                           item.h0[d] if ph == PHASE_H else None)
-        else:
-            await bfm.backdoor_load_phase(image, item.x_seq, item.h0[d])
-        if item.reset_step is not None and ph == PHASE_X and ctx.phase_no == 0:
-            await self.reset_mid_phase(item, ctx, image)
+
+        async def load() -> None:
+            if item.load == LOAD_FRONTDOOR:
+                await bfm.clear()
+                await bfm.frontdoor_load_phase(image, item.x_seq if ph == PHASE_X else None,
+                                               item.h0[d] if ph == PHASE_H else None)
+            else:
+                await bfm.backdoor_load_phase(image, item.x_seq, item.h0[d])
+
+        await load()
+        if item.reset_step is not None and ph == item.reset_phase and d == item.directions[0]:
+            if ph == PHASE_X:
+                await self.reset_mid_phase(item, ctx, image)
+            else:
+                await self.reset_mid_cell_pass(item, ctx, image)
+                await load()                # a clean load: the pass rewrote part of HBUF
         await bfm.clear()
         regs = item.phase_regs(d, ph)
         await bfm.configure_phase(regs)
@@ -143,6 +151,54 @@ class GruDriver(uvm_driver):
                 await bfm.mem_write(MEM_XBUF, 0, 0, 0x7777)
         ctx.done, ctx.wait_cycles = await bfm.wait_done(phase_timeout(item, hw, ph, d))
         ctx.timed_out = not ctx.done
+
+    async def _start_then_reset_in(self, item: GruLayerItem, ctx: PhaseContext, phase: str,
+                                   target: int, at_reset: tuple = ()) -> int:
+        """Clear, configure ``phase`` (every CFG_* and CFG_GRU_* register off its reset value but
+        those in ``at_reset``), start it and return the cycle rst_ni will fall in (cycle 0 = the
+        CTRL write; ``target`` when the bus timing holds). The caller then checks that cycle
+        against its schedule and calls :meth:`_reset_and_check`."""
+        bfm = self.bfm
+        await bfm.clear()
+        regs = item.phase_regs(ctx.direction, phase)
+        await bfm.configure_phase(regs)
+        for name in (*CFG_REGS, *GRU_CFG_REGS):
+            if name not in at_reset:
+                ctx.checks.append((f"{name} off its reset value before the reset", 1,
+                                   int(regs[name] != (6 if name == "CFG_SHIFT" else 0))))
+        await bfm.start_phase(phase)
+        t1 = get_sim_time("ns")                      # the falling edge in cycle 1
+        await bfm.idle_cycles(target - 1)
+        status = await bfm.read_reg("STATUS")
+        ctx.checks.append(("STATUS.busy when the reset comes", 1, status & 1))
+        return 1 + int((get_sim_time("ns") - t1) // CLK_PERIOD_NS)   # rst_ni falls in this cycle
+
+    async def _reset_and_check(self, item: GruLayerItem, ctx: PhaseContext) -> Any:
+        """rst_ni now; then every register at its reset value, mem_rdata_o 0 throughout, no lane
+        statistics, XBUF as loaded. Returns the dump taken after the reset."""
+        bfm = self.bfm
+        await bfm.reset()
+        bad = [v for v in bfm.rdata_at_reset if v != 0]
+        ctx.checks.append(("mem_rdata_o during and after reset (no read requested)", 0,
+                           bad[0] if bad else 0))
+        want = {name: 0 for name in (*CFG_REGS, *GRU_CFG_REGS, *PERF_REGS, *GRU_PERF_REGS)}
+        want.update({"CFG_SHIFT": 6, "STATUS": 0, "ERR_CODE": 0})
+        for name, value in want.items():
+            ctx.checks.append((f"{name} after a reset in a GRU phase", value,
+                               await bfm.read_reg(ALL_REG[name])))
+        dump = await bfm.gru_dump()
+        stats = [v for st in dump.lane_stats().values() for v in st.values() if v]
+        ctx.checks.append(("lane statistics after a reset in a GRU phase (first non-zero)", 0,
+                           stats[0] if stats else 0))
+        xs = np.asarray(item.x_seq, dtype=np.int16)
+        ctx.checks.append(("XBUF words changed by a reset in a GRU phase", 0,
+                           int((dump.xbuf_rows(item.T, item.I) != xs).sum())))
+        return dump
+
+    def _check_act_rf(self, ctx: PhaseContext, got_rf: dict, want_rf: dict, what: str) -> None:
+        errs = compare_act_rf_words(got_rf, want_rf, f"activation RF after a reset in {what}", "")
+        ctx.checks.append((f"activation-RF mismatch messages after the reset (first: {errs[0]})"
+                           if errs else "activation RFs after the reset", 0, len(errs)))
 
     async def reset_mid_phase(self, item: GruLayerItem, ctx: PhaseContext, image: Any) -> None:
         """rst_ni in the middle of the encoder's stream of x_s (s = item.reset_step) of this X
@@ -168,36 +224,11 @@ class GruDriver(uvm_driver):
             ctx.checks.append((f"reset {target - enc0} cycles into step {s}, inside product "
                                f"{s - 1}'s {out_cycles}-cycle output phase", 1,
                                int(target - enc0 + 2 < out_cycles)))
-        await bfm.clear()
-        regs = item.phase_regs(d, PHASE_X)
-        await bfm.configure_phase(regs)
-        for name in (*CFG_REGS, *GRU_CFG_REGS):
-            ctx.checks.append((f"{name} off its reset value before the reset", 1,
-                               int(regs[name] != (6 if name == "CFG_SHIFT" else 0))))
-        await bfm.start_phase(PHASE_X)
-        t1 = get_sim_time("ns")                      # the falling edge in cycle 1
-        await bfm.idle_cycles(target - 1)
-        status = await bfm.read_reg("STATUS")
-        cyc = 1 + int((get_sim_time("ns") - t1) // CLK_PERIOD_NS)   # rst_ni falls in this cycle
-        ctx.checks.append(("STATUS.busy when the reset comes", 1, status & 1))
+        cyc = await self._start_then_reset_in(item, ctx, PHASE_X, target)
         written = cyc - enc0 - 2                     # element writes before the reset's cycle
         ctx.checks.append((f"reset in cycle {cyc} falls inside the stream of x_{s} (elements "
                            f"written before it)", 1, int(0 < written < item.I)))
-        await bfm.reset()
-        bad = [v for v in bfm.rdata_at_reset if v != 0]
-        ctx.checks.append(("mem_rdata_o during and after reset (no read requested)", 0,
-                           bad[0] if bad else 0))
-        want = {name: 0 for name in (*CFG_REGS, *GRU_CFG_REGS, *PERF_REGS, *GRU_PERF_REGS)}
-        want.update({"CFG_SHIFT": 6, "STATUS": 0, "ERR_CODE": 0})
-        for name, value in want.items():
-            ctx.checks.append((f"{name} after a reset in a GRU phase", value,
-                               await bfm.read_reg(ALL_REG[name])))
-        dump = await bfm.gru_dump()
-        stats = [v for st in dump.lane_stats().values() for v in st.values() if v]
-        ctx.checks.append(("lane statistics after a reset in a GRU phase (first non-zero)", 0,
-                           stats[0] if stats else 0))
-        ctx.checks.append(("XBUF words changed by a reset in a GRU phase", 0,
-                           int((dump.xbuf_rows(item.T, item.I) != xs).sum())))
+        dump = await self._reset_and_check(item, ctx)
         ctx.checks.append(("HBUF words changed by a reset in a GRU phase", 0,
                            int((dump.hbuf[: item.Hd] != np.asarray(item.h0[d])).sum())))
         # the activation RFs: the loaded image, x_0 .. x_{s-1} encoded, x_s up to the reset
@@ -205,12 +236,68 @@ class GruDriver(uvm_driver):
         for t in range(s):
             apply_encoder_writes(want_rf, encoder_writes(xs[t], hw, item.I, item.mode), hw)
         apply_encoder_writes(want_rf, encoder_writes(xs[s], hw, item.I, item.mode)[:written], hw)
-        got_rf = await bfm.read_act_rf_all()
-        errs = compare_act_rf_words(got_rf, want_rf, f"activation RF after a reset in cycle "
-                                    f"{cyc} of an X phase (x_{s} written up to element "
-                                    f"{written - 1})", "")
-        ctx.checks.append((f"activation-RF mismatch messages after the reset (first: {errs[0]})"
-                           if errs else "activation RFs after the reset", 0, len(errs)))
+        self._check_act_rf(ctx, await bfm.read_act_rf_all(), want_rf,
+                           f"cycle {cyc} of an X phase (x_{s} written up to element "
+                           f"{written - 1})")
+
+    async def reset_mid_cell_pass(self, item: GruLayerItem, ctx: PhaseContext,
+                                  image: Any) -> None:
+        """rst_ni in step 0's element-wise pass of this forward H phase (item.reset_step = 0),
+        after item.reset_written cell outputs h_t[j] (t = 0) went to HBUF[j] and HOUT[0][0][j],
+        with the next output in masr_gru_cell's third stage and the one after in its second.
+        Afterwards, besides the registers, mem_rdata_o and XBUF (as in the X phase's reset): GX
+        as the X phase wrote it, HBUF[j] = h_t[j] for the written j and h_0[j] (the initial
+        state) for the others, HOUT[0][0][j] = h_t[j] for the written j -- no write in or after
+        the reset's cycle (a stage register that ignores rst_ni would write the in-flight value
+        to HBUF[0] / HOUT[0][0][0], its counters being reset) -- and every activation-RF word as
+        the encoder had written it: h_0 encoded, then h_t up to the reset. Timing (contract
+        8.6, golden.gru_seq): the pass starts 4 + pad(Hd) + Hd cycles before step 0's SqStep
+        (cycle STEP_CYCLES; cycle 0 = the CTRL write), input j enters the cell in cycle c0 + j,
+        its output is written in c0 + 3 + j and fed to the encoder, which writes it one cycle
+        later. The caller then loads the phase again and runs it."""
+        from golden import gru_seq
+        bfm, hw, d = self.bfm, self.hw, ctx.direction
+        if d != 0 or item.reset_step != 0:
+            raise ValueError(f"{item}: a reset in the cell pass needs step 0 of a forward layer")
+        p, Hd = item.params[d], item.Hd
+        run = gru_run(item, d)
+        xs = np.asarray(item.x_seq, dtype=np.int16)
+        h0 = np.asarray(item.h0[d], dtype=np.int16)
+        ex = gru_seq.expect_x_phase(hw, run, p.W_ih, p.b_ih, xs)
+        eh = gru_seq.expect_h_phase(hw, run, p.W_hh, p.b_hh, np.asarray(ex.gx, dtype=np.int16),
+                                    h0)
+        pad = gru_seq.encoder_pad(hw, Hd)
+        c0 = eh.steps[0].step_cycles - (4 + pad) - Hd           # first SqCell cycle
+        cyc = await self._start_then_reset_in(item, ctx, PHASE_H, c0 + 3 + item.reset_written,
+                                              at_reset=("CFG_GRU_DIR",))
+        written = cyc - c0 - 3                       # cell outputs written before the reset
+        ctx.checks.append((f"reset in cycle {cyc} falls inside step 0's cell pass (cycles "
+                           f"{c0} .. {c0 + Hd + 2}: outputs written before it, two more in the "
+                           f"cell's stages 3 and 2)", 1, int(0 < written <= Hd - 2)))
+        dump = await self._reset_and_check(item, ctx)
+        h_t = np.asarray(eh.h[0], dtype=np.int16)
+        ctx.checks.append(("GX words changed by a reset in an H phase", 0,
+                           int((dump.gx_rows(item.T, item.M) != np.asarray(ex.gx)).sum())))
+        want_hbuf = np.concatenate([h_t[:written], h0[written:]])
+        got_hbuf = dump.hbuf[:Hd]
+        bad = np.nonzero(got_hbuf != want_hbuf)[0]
+        ctx.checks.append((f"HBUF words after a reset in step 0's cell pass (h_t for the "
+                           f"{written} written, h_0 beyond; first bad word "
+                           f"{int(bad[0]) if len(bad) else '-'} DUT / golden)",
+                           int(want_hbuf[bad[0]]) if len(bad) else 0,
+                           int(got_hbuf[bad[0]]) if len(bad) else 0))
+        got_hout = dump.hout_rows(1, d, Hd)[0, :written]
+        bad = np.nonzero(got_hout != h_t[:written])[0]
+        ctx.checks.append((f"HOUT words (t=0, dir={d}) written before a reset in step 0's cell "
+                           f"pass (first bad j {int(bad[0]) if len(bad) else '-'})",
+                           int(h_t[bad[0]]) if len(bad) else 0,
+                           int(got_hout[bad[0]]) if len(bad) else 0))
+        want_rf = act_rf_image(image, hw)
+        apply_encoder_writes(want_rf, encoder_writes(h0, hw, Hd, item.mode), hw)
+        apply_encoder_writes(want_rf, encoder_writes(h_t, hw, Hd, item.mode)[:written - 1], hw)
+        self._check_act_rf(ctx, await bfm.read_act_rf_all(), want_rf,
+                           f"cycle {cyc} of an H phase's cell pass (h_t written up to element "
+                           f"{written - 2})")
 
     async def execute_matvec(self, item: GruLayerItem, ctx: PhaseContext) -> None:
         """The interlude: a plain product over the frontdoor between two GRU phases."""

@@ -118,10 +118,14 @@ class GruLayerItem(uvm_sequence_item):
         # a plain product (W, x, bias, LayerConfig), loaded over the frontdoor and started with
         # CTRL.start between the first X and H phase: GX/HOUT/STEP/XBUF/HBUF must survive it
         self.interlude: Optional[tuple] = None
-        # rst_ni in the middle of the encoder's stream of x_s, s = reset_step, in the item's
-        # first (X) phase: every register back to its reset value, the memories (activation
-        # RFs: exactly the writes before the reset) kept; then the phase runs again from its start
+        # rst_ni in the middle of the item's first phase of kind reset_phase: X: the encoder's
+        # stream of x_s, s = reset_step; H (s = 0, forward): step 0's element-wise pass, after
+        # reset_written cell outputs reached HBUF/HOUT. Every register back to its reset value,
+        # the memories (activation RFs: exactly the writes before the reset) kept; then the
+        # phase runs again from its start (H: from a clean load, HBUF holds part of h_0's step)
         self.reset_step: Optional[int] = None
+        self.reset_phase = PHASE_X
+        self.reset_written = 0
         self.cfg_mn = (1, 1)                          # CFG_M/CFG_N: unused by a phase (8.2)
         self.tags: set[str] = set()
 
@@ -175,7 +179,8 @@ class GruLayerItem(uvm_sequence_item):
         if self.busy_inject:
             s += f" busy_inject={self.busy_inject}"
         if self.reset_step is not None:
-            s += f" reset_in_step={self.reset_step}"
+            s += (f" reset_in_step={self.reset_step}" if self.reset_phase == PHASE_X else
+                  f" reset_in_h_step={self.reset_step}_after_{self.reset_written}_outputs")
         if self.interlude is not None:
             s += f" interlude={self.interlude[3].M}x{self.interlude[3].N}"
         return s

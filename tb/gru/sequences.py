@@ -237,7 +237,7 @@ class GruCornerSequence(GruBaseSequence):
 class GruErrorSequence(GruBaseSequence):
     """Codes 9-12 (and 2, 3, 4, 6 on GRU starts and memories): every illegal start after a legal
     layer filled every memory, each checking that nothing changed; a reset in the middle of an
-    X phase; then a legal layer again."""
+    X phase; then a legal layer again; a reset in an H phase's element-wise pass."""
 
     def cases(self) -> list[GruErrCase]:
         hw = self.hw
@@ -324,6 +324,30 @@ class GruErrorSequence(GruBaseSequence):
         it.reset_step = 1
         return it
 
+    def reset_h_item(self) -> GruLayerItem:
+        """rst_ni in step 0's element-wise pass of a forward H phase (t = 0), after w cell
+        outputs reached HBUF and HOUT, every CFG_* and CFG_GRU_* register but CFG_GRU_DIR off its
+        reset value. w (1 .. Hd-2, near Hd/2) leaves output w+1 in the cell's second stage with
+        h_t[w+1] != h_t[0] != h_0[0]: a stage register that ignores rst_ni writes it over
+        HBUF[0] / HOUT[0][0][0] in the reset, which the driver's checks see (tb.gru.agent
+        reset_mid_cell_pass). The H phase then runs again from a clean load."""
+        from tb.gru.checks import golden_traces
+        hw = self.hw
+        Hd = hw.H + 2
+        for _ in range(20):
+            it = build_item(self.rng, hw, "err_reset_mid_h_pass", I=hw.V + 1, Hd=Hd, T=2,
+                            mode=V_, rep_rows=1, directions="fwd", threshold=6, shift=5,
+                            w_density=0.6, x_density=0.8, h0_density=0.5)
+            h = golden_traces(it)[0][0].h[0]
+            if h[0] == it.h0[0][0]:
+                continue
+            for w in sorted(range(1, Hd - 1), key=lambda w: abs(w - Hd // 2)):
+                if h[w + 1] != h[0]:
+                    it.feat = hw.feat_available & (FEAT_OVERLAP | FEAT_NULL_SKIP | FEAT_ROW_SKIP)
+                    it.reset_step, it.reset_phase, it.reset_written = 0, PHASE_H, w
+                    return it
+        raise RuntimeError("no layer with h_t[w+1] != h_t[0] != h_0[0] in 20 draws")
+
     def base(self, name: str, busy_inject: Optional[str] = None) -> GruLayerItem:
         hw = self.hw
         it = build_item(self.rng, hw, name, I=hw.V + 5, Hd=hw.H + 1, T=3, mode=V_, rep_rows=1,
@@ -362,6 +386,8 @@ class GruErrorSequence(GruBaseSequence):
         yield self.base("err_busy_mem_layer", busy_inject="mem")
         yield self.reset_item()
         yield self.base("err_recovery_layer")
+        # last, so every draw above stays as it was
+        yield self.reset_h_item()
 
 
 class GruFrontdoorSequence(GruBaseSequence):
