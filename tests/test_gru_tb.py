@@ -320,7 +320,7 @@ def test_reset_item_resets_mid_stream_beside_an_output_phase(hw):
     from tb.gru.checks import (act_rf_image, apply_encoder_writes, compare_act_rf_words,
                                encoder_writes, gru_run)
     items = sequence_items(gru_sequences.GruErrorSequence, hw, 1)
-    [it] = [i for i in items if i.reset_step is not None]
+    [it] = [i for i in items if i.reset_step is not None and i.reset_phase == PHASE_X]
     assert hw.feat_available & FEAT_OVERLAP
     assert it.reset_step == 1 and it.feat & FEAT_OVERLAP and "act_rf" in it.tags
     regs = it.phase_regs(it.directions[0], PHASE_X)
@@ -350,6 +350,40 @@ def test_reset_item_resets_mid_stream_beside_an_output_phase(hw):
     apply_encoder_writes(got, w1[written: written + 1], hw)
     errs = compare_act_rf_words(got, want, "after reset", "")
     assert errs and errs[0].startswith("after reset: PE ")
+
+
+@pytest.mark.parametrize("hw", HWS, ids=IDS)
+def test_reset_h_item_resets_inside_step0_cell_pass(hw):
+    """GruErrorTest's H-phase reset item (last, so the draws before it are unchanged): forward,
+    every configuration register but CFG_GRU_DIR off its reset value, the reset aimed after w
+    outputs of step 0's cell pass with two more in the cell's stages (1 <= w <= Hd - 2). The
+    pass start the driver derives from STEP_CYCLES (end of step minus SqCellWait and SqCell)
+    equals the one the state sequence gives (SqEncStart, SqEncFeed, SqEncWait, SqProd), and
+    the value in stage 2 differs from h_t[0], itself different from h_0[0]: a stage-3 register
+    that ignores rst_ni (it writes that value over HBUF[0] / HOUT[0][0][0]) is seen."""
+    from golden import gru_seq
+    from tb.gru.checks import gru_run
+    items = sequence_items(gru_sequences.GruErrorSequence, hw, 1)
+    it = items[-1]
+    assert it.reset_phase == PHASE_H and it.reset_step == 0 and it.directions == (DIR_FWD,)
+    assert sum(i.reset_step is not None for i in items) == 2
+    regs = it.phase_regs(DIR_FWD, PHASE_H)
+    assert all(regs[n] != 0 for n in ("CFG_M", "CFG_N", "CFG_MODE", "CFG_REP_ROWS", "CFG_FEAT",
+                                      "CFG_GRU_I", "CFG_GRU_HD", "CFG_GRU_T", "CFG_GRU_THR"))
+    assert regs["CFG_SHIFT"] != 6
+    w, Hd = it.reset_written, it.Hd
+    assert 1 <= w <= Hd - 2
+    p = it.params[DIR_FWD]
+    run = gru_run(it, DIR_FWD)
+    ex = gru_seq.expect_x_phase(hw, run, p.W_ih, p.b_ih, it.x_seq)
+    eh = gru_seq.expect_h_phase(hw, run, p.W_hh, p.b_hh, np.asarray(ex.gx, dtype=np.int16),
+                                it.h0[DIR_FWD])
+    pad = gru_seq.encoder_pad(hw, Hd)
+    c0 = eh.steps[0].step_cycles - (4 + pad) - Hd              # what the driver computes
+    # cycle 0 the CTRL write, then SqEncStart (1), SqEncFeed (Hd), SqEncWait (1 + pad), SqProd
+    assert c0 == 1 + 1 + Hd + (1 + pad) + eh.steps[0].product.cycles
+    h_t = eh.h[0]
+    assert h_t[w + 1] != h_t[0] != it.h0[DIR_FWD][0]
 
 
 def test_a_plain_product_between_phases_must_leave_the_gru_state_alone():
