@@ -276,6 +276,7 @@ class GruDriver(uvm_driver):
                            f"cell's stages 3 and 2)", 1, int(0 < written <= Hd - 2)))
         dump = await self._reset_and_check(item, ctx)
         h_t = np.asarray(eh.h[0], dtype=np.int16)
+        written = min(max(written, 1), Hd)           # (a failed check above already reports it)
         ctx.checks.append(("GX words changed by a reset in an H phase", 0,
                            int((dump.gx_rows(item.T, item.M) != np.asarray(ex.gx)).sum())))
         want_hbuf = np.concatenate([h_t[:written], h0[written:]])
@@ -283,7 +284,7 @@ class GruDriver(uvm_driver):
         bad = np.nonzero(got_hbuf != want_hbuf)[0]
         ctx.checks.append((f"HBUF words after a reset in step 0's cell pass (h_t for the "
                            f"{written} written, h_0 beyond; first bad word "
-                           f"{int(bad[0]) if len(bad) else '-'} DUT / golden)",
+                           f"{int(bad[0]) if len(bad) else '-'})",
                            int(want_hbuf[bad[0]]) if len(bad) else 0,
                            int(got_hbuf[bad[0]]) if len(bad) else 0))
         got_hout = dump.hout_rows(1, d, Hd)[0, :written]
