@@ -120,6 +120,9 @@ class OverlapStep:
 
     step_cycles: int         # STEP k=6
     beside_drain: int        # compute cycles of this product beside the previous output phase
+    # started in the previous output phase's last cycle: the engine goes from that output phase
+    # straight to computing (beside_drain is 0, as for a start after the output phase)
+    start_at_drain_end: bool = False
 
 
 @dataclass(frozen=True)
@@ -228,7 +231,8 @@ def x_phase_overlap(hw: HwConfig, I: int, M: int,
         cycles = enc + prod.compute_cycles + (out + 1 if last else 2)
         # The previous output phase ran from 2 + E cycles before this product's start.
         beside = 0 if s == 0 else max(0, out - enc - 2)
-        steps.append(OverlapStep(step_cycles=cycles, beside_drain=beside))
+        steps.append(OverlapStep(step_cycles=cycles, beside_drain=beside,
+                                 start_at_drain_end=s > 0 and out - enc - 2 == 0))
     return steps
 
 

@@ -55,7 +55,7 @@ GRU_ERR_BINS = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
 # or starting after it has ended (encoding x_t took longer), T = 1, an H phase started with the
 # bit (which must run unchanged), and an ERR_WPTR abort that cuts an output phase short.
 OVERLAP_EVENTS = ("beside_drain", "drain_before_start", "t1", "h_phase_unchanged",
-                  "abort_beside_drain")
+                  "abort_beside_drain", "start_at_drain_end")
 
 _STEAL = STEP_NAMES.index("STEAL_GRANTED")
 _NNZ = STEP_NAMES.index("ACT_NNZ")
@@ -245,7 +245,8 @@ def overlap_events(steps: list[Any]) -> set[str]:
     later = [st.overlap.beside_drain for st in steps[1:]]
     return ({"t1"} if len(steps) == 1 else set()) | \
         ({"beside_drain"} if any(later) else set()) | \
-        ({"drain_before_start"} if later and not all(later) else set())
+        ({"drain_before_start"} if later and not all(later) else set()) | \
+        ({"start_at_drain_end"} if any(st.overlap.start_at_drain_end for st in steps) else set())
 
 
 def step_masks(item: Any, gold: Any, direction: int, phase: str) -> np.ndarray:

@@ -12,7 +12,8 @@ import numpy as np
 
 
 from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_ROW_SKIP, HwConfig, StealMode,
-                           partition_bounds)
+                           ceil_div, partition_bounds)
+from golden.gru_seq import encoder_pad
 from golden.gru import GruParamsQ, gru_gates_q
 from golden.matvec import matvec_q
 from tb.gru.bfm import CTRL_GRU_H, CTRL_GRU_X, CTRL_START, MEM_GX, MEM_HBUF, MEM_HOUT, \
@@ -102,6 +103,13 @@ class GruOverlapSequence(GruBaseSequence):
                   ("t1", hw.V + 1, hd // 2 + 1, 1, V_, "bwd", others),
                   ("mixed", int(rng.integers(1, 9)), int(rng.integers(hd // 2, hd + 1)),
                    int(rng.integers(3, 9)), H_, "bi", others)]
+        # The next product starts in the last cycle of the previous output phase (the engine
+        # goes from the output phase straight to computing, not through StCompOut).
+        out = ceil_div(3 * hd, hw.H)
+        at_end = [I for I in range(1, hw.N_MAX + 1)
+                  if out - (I + encoder_pad(hw, I) + 2) - 2 == 0]     # golden.gru_seq 8.6
+        if at_end:
+            shapes.append(("drain_end", at_end[0], hd, 3, V_, "fwd", others))
         for name, I, Hd, T, mode, dirs, extra in shapes:
             item = build_item(rng, hw, f"overlap_{name}", I=I, Hd=Hd, T=T, mode=mode,
                               rep_rows=0 if mode == N_ else 2, directions=dirs,
@@ -110,6 +118,13 @@ class GruOverlapSequence(GruBaseSequence):
             fit_rep_rows(hw, item)
             item.feat = FEAT_OVERLAP | extra
             yield item
+
+
+def _last_element_word(hw: HwConfig, n: int) -> tuple[int, bool]:
+    """(mask word of element n-1 within its partition, its partition has two or more words)."""
+    P = ceil_div(n, hw.V)
+    off = (n - 1) - ((n - 1) // P) * P
+    return off // hw.B, ceil_div(P, hw.B) >= 2
 
 
 def _skewed_params(rng: np.random.Generator, hw: HwConfig, I: int, Hd: int, shift: int,
@@ -218,6 +233,14 @@ class GruCornerSequence(GruBaseSequence):
                          T=geo.T_MAX, mode=H_, rep_rows=2, directions="bwd", threshold=10,
                          w_density=0.3, x_density=np.linspace(0.0, 1.0, geo.T_MAX),
                          h0_density=1.0, h0_max=2000)
+        # x_t's last element in word 0 of a two-word partition: the encoder leaves the stream
+        # mid-partition and pads that partition's last word (no other layer reaches it). Last,
+        # so the items before keep their random draws.
+        word0 = [n for n in range(1, hw.N_MAX + 1) if _last_element_word(hw, n) == (0, True)]
+        if word0:
+            yield build_item(rng, hw, "corner_last_x_in_word0", I=word0[0], Hd=Hd, T=2,
+                             mode=V_, rep_rows=1, directions="fwd", threshold=2, x_density=0.9,
+                             tags=(ACT_RF_TAG,))
 
     def thr_edge_item(self, name: str, I: int, Hd: int) -> GruLayerItem:
         """A layer whose threshold equals |h| of some neuron at the first step: ``|h| < thr``
