@@ -127,6 +127,8 @@ class GruDriver(uvm_driver):
                 await bfm.backdoor_load_phase(image, item.x_seq, item.h0[d])
 
         await load()
+        if ACT_RF_TAG in item.tags and item.reset_step is None and item.load != LOAD_FRONTDOOR:
+            await bfm.fill_act_masks()      # the RF read-back then shows every pad word written
         if item.reset_step is not None and ph == item.reset_phase and d == item.directions[0]:
             if ph == PHASE_X:
                 await self.reset_mid_phase(item, ctx, image)

@@ -316,6 +316,14 @@ class GruBfm(MasrBfm):
             i += K + P
         return out
 
+    async def fill_act_masks(self) -> None:
+        """Every act mask RF word of every PE set to all ones over the frontdoor: a phase's
+        encoder must then write each mask word the product reads, pad words included (a backdoor
+        load leaves them 0, which an encoder that skips the pads would pass)."""
+        hw = self.hw
+        await self.mem_write_burst((MEM_AMASK, hw.pe_index(g, v), a, (1 << hw.B) - 1)
+                                   for g, v in hw.pes() for a in range(hw.AMASK_DEPTH))
+
     async def read_act_rf_all(self) -> dict[tuple[int, int], dict[str, np.ndarray]]:
         """Every word of every PE's act mask RF (sel 3) and act value RF (sel 4), unsigned."""
         hw = self.hw

@@ -48,7 +48,8 @@ ERR_BINS = tuple(range(1, 9))
 # Memory-port range checks (contract section 6): every memory class by select code, with its
 # unit count (None: no unit) and address depth.  The GRU memories share the port.
 MEM_CLASSES = ("mask", "rowptr", "weight", "amask", "aval", "bias", "y", "stats",
-               "xbuf", "hbuf", "gx", "hout", "step")
+               "xbuf", "hbuf", "gx", "hout", "step", "plan")
+PLAN_DEPTH = 2        # split plan registers per lane (masr_pkg::PlanDepth): base_0, base_1
 STAT_NUM = 7          # lane statistics words (masr_pkg::STAT_NUM)
 STEP_WORDS = 8        # GRU step record words (masr_pkg::StepWords)
 
@@ -57,13 +58,15 @@ def mem_limits(hw: HwConfig) -> list[tuple[str, int, int | None, int]]:
     """(class, select, unit count or None, depth) of every memory class on the port."""
     hd_max = min(hw.M_MAX // 3, hw.N_MAX)
     units = {"mask": hw.n_lanes, "rowptr": hw.n_lanes, "weight": hw.n_lanes,
-             "stats": hw.n_lanes, "amask": hw.n_pes, "aval": hw.n_pes}
+             "stats": hw.n_lanes, "amask": hw.n_pes, "aval": hw.n_pes, "plan": hw.n_lanes}
     depth = {"mask": hw.MDEPTH, "rowptr": hw.SLOTS, "weight": hw.WDEPTH,
              "amask": hw.AMASK_DEPTH, "aval": hw.AVAL_DEPTH, "bias": hw.M_MAX, "y": hw.M_MAX,
              "stats": STAT_NUM, "xbuf": hw.T_MAX * hw.N_MAX, "hbuf": hd_max,
              "gx": hw.T_MAX * hw.M_MAX, "hout": hw.T_MAX * 2 * hd_max,
-             "step": hw.T_MAX * STEP_WORDS}
-    return [(name, sel, units.get(name), depth[name]) for sel, name in enumerate(MEM_CLASSES)]
+             "step": hw.T_MAX * STEP_WORDS, "plan": PLAN_DEPTH}
+    # The plan registers exist only in a build with SPLIT (without it select 13 is out of range).
+    return [(name, sel, units.get(name), depth[name]) for sel, name in enumerate(MEM_CLASSES)
+            if name != "plan" or hw.feat_available & FEAT_SPLIT]
 
 
 SLOTS_BOUNDARY_TAG = "slots_boundary:"
