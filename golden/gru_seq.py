@@ -29,7 +29,7 @@ from golden.perf_v2 import simulate_product
 
 __all__ = [
     "GruRun", "StepExpect", "PhaseExpect", "expect_x_phase", "expect_h_phase", "hd_max",
-    "encoder_pad", "x_step_cycles", "h_step_cycles", "phase_cycles_bound", "STEP_WORDS",
+    "encoder_pad", "drain_margin", "x_step_cycles", "h_step_cycles", "phase_cycles_bound", "STEP_WORDS",
     "STEP_NAMES", "OverlapStep", "x_phase_overlap",
 ]
 
@@ -177,6 +177,13 @@ class PhaseExpect:
 
 # -- cycle formula (contract 8.6) ---------------------------------------------------------------
 
+def drain_margin(hw: HwConfig, I: int, M: int) -> int:
+    """Overlapped X phase (8.6): compute cycles of a product beside the previous product's output
+    phase (ceil(M/H) cycles, which began E + 2 cycles before the start, E = I + pad(I) + 2);
+    0 = started in its last cycle, negative = started after it."""
+    return ceil_div(M, hw.H) - (I + encoder_pad(hw, I) + 2) - 2
+
+
 def encoder_pad(hw: HwConfig, N: int) -> int:
     """Zero mask words masr_act_encoder writes after the last element of an N-vector.
 
@@ -221,6 +228,7 @@ def x_phase_overlap(hw: HwConfig, I: int, M: int,
     """
     enc = I + encoder_pad(hw, I) + 2
     out = ceil_div(M, hw.H)
+    margin = drain_margin(hw, I, M)
     steps = []
     for s, prod in enumerate(products):
         if prod.compute_cycles < out:
@@ -230,9 +238,9 @@ def x_phase_overlap(hw: HwConfig, I: int, M: int,
         last = s == len(products) - 1
         cycles = enc + prod.compute_cycles + (out + 1 if last else 2)
         # The previous output phase ran from 2 + E cycles before this product's start.
-        beside = 0 if s == 0 else max(0, out - enc - 2)
+        beside = 0 if s == 0 else max(0, margin)
         steps.append(OverlapStep(step_cycles=cycles, beside_drain=beside,
-                                 start_at_drain_end=s > 0 and out - enc - 2 == 0))
+                                 start_at_drain_end=s > 0 and margin == 0))
     return steps
 
 

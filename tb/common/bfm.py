@@ -171,10 +171,7 @@ class MasrBfm:
         pending request at the reset edge), still shows the word.  Then ``reset`` runs."""
         d = self.dut
         await self._falling()
-        d.mem_sel_i.value = sel
-        d.mem_unit_i.value = unit & 0xFFFF
-        d.mem_addr_i.value = addr & 0xFFFF
-        d.mem_re_i.value = 1
+        self._drive_read(sel, unit, addr)
         await self._next_falling()
         word = known_int(d.mem_rdata_o, f"memory sel {sel} unit {unit} addr {addr}")
         self._rst.value = self._rst_active                   # the request is still on
@@ -182,6 +179,10 @@ class MasrBfm:
         during = self._rdata_or_minus_one()
         await self.reset()
         return word, during
+
+    def first_rdata_at_reset(self) -> int:
+        """The first non-zero mem_rdata_o sample of the last ``reset`` (0: all were 0)."""
+        return next((v for v in self.rdata_at_reset if v != 0), 0)
 
     def _rdata_or_minus_one(self) -> int:
         value = self.dut.mem_rdata_o.value
@@ -250,6 +251,13 @@ class MasrBfm:
         d.mem_we_i.value = 0
         return n
 
+    def _drive_read(self, sel: int, unit: int, addr: int) -> None:
+        d = self.dut
+        d.mem_sel_i.value = sel
+        d.mem_unit_i.value = unit & 0xFFFF
+        d.mem_addr_i.value = addr & 0xFFFF
+        d.mem_re_i.value = 1
+
     async def mem_read(self, sel: int, unit: int, addr: int) -> int:
         return (await self.mem_read_burst([(sel, unit, addr)]))[0]
 
@@ -261,10 +269,7 @@ class MasrBfm:
             return out
         await self._falling()
         for sel, unit, addr in reads:
-            d.mem_sel_i.value = sel
-            d.mem_unit_i.value = unit & 0xFFFF
-            d.mem_addr_i.value = addr & 0xFFFF
-            d.mem_re_i.value = 1
+            self._drive_read(sel, unit, addr)
             await self._next_falling()
             out.append(known_int(d.mem_rdata_o, f"memory sel {sel} unit {unit} addr {addr} "
                                                 f"(mem_rdata_o)"))

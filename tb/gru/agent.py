@@ -180,9 +180,8 @@ class GruDriver(uvm_driver):
         statistics, XBUF as loaded. Returns the dump taken after the reset."""
         bfm = self.bfm
         await bfm.reset()
-        bad = [v for v in bfm.rdata_at_reset if v != 0]
         ctx.checks.append(("mem_rdata_o during and after reset (no read requested)", 0,
-                           bad[0] if bad else 0))
+                           bfm.first_rdata_at_reset()))
         want = {name: 0 for name in (*CFG_REGS, *GRU_CFG_REGS, *PERF_REGS, *GRU_PERF_REGS)}
         want.update({"CFG_SHIFT": 6, "STATUS": 0, "ERR_CODE": 0})
         for name, value in want.items():

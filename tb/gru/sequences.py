@@ -12,8 +12,8 @@ import numpy as np
 
 
 from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_ROW_SKIP, HwConfig, StealMode,
-                           ceil_div, partition_bounds)
-from golden.gru_seq import encoder_pad
+                           partition_bounds, partition_width, words_per_row)
+from golden.gru_seq import drain_margin
 from golden.gru import GruParamsQ, gru_gates_q
 from golden.matvec import matvec_q
 from tb.gru.bfm import CTRL_GRU_H, CTRL_GRU_X, CTRL_START, MEM_GX, MEM_HBUF, MEM_HOUT, \
@@ -105,9 +105,7 @@ class GruOverlapSequence(GruBaseSequence):
                    int(rng.integers(3, 9)), H_, "bi", others)]
         # The next product starts in the last cycle of the previous output phase (the engine
         # goes from the output phase straight to computing, not through StCompOut).
-        out = ceil_div(3 * hd, hw.H)
-        at_end = [I for I in range(1, hw.N_MAX + 1)
-                  if out - (I + encoder_pad(hw, I) + 2) - 2 == 0]     # golden.gru_seq 8.6
+        at_end = [I for I in range(1, hw.N_MAX + 1) if drain_margin(hw, I, 3 * hd) == 0]
         if at_end:
             shapes.append(("drain_end", at_end[0], hd, 3, V_, "fwd", others))
         for name, I, Hd, T, mode, dirs, extra in shapes:
@@ -122,9 +120,8 @@ class GruOverlapSequence(GruBaseSequence):
 
 def _last_element_word(hw: HwConfig, n: int) -> tuple[int, bool]:
     """(mask word of element n-1 within its partition, its partition has two or more words)."""
-    P = ceil_div(n, hw.V)
-    off = (n - 1) - ((n - 1) // P) * P
-    return off // hw.B, ceil_div(P, hw.B) >= 2
+    P = partition_width(hw, n)
+    return ((n - 1) % P) // hw.B, words_per_row(hw, n) >= 2
 
 
 def _skewed_params(rng: np.random.Generator, hw: HwConfig, I: int, Hd: int, shift: int,
