@@ -119,6 +119,26 @@ def select(mutants: list[Mutant], args) -> list[Mutant]:
     return sorted(chosen, key=lambda m: m.key)      # a stable, module-mixed order for slices
 
 
+def killers_elsewhere(config: str, rtl: str, out: Path) -> dict[str, list[str]]:
+    """mutant key -> the tests that killed it on the other configurations (same RTL)."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(out.glob("*/results.jsonl")):
+        if path.parent.name == config:
+            continue
+        for rec in MutationStore(path).finished(rtl).values():
+            test = rec.get("killed_by", {}).get("test")
+            if test and test not in found.setdefault(rec["key"], []):
+                found[rec["key"]].append(test)
+    return found
+
+
+def open_keys(store: MutationStore, rtl: str) -> list[str]:
+    """Mutants that count against the testbench now: survived or not activated, no waiver."""
+    waivers = summary.load_waivers()
+    return sorted(key for key, rec in store.finished(rtl).items()
+                  if summary.final_status(rec, waivers) in ("survived", "not_activated"))
+
+
 def run_config(config: str, args) -> None:
     from tb.common.configs import CONFIGS, verilog_params
 
@@ -126,7 +146,14 @@ def run_config(config: str, args) -> None:
     store = MutationStore(Path(args.out) / config / "results.jsonl")
     work = Path(args.out) / config / "runs"
     sel = model.generate_valid(verilog_params(CONFIGS[config]))
-    done = {} if args.rerun else store.finished(rtl)
+    waivers = summary.load_waivers()
+    if args.rerun_open:
+        args.rerun = ",".join(open_keys(store, rtl))
+        if not args.rerun:
+            print(f"mutate {config}: no open survivor or not-activated mutant to rerun")
+            return
+    done = {} if args.rerun else {key: rec for key, rec in store.finished(rtl).items()
+                                  if summary.still_valid(rec, waivers)}
     for m in sel.invalid:
         if m.key not in done:
             store.record(mutant_record(m, config, rtl, {"status": "invalid", "runs_tried": 0,
@@ -144,14 +171,24 @@ def run_config(config: str, args) -> None:
         store.record(mutant_record(m, config, rtl, {"status": "not_activated", "runs_tried": 0,
                                                     "seconds": 0.0}))
     active = [m for m in pending if m not in inactive]
+    if args.skip_waived:
+        # A waiver for this configuration already calls these equivalent; simulating one costs
+        # every run that reaches its line (a survivor never stops early).
+        waived = [m for m in active if m.key in waivers and waivers[m.key].applies(config)]
+        for m in waived:
+            store.record(mutant_record(m, config, rtl, {"status": "waived", "runs_tried": 0,
+                                                        "seconds": 0.0}))
+        active = [m for m in active if m not in waived]
+        print(f"mutate {config}: {len(waived)} waived mutants recorded without simulation")
     todo = active[:args.budget] if args.budget is not None else active
     print(f"mutate {config}: {len(sel.mutants)} mutants ({len(sel.invalid)} invalid), "
           f"{len(done)} classified before, {len(inactive)} not activated, "
           f"{len(todo)} to simulate now")
     if not todo:
         return
+    killers = killers_elsewhere(config, rtl, Path(args.out))
     t0 = time.monotonic()
-    _, build_dir = model.build(config, sel)
+    _, build_dir = model.build(config, sel, args.cxx_opt)
     print(f"mutate {config}: selector model ready in {time.monotonic() - t0:.0f} s: {build_dir}")
     batched = args.runner == "batch"
     load_scale = baseline_check(config, build_dir, line_map, Path(args.nightly), work,
@@ -177,10 +214,10 @@ def run_config(config: str, args) -> None:
             todo, line_map, work, args.jobs, args.seeds_per_test, on_result, run_batch,
             passed_before={} if args.rerun else store.passed_runs(rtl),
             on_progress=lambda m, run: store.record_passed_run(m.key, rtl, run.test, run.seed),
-            max_batch=args.batch or batch.MAX_BATCH)
+            max_batch=args.batch or batch.MAX_BATCH, killers=killers)
     else:
         schedule.run_mutants(todo, config, build_dir, line_map, work, args.jobs,
-                             args.seeds_per_test, on_result, load_scale)
+                             args.seeds_per_test, on_result, load_scale, killers)
     hours = (time.monotonic() - start) / 3600.0
     print(f"mutate {config}: {len(todo)} mutants in {hours * 3600:.0f} s = "
           f"{len(todo) / hours:.0f} mutants/hour with {args.jobs} jobs")
@@ -197,7 +234,8 @@ def write_report(args, configs: list[str]) -> Path:
         # Only today's mutants: a record of a mutant the generator no longer makes (e.g. logic
         # it now recognises as checker-only) stays in the file but is not counted.
         keys = {m.key for m in sel.mutants} | {m.key for m in sel.invalid}
-        per_config[config] = [r for r in store.finished(rtl).values() if r["key"] in keys]
+        per_config[config] = [r for r in store.finished(rtl).values()
+                              if r["key"] in keys and summary.still_valid(r, waivers)]
         generated[config] = len(sel.mutants) + len(sel.invalid)
     text = summary.markdown(per_config, waivers, generated)
     out = Path(args.out) / "mutation.md"
@@ -272,6 +310,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--operators", help="comma-separated operators")
     ap.add_argument("--rerun", metavar="KEY[,KEY]",
                     help="rerun mutants (by key), ignoring their earlier results")
+    ap.add_argument("--rerun-open", action="store_true",
+                    help="rerun every survived or not-activated mutant without a waiver (after "
+                         "the testbench changed)")
+    ap.add_argument("--skip-waived", action="store_true",
+                    help="record mutants that a waiver for this configuration calls equivalent "
+                         "without simulating them")
+    ap.add_argument("--cxx-opt", metavar="FLAG",
+                    help="C++ optimisation of the selector model (default: -Os, -O0 from "
+                         f"{model.MUTANT_O0_LANES} lanes)")
     ap.add_argument("--all-runs", action="store_true",
                     help="every mutant tries every run of the nightly (cheapest first), not "
                          "only the runs whose coverage reaches its line")

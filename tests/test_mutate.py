@@ -210,6 +210,40 @@ def test_activation_order_and_not_activated():
     assert len(schedule.plan_runs(lm, _mutant(12), 1)) == 3           # no point: every test
 
 
+def test_a_kill_on_another_configuration_goes_first():
+    lm = _map({10: [0, 1, 2, 3]}, {10, 11})
+    order = schedule.plan_runs(lm, _mutant(10), 1, first_tests=("Slow", "Absent"))
+    assert [(r.test, r.seed) for r in order] == [("Slow", 1), ("Fast", 1), ("Mid", 1)]
+    assert schedule.plan_runs(lm, _mutant(11), 1, first_tests=("Slow",)) is None
+
+
+def test_killers_and_open_keys_come_from_the_stores(tmp_path, monkeypatch):
+    import mutate
+    for config, recs in {"4x2": [{"key": "a", "status": "killed", "killed_by": {"test": "T1"}},
+                                 {"key": "b", "status": "survived"}],
+                         "8x8": [{"key": "a", "status": "killed", "killed_by": {"test": "T2"}},
+                                 {"key": "c", "status": "not_activated"},
+                                 {"key": "w", "status": "survived"}]}.items():
+        store = MutationStore(tmp_path / config / "results.jsonl")
+        for rec in recs:
+            store.record({"rtl": "R", "config": config, **rec})
+        MutationStore(tmp_path / config / "results.jsonl").record(
+            {"key": "old", "rtl": "OLD", "status": "killed", "killed_by": {"test": "T9"}})
+    assert mutate.killers_elsewhere("16x16", "R", tmp_path) == {"a": ["T1", "T2"]}
+    assert mutate.killers_elsewhere("8x8", "R", tmp_path) == {"a": ["T1"]}
+    monkeypatch.setattr(summary, "load_waivers", lambda: {"w": summary.Waiver("w", "why")})
+    assert mutate.open_keys(MutationStore(tmp_path / "8x8" / "results.jsonl"), "R") == ["c"]
+
+
+def test_unsimulated_waived_mutant_counts_only_while_its_waiver_applies():
+    w = {"s": summary.Waiver("s", "u + 1 == u - 1 on a 1-bit index", ("4x2",))}
+    rec = {"key": "s", "status": "waived", "config": "4x2"}
+    assert summary.final_status(rec, w) == "equivalent" and summary.still_valid(rec, w)
+    other = {**rec, "config": "8x8"}
+    assert not summary.still_valid(other, w) and not summary.still_valid(rec, {})
+    assert summary.still_valid({"key": "s", "status": "survived", "config": "8x8"}, w)
+
+
 def test_condition_mutant_tries_the_runs_that_skipped_its_branch():
     # Line coverage counts an `if` line only in runs that took the branch; `if (gru_req)` stuck
     # at true acts in the runs that did not.  Those come after the ones that took it.

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -215,16 +215,19 @@ def run_mutants_batched(mutants: list[Mutant], line_map: LineMap, work: Path, jo
                         run_batch_fn: Callable[[list[Plan], Path], list[Plan]],
                         passed_before: dict[str, set[tuple[str, int]]] | None = None,
                         on_progress: Callable[[Mutant, NightlyRun], None] | None = None,
-                        max_batch: int = MAX_BATCH) -> None:
+                        max_batch: int = MAX_BATCH,
+                        killers: Mapping[str, Sequence[str]] | None = None) -> None:
     """Classify every mutant, ``jobs`` batch processes at a time.
 
     ``passed_before`` (key -> {(test, seed)}) skips the runs a mutant passed in an interrupted
-    earlier session; ``on_progress`` is told every run a mutant passes (recorded for that)."""
+    earlier session; ``on_progress`` is told every run a mutant passes (recorded for that);
+    ``killers`` (key -> tests) are tried first (``schedule.plan_runs``)."""
     passed_before = passed_before or {}
+    killers = killers or {}
     by_id = {m.id: m for m in mutants}
     plans: list[Plan] = []
     for m in mutants:
-        runs = plan_runs(line_map, m, seeds_per_test)
+        runs = plan_runs(line_map, m, seeds_per_test, killers.get(m.key, ()))
         if runs is None:
             on_result(m, {"status": "not_activated", "runs_tried": 0, "seconds": 0.0})
             continue

@@ -84,7 +84,7 @@ def generate_valid(params: dict[str, int], toplevel: str = "masr_top", rtl: Path
 MUTANT_O0_LANES = 64
 
 
-def build(config: str, model: SelectorModel):
+def build(config: str, model: SelectorModel, cxx_opt: str | None = None):
     """The Verilator build of the selector model (cached by simrun like every other build)."""
     from tb.common import simrun
     from tb.common.configs import CONFIGS, TOPLEVEL, verilog_params
@@ -92,4 +92,4 @@ def build(config: str, model: SelectorModel):
     hw = CONFIGS[config]
     return simrun.build(TOPLEVEL, model.sources, verilog_params(hw),
                         extra_args=list(MUTANT_VERILATOR_ARGS), timeout=MUTANT_BUILD_TIMEOUT_S,
-                        cxx_opt="-O0" if hw.n_lanes >= MUTANT_O0_LANES else None)
+                        cxx_opt=cxx_opt or ("-O0" if hw.n_lanes >= MUTANT_O0_LANES else None))

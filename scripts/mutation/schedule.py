@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,8 +68,12 @@ def simulate(build_dir: Path, config: str, run: NightlyRun, mutant_id: int, run_
     return RunResult(status, message.strip(), time.monotonic() - start)
 
 
-def plan_runs(line_map: LineMap, mutant: Mutant, seeds_per_test: int) -> list[NightlyRun] | None:
-    """The runs a mutant tries, in order; None = its line is never reached (not activated)."""
+def plan_runs(line_map: LineMap, mutant: Mutant, seeds_per_test: int,
+              first_tests: Sequence[str] = ()) -> list[NightlyRun] | None:
+    """The runs a mutant tries, in order; None = its line is never reached (not activated).
+
+    ``first_tests`` (the tests that killed the same mutant on another configuration) go first:
+    a kill usually repeats, and otherwise the plan is the same runs in another order."""
     reaching = line_map.runs_for(mutant.file, mutant.lines)
     if reaching is None:
         reaching = line_map.all_runs()          # no coverage point: any run may reach it
@@ -87,7 +91,8 @@ def plan_runs(line_map: LineMap, mutant: Mutant, seeds_per_test: int) -> list[Ni
         if n < seeds_per_test:
             rounds[n].append(run)
             seen[run.test] = n + 1
-    return [run for rnd in rounds for run in rnd]
+    ordered = [run for rnd in rounds for run in rnd]
+    return sorted(ordered, key=lambda run: run.test not in first_tests)   # stable
 
 
 def rerun_command(config: str, mutant: Mutant) -> str:
@@ -119,12 +124,14 @@ def classify(mutant: Mutant, config: str, build_dir: Path, runs: list[NightlyRun
 
 def run_mutants(mutants: list[Mutant], config: str, build_dir: Path, line_map: LineMap,
                 work: Path, jobs: int, seeds_per_test: int,
-                on_result: Callable[[Mutant, dict], None], load_scale: float = 1.0) -> None:
+                on_result: Callable[[Mutant, dict], None], load_scale: float = 1.0,
+                killers: Mapping[str, Sequence[str]] | None = None) -> None:
     """Classify every mutant, ``jobs`` simulations at a time; results reported as they come."""
     lock = threading.Lock()
+    killers = killers or {}
 
     def one(mutant: Mutant) -> tuple[Mutant, dict]:
-        runs = plan_runs(line_map, mutant, seeds_per_test)
+        runs = plan_runs(line_map, mutant, seeds_per_test, killers.get(mutant.key, ()))
         if runs is None:
             return mutant, {"status": "not_activated", "runs_tried": 0, "seconds": 0.0}
         return mutant, classify(mutant, config, build_dir, runs, work, load_scale)

@@ -12,7 +12,9 @@ from pathlib import Path
 from nightly import ResultsStore
 
 # killed_timeout: the mutant hung the design (the run exceeded ~3x its normal time).
-STATUSES = ("killed", "killed_timeout", "survived", "not_activated", "invalid")
+# waived: not simulated, because a waiver for this configuration already calls it equivalent
+# (`mutate.py --skip-waived`); it counts as equivalent only while that waiver stands.
+STATUSES = ("killed", "killed_timeout", "survived", "not_activated", "invalid", "waived")
 
 
 class MutationStore:

@@ -49,10 +49,16 @@ def final_status(rec: dict, waivers: dict[str, Waiver]) -> str:
     # A waived mutant that no test reaches (not activated) is equivalent too: its waiver says
     # why the configuration cannot reach the line at all.
     waiver = waivers.get(rec["key"])
-    if rec["status"] in ("survived", "not_activated") and waiver is not None and \
+    if rec["status"] in ("survived", "not_activated", "waived") and waiver is not None and \
             waiver.applies(rec.get("config")):
         return "equivalent"
     return rec["status"]
+
+
+def still_valid(rec: dict, waivers: dict[str, Waiver]) -> bool:
+    """False for a mutant left unsimulated under a waiver that no longer applies: it is not
+    classified any more, and the next run simulates it."""
+    return rec["status"] != "waived" or final_status(rec, waivers) == "equivalent"
 
 
 def kill_rate(counts: Counter) -> tuple[int, int]:
@@ -91,6 +97,10 @@ def markdown(per_config: dict[str, list[dict]], waivers: dict[str, Waiver],
         out += [f"## {config}: {len(records)} of {generated.get(config, len(records))} mutants "
                 f"classified, kill rate {killed}/{denom}"
                 + (f" = {100.0 * killed / denom:.1f} %" if denom else ""), ""]
+        unsimulated = sum(r["status"] == "waived" for r in records)
+        if unsimulated:
+            out += [f"{unsimulated} of the equivalent mutants were recorded under their waiver "
+                    f"without simulation (`--skip-waived`).", ""]
         for what in ("module", "operator"):
             out += [f"### per {what}", "", head.replace("| |", f"| {what} |", 1), sep]
             out += [_row(name, counts) for name, counts in sorted(t[what].items())]
