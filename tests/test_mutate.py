@@ -302,6 +302,11 @@ def test_kill_rate_and_waivers(tmp_path):
     bad.write_text('{equivalent: [{key: "s1", reason: ""}]}')
     with pytest.raises(SystemExit):
         summary.load_waivers(bad)
+    twice = tmp_path / "twice.hjson"
+    twice.write_text('{equivalent: [{key: "s1", reason: "reset value never read"}, '
+                     '{key: "s1", configs: ["4x2"], reason: "one-bit index here"}]}')
+    with pytest.raises(SystemExit, match="twice"):
+        summary.load_waivers(twice)
 
 
 def test_waivers_file_is_well_formed():

@@ -40,6 +40,9 @@ def load_waivers(path: Path = WAIVERS) -> dict[str, Waiver]:
         reason = str(entry.get("reason", "")).strip()
         if not reason:
             raise SystemExit(f"{path}: waiver {entry.get('key')} has no reason")
+        if entry["key"] in out:
+            # A second entry would silently replace the first one's reason and configurations.
+            raise SystemExit(f"{path}: waiver {entry['key']} appears twice; merge the entries")
         out[str(entry["key"])] = Waiver(str(entry["key"]), reason,
                                         tuple(str(c) for c in entry.get("configs", ())))
     return out
