@@ -125,6 +125,52 @@ def encode_activations(x: np.ndarray, hw: HwConfig, N: int,
     return ActivationImage(hw, N, mode, words, values, amask_d, aval_d)
 
 
+def _partition_holders(hw: HwConfig, mode: StealMode, u: int) -> list[tuple[int, int]]:
+    """(column, seg) of every activation RF segment that holds partition u."""
+    return [(v, seg) for v in range(hw.V) for seg, part in _filled_segments(hw, mode, v)
+            if part == u]
+
+
+EncoderWrite = tuple[str, int, int, int]        # (kind "amask" / "aval", column, address, value)
+
+
+def encoder_write_cycles(x: np.ndarray, hw: HwConfig, N: int,
+                         mode: StealMode = StealMode.NONE) -> list[list[EncoderWrite]]:
+    """The activation-RF writes of the streaming encoder (docs/gru-datapath.md section 3), one
+    list per write cycle: entry ``c < N`` holds the writes element ``c`` causes (in the cycle after
+    it is fed), entries ``N ..`` the trailing zero mask words of the last partition's remaining
+    words and of every later partition.  Each write goes to every PE of its column.  Applied in
+    order, they leave exactly ``encode_activations`` in the words a product reads; words past a
+    partition's end keep what they held (the encoder does not clear them)."""
+    xs = np.asarray(x, dtype=np.int64)
+    P, K, B = partition_width(hw, N), words_per_row(hw, N), hw.B
+    mode = StealMode(int(mode))
+    cycles: list[list[EncoderWrite]] = []
+    j = word = 0
+    for c in range(N):
+        u, o = divmod(c, P)
+        k, b = divmod(o, B)
+        j = 0 if o == 0 else j                  # packed value index within the partition
+        word = 0 if b == 0 else word
+        writes: list[EncoderWrite] = []
+        if xs[c] != 0:
+            word |= 1 << b
+            writes += [("aval", v, seg * hw.P_MAX + j, int(xs[c]))
+                       for v, seg in _partition_holders(hw, mode, u)]
+            j += 1
+        if b == B - 1 or o == P - 1 or c == N - 1:
+            writes += [("amask", v, seg * hw.KW_MAX + k, word)
+                       for v, seg in _partition_holders(hw, mode, u)]
+        cycles.append(writes)
+    u_last, o_last = divmod(N - 1, P)
+    pads = [(u_last, k) for k in range(o_last // B + 1, K)] + \
+           [(u, k) for u in range(u_last + 1, hw.V) for k in range(K)]
+    for u, k in pads:
+        cycles.append([("amask", v, seg * hw.KW_MAX + k, 0)
+                       for v, seg in _partition_holders(hw, mode, u)])
+    return cycles
+
+
 # -- weight images ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

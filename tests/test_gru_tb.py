@@ -289,15 +289,15 @@ def test_a_corner_reads_back_the_encoders_pad_words(hw):
 def test_encoder_writes_rebuild_the_golden_encoding(hw):
     """The cycle-by-cycle write list of the encoder (used to predict the activation RFs after a
     reset in the middle of a stream) applied in full gives golden.encode's image, every word."""
-    from golden.encode import encode_activations
+    from golden.encode import encode_activations, encoder_write_cycles
     from golden.gru_seq import encoder_pad
-    from tb.gru.checks import apply_encoder_writes, encoder_writes
+    from tb.gru.checks import apply_encoder_writes
     rng = np.random.default_rng(3)
     for N in (1, 2, hw.V + 3, 33, hw.N_MAX - 1, hw.N_MAX, *rng.integers(1, hw.N_MAX + 1, 20)):
         N = int(N)
         for mode in StealMode:
             x = np.where(rng.random(N) < rng.random(), rng.integers(-500, 501, N), 0)
-            cycles = encoder_writes(x.astype(np.int16), hw, N, mode)
+            cycles = encoder_write_cycles(x.astype(np.int16), hw, N, mode)
             assert len(cycles) == N + encoder_pad(hw, N)
             rf = {pe: {"amask": np.zeros(hw.AMASK_DEPTH, np.int64),
                        "aval": np.zeros(hw.AVAL_DEPTH, np.int64)} for pe in hw.pes()}
@@ -317,8 +317,8 @@ def test_reset_item_resets_mid_stream_beside_an_output_phase(hw):
     from golden import gru_seq
     from golden.config import FEAT_OVERLAP, LayerConfig, ceil_div
     from golden.encode import encode_matvec
-    from tb.gru.checks import (act_rf_image, apply_encoder_writes, compare_act_rf_words,
-                               encoder_writes, gru_run)
+    from golden.encode import encoder_write_cycles
+    from tb.gru.checks import act_rf_image, apply_encoder_writes, compare_act_rf_words, gru_run
     items = sequence_items(gru_sequences.GruErrorSequence, hw, 1)
     [it] = [i for i in items if i.reset_step is not None and i.reset_phase == PHASE_X]
     assert hw.feat_available & FEAT_OVERLAP
@@ -340,10 +340,10 @@ def test_reset_item_resets_mid_stream_beside_an_output_phase(hw):
     image = encode_matvec(p.W_ih, it.junk_x[: it.I], p.b_ih, hw,
                           LayerConfig(it.M, it.I, it.mode, it.rep_rows, it.shift))
     want = act_rf_image(image, hw)
-    apply_encoder_writes(want, encoder_writes(it.x_seq[0], hw, it.I, it.mode), hw)
-    w1 = encoder_writes(it.x_seq[1], hw, it.I, it.mode)
+    apply_encoder_writes(want, encoder_write_cycles(it.x_seq[0], hw, it.I, it.mode), hw)
+    w1 = encoder_write_cycles(it.x_seq[1], hw, it.I, it.mode)
     got = act_rf_image(image, hw)
-    apply_encoder_writes(got, encoder_writes(it.x_seq[0], hw, it.I, it.mode), hw)
+    apply_encoder_writes(got, encoder_write_cycles(it.x_seq[0], hw, it.I, it.mode), hw)
     apply_encoder_writes(want, w1[:written], hw)
     apply_encoder_writes(got, w1[:written], hw)
     assert compare_act_rf_words(got, want, "after reset", "") == []

@@ -26,12 +26,11 @@ from pyuvm import ConfigDB, uvm_agent, uvm_analysis_port, uvm_component, uvm_dri
 
 from golden.config import FEAT_OVERLAP, StealMode, ceil_div, partition_bounds, partition_width
 from tb.common.bfm import CFG_REGS, CLK_PERIOD_NS, MEM_ROWPTR, PERF_REGS
-from golden.encode import encode_matvec
+from golden.encode import encode_matvec, encoder_write_cycles
 from tb.gru.bfm import (ALL_REG, CTRL_START, GRU_CFG_REGS, GRU_PERF_REGS, MEM_HBUF, MEM_HOUT,
                         MEM_XBUF, PHASE_H, PHASE_M, PHASE_X, GruBfm)
 from tb.matvec.stimulus import work_upper_bound
-from tb.gru.checks import (act_rf_image, apply_encoder_writes, compare_act_rf_words,
-                           encoder_writes, gru_run)
+from tb.gru.checks import act_rf_image, apply_encoder_writes, compare_act_rf_words, gru_run
 from tb.gru.items import ACT_RF_TAG, LOAD_FRONTDOOR, GruLayerItem, GruPhaseResult
 
 
@@ -235,8 +234,8 @@ class GruDriver(uvm_driver):
         # the activation RFs: the loaded image, x_0 .. x_{s-1} encoded, x_s up to the reset
         want_rf = act_rf_image(image, hw)
         for t in range(s):
-            apply_encoder_writes(want_rf, encoder_writes(xs[t], hw, item.I, item.mode), hw)
-        apply_encoder_writes(want_rf, encoder_writes(xs[s], hw, item.I, item.mode)[:written], hw)
+            apply_encoder_writes(want_rf, encoder_write_cycles(xs[t], hw, item.I, item.mode), hw)
+        apply_encoder_writes(want_rf, encoder_write_cycles(xs[s], hw, item.I, item.mode)[:written], hw)
         self._check_act_rf(ctx, await bfm.read_act_rf_all(), want_rf,
                            f"cycle {cyc} of an X phase (x_{s} written up to element "
                            f"{written - 1})")
@@ -295,8 +294,8 @@ class GruDriver(uvm_driver):
                            int(h_t[bad[0]]) if len(bad) else 0,
                            int(got_hout[bad[0]]) if len(bad) else 0))
         want_rf = act_rf_image(image, hw)
-        apply_encoder_writes(want_rf, encoder_writes(h0, hw, Hd, item.mode), hw)
-        apply_encoder_writes(want_rf, encoder_writes(h_t, hw, Hd, item.mode)[:written - 1], hw)
+        apply_encoder_writes(want_rf, encoder_write_cycles(h0, hw, Hd, item.mode), hw)
+        apply_encoder_writes(want_rf, encoder_write_cycles(h_t, hw, Hd, item.mode)[:written - 1], hw)
         self._check_act_rf(ctx, await bfm.read_act_rf_all(), want_rf,
                            f"cycle {cyc} of an H phase's cell pass (h_t written up to element "
                            f"{written - 2})")

@@ -526,54 +526,6 @@ __all__ = ["golden_layer", "compare_phase", "compare_h", "compare_gx", "compare_
 
 # -- the activation encoder's writes, cycle by cycle (reset in the middle of a stream) ----------------
 
-def encoder_writes(x: np.ndarray, hw: HwConfig, N: int, mode: Any) -> list[list[tuple]]:
-    """The activation-RF writes of one encoder run over ``x`` (N elements), one list per write
-    cycle (docs/gru-datapath.md section 3): entry ``c < N`` holds the writes element ``c`` causes
-    (in the cycle after it is fed), entries ``N .. N + pad - 1`` the trailing zero mask words.
-    A write is ``(kind, v, addr, value)``, kind "amask" or "aval", for every PE of column v; a
-    partition ``u`` is written as segment 0 of column u and, in vertical mode, segment 1 of
-    column u+1 and segment 2 of column u-1.  Applied in order to an RF image they leave exactly
-    ``golden.encode.encode_activations`` in the words a product reads."""
-    from golden.config import StealMode, partition_width, words_per_row
-    xs = np.asarray(x, dtype=np.int64)
-    P, K, B = partition_width(hw, N), words_per_row(hw, N), hw.B
-    vert = StealMode(int(mode)) == StealMode.VERTICAL
-
-    def cols(u: int) -> list[tuple[int, int]]:
-        out = [(u, 0)]
-        if vert:
-            out += [(u + 1, 1)] if u + 1 < hw.V else []
-            out += [(u - 1, 2)] if u > 0 else []
-        return out
-
-    cycles: list[list[tuple]] = []
-    j = 0
-    word = 0
-    for c in range(N):
-        u, o = divmod(c, P)
-        k, b = divmod(o, B)
-        if o == 0:
-            j = 0
-        if b == 0:
-            word = 0
-        nz = xs[c] != 0
-        writes = []
-        if nz:
-            word |= 1 << b
-            writes += [("aval", v, seg * hw.P_MAX + j, int(xs[c])) for v, seg in cols(u)]
-            j += 1
-        if b == B - 1 or o == P - 1 or c == N - 1:
-            writes += [("amask", v, seg * hw.KW_MAX + k, word) for v, seg in cols(u)]
-        cycles.append(writes)
-    u_last, o_last = divmod(N - 1, P)
-    k_last = o_last // B
-    pads = [(u_last, k) for k in range(k_last + 1, K)] + \
-           [(u, k) for u in range(u_last + 1, hw.V) for k in range(K)]
-    for u, k in pads:
-        cycles.append([("amask", v, seg * hw.KW_MAX + k, 0) for v, seg in cols(u)])
-    return cycles
-
-
 def apply_encoder_writes(rf: dict, cycles: list[list[tuple]], hw: HwConfig) -> None:
     """Apply encoder write cycles to ``rf``: {(g, v): {"amask": int64[], "aval": int64[]}}."""
     for writes in cycles:
