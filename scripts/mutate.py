@@ -317,8 +317,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="record mutants that a waiver for this configuration calls equivalent "
                          "without simulating them")
     ap.add_argument("--cxx-opt", metavar="FLAG",
-                    help="C++ optimisation of the selector model (default: -Os, -O0 from "
-                         f"{model.MUTANT_O0_LANES} lanes)")
+                    help="C++ optimisation of the selector model, e.g. --cxx-opt=-O0 (default: "
+                         f"-Os, {model.MUTANT_LOW_OPT} from {model.MUTANT_LOW_OPT_LANES} lanes)")
     ap.add_argument("--all-runs", action="store_true",
                     help="every mutant tries every run of the nightly (cheapest first), not "
                          "only the runs whose coverage reaches its line")

@@ -78,10 +78,13 @@ def generate_valid(params: dict[str, int], toplevel: str = "masr_top", rtl: Path
     raise RuntimeError(f"mutated RTL still fails to lint after {max_rounds} rounds")
 
 
-# From this many lanes the selector model's C++ is compiled at -O0: every lane instance carries
-# every mutant's selector chain, and at -Os the 8x8 model had not compiled after 70 minutes on a
-# loaded 2-core machine; at -O0 it built in 349 s beside a running 4x2 mutation job (2026-12-07).
-MUTANT_O0_LANES = 64
+# From this many lanes the selector model's C++ is compiled at -O1 instead of verilated.mk's -Os:
+# every lane instance carries every mutant's selector chain, and at -Os the 8x8 model had not
+# compiled after 70 minutes on a loaded 2-core machine.  Measured on 8x8 (2026-12-07, each beside
+# one other job): -O0 builds in 233-349 s but runs the baseline PaperWorkloadTest in 10.8 s;
+# -O1 builds in 434 s and runs it in 4.8 s (the nightly's -Os build: 3.2 s).
+MUTANT_LOW_OPT_LANES = 64
+MUTANT_LOW_OPT = "-O1"
 
 
 def build(config: str, model: SelectorModel, cxx_opt: str | None = None):
@@ -92,4 +95,5 @@ def build(config: str, model: SelectorModel, cxx_opt: str | None = None):
     hw = CONFIGS[config]
     return simrun.build(TOPLEVEL, model.sources, verilog_params(hw),
                         extra_args=list(MUTANT_VERILATOR_ARGS), timeout=MUTANT_BUILD_TIMEOUT_S,
-                        cxx_opt=cxx_opt or ("-O0" if hw.n_lanes >= MUTANT_O0_LANES else None))
+                        cxx_opt=cxx_opt or (MUTANT_LOW_OPT if hw.n_lanes >= MUTANT_LOW_OPT_LANES
+                                            else None))
