@@ -21,6 +21,9 @@ overrides; the test itself resets the DUT).  cocotb ends every task a test start
 monitors, the irq watcher) when the test ends, so nothing of one run's testbench survives into
 the next.
 
+A run ends at the scoreboard's first mismatch (a plain run would go on to its end and fail
+there): the verdict is the same, and a killing run costs the simulation up to its first error.
+
 Progress is one fsync'ed JSON line per event (``start``, ``end`` with PASS/FAIL, ``timeout``), so
 the supervisor can tell which (plan, run) was in flight when the process died.  A wall-clock
 watchdog thread ends the process (exit code 3) when the run in flight exceeds its budget: a hung
@@ -112,6 +115,23 @@ class SimLog:
                 raise AssertionError("\n".join(fired[:5]))
 
 
+async def first_scoreboard_error_ends_run(seen: list[str], every_ns: int = 20_000) -> None:
+    """Fail the run at the scoreboard's first mismatch (a task that raises ends the test), and
+    put that mismatch in ``seen`` for the run's verdict.
+
+    A plain run records every mismatch and fails at its end; once one is recorded the verdict
+    is already FAIL, so a mutant's run need not simulate the rest of its layers."""
+    from pyuvm import uvm_root
+
+    while True:
+        await Timer(every_ns, "ns")
+        test = uvm_root().uvm_test_top      # run_test makes a new root: look it up each time
+        errors = getattr(getattr(getattr(test, "env", None), "scoreboard", None), "errors", None)
+        if errors:
+            seen.append(f"scoreboard mismatch (the run stops at the first): {errors[0]}")
+            raise AssertionError(seen[-1])
+
+
 class Watchdog:
     """Ends the process when the run in flight takes longer than its wall-clock budget."""
 
@@ -179,6 +199,7 @@ class Batch:
             batch.watchdog.arm(p, r, budget)
             t0 = time.monotonic()
             status, message = "FAIL", "aborted (a testbench task failed or the test was cancelled)"
+            mismatch: list[str] = []
             try:
                 # Memories as at time 0: a backdoor load with no files clears the arrays.
                 bd_dir.mkdir(parents=True, exist_ok=True)
@@ -195,6 +216,7 @@ class Batch:
                 # The seeding of a plain run of this test and seed (tb/common/base_test.py).
                 if batch.simlog:        # an assertion ends the run soon after it fires
                     cocotb.start_soon(batch.simlog.watch(log_offset))
+                cocotb.start_soon(first_scoreboard_error_ends_run(mismatch))
                 os.environ["COCOTB_RANDOM_SEED"] = os.environ["MASR_SEED"] = str(seed)
                 tseed = test_seed(seed, spec["module"], spec["test"])
                 cocotb.RANDOM_SEED = tseed
@@ -209,6 +231,8 @@ class Batch:
                 fired = batch.simlog.errors_since(log_offset) if batch.simlog else []
                 if fired:
                     status, message = "FAIL", "\n".join(fired[:5]) + "\n" + message
+                elif mismatch:
+                    status, message = "FAIL", mismatch[0]
                 if status != "PASS":
                     batch.failed.add(p)
                 batch.progress.write(event="end", plan=p, run=r, mutant=mutant, status=status,
