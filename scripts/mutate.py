@@ -194,10 +194,17 @@ def run_config(config: str, args) -> None:
     load_scale = baseline_check(config, build_dir, line_map, Path(args.nightly), work,
                                 probe=todo[0].id if batched else None)
     start, count = time.monotonic(), [0]
+    tb_bugs: list[str] = []
 
     def on_result(m: Mutant, rec: dict) -> None:
-        store.record(mutant_record(m, config, rtl, rec))
         count[0] += 1
+        bug = summary.testbench_bug(rec)
+        if bug:     # not a verdict: the mutant stays unclassified and the next run retries it
+            tb_bugs.append(m.key)
+            print(f"  [{count[0]}/{len(todo)}] #{m.id} {m.key}: NOT classified, the testbench "
+                  f"itself failed ({bug[:160]}); fix it and run again", flush=True)
+            return
+        store.record(mutant_record(m, config, rtl, rec))
         who = rec.get("killed_by", {})
         print(f"  [{count[0]}/{len(todo)}] #{m.id} {m.key} {m.file}:{m.line} {m.operator}: "
               f"{rec['status']}" + (f" by {who['test']} seed {who['seed']}" if who else "")
@@ -218,6 +225,9 @@ def run_config(config: str, args) -> None:
     else:
         schedule.run_mutants(todo, config, build_dir, line_map, work, args.jobs,
                              args.seeds_per_test, on_result, load_scale, killers)
+    if tb_bugs:
+        print(f"mutate {config}: {len(tb_bugs)} mutants left unclassified because the testbench "
+              f"failed on its own: {','.join(tb_bugs)}")
     hours = (time.monotonic() - start) / 3600.0
     print(f"mutate {config}: {len(todo)} mutants in {hours * 3600:.0f} s = "
           f"{len(todo) / hours:.0f} mutants/hour with {args.jobs} jobs")

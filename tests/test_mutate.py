@@ -235,6 +235,15 @@ def test_killers_and_open_keys_come_from_the_stores(tmp_path, monkeypatch):
     assert mutate.open_keys(MutationStore(tmp_path / "8x8" / "results.jsonl"), "R") == ["c"]
 
 
+def test_a_broken_testbench_is_not_a_kill():
+    bug = {"status": "killed", "killed_by": {"signature": "product #<n> 'reset_keeps_memories': "
+                                             "driver exception: NameError: name 'X' is not defined"}}
+    assert summary.testbench_bug(bug)
+    design = {"status": "killed", "killed_by": {"signature": "ERR_CODE expected <n> got <n>"}}
+    assert summary.testbench_bug(design) is None
+    assert summary.testbench_bug({"status": "survived"}) is None
+
+
 def test_unsimulated_waived_mutant_counts_only_while_its_waiver_applies():
     w = {"s": summary.Waiver("s", "u + 1 == u - 1 on a 1-bit index", ("4x2",))}
     rec = {"key": "s", "status": "waived", "config": "4x2"}

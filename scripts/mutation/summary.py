@@ -3,6 +3,7 @@ the sign-off report shows beside coverage."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,9 +59,24 @@ def final_status(rec: dict, waivers: dict[str, Waiver]) -> str:
     return rec["status"]
 
 
+# A failure no design behaviour can cause: the testbench itself is broken (e.g. a missing import
+# in a code path the baseline run does not reach).  Such a "kill" says nothing about the mutant.
+_TESTBENCH_BUG = re.compile(r"\b(NameError|ImportError|ModuleNotFoundError|SyntaxError|"
+                            r"IndentationError|UnboundLocalError)\b")
+
+
+def testbench_bug(rec: dict) -> str | None:
+    """The failure signature if a kill came from a broken testbench, else None."""
+    sig = rec.get("killed_by", {}).get("signature", "")
+    return sig if rec.get("status", "").startswith("killed") and _TESTBENCH_BUG.search(sig) \
+        else None
+
+
 def still_valid(rec: dict, waivers: dict[str, Waiver]) -> bool:
-    """False for a mutant left unsimulated under a waiver that no longer applies: it is not
-    classified any more, and the next run simulates it."""
+    """False for a record that does not classify its mutant (the next run simulates it): one
+    left unsimulated under a waiver that no longer applies, or a kill by a broken testbench."""
+    if testbench_bug(rec):
+        return False
     return rec["status"] != "waived" or final_status(rec, waivers) == "equivalent"
 
 
