@@ -606,3 +606,8 @@ class NullSkipSequence(MasrBaseSequence):
                 pat = str(rng.choice(["victim_center", "gradient", "alternating"]))
                 yield from self.pair(st.steal_layer(rng, hw, mode, pat,
                                                     name=f"nskip_{m}_{pat}"))
+                # Fewer rows than lane-rows: lanes with no rows at all ask to steal from the
+                # first cycle, and their wide reads must stay on the rows they can be granted.
+                yield from self.pair(st.steal_layer(rng, hw, mode, "gradient",
+                                                    M=max(1, hw.H - 3),
+                                                    name=f"nskip_{m}_rowless_lanes"))
