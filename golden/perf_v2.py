@@ -28,7 +28,11 @@ Features (the exploration in docs/perf-v2-exploration.md measures what each one 
 - ``scan_rows``: a per-lane scanner reads one own row per cycle from the product's first cycle
   and marks rows without an effective op; a marked row at the owner's head or a range's tail is
   retired without a claim or AG cycle (exploration, not in the RTL; subsumes
-  ``skip_empty_rows``).
+  ``skip_empty_rows``);
+- ``run_ahead`` (O2, needs ``overlap_output``): no barrier between independent products; a lane
+  that can neither claim nor steal in product p enters p + 1 in that cycle, as soon as p + 1's
+  bank is free (p - 1's drain has ended), see :func:`run_ahead_sequence` (exploration, not in
+  the RTL).
 """
 from __future__ import annotations
 
@@ -45,7 +49,7 @@ from golden.perf import (PerfFlag, PerfResult, _as_steps, _check_mask, _Geometry
 
 __all__ = ["PerfFeatures", "V1", "features_of_feat", "simulate_product", "ReplicaPlan",
            "plan_replicas", "simulate_matvec_v2", "ProductRun", "SequenceRunV2",
-           "simulate_sequence_v2", "schedule_products", "balanced_row_order",
+           "simulate_sequence_v2", "schedule_products", "run_ahead_sequence", "balanced_row_order",
            "dup_fraction_of_plan", "plan_registers", "plan_from_registers", "SPLIT_EVENTS",
            "split_events", "simulate_product_run"]
 
@@ -63,6 +67,7 @@ class PerfFeatures:
     dup_budget: float | None = None  # None: layer.rep_rows rows per range (v1 sizing)
     rotate: int = 1                  # partitions a lane's rows rotate through (1: v1 mapping)
     scan_rows: bool = False          # empty rows found ahead by a scanner retire for free
+    run_ahead: bool = False          # lanes enter the next independent product one by one (O2)
 
     def __post_init__(self) -> None:
         if self.replicas not in ("shared", "split"):
@@ -81,6 +86,8 @@ class PerfFeatures:
             raise SpecError("scan_rows tests a row in one read: needs null_word_skip")
         if self.rotate < 1:
             raise SpecError(f"PerfFeatures.rotate={self.rotate} must be >= 1")
+        if self.run_ahead and not self.overlap_output:
+            raise SpecError("run_ahead needs the second accumulator bank: set overlap_output")
 
 
 V1 = PerfFeatures()
@@ -437,6 +444,9 @@ class _RangeEngine:
         self.hv, self.hk, self.hs = arr[:, :, 0], arr[:, :, 1], arr[:, :, 2]
         self.hvalid = np.array([[j < len(h) for j in range(nh)] for h in hold])
         self.head = np.zeros(n, dtype=np.int64)
+        # The cycle each lane entered the product (the scanner's clock starts there); all 0 for
+        # a product on its own, per lane under run_ahead.
+        self.start = np.zeros(n, dtype=np.int64)
         self.busy_until = -np.ones(n, dtype=np.int64)
         self.last_emit = -np.ones(n, dtype=np.int64) * 10
         z = lambda: np.zeros(n, dtype=np.int64)  # noqa: E731
@@ -466,10 +476,11 @@ class _RangeEngine:
             self.head_jumps += emptied
             if not self.feat.scan_rows:
                 return
+            scanned = c - self.start                       # the last row each scanner has read
             own = np.maximum(self.b0 - self.head, 0) + self._stealable(self.head).sum(axis=1)
-            at_head = (own > 0) & (self.head <= c) & self._empty(self.head)
+            at_head = (own > 0) & (self.head <= scanned) & self._empty(self.head)
             lo = np.maximum(self.head[:, None], self.base)
-            at_tail = (self.tail > lo) & (self.tail - 1 <= c) & ~at_head[:, None]
+            at_tail = (self.tail > lo) & (self.tail - 1 <= scanned[:, None]) & ~at_head[:, None]
             for k in range(self.nr):
                 at_tail[:, k] &= self._empty(self.tail[:, k] - 1)
                 at_tail[:, k] &= ~at_tail[:, :k].any(axis=1)   # one retirement per step
@@ -492,23 +503,38 @@ class _RangeEngine:
         return np.maximum(self.tail - np.maximum(head[:, None], self.base), 0)
 
     def step(self, c: int) -> bool:
+        """One cycle of a product on its own; True in its final compute cycle."""
         st = self._stealable(self.head)                              # (n, nr), registered
         own = np.maximum(self.b0 - self.head, 0) + st.sum(axis=1)
         s_hold = np.where(self.hvalid, st[self.hv, self.hk], 0)      # (n, nh)
-        can_steal = (s_hold > 0).any(axis=1)
-        ag_idle = self.busy_until < c
-        if ag_idle.all() and not (own > 0).any() and not can_steal.any():
+        if (self.busy_until < c).all() and not (own > 0).any() and not (s_hold > 0).any():
             if self.ag_done is None:
                 self.ag_done = c
             if self.last_emit.max() <= c - 2:  # queue empty: the final compute cycle
                 self.idle += 1
                 return True
-        need = self.busy_until <= c
+        self.claim_cycle(c, np.ones(self.n, dtype=bool))
+        return False
+
+    def finished(self, c: int) -> bool:
+        """Every AG idle and every queue empty in cycle c (lanes that left have nothing)."""
+        return bool((self.busy_until < c).all() and self.last_emit.max() <= c - 2)
+
+    def claim_cycle(self, c: int, active: np.ndarray) -> np.ndarray:
+        """Claims, retires and steals of cycle c by the ``active`` lanes (the lanes in this
+        product); only active victims can be robbed.  Returns the active lanes that need a row
+        and can get none here (no own row, nothing to steal)."""
+        st = self._stealable(self.head) * active[:, None]           # (n, nr), registered
+        own = np.maximum(self.b0 - self.head, 0) + st.sum(axis=1)
+        s_hold = np.where(self.hvalid, st[self.hv, self.hk], 0)      # (n, nh)
+        can_steal = (s_hold > 0).any(axis=1)
+        ag_idle = self.busy_until < c
+        need = (self.busy_until <= c) & active
         owner = need & (own > 0)
         skip = np.zeros(self.n, dtype=bool)
         if self.feat.skip_empty_rows:
             head_ops = self.ops[self.idx * self.Rm + np.minimum(self.head, self.Rm - 1)]
-            skip = ~need & (own > 0) & (head_ops == 0)
+            skip = ~need & active & (own > 0) & (head_ops == 0)
         head2 = self.head + (owner | skip)
         thief = need & (own == 0) & can_steal
         j = np.argmax(s_hold, axis=1)                                 # largest; tie -> first
@@ -535,7 +561,7 @@ class _RangeEngine:
         done = np.concatenate([task[got], self.idx[skip] * self.Rm + self.head[skip]])
         np.add.at(self.claims, done, 1)
         self.doer[done] = np.concatenate([self.idx[got], self.idx[skip]])
-        self.idle += ag_idle & ~got
+        self.idle += ag_idle & ~got & active
         end = c + self.dur[task]
         self.busy_until = np.where(got, end, self.busy_until)
         lo = c + self.last_op[task]
@@ -550,7 +576,7 @@ class _RangeEngine:
         self.tail = tail2
         self.head = head2
         self._normalise(c)
-        return False
+        return need & (own == 0) & ~can_steal
 
     def _steal_flags(self, st: np.ndarray, head2: np.ndarray, tail2: np.ndarray,
                      owner_act: np.ndarray, req: np.ndarray, rv: np.ndarray, rk: np.ndarray,
@@ -750,6 +776,74 @@ def schedule_products(runs: Sequence[ProductRun], out_cycles: int, overlap: bool
     return drain_end[1]
 
 
+_NOT_YET = np.iinfo(np.int64).max // 4     # a lane's start in a product it has not entered
+
+
+def run_ahead_sequence(w_nonzero: np.ndarray, steps: Sequence[np.ndarray], hw: HwConfig,
+                       layer: LayerConfig, feat: PerfFeatures, geo: _Geometry,
+                       plan: ReplicaPlan) -> tuple[list[ProductRun], int]:
+    """Independent products with lane run-ahead (O2): (per-product runs, total cycles).
+
+    Every lane works through the products in order, each with the rules of a product on its
+    own, except that lanes enter a product one by one: a lane that needs a row in product p and
+    can neither claim one nor steal one (only from lanes also in p, the only victims whose
+    registers hold p) enters p + 1 in that same cycle and claims there, provided p + 1's
+    accumulator bank is free, i.e. product p - 1's drain has ended; otherwise it stays in p
+    (and may still steal there).  Product p's compute ends in the first cycle in which every
+    lane has left it, every AG is idle and every queue empty (as a product on its own); its
+    drain then takes the output unit for ceil(M/H) cycles once p - 1's drain has ended, as in
+    ``schedule_products``.  A product's counters are its own; its ``compute_cycles`` and
+    ``ag_cycles`` count from the first lane's entry, and its idle cycles only while a lane is
+    in it.  With one product the cycles and every other counter are those of the O1 schedule.
+    """
+    engines = [_RangeEngine(geo, _rotated(_task_words(w_nonzero, a, hw, layer, geo), geo,
+                                          feat.rotate), plan, feat) for a in steps]
+    T, n, out = len(engines), geo.n, ceil_div(layer.M, hw.H)
+    for eng in engines:
+        eng.start[:] = _NOT_YET
+    engines[0].start[:] = 0
+    cur = np.zeros(n, dtype=np.int64)             # the product each lane is in (T: done)
+    left_at = np.zeros((T, n), dtype=np.int64)
+    compute_end, drain_end = [-1] * T, [-1] * T
+    limit = sum(int(e.dur.sum()) for e in engines) + (out + 16) * T
+    c = 0
+    while drain_end[-1] < 0:
+        # Oldest product first, so that a lane leaving p claims in p + 1 in the same cycle
+        # (cur.max() grows inside the loop).
+        p = int(cur.min())
+        while p < T and p <= cur.max():
+            active = cur == p
+            stuck = engines[p].claim_cycle(c, active) if active.any() else active
+            bank_free = p + 1 >= T or p + 1 < 2 or 0 <= drain_end[p - 1] <= c
+            if bank_free and stuck.any():
+                cur[stuck] = p + 1
+                left_at[p, stuck] = c
+                if p + 1 < T:
+                    engines[p + 1].start[stuck] = c
+            p += 1
+        for p in range(T):
+            if compute_end[p] < 0 and (cur > p).all() and engines[p].finished(c):
+                compute_end[p] = c + 1
+                drain_end[p] = max(c + 1, drain_end[p - 1] if p else 0) + out
+        c += 1
+        if c > limit:  # a model bug, never a property of the input
+            raise RuntimeError(f"run-ahead model did not terminate in {limit} cycles")
+    runs = []
+    for p, eng in enumerate(engines):
+        first = int(eng.start.min())
+        arrays = {"mac": eng.mac, "own": eng.own + eng.skipped, "stolen": eng.stolen,
+                  "lost": eng.lost, "refused": eng.refused, "idle": eng.idle,
+                  "flags": eng.flags, "stall": np.zeros(n, dtype=np.int64)}
+        res = _result(arrays, geo, compute_end[p] - first, out, None)
+        shape = (n, geo.Rm)
+        runs.append(ProductRun(result=res, ag_cycles=int(left_at[p].max()) - first,
+                               doer=eng.doer.reshape(shape), claims=eng.claims.reshape(shape),
+                               retired=int(eng.skipped.sum()), head_jumps=eng.head_jumps.copy(),
+                               two_grants=eng.two_grants.copy(),
+                               races=None if eng.races is None else eng.races.copy()))
+    return runs, drain_end[-1]
+
+
 @dataclass(frozen=True)
 class SequenceRunV2:
     runs: list[ProductRun]
@@ -774,6 +868,11 @@ def simulate_sequence_v2(w_nonzero: np.ndarray, a_masks: np.ndarray | Sequence[n
     """One W applied to T activation masks; ``dependent`` says each product needs the previous
     product's outputs (then overlap_output cannot start it before that drain has ended)."""
     geo, plan = _prepare_v2(w_nonzero, hw, layer, features)
+    if features.run_ahead and not dependent and plan is not None:
+        # A dependent product needs its predecessor's drained outputs: nothing to run ahead to.
+        runs, cycles = run_ahead_sequence(w_nonzero, _as_steps(a_masks), hw, layer, features,
+                                          geo, plan)
+        return SequenceRunV2(runs=runs, cycles=cycles, n_lanes=hw.n_lanes)
     runs = [_run(w_nonzero, a, hw, layer, features, geo, plan) for a in _as_steps(a_masks)]
     cycles = schedule_products(runs, ceil_div(layer.M, hw.H), features.overlap_output,
                                dependent)

@@ -84,6 +84,16 @@ SCHEMES: dict[str, Scheme] = {
     "rot-scan-split-load": Scheme(replace(V2_BASE, replicas="split", dup_budget=DUP_BUDGET,
                                           placement="load", scan_rows=True, rotate=ALL),
                                   what="scan-split-load, rows rotate over all V partitions"),
+    "ra-split-load": Scheme(replace(V2_BASE, replicas="split", dup_budget=DUP_BUDGET,
+                                    placement="load", run_ahead=True),
+                            what="split-load, lanes run ahead into the next product (O2)"),
+    "ra-scan-split-load": Scheme(replace(V2_BASE, replicas="split", dup_budget=DUP_BUDGET,
+                                         placement="load", scan_rows=True, run_ahead=True),
+                                 what="scan-split-load with lane run-ahead (O2)"),
+    "ra-scan-split-load-reach2": Scheme(replace(V2_BASE, replicas="split",
+                                                dup_budget=DUP_BUDGET, placement="load",
+                                                scan_rows=True, run_ahead=True, reach=2),
+                                        what="ra-scan-split-load, thieves up to 2 lanes away"),
 }
 CHOSEN = "split-load"
 
@@ -183,6 +193,9 @@ def ablation_rows(wl: Workload) -> list[tuple[str, StealMode, PerfFeatures, bool
              ("+ empty-row skip", StealMode.NONE, skip, False),
              ("+ overlapped output (v2 NONE)", StealMode.NONE, V2_BASE, False),
              ("+ row scanner", StealMode.NONE, replace(V2_BASE, scan_rows=True), False),
+             ("+ lane run-ahead", StealMode.NONE, replace(V2_BASE, run_ahead=True), False),
+             ("+ row scanner + lane run-ahead", StealMode.NONE,
+              replace(V2_BASE, scan_rows=True, run_ahead=True), False),
              ("+ row scanner + rotation over all partitions", StealMode.NONE,
               replace(V2_BASE, scan_rows=True, rotate=ALL), False)]
     steps += [(f"+ stealing {name}", mode, s.features, s.place_rows)

@@ -9,6 +9,8 @@
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -223,6 +225,66 @@ def test_schedule_by_hand() -> None:
     assert schedule_products(runs, 5, overlap=True, dependent=True) == 24
 
 
+RA = PerfFeatures(null_word_skip=True, overlap_output=True, run_ahead=True)
+
+
+def test_run_ahead_by_hand() -> None:
+    # Two lanes (one lane-row, V = 2), one row each, N1, mode none, out = ceil(1/1) = 1.
+    # Product 0: lane 0 has 4 ops, lane 1 one; product 1 the other way round.  A product on
+    # its own: claims in 0, ops 1..4, every AG idle and nothing claimable first in 5 (ag), last
+    # pop 5, finished 6 -> compute 7.  O1: p0 0..6, drain 7 -> 8; p1 starts 5, fin 12, drain
+    # -> 13.  Run-ahead: lane 1 has nothing left in p0 in cycle 1 and claims its p1 row there
+    # (4 ops: busy to 5); lane 0 does so in cycle 4 (1 op: busy to 5).  p0: every lane out,
+    # AGs idle and queues empty in cycle 6 -> compute ends 7, drain -> 8.  p1: AGs idle from
+    # 6, last op 5 -> finished in 7 -> 8, drain -> 9.
+    w = np.ones((1, 32), dtype=bool)
+    a = np.zeros((2, 32), dtype=bool)
+    a[0, :4] = a[0, 16] = a[1, 0] = True
+    a[1, 16:20] = True
+    hw, layer = make_hw(1, 2, 1, 32), LayerConfig(M=1, N=32)
+    o1 = simulate_sequence_v2(w, a, hw, layer, PerfFeatures(null_word_skip=True,
+                                                            overlap_output=True))
+    ra = simulate_sequence_v2(w, a, hw, layer, RA)
+    assert (o1.cycles, ra.cycles) == (13, 9)
+    assert [r.result.compute_cycles for r in ra.runs] == [7, 7]     # p1 counts from cycle 1
+    assert [r.ag_cycles for r in ra.runs] == [4, 4]
+    assert [r.result.mac_busy for r in ra.runs] == [5, 5]
+    # a dependent chain cannot run ahead: the O1 schedule
+    assert simulate_sequence_v2(w, a, hw, layer, RA, dependent=True).cycles == \
+        simulate_sequence_v2(w, a, hw, layer, PerfFeatures(null_word_skip=True,
+                                                           overlap_output=True),
+                             dependent=True).cycles
+
+
+@st.composite
+def run_ahead_features(draw) -> PerfFeatures:
+    return replace(draw(v2_features()), overlap_output=True, run_ahead=True)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_cases(), run_ahead_features())
+def test_run_ahead_invariants(case, feat) -> None:
+    """Every product's rows done exactly once, by their owner or a replica holder; one product
+    alone is exactly O1; without stealing, never slower than O1 (a lane's work in a product
+    does not depend on when it enters it, and it enters no later than under O1)."""
+    w, a, hw, layer = case
+    seq = simulate_sequence_v2(w, a, hw, layer, feat)
+    for run, act in zip(seq.runs, a):
+        assert_exactly_once(run, w, hw, layer, feat)
+        assert run.result.mac_busy == int((w & act[None, :]).sum())
+        assert run.result.rows_done == layer.M * hw.V
+    o1 = replace(feat, run_ahead=False)
+    one = simulate_sequence_v2(w, a[:1], hw, layer, feat)
+    ref = simulate_sequence_v2(w, a[:1], hw, layer, o1)
+    assert one.cycles == ref.cycles
+    # PERF_IDLE differs: a lane that has left a product is not idle in it any more
+    mine, theirs = one.runs[0].result.counters(), ref.runs[0].result.counters()
+    assert {k: v for k, v in mine.items() if k != "PERF_IDLE"} == \
+        {k: v for k, v in theirs.items() if k != "PERF_IDLE"}
+    if layer.mode == NONE:
+        assert seq.cycles <= simulate_sequence_v2(w, a, hw, layer, o1).cycles
+
+
 def test_bad_features() -> None:
     with pytest.raises(SpecError):
         PerfFeatures(replicas="ring")
@@ -236,6 +298,8 @@ def test_bad_features() -> None:
         PerfFeatures(scan_rows=True)                # the scanner reads a whole row too
     with pytest.raises(SpecError):
         PerfFeatures(rotate=0)
+    with pytest.raises(SpecError):
+        PerfFeatures(run_ahead=True)                # needs the second accumulator bank
     w = np.ones((4, 16), dtype=bool)
     hw = make_hw(1, 1, 4, 16, qdepth=1)
     with pytest.raises(SpecError):
