@@ -608,6 +608,7 @@ class NullSkipSequence(MasrBaseSequence):
                                                     name=f"nskip_{m}_{pat}"))
                 # Fewer rows than lane-rows: lanes with no rows at all ask to steal from the
                 # first cycle, and their wide reads must stay on the rows they can be granted.
+                # Full-width rows (K = KW_MAX words), so a wrapped row slot leaves the mask SRAM.
                 yield from self.pair(st.steal_layer(rng, hw, mode, "gradient",
-                                                    M=max(1, hw.H - 3),
+                                                    M=max(1, hw.H - 3), N=hw.N_MAX,
                                                     name=f"nskip_{m}_rowless_lanes"))
