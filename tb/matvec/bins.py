@@ -6,7 +6,8 @@ imports the other's bin logic.  docs/coverage-model.md explains every bin and wh
 """
 from __future__ import annotations
 
-from typing import Iterable
+import functools
+from typing import Iterable, Optional
 
 import numpy as np
 
@@ -33,6 +34,7 @@ ENC_CORNERS = ("w_word_all_zero", "w_word_all_one", "a_word_all_zero", "a_word_a
 OUTCOMES = ("mode_none", "steals_granted", "steals_refused", "balanced_no_steal",
             "consecutive_step_steals")
 MODES_ALL = ("none", "vertical", "horizontal")
+STEAL_MODE_OF = {name: StealMode[name.upper()] for name in MODES_ALL}
 # CFG_FEAT.NULL_SKIP products (rule N1): null mask words at the row boundaries of a row task
 # with K >= 2 words, a claimed row task with weights but no effective op, and such a row stolen.
 NULL_SKIP_CORNERS = ("first_word_null", "last_word_null", "all_words_null", "zero_work_steal",
@@ -79,11 +81,49 @@ def slots_boundary_bins(hw: HwConfig) -> list[str]:
     condition (base_0 <= base_1, base_1 <= R) one past its limit."""
     modes = ["horizontal"] + (["vertical"] if hw.V >= 3 else [])
     bins = [f"{m}.{where}" for m in modes for where in ("at_limit", "one_past")]
+    bins += [f"{m}.{side}_side_only" for m in modes for side in ("prev", "next")
+             if one_side_slots_overflow(hw, STEAL_MODE_OF[m], side)]
     if split_boundary_possible(hw):
         bins += [f"split_{side}.{where}" for side in ("prev", "next")
                  for where in ("at_limit", "one_past")]
         bins += ["split_plan_order.one_past", "split_plan_rows.one_past"]
     return bins
+
+
+@functools.lru_cache(maxsize=None)
+def one_side_slots_overflow(hw: HwConfig, mode: StealMode, side: str
+                            ) -> Optional[tuple[int, int]]:
+    """(M, rep_rows) whose ERR_SLOTS only the ``side`` ("prev" / "next") replicas of lanes
+    that have that neighbour cause: without them every such lane fits, and the lanes without
+    that neighbour fit even counting their own lane-row's replicas on that side (as a check
+    indexing the wrong lane-row would).  It needs lane-rows with different row counts (M not a
+    multiple of H), which the at-limit items do not have.  None if no layer of ``hw`` is one."""
+    from golden.config import LayerConfig, _neighbour_replicas, ceil_div, rows_of_lane
+    kept = 0 if side == "next" else 1        # the other side's index in (q_prev, q_next)
+    for M in range(hw.M_MAX, 0, -1):
+        if M % hw.H == 0:
+            continue
+        for rep in range(1, ceil_div(M, hw.H) + 2):
+            layer = LayerConfig(M, 1, StealMode(mode), rep)
+            over, others_fit = False, True
+            for h, v in hw.lanes():
+                r, q = rows_of_lane(hw, M, h), _neighbour_replicas(hw, layer, h, v)
+                over |= r + sum(q) > hw.SLOTS
+                wrong_index = 0 if has_neighbour(hw, mode, h, v, side) else min(rep, r)
+                others_fit &= r + q[kept] + wrong_index <= hw.SLOTS
+            if over and others_fit:
+                return M, rep
+            if over:
+                break                        # a larger rep_rows only needs more slots
+    return None
+
+
+def has_neighbour(hw: HwConfig, mode: StealMode, h: int, v: int, side: str) -> bool:
+    """Lane (h, v) has a ``side`` ("prev" / "next") neighbour along ``mode``'s steal axis."""
+    step = -1 if side == "prev" else 1
+    if StealMode(mode) == StealMode.VERTICAL:
+        return 0 <= v + step < hw.V
+    return 0 <= h + step < hw.H
 
 
 def split_boundary_possible(hw: HwConfig) -> bool:

@@ -19,7 +19,8 @@ from golden.perf_v2 import simulate_product_run, split_events
 from golden.perf import simulate_matvec
 from tb.matvec import stimulus as st
 from tb.matvec.bins import (A_DENS, SLOTS_BOUNDARY_TAG, STEAL_CLASSES, W_DENS, axis_length, mode_name,
-                            class_cells, slots_boundary_bins, split_boundary_possible)
+                            class_cells, one_side_slots_overflow, slots_boundary_bins,
+                            split_boundary_possible)
 from tb.matvec.coverage import reachable_axis_combos, reachable_split_bins
 from tb.matvec.items import (ERR_BUSY_MEM, ERR_BUSY_START, ERR_DIM, ERR_MEM_RANGE, ERR_MODE, ERR_REG,
                           ERR_SLOTS, ERR_WPTR, INJ_BUSY_MEM, INJ_BUSY_START, INJ_FIRST_WINS,
@@ -425,6 +426,18 @@ class ErrorSequence(MasrBaseSequence):
         modes = [b.split(".")[0] for b in slots_boundary_bins(hw)]
         for mode_name_ in dict.fromkeys(m for m in modes if m in ("horizontal", "vertical")):
             mode = V_ if mode_name_ == "vertical" else H_
+            # One side's replicas alone push a lane over (lane-rows of different sizes).
+            for side in ("prev", "next"):
+                found = one_side_slots_overflow(hw, mode, side)
+                if found is None:
+                    continue
+                M, rep = found
+                item = MatvecItem.from_stimulus(
+                    base, load=LOAD_NONE, check_sample=True, expect_err=ERR_SLOTS,
+                    reg_overrides={"CFG_MODE": int(mode), "CFG_M": M, "CFG_REP_ROWS": rep})
+                item.set_name(f"err_slots_{mode_name_}_{side}_side_only")
+                item.tags = {*item.tags, f"{SLOTS_BOUNDARY_TAG}{mode_name_}.{side}_side_only"}
+                yield item
             limit = st.max_rep_rows(hw, base.layer.M, mode)
             stim = base.with_mode(mode, limit)
             if limit >= -(-base.layer.M // hw.H) or \
