@@ -46,6 +46,8 @@ PERF_REGS = ("PERF_CYCLES", "PERF_MAC_BUSY", "PERF_STEAL_GRANTED", "PERF_STEAL_R
              "PERF_STALL", "PERF_IDLE", "PERF_ROWS_DONE")
 READ_ONLY_REGS = ("STATUS", "ERR_CODE", *PERF_REGS, "CAPS", "CAPS2", "CAPS3", "CAPS5")
 CFG_REGS = ("CFG_M", "CFG_N", "CFG_MODE", "CFG_REP_ROWS", "CFG_SHIFT", "CFG_FEAT")
+# Registers whose reset value is not 0 (contract section 6).
+REG_RESET_VALUES = {"CFG_SHIFT": 6}
 GRU_CFG_REGS = ("CFG_GRU_I", "CFG_GRU_HD", "CFG_GRU_T", "CFG_GRU_THR", "CFG_GRU_DIR")
 GRU_PERF_REGS = ("GRU_STEPS", "PERF_GRU_CYCLES", "PERF_GRU_MAC_BUSY", "PERF_GRU_STEALS")
 GRU_READ_ONLY_REGS = (*GRU_PERF_REGS, "CAPS4")
@@ -179,6 +181,11 @@ class MasrBfm:
         during = self._rdata_or_minus_one()
         await self.reset()
         return word, during
+
+    async def registers_after_reset(self, names: Iterable[str]) -> list[tuple[str, int, int]]:
+        """(register, reset value, value read now) for ``names``, then STATUS and ERR_CODE."""
+        return [(n, REG_RESET_VALUES.get(n, 0), await self.read_reg(n))
+                for n in (*names, "STATUS", "ERR_CODE")]
 
     def first_rdata_at_reset(self) -> int:
         """The first non-zero mem_rdata_o sample of the last ``reset`` (0: all were 0)."""

@@ -181,11 +181,9 @@ class GruDriver(uvm_driver):
         await bfm.reset()
         ctx.checks.append(("mem_rdata_o during and after reset (no read requested)", 0,
                            bfm.first_rdata_at_reset()))
-        want = {name: 0 for name in (*CFG_REGS, *GRU_CFG_REGS, *PERF_REGS, *GRU_PERF_REGS)}
-        want.update({"CFG_SHIFT": 6, "STATUS": 0, "ERR_CODE": 0})
-        for name, value in want.items():
-            ctx.checks.append((f"{name} after a reset in a GRU phase", value,
-                               await bfm.read_reg(ALL_REG[name])))
+        for name, value, got in await bfm.registers_after_reset(
+                (*CFG_REGS, *GRU_CFG_REGS, *PERF_REGS, *GRU_PERF_REGS)):
+            ctx.checks.append((f"{name} after a reset in a GRU phase", value, got))
         dump = await bfm.gru_dump()
         stats = [v for st in dump.lane_stats().values() for v in st.values() if v]
         ctx.checks.append(("lane statistics after a reset in a GRU phase (first non-zero)", 0,

@@ -218,11 +218,8 @@ class MasrDriver(uvm_driver):
         await bfm.reset()
         ctx.checks.append(Check("mem_rdata_o during and after reset (no read requested)", 0,
                                 bfm.first_rdata_at_reset()))
-        want = {name: 0 for name in (*CFG_REGS, *GRU_CFG_REGS)}
-        want["CFG_SHIFT"] = 6
-        want.update({"STATUS": 0, "ERR_CODE": 0})
-        for name, value in want.items():
-            ctx.checks.append(Check(f"{name} after a reset", value, await bfm.read_reg(name)))
+        for name, value, got in await bfm.registers_after_reset((*CFG_REGS, *GRU_CFG_REGS)):
+            ctx.checks.append(Check(f"{name} after a reset", value, got))
         for name, value in (await bfm.read_counters()).items():
             ctx.checks.append(Check(f"{name} after a reset", 0, value))
         # A second reset in the cycle a read's data shows: mem_rdata_o drops to 0 with rst_ni,
