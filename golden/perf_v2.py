@@ -634,12 +634,18 @@ def _run(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig, layer: Laye
     e = _rotated(_task_words(w_nonzero, a_nonzero, hw, layer, geo), geo, feat.rotate)
     eng = _RangeEngine(geo, e, plan, feat)
     compute = eng.run()
+    return _product_run(eng, geo, compute, ceil_div(layer.M, hw.H), int(eng.ag_done))
+
+
+def _product_run(eng: _RangeEngine, geo: _Geometry, compute: int, out: int,
+                 ag_cycles: int) -> ProductRun:
+    """The counters and coverage facts of one product's engine."""
     arrays = {"mac": eng.mac, "own": eng.own + eng.skipped, "stolen": eng.stolen,
               "lost": eng.lost, "refused": eng.refused, "idle": eng.idle,
               "flags": eng.flags, "stall": np.zeros(geo.n, dtype=np.int64)}
-    res = _result(arrays, geo, compute, ceil_div(layer.M, hw.H), None)
+    res = _result(arrays, geo, compute, out, None)
     shape = (geo.n, geo.Rm)
-    return ProductRun(result=res, ag_cycles=int(eng.ag_done), doer=eng.doer.reshape(shape),
+    return ProductRun(result=res, ag_cycles=ag_cycles, doer=eng.doer.reshape(shape),
                       claims=eng.claims.reshape(shape), retired=int(eng.skipped.sum()),
                       head_jumps=eng.head_jumps.copy(), two_grants=eng.two_grants.copy(),
                       races=None if eng.races is None else eng.races.copy())
@@ -828,19 +834,9 @@ def run_ahead_sequence(w_nonzero: np.ndarray, steps: Sequence[np.ndarray], hw: H
         c += 1
         if c > limit:  # a model bug, never a property of the input
             raise RuntimeError(f"run-ahead model did not terminate in {limit} cycles")
-    runs = []
-    for p, eng in enumerate(engines):
-        first = int(eng.start.min())
-        arrays = {"mac": eng.mac, "own": eng.own + eng.skipped, "stolen": eng.stolen,
-                  "lost": eng.lost, "refused": eng.refused, "idle": eng.idle,
-                  "flags": eng.flags, "stall": np.zeros(n, dtype=np.int64)}
-        res = _result(arrays, geo, compute_end[p] - first, out, None)
-        shape = (n, geo.Rm)
-        runs.append(ProductRun(result=res, ag_cycles=int(left_at[p].max()) - first,
-                               doer=eng.doer.reshape(shape), claims=eng.claims.reshape(shape),
-                               retired=int(eng.skipped.sum()), head_jumps=eng.head_jumps.copy(),
-                               two_grants=eng.two_grants.copy(),
-                               races=None if eng.races is None else eng.races.copy()))
+    firsts = [int(eng.start.min()) for eng in engines]
+    runs = [_product_run(eng, geo, compute_end[p] - firsts[p], out,
+                         int(left_at[p].max()) - firsts[p]) for p, eng in enumerate(engines)]
     return runs, drain_end[-1]
 
 
