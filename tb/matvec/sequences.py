@@ -432,8 +432,9 @@ class ErrorSequence(MasrBaseSequence):
                 if found is None:
                     continue
                 M, rep = found
+                # its own (base) image: the one loaded now is the restart items' modified W
                 item = MatvecItem.from_stimulus(
-                    base, load=LOAD_NONE, check_sample=True, expect_err=ERR_SLOTS,
+                    base, check_sample=True, expect_err=ERR_SLOTS,
                     reg_overrides={"CFG_MODE": int(mode), "CFG_M": M, "CFG_REP_ROWS": rep})
                 item.set_name(f"err_slots_{mode_name_}_{side}_side_only")
                 item.tags = {*item.tags, f"{SLOTS_BOUNDARY_TAG}{mode_name_}.{side}_side_only"}
