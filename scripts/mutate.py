@@ -132,9 +132,8 @@ def killers_elsewhere(config: str, rtl: str, out: Path) -> dict[str, list[str]]:
     return found
 
 
-def open_keys(store: MutationStore, rtl: str) -> list[str]:
+def open_keys(store: MutationStore, rtl: str, waivers: dict) -> list[str]:
     """Mutants that count against the testbench now: survived or not activated, no waiver."""
-    waivers = summary.load_waivers()
     return sorted(key for key, rec in store.finished(rtl).items()
                   if summary.final_status(rec, waivers) in ("survived", "not_activated"))
 
@@ -148,7 +147,7 @@ def run_config(config: str, args) -> None:
     sel = model.generate_valid(verilog_params(CONFIGS[config]))
     waivers = summary.load_waivers()
     if args.rerun_open:
-        args.rerun = ",".join(open_keys(store, rtl))
+        args.rerun = ",".join(open_keys(store, rtl, waivers))
         if not args.rerun:
             print(f"mutate {config}: no open survivor or not-activated mutant to rerun")
             return

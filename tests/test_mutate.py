@@ -217,7 +217,7 @@ def test_a_kill_on_another_configuration_goes_first():
     assert schedule.plan_runs(lm, _mutant(11), 1, first_tests=("Slow",)) is None
 
 
-def test_killers_and_open_keys_come_from_the_stores(tmp_path, monkeypatch):
+def test_killers_and_open_keys_come_from_the_stores(tmp_path):
     import mutate
     for config, recs in {"4x2": [{"key": "a", "status": "killed", "killed_by": {"test": "T1"}},
                                  {"key": "b", "status": "survived"}],
@@ -231,8 +231,9 @@ def test_killers_and_open_keys_come_from_the_stores(tmp_path, monkeypatch):
             {"key": "old", "rtl": "OLD", "status": "killed", "killed_by": {"test": "T9"}})
     assert mutate.killers_elsewhere("16x16", "R", tmp_path) == {"a": ["T1", "T2"]}
     assert mutate.killers_elsewhere("8x8", "R", tmp_path) == {"a": ["T1"]}
-    monkeypatch.setattr(summary, "load_waivers", lambda: {"w": summary.Waiver("w", "why")})
-    assert mutate.open_keys(MutationStore(tmp_path / "8x8" / "results.jsonl"), "R") == ["c"]
+    waivers = {"w": summary.Waiver("w", "why")}
+    assert mutate.open_keys(MutationStore(tmp_path / "8x8" / "results.jsonl"), "R",
+                            waivers) == ["c"]
 
 
 def test_a_broken_testbench_is_not_a_kill():

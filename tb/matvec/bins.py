@@ -11,7 +11,8 @@ from typing import Iterable, Optional
 
 import numpy as np
 
-from golden.config import FEAT_SPLIT, HwConfig, StealMode
+from golden.config import (FEAT_SPLIT, HwConfig, LayerConfig, StealMode, ceil_div, neighbours,
+                           replica_rows, rows_of_lane)
 from golden.perf import PerfFlag
 
 # -- bin vocabularies -------------------------------------------------------------------------------
@@ -98,8 +99,7 @@ def one_side_slots_overflow(hw: HwConfig, mode: StealMode, side: str
     that neighbour fit even counting their own lane-row's replicas on that side (as a check
     indexing the wrong lane-row would).  It needs lane-rows with different row counts (M not a
     multiple of H), which the at-limit items do not have.  None if no layer of ``hw`` is one."""
-    from golden.config import LayerConfig, _neighbour_replicas, ceil_div, rows_of_lane
-    kept = 0 if side == "next" else 1        # the other side's index in (q_prev, q_next)
+    s_ = 1 if side == "next" else 0          # index of ``side`` in neighbours()'s (prev, next)
     for M in range(hw.M_MAX, 0, -1):
         if M % hw.H == 0:
             continue
@@ -107,23 +107,16 @@ def one_side_slots_overflow(hw: HwConfig, mode: StealMode, side: str
             layer = LayerConfig(M, 1, StealMode(mode), rep)
             over, others_fit = False, True
             for h, v in hw.lanes():
-                r, q = rows_of_lane(hw, M, h), _neighbour_replicas(hw, layer, h, v)
+                r, nbrs = rows_of_lane(hw, M, h), neighbours(hw, mode, h, v)
+                q = [replica_rows(hw, layer, n[0]) if n else 0 for n in nbrs]
                 over |= r + sum(q) > hw.SLOTS
-                wrong_index = 0 if has_neighbour(hw, mode, h, v, side) else min(rep, r)
-                others_fit &= r + q[kept] + wrong_index <= hw.SLOTS
+                wrong_index = 0 if nbrs[s_] is not None else replica_rows(hw, layer, h)
+                others_fit &= r + q[1 - s_] + wrong_index <= hw.SLOTS
             if over and others_fit:
                 return M, rep
             if over:
                 break                        # a larger rep_rows only needs more slots
     return None
-
-
-def has_neighbour(hw: HwConfig, mode: StealMode, h: int, v: int, side: str) -> bool:
-    """Lane (h, v) has a ``side`` ("prev" / "next") neighbour along ``mode``'s steal axis."""
-    step = -1 if side == "prev" else 1
-    if StealMode(mode) == StealMode.VERTICAL:
-        return 0 <= v + step < hw.V
-    return 0 <= h + step < hw.H
 
 
 def split_boundary_possible(hw: HwConfig) -> bool:

@@ -18,9 +18,9 @@ from golden.errors import ImageError, SpecError
 from golden.perf_v2 import simulate_product_run, split_events
 from golden.perf import simulate_matvec
 from tb.matvec import stimulus as st
-from tb.matvec.bins import (A_DENS, SLOTS_BOUNDARY_TAG, STEAL_CLASSES, W_DENS, axis_length, mode_name,
-                            class_cells, one_side_slots_overflow, slots_boundary_bins,
-                            split_boundary_possible)
+from tb.matvec.bins import (A_DENS, SLOTS_BOUNDARY_TAG, STEAL_CLASSES, STEAL_MODE_OF, W_DENS,
+                            axis_length, class_cells, mode_name, one_side_slots_overflow,
+                            slots_boundary_bins, split_boundary_possible)
 from tb.matvec.coverage import reachable_axis_combos, reachable_split_bins
 from tb.matvec.items import (ERR_BUSY_MEM, ERR_BUSY_START, ERR_DIM, ERR_MEM_RANGE, ERR_MODE, ERR_REG,
                           ERR_SLOTS, ERR_WPTR, INJ_BUSY_MEM, INJ_BUSY_START, INJ_FIRST_WINS,
@@ -425,7 +425,7 @@ class ErrorSequence(MasrBaseSequence):
         hw = self.hw
         modes = [b.split(".")[0] for b in slots_boundary_bins(hw)]
         for mode_name_ in dict.fromkeys(m for m in modes if m in ("horizontal", "vertical")):
-            mode = V_ if mode_name_ == "vertical" else H_
+            mode = STEAL_MODE_OF[mode_name_]
             # One side's replicas alone push a lane over (lane-rows of different sizes).
             for side in ("prev", "next"):
                 found = one_side_slots_overflow(hw, mode, side)
