@@ -34,9 +34,12 @@ FEAT_NULL_SKIP = 1 << 0   # N1: the address generator skips null mask words
 FEAT_ROW_SKIP = 1 << 1    # N2: empty-row lookahead (needs FEAT_NULL_SKIP)
 FEAT_OVERLAP = 1 << 2     # O1: overlapped output phase
 FEAT_SPLIT = 1 << 3       # split replica ranges
-FEAT_DEFINED = FEAT_NULL_SKIP | FEAT_ROW_SKIP | FEAT_OVERLAP | FEAT_SPLIT
+FEAT_PREFETCH = 1 << 4    # X phase: x_{t+1} encoded into a second RF set (needs FEAT_OVERLAP)
+FEAT_DEFINED = FEAT_NULL_SKIP | FEAT_ROW_SKIP | FEAT_OVERLAP | FEAT_SPLIT | FEAT_PREFETCH
 FEAT_NAMES = {FEAT_NULL_SKIP: "NULL_SKIP", FEAT_ROW_SKIP: "ROW_SKIP", FEAT_OVERLAP: "OVERLAP",
-              FEAT_SPLIT: "SPLIT"}
+              FEAT_SPLIT: "SPLIT", FEAT_PREFETCH: "PREFETCH"}
+# The bit each feature needs set beside it (feat_error).
+FEAT_NEEDS = {FEAT_ROW_SKIP: FEAT_NULL_SKIP, FEAT_PREFETCH: FEAT_OVERLAP}
 # What the RTL implements by default (masr_top FEAT_IMPL's default value).
 FEAT_IMPLEMENTED = FEAT_DEFINED
 
@@ -55,9 +58,12 @@ def feat_error(feat: int, implemented: int = FEAT_DEFINED) -> Optional[str]:
     if feat < 0 or feat & ~FEAT_DEFINED:
         return (f"CFG_FEAT={feat:#x} sets undefined bits {feat & ~FEAT_DEFINED:#x} "
                 f"(defined: {FEAT_DEFINED:#x})")
-    if feat & FEAT_ROW_SKIP and not feat & FEAT_NULL_SKIP:
+    if feat & FEAT_ROW_SKIP and not feat & FEAT_NEEDS[FEAT_ROW_SKIP]:
         return (f"CFG_FEAT={feat:#x}: ROW_SKIP tests a row in one wide mask read, which needs "
                 f"NULL_SKIP")
+    if feat & FEAT_PREFETCH and not feat & FEAT_NEEDS[FEAT_PREFETCH]:
+        return (f"CFG_FEAT={feat:#x}: PREFETCH starts product t+1 beside product t's output "
+                f"phase, which needs OVERLAP's second accumulator bank")
     if feat & ~implemented:
         return (f"CFG_FEAT={feat:#x} ({feat_names(feat)}): the build does not implement "
                 f"{feat_names(feat & ~implemented)} (CAPS5 = {implemented:#x})")

@@ -18,7 +18,7 @@ from typing import Optional
 
 import numpy as np
 
-from golden.config import (FEAT_OVERLAP, FEAT_SPLIT, MAX_SHIFT, HwConfig, LayerConfig, StealMode, _require_int, ceil_div,
+from golden.config import (FEAT_OVERLAP, FEAT_PREFETCH, FEAT_SPLIT, MAX_SHIFT, HwConfig, LayerConfig, StealMode, _require_int, ceil_div,
                            partition_width, words_per_row)
 from golden.errors import SpecError
 from golden.gru import check_threshold, gru_gates_q
@@ -30,7 +30,7 @@ from golden.perf_v2 import simulate_product
 __all__ = [
     "GruRun", "StepExpect", "PhaseExpect", "expect_x_phase", "expect_h_phase", "hd_max",
     "encoder_pad", "drain_margin", "x_step_cycles", "h_step_cycles", "phase_cycles_bound", "STEP_WORDS",
-    "STEP_NAMES", "OverlapStep", "x_phase_overlap",
+    "STEP_NAMES", "OverlapStep", "x_phase_overlap", "x_phase_prefetch",
 ]
 
 # STEP memory: word k of step s at address s*8 + k (contract 8.4).
@@ -123,6 +123,11 @@ class OverlapStep:
     # started in the previous output phase's last cycle: the engine goes from that output phase
     # straight to computing (beside_drain is 0, as for a start after the output phase)
     start_at_drain_end: bool = False
+    # PREFETCH: cycles in SqEncWait before the start, i.e. how long the product waited for its
+    # vector after the previous step (0: started in that step's SqStep); None without PREFETCH
+    encoder_wait: int | None = None
+    # PREFETCH: the vector was encoded before the previous step's SqStep (not in that cycle)
+    ready_early: bool = False
 
 
 @dataclass(frozen=True)
@@ -244,6 +249,32 @@ def x_phase_overlap(hw: HwConfig, I: int, M: int,
     return steps
 
 
+def x_phase_prefetch(hw: HwConfig, I: int, M: int,
+                     products: list[PerfResult]) -> list[OverlapStep]:
+    """The steps of an X phase with CFG_FEAT.OVERLAP and PREFETCH (contract 8.6, "PREFETCH").
+
+    Step 0 is as with OVERLAP alone. The cycle that starts product s also starts the encoder on
+    x_{s+1}, whose done cycle comes F = I + pad(I) + 1 cycles later; step s's SqStep is
+    C_s + 2 cycles after the start. Product s+1 therefore starts F - (C_s + 2) cycles after that
+    SqStep if positive (SqEncWait), else in the SqStep itself, and its step lasts that wait +
+    C_{s+1} + 2 cycles (the last step: + ceil(M/H) + 1 instead of + 2). Product s's output phase
+    (the ceil(M/H) cycles after its last compute cycle) overlaps the next product's first
+    ceil(M/H) - 2 - wait compute cycles.
+    """
+    out = ceil_div(M, hw.H)
+    feed = I + encoder_pad(hw, I) + 1
+    steps = x_phase_overlap(hw, I, M, products)[:1]
+    for s in range(1, len(products)):
+        prev, prod = products[s - 1].compute_cycles, products[s].compute_cycles
+        wait = max(0, feed - (prev + 2))
+        last = s == len(products) - 1
+        beside = out - 2 - wait
+        steps.append(OverlapStep(step_cycles=wait + prod + (out + 1 if last else 2),
+                                 beside_drain=max(0, beside), start_at_drain_end=beside == 0,
+                                 encoder_wait=wait, ready_early=feed < prev + 2))
+    return steps
+
+
 # -- input checks -------------------------------------------------------------------------------
 
 def _check_run(hw: HwConfig, run: GruRun) -> None:
@@ -287,7 +318,8 @@ def expect_x_phase(hw: HwConfig, run: GruRun, W_ih, b_ih, x_seq) -> PhaseExpect:
     prods = [simulate_product(w_nz, x_t != 0, hw, layer) for x_t in xs]
     nnz = [int(np.count_nonzero(x_t)) for x_t in xs]
     if run.feat & FEAT_OVERLAP:
-        sched = x_phase_overlap(hw, run.I, run.M, prods)
+        schedule = x_phase_prefetch if run.feat & FEAT_PREFETCH else x_phase_overlap
+        sched = schedule(hw, run.I, run.M, prods)
         steps = [StepExpect(p, o.step_cycles, n, o) for p, o, n in zip(prods, sched, nnz)]
     else:
         steps = [StepExpect(p, x_step_cycles(hw, run.I, p.cycles), n)

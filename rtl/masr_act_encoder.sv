@@ -21,6 +21,8 @@
 //   done_o is in cycle t_last + 1 + pad, pad = the number of partition words after the last
 //   element's word = V*K - 1 - (u*K + k) for the last element (column N-1) in word k of
 //   partition u. pad = 0 when N = V*P. The first element may come in the cycle after start_i.
+//   clear_i (the GRU sequencer's ERR_WPTR abort) returns the encoder to idle at once, whatever it
+//   was doing: no write request is made in the clear cycle and a new start may follow it.
 //
 // Write ports (one per PE column v; the top broadcasts column v's port to every PE (g, v)):
 //   am_we_o[v], am_waddr_o[v*AmAddrW +: AmAddrW], shared am_wdata_o   (act mask RF)
@@ -50,6 +52,7 @@ module masr_act_encoder #(
   input  logic                  rst_ni,
 
   input  logic                  start_i,
+  input  logic                  clear_i,
   input  logic [NW-1:0]         n_i,
   input  logic [1:0]            mode_i,
   input  logic                  valid_i,
@@ -211,6 +214,12 @@ module masr_act_encoder #(
 
       default: state_d = StIdle;
     endcase
+    if (clear_i) begin
+      state_d  = StIdle;
+      req_am   = 1'b0;
+      req_av   = 1'b0;
+      req_done = 1'b0;
+    end
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -353,6 +362,7 @@ module masr_act_encoder #(
 
   // Protocol: start only while idle, with a legal N and mode; elements only while streaming.
   `ASSERT(StartWhenIdle_A, !start_i || state_q == StIdle)
+  `ASSERT(NoStartWithClear_A, !(start_i && clear_i))
   `ASSERT(StartLegalN_A, !start_i || n_legal)
   `ASSERT(StartLegalMode_A, !start_i || mode_i <= masr_pkg::MODE_MAX)
   `ASSERT(ValidOnlyStreaming_A, !valid_i || state_q == StStream)

@@ -26,6 +26,7 @@ module masr_array #(
   parameter int WDEPTH = 512,
   parameter int QDEPTH = 8,
   parameter int ACC_BANKS = 1,                     // 2: double-buffered accumulators (OVERLAP)
+  parameter int ACT_SETS  = 1,                     // 2: two activation RF sets (PREFETCH)
   // Derived, do not override.
   localparam int P_MAX    = (N_MAX + V - 1) / V,
   localparam int KW_MAX   = (P_MAX + B - 1) / B,
@@ -89,6 +90,8 @@ module masr_array #(
   input  logic [V-1:0]                enc_av_we_i,
   input  logic [V*AvAddrW-1:0]        enc_av_waddr_i,
   input  logic [15:0]                 enc_av_wdata_i,
+  input  logic                        act_wset_i,   // activation RF set the encoder writes
+  input  logic                        act_rset_i,   // activation RF set the lanes read
 
   // ---- per-lane statistics (section 6 order + stall), for the PERF_* sums ----
   output logic [NL*NumStats*StatW-1:0] stats_o
@@ -417,7 +420,8 @@ module masr_array #(
         .B      (B),
         .G      (G),
         .KW_MAX (KW_MAX),
-        .P_MAX  (P_MAX)
+        .P_MAX  (P_MAX),
+        .ACT_SETS (ACT_SETS)
       ) u_pe (
 `endif
         .clk_i,
@@ -445,7 +449,9 @@ module masr_array #(
         .enc_amask_wdata_i(enc_am_wdata_i),
         .enc_aval_we_i    (enc_av_we_i[v]),
         .enc_aval_waddr_i (enc_av_waddr_i[v*AvAddrW +: AvAddrW]),
-        .enc_aval_wdata_i (enc_av_wdata_i)
+        .enc_aval_wdata_i (enc_av_wdata_i),
+        .act_wset_i,
+        .act_rset_i
       );
 
       assign pe_rdata_o[PI*32 +: 32] = (fd_rsel_i == masr_pkg::MEM_AMASK) ? fd_am_rdata :
@@ -483,8 +489,10 @@ module masr_array #(
   `ASSERT_IMPL(NoStealInModeNone, run_i && (mode_q == masr_pkg::MODE_NONE),
                (req_prev | req_next | vgnt_prev | vgnt_next | dep_prev | dep_next) == '0)
   `ASSERT_IMPL(NoWptrErrorOutsideCompute, !run_i, err_wptr == '0)
-  // The encoder rewrites the activation RFs only between products (never while lanes read them).
-  `ASSERT_NEVER(NoEncoderWriteWhileComputing_A, run_i && ((enc_am_we_i | enc_av_we_i) != '0))
+  // The encoder never rewrites the activation RF set the lanes read while they compute (between
+  // products, or with PREFETCH into the other set).
+  `ASSERT_NEVER(NoEncoderWriteWhileComputing_A,
+                run_i && (act_wset_i == act_rset_i) && ((enc_am_we_i | enc_av_we_i) != '0))
   `ASSERT_NEVER(NoEncoderWriteWithFrontdoor_A, fd_pe_we && ((enc_am_we_i | enc_av_we_i) != '0))
 
 endmodule

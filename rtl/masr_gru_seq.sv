@@ -31,6 +31,12 @@
 //   being drained. The bank a product starts into is always free and the output unit idle when
 //   a compute ends (a compute phase lasts at least as long as an output phase; masr_top asserts
 //   it), so nothing ever waits for them.
+//   CFG_FEAT.PREFETCH (with OVERLAP, X phase only, pre_i): two activation RF sets; x_t is
+//   encoded into set t mod 2. The cycle that starts product s also starts the encoder on
+//   x_{s+1} (a feeder beside the FSM streams it from XBUF), so x_{s+1} is encoded while product
+//   s computes. Product s+1 starts in step s's SqStep if x_{s+1} is ready by then, else in
+//   SqEncWait on the encoder's done cycle. The lanes read the set of their product
+//   (act_rset_o), the encoder writes the other (act_wset_o): never the set being read.
 //
 // Buffers (all 16-bit except STEP):
 //   XBUF  T_MAX*N_MAX   masr_sram, 1W (frontdoor) / 2R (encoder feed, frontdoor); backdoor xbuf
@@ -102,6 +108,7 @@ module masr_gru_seq #(
   output logic [3:0]           run_shift_o,
   output logic                 prod_start_o,   // start a product (like an accepted CTRL.start)
   input  logic                 ovl_i,          // X phase with CFG_FEAT.OVERLAP (constant in a phase)
+  input  logic                 pre_i,          // ... and CFG_FEAT.PREFETCH (constant in a phase)
   input  logic                 eng_ready_i,    // the engine accepts a product start (asserted)
   input  logic                 eng_run_i,      // engine compute phase
   input  logic                 eng_done_i,     // last output cycle of the latest product
@@ -130,6 +137,8 @@ module masr_gru_seq #(
   output logic [V-1:0]         enc_av_we_o,
   output logic [V*AvAddrW-1:0] enc_av_waddr_o,
   output logic [15:0]          enc_av_wdata_o,
+  output logic                 act_wset_o,     // activation RF set the encoder writes
+  output logic                 act_rset_o,     // activation RF set the running product reads
 
   // ---- frontdoor (ranges, read-only selects and busy checked by masr_top) ----
   input  logic                 fd_we_i,        // legal write of XBUF or HBUF
@@ -184,8 +193,14 @@ module masr_gru_seq #(
   logic [31:0]     prod_nnz_q;   // non-zeros of the vector the running product reads
   logic [31:0]     steps_q, gru_cyc_q, gru_mac_q, gru_steals_q;
   logic [TW-1:0]   pt_q;         // time index of the latest product (its output goes to GX[pt])
+  // PREFETCH: the feeder streams x_{pf_t} into the encoder beside the FSM; xrdy_q: that vector
+  // is encoded and its product has not started yet; wset_q / rset_q: the RF set being written /
+  // read.
+  logic            pf_q, pf_go, xrdy_q, wset_q, rset_q;
+  logic [NW-1:0]   pf_c_q;
+  logic [TW-1:0]   pf_t_q, prod_t;
 
-  logic start, busy, last_step, feed_last, cell_last;
+  logic start, busy, last_step, feed_last, cell_last, pf_last, pf_more;
   logic enc_start, enc_valid, enc_busy, enc_done, enc_ready;
   logic [15:0] enc_data;
   logic [NW-1:0] enc_n;
@@ -197,6 +212,7 @@ module masr_gru_seq #(
   assign last_step = (s_q == t_len_q - TW'(1));
   assign feed_last = is_h_q ? (c_q == NW'(hd_q) - NW'(1)) : (c_q == i_q - NW'(1));
   assign cell_last = (c_q == NW'(hd_q) - NW'(1));
+  assign pf_last   = (pf_c_q == i_q - NW'(1));
 
   always_comb begin
     state_d      = state_q;
@@ -204,6 +220,7 @@ module masr_gru_seq #(
     enc_start    = 1'b0;
     cell_valid   = 1'b0;
     end_o        = 1'b0;
+    pf_go        = 1'b0;
     case (state_q)
       SqIdle:     if (start) state_d = SqEncStart;
       SqEncStart: begin
@@ -213,6 +230,7 @@ module masr_gru_seq #(
       SqEncFeed:  if (feed_last) state_d = SqEncWait;
       SqEncWait:  if (enc_done) begin
         prod_start_o = 1'b1;
+        pf_go        = pre_i && pf_more;
         state_d      = SqProd;
       end
       SqProd: begin
@@ -241,12 +259,21 @@ module masr_gru_seq #(
         end else if (is_h_q) begin
           prod_start_o = 1'b1;                       // the RFs hold h_t: next product now
           state_d      = SqProd;
+        end else if (pre_i && (xrdy_q || enc_done)) begin
+          prod_start_o = 1'b1;                       // x_{t+1} already encoded: start now
+          pf_go        = pf_more;
+          state_d      = SqProd;
+        end else if (pre_i) begin
+          state_d = SqEncWait;                       // x_{t+1} is still being encoded
         end else begin
           state_d = SqEncStart;
         end
       end
       default: state_d = SqIdle;
     endcase
+    if (pf_go) begin
+      enc_start = 1'b1;
+    end
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -281,6 +308,10 @@ module masr_gru_seq #(
   logic [TW-1:0] t_first, t_next;
   assign t_first = (start_h_i && cfg_dir_i) ? cfg_t_i - TW'(1) : '0;
   assign t_next  = (is_h_q && dir_q) ? t_q - TW'(1) : t_q + TW'(1);
+  // A product started in SqStep is the next step's (t_q still holds the finished step's index).
+  assign prod_t  = (state_q == SqStep) ? t_next : t_q;
+  // Another vector to prefetch after the product started now: s+1 < T for product s.
+  assign pf_more = (state_q == SqStep) ? (32'(s_q) + 32'd2 < 32'(t_len_q)) : !last_step;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -334,10 +365,50 @@ module masr_gru_seq #(
       enc_nnz_q <= (enc_start ? '0 : enc_nnz_q) + 32'(enc_valid && (enc_data != '0));
       if (prod_start_o) begin
         prod_nnz_q <= enc_nnz_q;
-        pt_q       <= t_q;
+        pt_q       <= prod_t;
       end
     end
   end
+
+  // PREFETCH feeder and RF sets. Outside a PREFETCH phase both sets are 0 (plain products, the
+  // H phase and the host see set 0).
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      pf_q   <= 1'b0;
+      pf_c_q <= '0;
+      pf_t_q <= '0;
+      xrdy_q <= 1'b0;
+      wset_q <= 1'b0;
+      rset_q <= 1'b0;
+    end else begin
+      if (pf_go) begin
+        pf_q   <= 1'b1;
+        pf_c_q <= '0;
+        pf_t_q <= prod_t + TW'(1);
+      end else if (pf_q) begin
+        pf_q   <= !pf_last && !eng_drain_i;
+        pf_c_q <= pf_c_q + NW'(1);
+      end
+      if (prod_start_o || !busy) begin
+        xrdy_q <= 1'b0;
+      end else if (enc_done && pre_i) begin
+        xrdy_q <= 1'b1;
+      end
+      if (start && !busy) begin
+        wset_q <= 1'b0;
+      end else if (pf_go) begin
+        wset_q <= !prod_t[0];
+      end
+      if (start && !busy) begin
+        rset_q <= 1'b0;
+      end else if (prod_start_o && pre_i) begin
+        rset_q <= prod_t[0];
+      end
+    end
+  end
+
+  assign act_wset_o = busy && wset_q;
+  assign act_rset_o = busy && rset_q;
 
   assign busy_o       = busy;
   assign run_m_o      = 16'(hd_q) * 16'd3;
@@ -358,8 +429,9 @@ module masr_gru_seq #(
   logic [2*16-1:0] x_rdata;
   logic            fd_x_we, fd_x_re;
 
-  assign x_feed  = (state_q == SqEncFeed) && !is_h_q;
-  assign x_raddr = XAW'(32'(t_q) * 32'(N_MAX) + 32'(c_q));
+  assign x_feed  = ((state_q == SqEncFeed) && !is_h_q) || pf_q;
+  assign x_raddr = pf_q ? XAW'(32'(pf_t_q) * 32'(N_MAX) + 32'(pf_c_q))
+                        : XAW'(32'(t_q) * 32'(N_MAX) + 32'(c_q));
   assign fd_x_we = fd_we_i && (fd_wsel_i == masr_pkg::MEM_XBUF);
   assign fd_x_re = fd_re_i && (fd_rsel_i == masr_pkg::MEM_XBUF);
 
@@ -530,7 +602,7 @@ module masr_gru_seq #(
   // ---------------------------------------------------------------------------------------------
   logic [2*V-1:0] enc_seg;
 
-  assign enc_valid = (state_q == SqEncFeed) || cell_vo;
+  assign enc_valid = (state_q == SqEncFeed) || cell_vo || pf_q;
   assign enc_data  = cell_vo ? cell_h : (is_h_q ? hb_rdata[15:0] : x_rdata[15:0]);
   assign enc_n     = is_h_q ? NW'(hd_q) : i_q;
 
@@ -542,6 +614,7 @@ module masr_gru_seq #(
     .clk_i,
     .rst_ni,
     .start_i    (enc_start),
+    .clear_i    (eng_drain_i),
     .n_i        (enc_n),
     .mode_i     (mode_q),
     .valid_i    (enc_valid),
@@ -671,8 +744,11 @@ module masr_gru_seq #(
   `ASSERT_NEXT(SeqCellWaitNext_A, state_q == SqCellWait,
                state_q == SqCellWait || state_q == SqStep)
   `ASSERT_NEXT(SeqStepNext_A, state_q == SqStep,
-               state_q == SqIdle || state_q == SqEncStart || state_q == SqProd)
-  `ASSERT_IMPL(SeqProdFromStepOnlyInH_A, state_q == SqStep && prod_start_o, is_h_q)
+               state_q == SqIdle || state_q == SqEncStart || state_q == SqProd ||
+               state_q == SqEncWait)
+  `ASSERT_IMPL(SeqStepToWaitOnlyPrefetch_A, state_q == SqStep && state_d == SqEncWait, pre_i)
+  `ASSERT_IMPL(SeqProdFromStepOnlyInH_A, state_q == SqStep && prod_start_o, is_h_q || pre_i)
+  `ASSERT_IMPL(PrefetchOnlyWithOverlap_A, busy && pre_i, ovl_i)
   `ASSERT_NEVER(SeqStartWhileBusy_A, start && busy)
   `ASSERT_NEVER(SeqStartBoth_A, start_x_i && start_h_i)
   `ASSERT_IMPL(SeqStartLegal_A, start, cfg_i_i != '0 && 32'(cfg_i_i) <= N_MAX &&
@@ -696,11 +772,22 @@ module masr_gru_seq #(
   // the lanes compute (also asserted in masr_array).
   `ASSERT_IMPL(EncStartIdle_A, enc_start, !enc_busy)
   `ASSERT_IMPL(EncFeedReady_A, enc_valid, enc_ready)
-  `ASSERT_NEVER(EncWriteWhileRun_A, eng_run_i && ((enc_am_we_o | enc_av_we_o) != '0))
-  `ASSERT_IMPL(EncDoneExpected_A, enc_done, state_q == SqEncWait || state_q == SqCellWait)
+  `ASSERT_NEVER(EncWriteWhileRun_A,
+                eng_run_i && (act_wset_o == act_rset_o) && ((enc_am_we_o | enc_av_we_o) != '0))
+  `ASSERT_IMPL(EncDoneExpected_A, enc_done,
+               state_q == SqEncWait || state_q == SqCellWait || (pre_i && busy))
+  // PREFETCH: the feeder runs only in its phase, on the vector after the latest product's, and
+  // a product started in SqStep has its vector encoded.
+  `ASSERT_IMPL(FeederInPrefetch_A, pf_q, pre_i && busy && !is_h_q &&
+                                         32'(pf_t_q) < 32'(t_len_q) && pf_c_q < i_q)
+  `ASSERT_IMPL(FeederAfterProduct_A, pf_q, pf_t_q == pt_q + TW'(1))
+  `ASSERT_IMPL(PrefetchStartReady_A, prod_start_o && pre_i && state_q == SqStep,
+               (xrdy_q || enc_done) && !enc_busy)
   `ASSERT_IMPL(CellOutInPass_A, cell_vo, state_q == SqCell || state_q == SqCellWait)
   // Buffer addresses in range.
-  `ASSERT_IMPL(XbufFeedInRange_A, x_feed, c_q < i_q && 32'(t_q) * 32'(N_MAX) + 32'(c_q) < XDepth)
+  `ASSERT_IMPL(XbufFeedInRange_A, x_feed && !pf_q,
+               c_q < i_q && 32'(t_q) * 32'(N_MAX) + 32'(c_q) < XDepth)
+  `ASSERT_IMPL(XbufPrefetchInRange_A, pf_q, 32'(pf_t_q) * 32'(N_MAX) + 32'(pf_c_q) < XDepth)
   `ASSERT_IMPL(HbufFeedInRange_A, h_feed, 32'(c_q) < 32'(hd_q))
   `ASSERT_IMPL(HbufWriteInRange_A, cell_vo, jo_q < hd_q)
   `ASSERT_IMPL(CellReadInRange_A, cell_valid, gx_base + j_n < GxDepth && j_n < M_MAX)

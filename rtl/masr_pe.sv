@@ -8,6 +8,11 @@
 // activation encoder of the GRU sequencer (docs/gru-layer.md): the frontdoor only writes while
 // the engine is idle and the encoder only between the products of a GRU phase, so the two never
 // write in the same cycle (asserted here and in masr_top).
+//
+// ACT_SETS = 2 (builds implementing CFG_FEAT.PREFETCH, docs/gru-layer.md 8.6): a second pair of
+// RFs (set 1) so that the encoder writes x_{t+1} into one set while the lanes read x_t from the
+// other. act_wset_i picks the set the encoder writes, act_rset_i the set the lane ports read.
+// Set 1 has no frontdoor and no backdoor port: the host sees set 0 only.
 `include "masr_assert.svh"
 
 module masr_pe #(
@@ -15,6 +20,7 @@ module masr_pe #(
   parameter int G      = 2,
   parameter int KW_MAX = 2,
   parameter int P_MAX  = 32,
+  parameter int ACT_SETS = 1,   // 2: a second set of activation RFs (PREFETCH)
   // Derived, do not override.
   localparam int AmDepth = 3 * KW_MAX,
   localparam int AvDepth = 3 * P_MAX,
@@ -52,7 +58,9 @@ module masr_pe #(
   input  logic [B-1:0]         enc_amask_wdata_i,
   input  logic                 enc_aval_we_i,
   input  logic [AvAddrW-1:0]   enc_aval_waddr_i,
-  input  logic [15:0]          enc_aval_wdata_i
+  input  logic [15:0]          enc_aval_wdata_i,
+  input  logic                 act_wset_i,      // set the encoder writes (ACT_SETS = 2)
+  input  logic                 act_rset_i       // set the lane ports read (ACT_SETS = 2)
 );
 
   logic [(G*KW_MAX+1)*B-1:0] amask_rdata;
@@ -65,8 +73,12 @@ module masr_pe #(
   logic [B-1:0]        am_wdata;
   logic [15:0]         av_wdata;
 
-  assign am_we    = fd_amask_we_i || enc_amask_we_i;
-  assign av_we    = fd_aval_we_i || enc_aval_we_i;
+  logic enc_am_we0, enc_av_we0, rd0;
+  assign enc_am_we0 = enc_amask_we_i && !act_wset_i;
+  assign enc_av_we0 = enc_aval_we_i && !act_wset_i;
+  assign rd0        = !act_rset_i;
+  assign am_we    = fd_amask_we_i || enc_am_we0;
+  assign av_we    = fd_aval_we_i || enc_av_we0;
   assign am_waddr = enc_amask_we_i ? enc_amask_waddr_i : fd_waddr_i[AmAddrW-1:0];
   assign av_waddr = enc_aval_we_i ? enc_aval_waddr_i : fd_waddr_i[AvAddrW-1:0];
   assign am_wdata = enc_amask_we_i ? enc_amask_wdata_i : fd_wdata_i[B-1:0];
@@ -85,7 +97,7 @@ module masr_pe #(
     .we_i     (am_we),
     .waddr_i  (am_waddr),
     .wdata_i  (am_wdata),
-    .re_i     ({fd_amask_re_i, amask_re_i}),
+    .re_i     ({fd_amask_re_i, amask_re_i & {G*KW_MAX{rd0}}}),
     .raddr_i  ({fd_raddr_i[AmAddrW-1:0], amask_raddr_i}),
     .rdata_o  (amask_rdata),
     .bd_load_i,
@@ -105,7 +117,7 @@ module masr_pe #(
     .we_i     (av_we),
     .waddr_i  (av_waddr),
     .wdata_i  (av_wdata),
-    .re_i     ({fd_aval_re_i, aval_re_i}),
+    .re_i     ({fd_aval_re_i, aval_re_i & {G{rd0}}}),
     .raddr_i  ({fd_raddr_i[AvAddrW-1:0], aval_raddr_i}),
     .rdata_o  (aval_rdata),
     .bd_load_i,
@@ -113,11 +125,60 @@ module masr_pe #(
     .bd_col_i (bd_v_i)
   );
 
-  assign amask_rdata_o    = amask_rdata[G*KW_MAX*B-1:0];
-  assign aval_rdata_o     = aval_rdata[G*16-1:0];
+  if (ACT_SETS == 2) begin : g_set1
+    logic [G*KW_MAX*B-1:0] am1_rdata;
+    logic [G*16-1:0]       av1_rdata;
+
+    masr_sram #(
+      .Width (B),
+      .Depth (AmDepth),
+      .NumRd (G * KW_MAX),
+      .BdName("")
+    ) u_amask1 (
+      .clk_i,
+      .rst_ni,
+      .we_i     (enc_amask_we_i && act_wset_i),
+      .waddr_i  (enc_amask_waddr_i),
+      .wdata_i  (enc_amask_wdata_i),
+      .re_i     (amask_re_i & {G*KW_MAX{act_rset_i}}),
+      .raddr_i  (amask_raddr_i),
+      .rdata_o  (am1_rdata),
+      .bd_load_i,
+      .bd_row_i (bd_g_i),
+      .bd_col_i (bd_v_i)
+    );
+
+    masr_sram #(
+      .Width (16),
+      .Depth (AvDepth),
+      .NumRd (G),
+      .BdName("")
+    ) u_aval1 (
+      .clk_i,
+      .rst_ni,
+      .we_i     (enc_aval_we_i && act_wset_i),
+      .waddr_i  (enc_aval_waddr_i),
+      .wdata_i  (enc_aval_wdata_i),
+      .re_i     (aval_re_i & {G{act_rset_i}}),
+      .raddr_i  (aval_raddr_i),
+      .rdata_o  (av1_rdata),
+      .bd_load_i,
+      .bd_row_i (bd_g_i),
+      .bd_col_i (bd_v_i)
+    );
+
+    assign amask_rdata_o = act_rset_i ? am1_rdata : amask_rdata[G*KW_MAX*B-1:0];
+    assign aval_rdata_o  = act_rset_i ? av1_rdata : aval_rdata[G*16-1:0];
+  end else begin : g_set0
+    assign amask_rdata_o = amask_rdata[G*KW_MAX*B-1:0];
+    assign aval_rdata_o  = aval_rdata[G*16-1:0];
+  end
   assign fd_amask_rdata_o = 32'(amask_rdata[G*KW_MAX*B +: B]);
   assign fd_aval_rdata_o  = 32'(aval_rdata[G*16 +: 16]);
 
+  `ASSERT_INIT(ActSetsOk_A, ACT_SETS == 1 || ACT_SETS == 2)
+  // A one-set build never selects set 1.
+  `ASSERT_NEVER(NoSet1WithoutRfs_A, ACT_SETS == 1 && (act_wset_i || act_rset_i))
   `ASSERT_NEVER(FrontdoorWritesOneRf, fd_amask_we_i && fd_aval_we_i)
   // The encoder and the frontdoor share the write ports: they must never collide.
   `ASSERT_NEVER(EncoderFrontdoorAmask_A, enc_amask_we_i && (fd_amask_we_i || fd_aval_we_i))

@@ -40,7 +40,7 @@ module masr_top #(
   // CFG_FEAT bits this build implements (CAPS5); setting any other bit is ERR_MODE.
   // An int, not a FeatW-bit vector, so -GFEAT_IMPL=11 from a command line is not a truncation;
   // bits above FeatW are rejected by FeatImplFits_A.
-  parameter int FEAT_IMPL = 32'hF,
+  parameter int FEAT_IMPL = 32'h1F,
   // Derived, do not override.
   localparam int P_MAX    = (N_MAX + V - 1) / V,
   localparam int KW_MAX   = (P_MAX + B - 1) / B,
@@ -61,9 +61,11 @@ module masr_top #(
   // The CFG_FEAT bits a start may set (CAPS5): FEAT_IMPL, without NULL_SKIP / ROW_SKIP when
   // QDEPTH < 2 (the v2 rules assume an AG that never stalls).
   localparam logic [masr_pkg::FeatW-1:0] FeatAvail =
-      (QDEPTH >= 2) ? masr_pkg::FeatW'(FEAT_IMPL) : (masr_pkg::FeatW'(FEAT_IMPL) & 4'b1100),
+      (QDEPTH >= 2) ? masr_pkg::FeatW'(FEAT_IMPL) : (masr_pkg::FeatW'(FEAT_IMPL) & 5'b11100),
   // OVERLAP needs a second accumulator bank in every lane.
-  localparam int AccBanks = ((FEAT_IMPL >> masr_pkg::FEAT_OVERLAP) % 2 == 1) ? 2 : 1
+  localparam int AccBanks = ((FEAT_IMPL >> masr_pkg::FEAT_OVERLAP) % 2 == 1) ? 2 : 1,
+  // PREFETCH needs a second set of activation RFs in every PE.
+  localparam int ActSets = ((FEAT_IMPL >> masr_pkg::FEAT_PREFETCH) % 2 == 1) ? 2 : 1
 ) (
   input  logic        clk_i,
   input  logic        rst_ni,
@@ -127,7 +129,7 @@ module masr_top #(
   logic [31:0]     cfg_gru_i_q, cfg_gru_hd_q, cfg_gru_t_q, cfg_gru_thr_q, cfg_gru_dir_q;
 
   logic busy, eng_busy, seq_busy, seq_end, run, cend, abort, all_finished, err_wptr, slots_err;
-  logic draining, out_prev, ovl;
+  logic draining, out_prev, ovl, pre;
   assign eng_busy = (state_q != StIdle);
   assign busy     = eng_busy || seq_busy;     // STATUS.busy: a product or a GRU phase
   assign run      = (state_q == StCompute) || (state_q == StCompOut);
@@ -136,6 +138,8 @@ module masr_top #(
   assign out_prev = (state_q == StCompOut);
   // Products started now overlap: an X phase with CFG_FEAT.OVERLAP (independent products).
   assign ovl      = seq_busy && seq_x_q && seq_feat_q[masr_pkg::FEAT_OVERLAP];
+  // ... and x_{t+1} is encoded into the other activation RF set while product t computes.
+  assign pre      = ovl && seq_feat_q[masr_pkg::FEAT_PREFETCH];
 
   // ---------------------------------------------------------------------------------------------
   // Register writes and start checks (section 7)
@@ -164,10 +168,11 @@ module masr_top #(
 
   assign dim_bad  = (cfg_m_q == '0) || (cfg_n_q == '0) || (cfg_m_q > 32'(M_MAX)) ||
                     (cfg_n_q > 32'(N_MAX));
-  // CFG_FEAT (full 32-bit value): an undefined bit, ROW_SKIP without NULL_SKIP, or a bit this
-  // build does not implement.
+  // CFG_FEAT (full 32-bit value): an undefined bit, ROW_SKIP without NULL_SKIP, PREFETCH without
+  // OVERLAP, or a bit this build does not implement.
   assign feat_bad = (cfg_feat_q[31:masr_pkg::FeatW] != '0) ||
                     (cfg_feat_q[masr_pkg::FEAT_ROW_SKIP] && !cfg_feat_q[masr_pkg::FEAT_NULL_SKIP]) ||
+                    (cfg_feat_q[masr_pkg::FEAT_PREFETCH] && !cfg_feat_q[masr_pkg::FEAT_OVERLAP]) ||
                     ((cfg_feat_q[masr_pkg::FeatW-1:0] & ~FeatAvail) != '0);
   assign mode_bad = (cfg_mode_q > 32'(masr_pkg::MODE_MAX)) ||
                     (cfg_shift_q > 32'(masr_pkg::ShiftMax)) || feat_bad;
@@ -473,6 +478,7 @@ module masr_top #(
   logic [V*AvAddrW-1:0]          enc_av_waddr;
   logic [B-1:0]                  enc_am_wdata;
   logic [15:0]                   enc_av_wdata;
+  logic                          act_wset, act_rset;
 
   assign cfg_rep_sat = (cfg_rep_q > 32'(R_MAX)) ? RowW'(R_MAX) : cfg_rep_q[RowW-1:0];
 
@@ -507,7 +513,8 @@ module masr_top #(
     .SLOTS  (SLOTS),
     .WDEPTH (WDEPTH),
     .QDEPTH (QDEPTH),
-    .ACC_BANKS (AccBanks)
+    .ACC_BANKS (AccBanks),
+    .ACT_SETS  (ActSets)
   ) u_array (
     .clk_i,
     .rst_ni,
@@ -545,6 +552,8 @@ module masr_top #(
     .enc_av_we_i    (enc_av_we),
     .enc_av_waddr_i (enc_av_waddr),
     .enc_av_wdata_i (enc_av_wdata),
+    .act_wset_i     (act_wset),
+    .act_rset_i     (act_rset),
     .stats_o        (stats)
   );
 
@@ -671,6 +680,7 @@ module masr_top #(
     .run_shift_o    (seq_run_shift),
     .prod_start_o   (seq_prod_start),
     .ovl_i          (ovl),
+    .pre_i          (pre),
     .eng_ready_i    (eng_ready),
     .eng_run_i      (run),
     .eng_done_i     (own_done),
@@ -692,6 +702,8 @@ module masr_top #(
     .enc_av_we_o    (enc_av_we),
     .enc_av_waddr_o (enc_av_waddr),
     .enc_av_wdata_o (enc_av_wdata),
+    .act_wset_o     (act_wset),
+    .act_rset_o     (act_rset),
     .fd_we_i        (seq_fd_we),
     .fd_wsel_i      (mem_sel_i),
     .fd_waddr_i     (mem_addr_i),
@@ -889,14 +901,18 @@ module masr_top #(
   `ASSERT_IMPL(StartOnlyWhenIdle_A, start_go, !busy)
   `ASSERT_NEVER(OneStartPerCycle_A, start_go && (gru_go || seq_prod_start))
   // GRU: the sequencer starts products only inside its phase and only on an idle engine; the
-  // activation encoder never writes while the lanes compute nor in a frontdoor write cycle.
+  // activation encoder never writes the RF set the lanes compute from, nor in a frontdoor write
+  // cycle.
   `ASSERT_IMPL(SeqStartInPhase_A, seq_prod_start, seq_busy && eng_ready)
   // Overlap only in an X phase with CFG_FEAT.OVERLAP; never two output phases or computes at once.
   `ASSERT_IMPL(OverlapOnlyInXPhase_A, state_q == StCompOut, run_ovl_q && ovl)
   `ASSERT_NEVER(ComputeOutlastsOutput_A, (state_q == StCompOut) && cend)
   `ASSERT_IMPL(PlainProductNoOverlap_A, start_go, !ovl)
   `ASSERT_IMPL(GruStartWhenIdle_A, gru_go, !busy)
-  `ASSERT_NEVER(EncoderWhileCompute_A, run && ((enc_am_we | enc_av_we) != '0))
+  `ASSERT_NEVER(EncoderWhileCompute_A,
+                run && (act_wset == act_rset) && ((enc_am_we | enc_av_we) != '0))
+  // Two activation RF sets only with PREFETCH: the encoder writes the set the lanes do not read.
+  `ASSERT_IMPL(ActSetsOnlyPrefetch_A, act_wset || act_rset, pre)
   `ASSERT_NEVER(EncoderFrontdoorCollide_A, fd_we && ((enc_am_we | enc_av_we) != '0))
   `ASSERT_IMPL(EncoderOnlyInPhase_A, (enc_am_we | enc_av_we) != '0, seq_busy)
   // done rises once per phase: at its end (or at an ERR_WPTR drain), never after an inner product.

@@ -181,6 +181,61 @@ def test_x_phase_overlap_by_hand():
         x_phase_overlap(BRINGUP_4X2, 1, 60, [SimpleNamespace(compute_cycles=14)])
 
 
+def test_x_phase_prefetch_by_hand():
+    """Contract 8.6 "PREFETCH", worked by hand on 4x2 with the products of the OVERLAP case
+    above (M = 60, O = 15, compute 17, 15, 16).
+    I = 1 (x_t encoded in F = I + pad + 1 = 3 cycles after its start): product 0 starts at 4 and
+    starts the encoder on x_1, done at 7; SqStep at 23 starts product 1 at once (computes 24..38,
+    13 cycles beside product 0's drain 22..36) and the encoder on x_2; SqStep 40 starts product
+    2 (41..56, drain 57..71), SqStep 72: 72 cycles against OVERLAP's 80.
+    I = 64 (pad 0, F = 65): product 0 starts at 66, SqStep at 85, x_1 done at 131: product 1
+    waits 46 cycles in SqEncWait, starts at 131 (beside nothing), SqStep 148; x_2 done at 196,
+    wait 48, step 2 = 48 + 16 + 15 + 1."""
+    from types import SimpleNamespace
+    from golden.gru_seq import OverlapStep, x_phase_prefetch
+    prods = [SimpleNamespace(compute_cycles=c) for c in (17, 15, 16)]
+    got = x_phase_prefetch(BRINGUP_4X2, 1, 60, prods)
+    assert got == [OverlapStep(23, 0), OverlapStep(17, 13, False, 0, True),
+                   OverlapStep(32, 13, False, 0, True)]
+    got = x_phase_prefetch(BRINGUP_4X2, 64, 60, prods)
+    assert got == [OverlapStep(85, 0), OverlapStep(63, 0, False, 46, False),
+                   OverlapStep(80, 0, False, 48, False)]
+    # x_1 done exactly in step 0's SqStep cycle: F = C_0 + 2 = 19 (I = 18, pad 0 on 4x2)
+    got = x_phase_prefetch(BRINGUP_4X2, 18, 60, prods)
+    assert got[1].encoder_wait == 0 and not got[1].ready_early and got[2].encoder_wait == 2
+
+
+@pytest.mark.parametrize("hw_name", ["4x2", "8x8"])
+def test_x_phase_prefetch_never_slower_than_overlap(hw_name):
+    """PREFETCH changes only the X phase's schedule: GX, the products and the H phase are as
+    with OVERLAP alone, the X phase is never slower, and T = 1 is OVERLAP exactly."""
+    from golden.config import FEAT_OVERLAP, FEAT_PREFETCH
+    hw = HWS[hw_name]
+    rng = np.random.default_rng(12)
+    for trial in range(12):
+        I = int(rng.integers(1, hw.N_MAX + 1))
+        Hd = int(rng.integers(1, hd_max(hw) + 1))
+        T = 1 if trial == 0 else int(rng.integers(2, 9))
+        run = GruRun(I, Hd, T, 0, 0, StealMode.VERTICAL, 1, 6, FEAT_OVERLAP)
+        p = quantize_gru_params(random_gru_params(rng, I, Hd, density=0.5), 6)
+        x = np.where(rng.random((T, I)) < 0.5, rng.integers(-500, 500, (T, I)), 0)
+        ov = expect_x_phase(hw, run, p.W_ih, p.b_ih, x)
+        pre = expect_x_phase(hw, dataclasses.replace(run, feat=FEAT_OVERLAP | FEAT_PREFETCH),
+                             p.W_ih, p.b_ih, x)
+        assert np.array_equal(ov.gx, pre.gx)
+        assert [s.words()[:6] for s in ov.steps] == [s.words()[:6] for s in pre.steps]
+        assert pre.cycles <= ov.cycles
+        if T == 1:
+            assert pre.cycles == ov.cycles
+
+
+def test_prefetch_needs_overlap():
+    from golden.config import FEAT_OVERLAP, FEAT_PREFETCH, LayerConfig
+    with pytest.raises(SpecError, match="PREFETCH .* needs OVERLAP"):
+        LayerConfig(4, 4, feat=FEAT_PREFETCH)
+    LayerConfig(4, 4, feat=FEAT_PREFETCH | FEAT_OVERLAP).check_fits(BRINGUP_4X2)
+
+
 @pytest.mark.parametrize("hw_name", ["4x2", "8x8"])
 def test_x_phase_overlap_never_slower_and_t1_is_v1(hw_name):
     """An overlapped X phase is never slower than v1; with T = 1 it is v1 exactly (nothing to

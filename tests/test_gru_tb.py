@@ -364,7 +364,7 @@ def test_reset_h_item_resets_inside_step0_cell_pass(hw):
     from golden import gru_seq
     from tb.gru.checks import gru_run
     items = sequence_items(gru_sequences.GruErrorSequence, hw, 1)
-    it = items[-1]
+    it = next(i for i in items if i.get_name() == "err_reset_mid_h_pass")
     assert it.reset_phase == PHASE_H and it.reset_step == 0 and it.directions == (DIR_FWD,)
     assert sum(i.reset_step is not None for i in items) == 2
     regs = it.phase_regs(DIR_FWD, PHASE_H)
@@ -435,13 +435,15 @@ def test_coverage_bins():
 
 @pytest.mark.parametrize("hw", HWS, ids=IDS)
 def test_overlap_sequence_closes_the_overlap_group(hw):
-    """GruOverlapSequence reaches every gru_overlap bin on the golden stand-in, whose STEP words
-    come from golden.gru_seq.x_phase_overlap (so a seed that passes on the DUT closes it too)."""
+    """GruOverlapSequence and GruPrefetchSequence reach every gru_overlap bin on the golden
+    stand-in, whose STEP words come from golden.gru_seq.x_phase_overlap / x_phase_prefetch (so a
+    seed that passes on the DUT closes it too)."""
     from tb.gru.coverage import GruCoverageSampler
     sampler = GruCoverageSampler(hw, root=f"unit_ovl_{hw.name}")
     items = sequence_items(gru_sequences.GruOverlapSequence, hw, 1) + \
+        sequence_items(gru_sequences.GruPrefetchSequence, hw, 1) + \
         [it for it in sequence_items(gru_sequences.GruErrorSequence, hw, 1)
-         if it.err is not None and it.err.wptr_step]
+         if it.err is not None and it.err.wptr and it.feat]
     results, _ = golden_run(items, hw)
     for res in results:
         assert compare_phase(res, res.expected, hw) == [], res.item
@@ -457,6 +459,10 @@ def test_overlap_events_from_a_schedule():
     assert overlap_events([st(8, 0)]) == {"t1"}
     assert overlap_events([st(23, 0), st(21, 9), st(36, 9)]) == {"beside_drain"}
     assert overlap_events([st(30, 0), st(30, 0)]) == {"drain_before_start"}
+    # PREFETCH (golden.gru_seq.x_phase_prefetch): ready early, ready in SqStep, waited
+    assert overlap_events([st(23, 0), st(17, 13, False, 0, True), st(40, 5, False, 8, False),
+                           st(32, 13, False, 0, False)]) == \
+        {"beside_drain", "prefetch_ready_early", "prefetch_waited", "prefetch_ready_in_step"}
 
 
 def test_coverage_samples_only_passed_phases():

@@ -21,7 +21,7 @@ import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge
 
-from golden.config import FEAT_OVERLAP, HwConfig, LayerConfig, StealMode
+from golden.config import FEAT_OVERLAP, FEAT_PREFETCH, HwConfig, LayerConfig, StealMode
 from golden.encode import MatvecImage, encode_matvec, hex_lines, to_unsigned
 from golden.errors import SpecError
 from golden.gru import GruParamsQ, bigru_layer_q, quantize_gru_params, random_gru_params
@@ -435,6 +435,42 @@ async def test_gru_overlap(dut):
                          f"{got[0]}/{got[2]}")
     assert beside and before, (f"overlap corners not reached: computes beside an output phase "
                                f"{beside}, starts after it {before}")
+
+
+@cocotb.test()
+async def test_gru_prefetch(dut):
+    """CFG_FEAT.PREFETCH: each layer runs with OVERLAP and with OVERLAP + PREFETCH on the same
+    data (H phases unchanged); every STEP word, register, GX and HOUT is checked against
+    golden.gru_seq both times. The cases reach products that start in the previous SqStep
+    (their x_t encoded while the previous product computed) and products that wait for the
+    encoder, T = 1 (nothing to prefetch) and an odd T (the last x_t in RF set 0)."""
+    io, geo = await setup(dut)
+    hw = geo.hw
+    rng = _rng(800)
+    HDM = geo.HD_MAX
+    cases = [(1, HDM, 6, StealMode.NONE, 0.9), (hw.N_MAX, max(1, HDM // 4), 3,
+                                                 StealMode.HORIZONTAL, 0.7),
+             (9, 5, 1, StealMode.VERTICAL, 0.7), (hw.V + 2, HDM, 5, StealMode.VERTICAL, 0.9),
+             (int(rng.integers(1, hw.N_MAX + 1)), int(rng.integers(1, HDM + 1)),
+              int(rng.integers(2, hw.T_MAX + 1)), StealMode.VERTICAL, 0.3)]
+    early = waited = 0
+    for k, (I, Hd, T, mode, dens) in enumerate(cases):
+        lay = random_layer(rng, hw, I, Hd, T, 0, mode, x_density=dens)
+        lay.feat = FEAT_OVERLAP
+        base = await run_layer(io, geo, lay, rng, f"prefetch#{k} OVERLAP")
+        lay.feat = FEAT_OVERLAP | FEAT_PREFETCH
+        got = await run_layer(io, geo, lay, rng, f"prefetch#{k} PREFETCH")
+        assert got[1::2] == base[1::2], f"prefetch#{k}: PREFETCH changed an H phase {got} {base}"
+        assert got[0] <= base[0] and got[2] <= base[2], f"prefetch#{k}: X slower {got} {base}"
+        for d in (0, 1):
+            p, run = lay.params[d], lay.run(d)
+            steps = expect_x_phase(hw, run, p.W_ih, p.b_ih, lay.x).steps
+            early += sum(s.overlap.encoder_wait == 0 for s in steps[1:])
+            waited += sum(s.overlap.encoder_wait > 0 for s in steps[1:])
+        io.dut._log.info(f"prefetch#{k}: X phase cycles OVERLAP {base[0]}/{base[2]} -> "
+                         f"PREFETCH {got[0]}/{got[2]}")
+    assert early and waited, (f"prefetch corners not reached: starts in SqStep {early}, "
+                              f"starts after waiting for the encoder {waited}")
 
 
 @cocotb.test()

@@ -45,6 +45,7 @@ module act_encoder_formal #(
     .clk_i,
     .rst_ni,
     .start_i,
+    .clear_i    (1'b0),   // the abort path is checked in simulation (tb/leaf/gru_enc_cocotb.py)
     .n_i,
     .mode_i,
     .valid_i,

@@ -487,6 +487,9 @@ def compare_rejected(res: GruPhaseResult, sfx: str, hw: HwConfig) -> list[str]:
         if a.reg("GRU_STEPS") != case.wptr_step:
             errs.append(f"GRU_STEPS after an abort in step {case.wptr_step}: DUT "
                         f"{a.reg('GRU_STEPS')} expected {case.wptr_step}{sfx}")
+        elif case.name == "wptr_mid_prefetch" and not abort_mid_prefetch(res, hw):
+            errs.append(f"the abort came after the encoder had finished x_1 (PERF_CYCLES "
+                        f"{a.reg('PERF_CYCLES')}): the case does not test what it names{sfx}")
         elif case.wptr_step == 1 and not abort_beside_drain(res, hw):
             errs.append(f"the abort in step 1 came after product 0's output phase had ended "
                         f"(PERF_GRU_CYCLES {a.reg('PERF_GRU_CYCLES')}, STEP_CYCLES[0] "
@@ -508,6 +511,15 @@ def compare_rejected(res: GruPhaseResult, sfx: str, hw: HwConfig) -> list[str]:
         if want != got:
             errs.append(f"{what}: DUT {got:#x} expected {want:#x}{sfx}")
     return errs
+
+
+def abort_mid_prefetch(res: Any, hw: HwConfig) -> bool:
+    """Whether an ERR_WPTR abort in product 0 of a PREFETCH X phase came while the encoder was
+    still streaming x_1 (contract 8.6: started with product 0, done F = I + pad(I) + 1 cycles
+    later; PERF_CYCLES after an abort counts product 0's compute cycles up to the abort)."""
+    from golden.gru_seq import encoder_pad
+    I = res.item.I
+    return res.dump.reg("PERF_CYCLES") < I + encoder_pad(hw, I) + 1
 
 
 def abort_beside_drain(res: Any, hw: HwConfig) -> bool:

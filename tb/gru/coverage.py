@@ -17,7 +17,9 @@ and ``make sim``'s coverage table lists them; docs/coverage-model.md explains ev
 - ``masr.gru_err``: the error codes the GRU tests provoke (9-12 and 2-8 on GRU starts, GRU
   memories, running GRU phases and GRU registers).
 - ``masr.gru_overlap``: CFG_FEAT.OVERLAP in X phases (a compute beside the previous output
-  phase, a start after it, T = 1) and H phases started with the bit, x steal mode.
+  phase, a start after it, T = 1) and H phases started with the bit, x steal mode; with
+  PREFETCH: a product started in SqStep from a vector encoded earlier or in that very cycle, one
+  that waited for the encoder, an ERR_WPTR abort while the encoder streams the next vector.
 
 The bin functions are pure and unit-tested (tests/test_gru_tb.py).  Only phases the scoreboard
 passed are sampled.
@@ -31,7 +33,7 @@ import numpy as np
 from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
 from pyuvm import ConfigDB, uvm_subscriber
 
-from golden.config import FEAT_OVERLAP, HwConfig, StealMode
+from golden.config import FEAT_OVERLAP, FEAT_PREFETCH, HwConfig, StealMode
 from golden.numerics import SIGMOID_SAT, TANH_SAT
 from tb.gru.bfm import PHASE_H, PHASE_M, PHASE_X, STEP_NAMES, geometry
 from tb.gru.items import BUSY_CODES
@@ -54,8 +56,12 @@ GRU_ERR_BINS = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
 # CFG_FEAT.OVERLAP (docs/gru-layer.md 8.6): a product computing beside the previous output phase,
 # or starting after it has ended (encoding x_t took longer), T = 1, an H phase started with the
 # bit (which must run unchanged), and an ERR_WPTR abort that cuts an output phase short.
+# CFG_FEAT.PREFETCH (8.6): the next product starts in SqStep from a vector encoded before that
+# cycle or in it, or waits for the encoder in SqEncWait; an abort while x_{s+1} is streaming.
+PREFETCH_EVENTS = ("prefetch_ready_early", "prefetch_ready_in_step", "prefetch_waited",
+                   "abort_mid_prefetch")
 OVERLAP_EVENTS = ("beside_drain", "drain_before_start", "t1", "h_phase_unchanged",
-                  "abort_beside_drain", "start_at_drain_end")
+                  "abort_beside_drain", "start_at_drain_end") + PREFETCH_EVENTS
 
 _STEAL = STEP_NAMES.index("STEAL_GRANTED")
 _NNZ = STEP_NAMES.index("ACT_NNZ")
@@ -246,7 +252,17 @@ def overlap_events(steps: list[Any]) -> set[str]:
     return ({"t1"} if len(steps) == 1 else set()) | \
         ({"beside_drain"} if any(later) else set()) | \
         ({"drain_before_start"} if later and not all(later) else set()) | \
-        ({"start_at_drain_end"} if any(st.overlap.start_at_drain_end for st in steps) else set())
+        ({"start_at_drain_end"} if any(st.overlap.start_at_drain_end for st in steps) else set()) | \
+        prefetch_events(steps)
+
+
+def prefetch_events(steps: list[Any]) -> set[str]:
+    """PREFETCH_EVENTS of one X phase from its golden schedule (none without PREFETCH)."""
+    waits = [(st.overlap.encoder_wait, st.overlap.ready_early) for st in steps[1:]
+             if st.overlap.encoder_wait is not None]
+    return ({"prefetch_ready_early"} if any(w == 0 and e for w, e in waits) else set()) | \
+        ({"prefetch_ready_in_step"} if any(w == 0 and not e for w, e in waits) else set()) | \
+        ({"prefetch_waited"} if any(w > 0 for w, _ in waits) else set())
 
 
 def step_masks(item: Any, gold: Any, direction: int, phase: str) -> np.ndarray:
@@ -275,6 +291,9 @@ class GruCoverageSampler:
             if item.err.wptr_step and getattr(item, "feat", 0) & FEAT_OVERLAP:
                 # compare_rejected has checked the abort came during the previous drain
                 m.sample_overlap("abort_beside_drain", mode_name(item.mode))
+            if item.err.wptr and getattr(item, "feat", 0) & FEAT_PREFETCH:
+                # compare_rejected has checked the abort came while x_{s+1} was streaming
+                m.sample_overlap("abort_mid_prefetch", mode_name(item.mode))
             return
         if item.busy_inject and res.last_phase:
             m.sample_err(BUSY_CODES[item.busy_inject])

@@ -11,7 +11,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 
-from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_ROW_SKIP, HwConfig, StealMode,
+from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_PREFETCH, FEAT_ROW_SKIP, HwConfig, StealMode,
                            partition_bounds, partition_width, words_per_row)
 from golden.gru_seq import drain_margin
 from golden.gru import GruParamsQ, gru_gates_q
@@ -116,6 +116,65 @@ class GruOverlapSequence(GruBaseSequence):
             fit_rep_rows(hw, item)
             item.feat = FEAT_OVERLAP | extra
             yield item
+
+
+class GruPrefetchSequence(GruBaseSequence):
+    """CFG_FEAT.PREFETCH with OVERLAP (docs/gru-layer.md 8.6): x_{t+1} encoded into the other
+    activation RF set while product t computes. A short x_t with the largest Hd has x_{t+1}
+    ready long before the SqStep of step t (the next product starts there); a full-width x_t
+    with a small Hd makes the next product wait for the encoder; a layer is searched whose
+    x_{t+1} is done exactly in a SqStep cycle; T = 1 has nothing to prefetch. Every steal mode,
+    with and without NULL_SKIP | ROW_SKIP, bidirectional layers (both X phases prefetch)."""
+
+    def ready_in_step_item(self, hd: int, extra: int) -> Optional[GruLayerItem]:
+        """A layer whose encoder finishes some x_{s+1} in step s's SqStep cycle (the start
+        condition's same-cycle case: I + pad(I) + 1 = C_s + 2), found with the golden schedule.
+        Each miss retries with the I that would have matched one of its steps' compute cycles
+        (a fixed-point search: C moves little with I); None if 60 draws miss."""
+        from golden.gru_seq import encoder_pad, expect_x_phase
+        from tb.gru.checks import gru_run
+        hw, rng = self.hw, self.rng
+        I = int(rng.integers(1, hw.N_MAX + 1))
+        for _ in range(60):
+            it = build_item(rng, hw, "prefetch_ready_in_step", I=I, Hd=hd, T=6, mode=V_,
+                            rep_rows=2, directions="fwd", threshold=int(rng.integers(0, 40)),
+                            x_density=0.7, h0_density=0.5)
+            fit_rep_rows(hw, it)
+            it.feat = FEAT_OVERLAP | FEAT_PREFETCH | extra
+            p = it.params[0]
+            steps = expect_x_phase(hw, gru_run(it, 0), p.W_ih, p.b_ih, it.x_seq).steps
+            if any(st.overlap.encoder_wait == 0 and not st.overlap.ready_early
+                   for st in steps[1:]):
+                return it
+            c = steps[int(rng.integers(0, len(steps) - 1))].product.compute_cycles
+            I = min(hw.N_MAX, max(1, c + 1 - encoder_pad(hw, I) + int(rng.integers(-1, 2))))
+        return None
+
+    def items(self) -> Iterator[GruLayerItem]:
+        hw, rng = self.hw, self.rng
+        if not hw.feat_available & FEAT_PREFETCH:
+            return
+        geo = geometry(hw)
+        hd = geo.HD_MAX if small_hw(hw) else 48
+        others = hw.feat_available & (FEAT_NULL_SKIP | FEAT_ROW_SKIP)
+        shapes = [("ready_early", 1, hd, 6, N_, "fwd", 0),
+                  ("ready_early_v", 2, hd, 5, V_, "bi", others),
+                  ("encoder_bound", hw.N_MAX if small_hw(hw) else 64, max(1, hd // 4), 4, H_,
+                   "bi", others),
+                  ("t1", hw.V + 1, hd // 2 + 1, 1, V_, "bwd", others),
+                  ("mixed", int(rng.integers(1, hw.N_MAX + 1)), int(rng.integers(1, hd + 1)),
+                   int(rng.integers(3, 9)), V_, "bi", others)]
+        for name, I, Hd, T, mode, dirs, extra in shapes:
+            item = build_item(rng, hw, f"prefetch_{name}", I=I, Hd=Hd, T=T, mode=mode,
+                              rep_rows=0 if mode == N_ else 2, directions=dirs,
+                              threshold=int(rng.integers(0, 40)), x_density=0.9,
+                              h0_density=0.5)
+            fit_rep_rows(hw, item)
+            item.feat = FEAT_OVERLAP | FEAT_PREFETCH | extra
+            yield item
+        exact = self.ready_in_step_item(max(1, hd // 2), others)
+        if exact is not None:
+            yield exact
 
 
 def _last_element_word(hw: HwConfig, n: int) -> tuple[int, bool]:
@@ -328,6 +387,22 @@ class GruErrorSequence(GruBaseSequence):
                             wptr=True, wptr_step=1)
         return it
 
+    def wptr_mid_prefetch(self) -> GruLayerItem:
+        """ERR_WPTR in product 0 of an X phase with PREFETCH, while the encoder streams x_1 into
+        the other RF set (a full-width x_t takes I cycles, the abort comes in the first compute
+        cycles): the drain cycle must clear the encoder, so nothing is written after the phase
+        and the next layer's encoder starts idle (docs/gru-layer.md 8.6)."""
+        hw = self.hw
+        it = build_item(self.rng, hw, "err_wptr_mid_prefetch", I=hw.N_MAX, Hd=hw.H + 1, T=3,
+                        mode=N_, rep_rows=0, directions="fwd", threshold=6, w_density=0.6,
+                        x_density=0.8)
+        it.x_seq[0, 0] = 100
+        it.params[0].W_ih[0, 0] = 17               # lane (0, 0) reaches the bad row first
+        it.feat = FEAT_OVERLAP | FEAT_PREFETCH
+        it.err = GruErrCase("wptr_mid_prefetch", {}, PHASE_CTRL[PHASE_X], ERR_WPTR, PHASE_X,
+                            wptr=True)
+        return it
+
     def reset_item(self) -> GruLayerItem:
         """rst_ni in step 1 of an X phase, while the encoder streams x_1 (dense: a write every
         cycle) and, with OVERLAP, product 0's output phase runs beside it (a large Hd makes it
@@ -408,6 +483,9 @@ class GruErrorSequence(GruBaseSequence):
         yield self.base("err_recovery_layer")
         # last, so every draw above stays as it was
         yield self.reset_h_item()
+        if self.hw.feat_available & FEAT_PREFETCH:
+            yield self.wptr_mid_prefetch()
+            yield self.base("err_after_prefetch_abort_layer")
 
 
 class GruFrontdoorSequence(GruBaseSequence):

@@ -19,8 +19,8 @@ from tb.gru.bfm import GruBfm
 from tb.gru.env import GruEnv
 from tb.gru.scoreboard import GruPredictor
 from tb.gru.sequences import (GruBaseSequence, GruCornerSequence, GruErrorSequence,
-                              GruFrontdoorSequence, GruOverlapSequence, GruRandomSequence,
-                              GruSmokeSequence)
+                              GruFrontdoorSequence, GruOverlapSequence, GruPrefetchSequence,
+                              GruRandomSequence, GruSmokeSequence)
 
 
 class GruBaseTest(SeededTest):
@@ -56,6 +56,11 @@ class GruOverlapTest(GruBaseTest):
 
 
 @pyuvm.test()
+class GruPrefetchTest(GruBaseTest):
+    sequence_override = GruPrefetchSequence
+
+
+@pyuvm.test()
 class GruCornerTest(GruBaseTest):
     sequence_override = GruCornerSequence
 
@@ -70,5 +75,5 @@ class GruFrontdoorTest(GruBaseTest):
     sequence_override = GruFrontdoorSequence
 
 
-GRU_TESTS = ("GruSmokeTest", "GruRandomTest", "GruOverlapTest", "GruCornerTest", "GruErrorTest",
-             "GruFrontdoorTest")
+GRU_TESTS = ("GruSmokeTest", "GruRandomTest", "GruOverlapTest", "GruPrefetchTest",
+             "GruCornerTest", "GruErrorTest", "GruFrontdoorTest")

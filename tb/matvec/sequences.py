@@ -11,8 +11,8 @@ from typing import Iterator, Optional
 import numpy as np
 from pyuvm import uvm_sequence
 
-from golden.config import (FEAT_DEFINED, FEAT_NULL_SKIP, FEAT_ROW_SKIP, FEAT_SPLIT, HwConfig,
-                           LayerConfig, StealMode, check_split_plan, rows_of_lane)
+from golden.config import (FEAT_DEFINED, FEAT_NEEDS, FEAT_NULL_SKIP, FEAT_PREFETCH, FEAT_ROW_SKIP,
+                           FEAT_SPLIT, HwConfig, LayerConfig, StealMode, check_split_plan, rows_of_lane)
 from golden.encode import encode_matvec, random_sparse_layer, split_plan
 from golden.errors import ImageError, SpecError
 from golden.perf_v2 import simulate_product_run, split_events
@@ -374,16 +374,18 @@ class ErrorSequence(MasrBaseSequence):
             ("err_dim_n_high_bits", {"CFG_N": 0x10000 | base.N}, ERR_DIM),
             ("err_mode_3", {"CFG_MODE": 3}, ERR_MODE),
             ("err_mode_shift16", {"CFG_SHIFT": 16}, ERR_MODE),
-            # CFG_FEAT: an undefined bit (full 32-bit value), ROW_SKIP without NULL_SKIP
+            # CFG_FEAT: an undefined bit (full 32-bit value), ROW_SKIP without NULL_SKIP,
+            # PREFETCH without OVERLAP
             ("err_feat_undefined", {"CFG_FEAT": 0x10000}, ERR_MODE),
             ("err_feat_row_skip_alone", {"CFG_FEAT": FEAT_ROW_SKIP}, ERR_MODE),
+            ("err_feat_prefetch_alone", {"CFG_FEAT": FEAT_PREFETCH}, ERR_MODE),
             ("err_slots_horizontal", {"CFG_MODE": 2, "CFG_REP_ROWS": R}, ERR_SLOTS),
         ]
         missing = FEAT_DEFINED & ~hw.feat_available
         if missing:
-            # a defined bit this build does not implement (with NULL_SKIP if it is ROW_SKIP)
+            # a defined bit this build does not implement (with the bit it needs)
             bit = missing & -missing
-            feat = bit | (FEAT_NULL_SKIP if bit == FEAT_ROW_SKIP else 0)
+            feat = bit | FEAT_NEEDS.get(bit, 0)
             cases.append(("err_feat_unimplemented", {"CFG_FEAT": feat}, ERR_MODE))
         if hw.V >= 3:
             cases.append(("err_slots_vertical", {"CFG_MODE": 1, "CFG_REP_ROWS": R}, ERR_SLOTS))
