@@ -565,6 +565,39 @@ def test_no_stale_waivers():
     assert stale == [], f"stale mutation waivers: {stale}"
 
 
+def test_rekey_follows_repeated_statements_by_position(tmp_path):
+    """A statement that occurs twice (the reset and the clear value of one register) is carried
+    by its position among the copies; a third copy makes the mapping ambiguous, and the waiver
+    is not carried."""
+    from mutation import waivers as wv
+    body = ("module m (input logic clk_i, input logic rst_ni, input logic a_i, input logic c_i,\n"
+            "          output logic q_o);\n  logic q_q;\n"
+            "  always_ff @(posedge clk_i or negedge rst_ni) begin\n"
+            "    if (!rst_ni) begin\n      q_q <= '0;\n    end else if (c_i) begin\n"
+            "      q_q <= '0;\n    end else begin\n      q_q <= a_i;\n    end\n  end\n"
+            "  assign q_o = q_q;\nendmodule\n")
+    third = body.replace("    end else begin\n      q_q <= a_i;",
+                         "    end else if (a_i && c_i) begin\n      q_q <= '0;\n"
+                         "    end else begin\n      q_q <= a_i;")
+    dirs = {}
+    for name, text in (("old", body), ("moved", "// moved\n" + body), ("third", third)):
+        dirs[name] = tmp_path / name
+        dirs[name].mkdir()
+        (dirs[name] / "m.sv").write_text(text)
+    old = wv.mutants_of(dirs["old"])
+    groups: dict = {}
+    for m in old:
+        groups.setdefault(wv._identity(m), []).append(m)
+    twins = [m for g in groups.values() if len(g) == 2 for m in g]
+    assert twins, "the module has no statement mutated twice"
+    moved = wv.moved_keys([m.key for m in twins], old, wv.mutants_of(dirs["moved"]))
+    assert {k: m.line for k, m in moved.items()} == {m.key: m.line + 1 for m in twins}
+    tripled = wv.mutants_of(dirs["third"])
+    ambiguous = [m for m in twins if sum(wv._identity(n) == wv._identity(m) for n in tripled) == 3]
+    assert ambiguous
+    assert wv.moved_keys([m.key for m in ambiguous], old, tripled) == {}
+
+
 def test_rekey_follows_a_moved_statement(tmp_path):
     from mutation import waivers as wv
     old_rtl, new_rtl = tmp_path / "old", tmp_path / "new"

@@ -6,7 +6,8 @@ that matches nothing, and its mutant comes back as a survivor with no explanatio
 
 - stale_waivers: waiver keys that no mutant of today's rtl/ carries (tests fail on any);
 - rekey_moved: follow each stale waiver to the mutant of today's RTL with the same file, module,
-  operator, statement and change, if exactly one exists (the statement moved, its text did not),
+  operator, statement and change, if exactly one exists, or the one in the same position among
+  equally many copies (the statement moved, its text did not),
   and rewrite only the key in the waivers file. Whoever runs it re-reads the carried reasons:
   the text of the statement is unchanged, the logic around it may not be.
 """
@@ -49,17 +50,27 @@ def _identity(m: Mutant) -> tuple[str, ...]:
 
 
 def moved_keys(stale: list[str], old: list[Mutant], new: list[Mutant]) -> dict[str, Mutant]:
-    """{old key: new mutant} for stale keys whose statement exists exactly once in the new RTL."""
+    """{old key: new mutant} for stale keys whose statement only moved: it exists exactly once
+    in the new RTL, or as often as in the old RTL, where the k-th old occurrence (in line order)
+    is taken to be the k-th new one (an edit that adds or removes a copy of the statement
+    changes the count and retires the waiver instead)."""
+    def by_identity(mutants: list[Mutant]) -> dict[tuple[str, ...], list[Mutant]]:
+        groups: dict[tuple[str, ...], list[Mutant]] = {}
+        for m in sorted(mutants, key=lambda m: (m.file, m.line)):
+            groups.setdefault(_identity(m), []).append(m)
+        return groups
+
     by_key = {m.key: m for m in old}
-    new_by_identity: dict[tuple[str, ...], list[Mutant]] = {}
-    for m in new:
-        new_by_identity.setdefault(_identity(m), []).append(m)
+    old_groups, new_groups = by_identity(old), by_identity(new)
     out = {}
     for key in stale:
         if key in by_key:
-            hits = new_by_identity.get(_identity(by_key[key]), [])
-            if len(hits) == 1:
-                out[key] = hits[0]
+            ident = _identity(by_key[key])
+            was, now = old_groups[ident], new_groups.get(ident, [])
+            if len(now) == 1:
+                out[key] = now[0]
+            elif now and len(now) == len(was):
+                out[key] = now[[m.key for m in was].index(key)]
     return out
 
 
