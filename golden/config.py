@@ -35,9 +35,11 @@ FEAT_ROW_SKIP = 1 << 1    # N2: empty-row lookahead (needs FEAT_NULL_SKIP)
 FEAT_OVERLAP = 1 << 2     # O1: overlapped output phase
 FEAT_SPLIT = 1 << 3       # split replica ranges
 FEAT_PREFETCH = 1 << 4    # X phase: x_{t+1} encoded into a second RF set (needs FEAT_OVERLAP)
-FEAT_DEFINED = FEAT_NULL_SKIP | FEAT_ROW_SKIP | FEAT_OVERLAP | FEAT_SPLIT | FEAT_PREFETCH
+FEAT_WIDE_ENC = 1 << 5    # X phase: the encoder takes a whole mask word of x_t per cycle
+FEAT_DEFINED = (FEAT_NULL_SKIP | FEAT_ROW_SKIP | FEAT_OVERLAP | FEAT_SPLIT | FEAT_PREFETCH |
+                FEAT_WIDE_ENC)
 FEAT_NAMES = {FEAT_NULL_SKIP: "NULL_SKIP", FEAT_ROW_SKIP: "ROW_SKIP", FEAT_OVERLAP: "OVERLAP",
-              FEAT_SPLIT: "SPLIT", FEAT_PREFETCH: "PREFETCH"}
+              FEAT_SPLIT: "SPLIT", FEAT_PREFETCH: "PREFETCH", FEAT_WIDE_ENC: "WIDE_ENC"}
 # The bit each feature needs set beside it (feat_error).
 FEAT_NEEDS = {FEAT_ROW_SKIP: FEAT_NULL_SKIP, FEAT_PREFETCH: FEAT_OVERLAP}
 # What the RTL implements by default (masr_top FEAT_IMPL's default value).

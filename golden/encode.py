@@ -135,17 +135,30 @@ EncoderWrite = tuple[str, int, int, int]        # (kind "amask" / "aval", column
 
 
 def encoder_write_cycles(x: np.ndarray, hw: HwConfig, N: int,
-                         mode: StealMode = StealMode.NONE) -> list[list[EncoderWrite]]:
+                         mode: StealMode = StealMode.NONE,
+                         wide: bool = False) -> list[list[EncoderWrite]]:
     """The activation-RF writes of the streaming encoder (docs/gru-datapath.md section 3), one
     list per write cycle: entry ``c < N`` holds the writes element ``c`` causes (in the cycle after
     it is fed), entries ``N ..`` the trailing zero mask words of the last partition's remaining
-    words and of every later partition.  Each write goes to every PE of its column.  Applied in
-    order, they leave exactly ``encode_activations`` in the words a product reads; words past a
-    partition's end keep what they held (the encoder does not clear them)."""
+    words and of every later partition.  With ``wide`` (word mode, CFG_FEAT.WIDE_ENC) an entry
+    holds a whole mask word's writes (its mask word and its values), one per word that holds
+    elements, then the same trailing words.  Each write goes to every PE of its column.  Applied
+    in order, they leave exactly ``encode_activations`` in the words a product reads; words past
+    a partition's end keep what they held (the encoder does not clear them)."""
     xs = np.asarray(x, dtype=np.int64)
     P, K, B = partition_width(hw, N), words_per_row(hw, N), hw.B
     mode = StealMode(int(mode))
     cycles: list[list[EncoderWrite]] = []
+    if wide:
+        per_element = encoder_write_cycles(xs, hw, N, mode)
+        # the element cycles of one word, merged in order; a word ends at its mask write
+        merged: list[EncoderWrite] = []
+        for writes in per_element[:N]:
+            merged += writes
+            if any(w[0] == "amask" for w in writes):
+                cycles.append(merged)
+                merged = []
+        return cycles + per_element[N:]
     j = word = 0
     for c in range(N):
         u, o = divmod(c, P)

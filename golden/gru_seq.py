@@ -18,7 +18,7 @@ from typing import Optional
 
 import numpy as np
 
-from golden.config import (FEAT_OVERLAP, FEAT_PREFETCH, FEAT_SPLIT, MAX_SHIFT, HwConfig, LayerConfig, StealMode, _require_int, ceil_div,
+from golden.config import (FEAT_OVERLAP, FEAT_PREFETCH, FEAT_SPLIT, FEAT_WIDE_ENC, MAX_SHIFT, HwConfig, LayerConfig, StealMode, _require_int, ceil_div,
                            partition_width, words_per_row)
 from golden.errors import SpecError
 from golden.gru import check_threshold, gru_gates_q
@@ -29,7 +29,7 @@ from golden.perf_v2 import simulate_product
 
 __all__ = [
     "GruRun", "StepExpect", "PhaseExpect", "expect_x_phase", "expect_h_phase", "hd_max",
-    "encoder_pad", "drain_margin", "x_step_cycles", "h_step_cycles", "phase_cycles_bound", "STEP_WORDS",
+    "encoder_pad", "encoder_feed_cycles", "drain_margin", "x_step_cycles", "h_step_cycles", "phase_cycles_bound", "STEP_WORDS",
     "STEP_NAMES", "OverlapStep", "x_phase_overlap", "x_phase_prefetch",
 ]
 
@@ -182,11 +182,22 @@ class PhaseExpect:
 
 # -- cycle formula (contract 8.6) ---------------------------------------------------------------
 
-def drain_margin(hw: HwConfig, I: int, M: int) -> int:
+def drain_margin(hw: HwConfig, I: int, M: int, wide: bool = False) -> int:
     """Overlapped X phase (8.6): compute cycles of a product beside the previous product's output
-    phase (ceil(M/H) cycles, which began E + 2 cycles before the start, E = I + pad(I) + 2);
+    phase (ceil(M/H) cycles, which began E + 2 cycles before the start, E = feed + pad(I) + 2);
     0 = started in its last cycle, negative = started after it."""
-    return ceil_div(M, hw.H) - (I + encoder_pad(hw, I) + 2) - 2
+    return ceil_div(M, hw.H) - (encoder_feed_cycles(hw, I, wide) + encoder_pad(hw, I) + 2) - 2
+
+
+def encoder_feed_cycles(hw: HwConfig, N: int, wide: bool = False) -> int:
+    """Cycles the encoder takes elements of an N-vector: N, or in word mode (CFG_FEAT.WIDE_ENC,
+    docs/gru-datapath.md 3) one per mask word holding elements, u*K + k + 1 for column N-1 in
+    word k of partition u (so that feed + pad = V*K)."""
+    if not wide:
+        return N
+    P, K = partition_width(hw, N), words_per_row(hw, N)
+    u = (N - 1) // P
+    return u * K + (N - 1 - u * P) // hw.B + 1
 
 
 def encoder_pad(hw: HwConfig, N: int) -> int:
@@ -203,10 +214,11 @@ def encoder_pad(hw: HwConfig, N: int) -> int:
     return hw.V * K - 1 - (u * K + k)
 
 
-def x_step_cycles(hw: HwConfig, I: int, prod_cycles: int) -> int:
-    """STEP_CYCLES of an X-phase step: encoder start 1 + I elements + (1 + pad) up to the
-    encoder's done (which starts the product) + the product + 1 (SqStep)."""
-    return I + encoder_pad(hw, I) + prod_cycles + 3
+def x_step_cycles(hw: HwConfig, I: int, prod_cycles: int, wide: bool = False) -> int:
+    """STEP_CYCLES of an X-phase step: encoder start 1 + the feed (I elements, or its words with
+    WIDE_ENC) + (1 + pad) up to the encoder's done (which starts the product) + the product + 1
+    (SqStep)."""
+    return encoder_feed_cycles(hw, I, wide) + encoder_pad(hw, I) + prod_cycles + 3
 
 
 def h_step_cycles(hw: HwConfig, Hd: int, prod_cycles: int, first: bool) -> int:
@@ -220,8 +232,8 @@ def h_step_cycles(hw: HwConfig, Hd: int, prod_cycles: int, first: bool) -> int:
     return cycles
 
 
-def x_phase_overlap(hw: HwConfig, I: int, M: int,
-                    products: list[PerfResult]) -> list[OverlapStep]:
+def x_phase_overlap(hw: HwConfig, I: int, M: int, products: list[PerfResult],
+                    wide: bool = False) -> list[OverlapStep]:
     """The steps of an X phase with CFG_FEAT.OVERLAP (contract 8.6, "OVERLAP").
 
     Step s's product starts in the encoder's done cycle (E = I + pad(I) + 2 cycles into the
@@ -231,9 +243,9 @@ def x_phase_overlap(hw: HwConfig, I: int, M: int,
     compute phase lasts at least O cycles (each lane handles at most one row per cycle), so the
     previous output phase has always ended when a product's compute ends.
     """
-    enc = I + encoder_pad(hw, I) + 2
+    enc = encoder_feed_cycles(hw, I, wide) + encoder_pad(hw, I) + 2
     out = ceil_div(M, hw.H)
-    margin = drain_margin(hw, I, M)
+    margin = drain_margin(hw, I, M, wide)
     steps = []
     for s, prod in enumerate(products):
         if prod.compute_cycles < out:
@@ -249,12 +261,13 @@ def x_phase_overlap(hw: HwConfig, I: int, M: int,
     return steps
 
 
-def x_phase_prefetch(hw: HwConfig, I: int, M: int,
-                     products: list[PerfResult]) -> list[OverlapStep]:
+def x_phase_prefetch(hw: HwConfig, I: int, M: int, products: list[PerfResult],
+                     wide: bool = False) -> list[OverlapStep]:
     """The steps of an X phase with CFG_FEAT.OVERLAP and PREFETCH (contract 8.6, "PREFETCH").
 
     Step 0 is as with OVERLAP alone. The cycle that starts product s also starts the encoder on
-    x_{s+1}, whose done cycle comes F = I + pad(I) + 1 cycles later; step s's SqStep is
+    x_{s+1}, whose done cycle comes F = feed + pad(I) + 1 cycles later (feed = I, or with
+    WIDE_ENC the words holding elements, F = V*K + 1); step s's SqStep is
     C_s + 2 cycles after the start. Product s+1 therefore starts F - (C_s + 2) cycles after that
     SqStep if positive (SqEncWait), else in the SqStep itself, and its step lasts that wait +
     C_{s+1} + 2 cycles (the last step: + ceil(M/H) + 1 instead of + 2). Product s's output phase
@@ -262,8 +275,8 @@ def x_phase_prefetch(hw: HwConfig, I: int, M: int,
     ceil(M/H) - 2 - wait compute cycles.
     """
     out = ceil_div(M, hw.H)
-    feed = I + encoder_pad(hw, I) + 1
-    steps = x_phase_overlap(hw, I, M, products)[:1]
+    feed = encoder_feed_cycles(hw, I, wide) + encoder_pad(hw, I) + 1
+    steps = x_phase_overlap(hw, I, M, products, wide)[:1]
     for s in range(1, len(products)):
         prev, prod = products[s - 1].compute_cycles, products[s].compute_cycles
         wait = max(0, feed - (prev + 2))
@@ -317,12 +330,13 @@ def expect_x_phase(hw: HwConfig, run: GruRun, W_ih, b_ih, x_seq) -> PhaseExpect:
     gx = [matvec_q(W, x_t, b, run.shift) for x_t in xs]
     prods = [simulate_product(w_nz, x_t != 0, hw, layer) for x_t in xs]
     nnz = [int(np.count_nonzero(x_t)) for x_t in xs]
+    wide = bool(run.feat & FEAT_WIDE_ENC)
     if run.feat & FEAT_OVERLAP:
         schedule = x_phase_prefetch if run.feat & FEAT_PREFETCH else x_phase_overlap
-        sched = schedule(hw, run.I, run.M, prods)
+        sched = schedule(hw, run.I, run.M, prods, wide)
         steps = [StepExpect(p, o.step_cycles, n, o) for p, o, n in zip(prods, sched, nnz)]
     else:
-        steps = [StepExpect(p, x_step_cycles(hw, run.I, p.cycles), n)
+        steps = [StepExpect(p, x_step_cycles(hw, run.I, p.cycles, wide), n)
                  for p, n in zip(prods, nnz)]
     return PhaseExpect(steps=steps, cycles=sum(s.step_cycles for s in steps),
                        gx=np.stack(gx).astype(np.int16), h=None, r=None, z=None, n=None,

@@ -21,12 +21,24 @@
 //   done_o is in cycle t_last + 1 + pad, pad = the number of partition words after the last
 //   element's word = V*K - 1 - (u*K + k) for the last element (column N-1) in word k of
 //   partition u. pad = 0 when N = V*P. The first element may come in the cycle after start_i.
+//   Word mode (WIDE builds, wide_i = 1 at start_i; CFG_FEAT.WIDE_ENC in an X phase): each
+//   accepted cycle takes the elements of one whole mask word, w = min(B, rest of the
+//   partition, rest of the vector) columns starting at col_o, as data_i[16*i +: 16] for
+//   i < w (slots i >= w are ignored). Its mask word and its up-to-B value writes (value port i:
+//   slot i if non-zero, at base + av_poff_o[i], its rank among the word's non-zeros) appear one
+//   cycle later, like an element's. The vector then takes W = u_last*K + k_last + 1 accepted cycles
+//   and pad + W = V*K: done_o comes V*K + 1 cycles after start_i with no gaps. Element mode
+//   uses slot 0 / value port 0 only.
+//   col_o: the column of the next element (the word's first column in word mode); last_o: this
+//   cycle accepts the vector's last element; nz_o: non-zero elements accepted this cycle.
 //   clear_i (the GRU sequencer's ERR_WPTR abort) returns the encoder to idle at once, whatever it
 //   was doing: no write request is made in the clear cycle and a new start may follow it.
 //
 // Write ports (one per PE column v; the top broadcasts column v's port to every PE (g, v)):
 //   am_we_o[v], am_waddr_o[v*AmAddrW +: AmAddrW], shared am_wdata_o   (act mask RF)
-//   av_we_o[v], av_waddr_o[v*AvAddrW +: AvAddrW], shared av_wdata_o   (act value RF)
+//   av_we_o[v], av_waddr_o[v*AvAddrW +: AvAddrW] (column v's base address), shared value ports
+//   av_pwe_o[i], av_poff_o[i*OffW +: OffW], av_wdata_o[16*i +: 16], i < EW: port i writes its
+//   data at base + offset in every column with av_we_o set   (act value RF, EW write ports)
 //   seg_o[2*v +: 2]: the segment column v is written in (masr_pkg SEG_*), informational; the
 //   address already includes seg*KW_MAX / seg*P_MAX. A mask write and a value write in the same
 //   cycle always come from the same partition, so the segment is the same for both.
@@ -38,6 +50,7 @@ module masr_act_encoder #(
   parameter int V     = 2,    // vertical partitions (PE columns), power of two
   parameter int B     = 16,   // mask word width, power of two >= 2
   parameter int N_MAX = 64,   // max vector length
+  parameter bit WIDE  = 1'b0, // word mode available (EW = B element slots and value ports)
   // Derived, do not override.
   localparam int P_MAX   = (N_MAX + V - 1) / V,
   localparam int KW_MAX  = (P_MAX + B - 1) / B,
@@ -46,7 +59,10 @@ module masr_act_encoder #(
   localparam int AmAddrW = $clog2(AmDepth),
   localparam int AvAddrW = $clog2(AvDepth),
   localparam int NW      = $clog2(N_MAX + 1),
-  localparam int VW      = (V > 1) ? $clog2(V) : 1
+  localparam int VW      = (V > 1) ? $clog2(V) : 1,
+  localparam int EW      = WIDE ? B : 1,                     // element slots / value ports
+  localparam int OffW    = (EW > 1) ? $clog2(EW) : 1,        // value port offset (rank)
+  localparam int CntW    = $clog2(EW + 1)                    // non-zeros per cycle 0..EW
 ) (
   input  logic                  clk_i,
   input  logic                  rst_ni,
@@ -55,9 +71,13 @@ module masr_act_encoder #(
   input  logic                  clear_i,
   input  logic [NW-1:0]         n_i,
   input  logic [1:0]            mode_i,
+  input  logic                  wide_i,     // word mode (WIDE builds only), latched at start_i
   input  logic                  valid_i,
-  input  logic [15:0]           data_i,
+  input  logic [EW*16-1:0]      data_i,
   output logic                  ready_o,
+  output logic [NW-1:0]         col_o,
+  output logic                  last_o,
+  output logic [CntW-1:0]       nz_o,
   output logic                  busy_o,
   output logic                  done_o,
 
@@ -66,7 +86,9 @@ module masr_act_encoder #(
   output logic [B-1:0]          am_wdata_o,
   output logic [V-1:0]          av_we_o,
   output logic [V*AvAddrW-1:0]  av_waddr_o,
-  output logic [15:0]           av_wdata_o,
+  output logic [EW-1:0]         av_pwe_o,
+  output logic [EW*OffW-1:0]    av_poff_o,
+  output logic [EW*16-1:0]      av_wdata_o,
   output logic [2*V-1:0]        seg_o
 );
 
@@ -89,9 +111,10 @@ module masr_act_encoder #(
 
   // -- run configuration, latched at start ----------------------------------------------------------
   logic [NW-1:0] n_last_q;          // N - 1
-  logic [PW-1:0] p_q, p_last_q;     // P = ceil(N / V), P - 1
+  logic [PW-1:0] p_q;               // P = ceil(N / V)
   logic [KW-1:0] k_last_q;          // K - 1, K = ceil(P / B)
   logic          vert_q;
+  logic          wide_q;            // word mode (0 in builds without WIDE)
 
   logic [SumW-1:0]  p_sum;
   logic [PW-1:0]    p_start;
@@ -120,15 +143,47 @@ module masr_act_encoder #(
   logic [PW-1:0]   req_j;
   logic [B-1:0]    req_word;
 
-  logic            accept, nz, last_col, part_end, word_end, last_word;
+  logic            accept, last_col, part_end, word_end, last_word;
   logic [B-1:0]    word_new;
 
-  assign accept    = valid_i && (state_q == StStream);
-  assign nz        = |data_i;
-  assign word_new  = word_q | (B'(nz) << b_q);
-  assign last_col  = (c_q == n_last_q);
-  assign part_end  = (o_q == p_last_q);
-  assign word_end  = (b_q == LogB'(B - 1)) || part_end || last_col;
+  // The elements this cycle takes: 1, or (word mode) the rest of the word, w = min(B, P - o,
+  // N - c); slot i holds column c + i. nz: the non-zero ones; rank: position among them.
+  logic [31:0]     rem_p, rem_n, w;
+  logic [EW-1:0]   nz;
+  logic [EW*OffW-1:0] rank;
+  logic [CntW-1:0] nz_cnt;
+
+  assign accept = valid_i && (state_q == StStream);
+  assign rem_p  = 32'(p_q) - 32'(o_q);
+  assign rem_n  = 32'(n_last_q) + 32'd1 - 32'(c_q);
+  always_comb begin
+    w = 32'd1;
+    if (wide_q) begin
+      w = 32'(B);
+      if (rem_p < w) w = rem_p;
+      if (rem_n < w) w = rem_n;
+    end
+  end
+
+  always_comb begin
+    logic [CntW-1:0] cnt;
+    cnt = '0;
+    for (int i = 0; i < EW; i++) begin
+      nz[i] = (32'(i) < w) && (data_i[16*i +: 16] != '0);
+      rank[i*OffW +: OffW] = OffW'(cnt);
+      cnt = cnt + CntW'(nz[i]);
+    end
+    nz_cnt = cnt;
+  end
+
+  if (WIDE) begin : g_wide_word
+    assign word_new = wide_q ? B'(nz) : (word_q | (B'(nz[0]) << b_q));
+  end else begin : g_elem_word
+    assign word_new = word_q | (B'(nz[0]) << b_q);
+  end
+  assign last_col  = (32'(c_q) + w == 32'(n_last_q) + 32'd1);
+  assign part_end  = (32'(o_q) + w == 32'(p_q));
+  assign word_end  = wide_q || (b_q == LogB'(B - 1)) || part_end || last_col;
   assign last_word = (k_q == k_last_q);      // (u_q, k_q) is the last word of its partition
 
   always_comb begin
@@ -164,17 +219,18 @@ module masr_act_encoder #(
 
       StStream: begin
         if (accept) begin
-          req_av = nz;
+          req_av = (nz != '0);
           req_am = word_end;
-          c_d    = c_q + NW'(1);
-          j_d    = j_q + PW'(nz);
+          c_d    = c_q + NW'(w);
+          j_d    = j_q + PW'(nz_cnt);
           word_d = word_end ? '0 : word_new;
-          // Next bit position (the partition end resets it below).
-          b_d    = b_q + LogB'(1);
-          if (b_q == LogB'(B - 1)) begin
+          // Next bit position (the partition end resets it below); a word-mode cycle ends its
+          // word.
+          b_d    = wide_q ? '0 : b_q + LogB'(1);
+          if (wide_q || b_q == LogB'(B - 1)) begin
             k_d = k_q + KW'(1);
           end
-          o_d = o_q + PW'(1);
+          o_d = o_q + PW'(w);
           if (part_end) begin
             u_d = u_q + VW'(1);
             o_d = '0;
@@ -227,9 +283,9 @@ module masr_act_encoder #(
       state_q  <= StIdle;
       n_last_q <= '0;
       p_q      <= '0;
-      p_last_q <= '0;
       k_last_q <= '0;
       vert_q   <= 1'b0;
+      wide_q   <= 1'b0;
       c_q      <= '0;
       u_q      <= '0;
       o_q      <= '0;
@@ -249,9 +305,9 @@ module masr_act_encoder #(
       if (start_i && state_q == StIdle) begin
         n_last_q <= n_i - NW'(1);
         p_q      <= p_start;
-        p_last_q <= p_start - PW'(1);
         k_last_q <= k_last_start;
         vert_q   <= (mode_i == masr_pkg::MODE_VERTICAL);
+        wide_q   <= WIDE && wide_i;
       end
     end
   end
@@ -296,7 +352,9 @@ module masr_act_encoder #(
   logic [V*AvAddrW-1:0] av_waddr_q;
   logic [2*V-1:0]       seg_q;
   logic [B-1:0]         am_wdata_q;
-  logic [15:0]          av_wdata_q;
+  logic [EW-1:0]        av_pwe_q;
+  logic [EW*OffW-1:0]   av_poff_q;
+  logic [EW*16-1:0]     av_wdata_q;
   logic                 done_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -307,6 +365,8 @@ module masr_act_encoder #(
       av_waddr_q <= '0;
       seg_q      <= '0;
       am_wdata_q <= '0;
+      av_pwe_q   <= '0;
+      av_poff_q  <= '0;
       av_wdata_q <= '0;
       done_q     <= 1'b0;
     end else begin
@@ -318,6 +378,8 @@ module masr_act_encoder #(
         av_waddr_q <= av_waddr_d;
         seg_q      <= seg_d;
         am_wdata_q <= req_word;
+        av_pwe_q   <= req_av ? nz : '0;
+        av_poff_q  <= rank;
         av_wdata_q <= data_i;
       end
     end
@@ -331,7 +393,12 @@ module masr_act_encoder #(
   assign am_wdata_o = am_wdata_q;
   assign av_we_o    = av_we_q;
   assign av_waddr_o = av_waddr_q;
+  assign av_pwe_o   = av_pwe_q;
+  assign av_poff_o  = av_poff_q;
   assign av_wdata_o = av_wdata_q;
+  assign col_o      = c_q;
+  assign last_o     = accept && last_col;
+  assign nz_o       = accept ? nz_cnt : '0;
   assign seg_o      = seg_q;
 
   // -- checks ---------------------------------------------------------------------------------------
@@ -373,6 +440,11 @@ module masr_act_encoder #(
   `ASSERT(ReqWordInRange_A, !req_am || req_k <= k_last_q)
   `ASSERT(ReqValueInRange_A, !req_av || req_j < p_q)
   `ASSERT(ElemPosition_A, !accept || pos_ok)
+  // Word mode: only in WIDE builds; a word starts at bit 0, takes 1..B elements and its values
+  // fit the partition (j + non-zeros <= P).
+  `ASSERT(StartWideOnlyIfBuilt_A, !start_i || WIDE || !wide_i)
+  `ASSERT(WordAligned_A, !(accept && wide_q) || (b_q == '0 && w >= 32'd1 && w <= 32'(B)))
+  `ASSERT(ReqValuesFit_A, !accept || 32'(j_q) + 32'(nz_cnt) <= 32'(p_q))
 
   for (genvar v = 0; v < V; v++) begin : g_chk
     logic am_ok, av_ok;

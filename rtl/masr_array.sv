@@ -27,6 +27,7 @@ module masr_array #(
   parameter int QDEPTH = 8,
   parameter int ACC_BANKS = 1,                     // 2: double-buffered accumulators (OVERLAP)
   parameter int ACT_SETS  = 1,                     // 2: two activation RF sets (PREFETCH)
+  parameter int ENC_W     = 1,                     // B: encoder word mode (WIDE_ENC) value ports
   // Derived, do not override.
   localparam int P_MAX    = (N_MAX + V - 1) / V,
   localparam int KW_MAX   = (P_MAX + B - 1) / B,
@@ -39,7 +40,8 @@ module masr_array #(
   localparam int StatW    = 32,
   localparam int NumStats = 8,
   localparam int AmAddrW  = $clog2(3 * KW_MAX),
-  localparam int AvAddrW  = $clog2(3 * P_MAX)
+  localparam int AvAddrW  = $clog2(3 * P_MAX),
+  localparam int EncOffW  = (ENC_W > 1) ? $clog2(ENC_W) : 1
 ) (
   input  logic                        clk_i,
   input  logic                        rst_ni,
@@ -89,7 +91,9 @@ module masr_array #(
   input  logic [B-1:0]                enc_am_wdata_i,
   input  logic [V-1:0]                enc_av_we_i,
   input  logic [V*AvAddrW-1:0]        enc_av_waddr_i,
-  input  logic [15:0]                 enc_av_wdata_i,
+  input  logic [ENC_W-1:0]            enc_av_pwe_i,
+  input  logic [ENC_W*EncOffW-1:0]    enc_av_poff_i,
+  input  logic [ENC_W*16-1:0]         enc_av_wdata_i,
   input  logic                        act_wset_i,   // activation RF set the encoder writes
   input  logic                        act_rset_i,   // activation RF set the lanes read
 
@@ -421,7 +425,8 @@ module masr_array #(
         .G      (G),
         .KW_MAX (KW_MAX),
         .P_MAX  (P_MAX),
-        .ACT_SETS (ACT_SETS)
+        .ACT_SETS (ACT_SETS),
+        .ENC_W    (ENC_W)
       ) u_pe (
 `endif
         .clk_i,
@@ -449,6 +454,8 @@ module masr_array #(
         .enc_amask_wdata_i(enc_am_wdata_i),
         .enc_aval_we_i    (enc_av_we_i[v]),
         .enc_aval_waddr_i (enc_av_waddr_i[v*AvAddrW +: AvAddrW]),
+        .enc_aval_pwe_i   (enc_av_pwe_i),
+        .enc_aval_poff_i  (enc_av_poff_i),
         .enc_aval_wdata_i (enc_av_wdata_i),
         .act_wset_i,
         .act_rset_i

@@ -60,6 +60,7 @@ module masr_gru_seq #(
   parameter int M_MAX  = 64,
   parameter int N_MAX  = 64,
   parameter int T_MAX  = 32,
+  parameter bit WIDE   = 1'b0,   // the encoder's word mode (CFG_FEAT.WIDE_ENC) is built
   // Derived, do not override.
   localparam int P_MAX     = (N_MAX + V - 1) / V,
   localparam int KW_MAX    = (P_MAX + B - 1) / B,
@@ -81,7 +82,10 @@ module masr_gru_seq #(
   localparam int GxAW      = (GxDepth > 1) ? $clog2(GxDepth) : 1,      // GX address
   localparam int GhAW      = (M_MAX > 1) ? $clog2(M_MAX) : 1,          // GH address
   localparam int HoAW      = (HoutDepth > 1) ? $clog2(HoutDepth) : 1,  // HOUT address
-  localparam int StAW      = $clog2(StepDepth)                         // STEP address
+  localparam int StAW      = $clog2(StepDepth),                        // STEP address
+  localparam int EW        = WIDE ? B : 1,                             // encoder element slots
+  localparam int EncOffW   = (EW > 1) ? $clog2(EW) : 1,
+  localparam int EncCntW   = $clog2(EW + 1)
 ) (
   input  logic                 clk_i,
   input  logic                 rst_ni,
@@ -109,6 +113,7 @@ module masr_gru_seq #(
   output logic                 prod_start_o,   // start a product (like an accepted CTRL.start)
   input  logic                 ovl_i,          // X phase with CFG_FEAT.OVERLAP (constant in a phase)
   input  logic                 pre_i,          // ... and CFG_FEAT.PREFETCH (constant in a phase)
+  input  logic                 wide_i,         // X phase with CFG_FEAT.WIDE_ENC (constant in a phase)
   input  logic                 eng_ready_i,    // the engine accepts a product start (asserted)
   input  logic                 eng_run_i,      // engine compute phase
   input  logic                 eng_done_i,     // last output cycle of the latest product
@@ -136,7 +141,9 @@ module masr_gru_seq #(
   output logic [B-1:0]         enc_am_wdata_o,
   output logic [V-1:0]         enc_av_we_o,
   output logic [V*AvAddrW-1:0] enc_av_waddr_o,
-  output logic [15:0]          enc_av_wdata_o,
+  output logic [EW-1:0]        enc_av_pwe_o,
+  output logic [EW*EncOffW-1:0] enc_av_poff_o,
+  output logic [EW*16-1:0]     enc_av_wdata_o,
   output logic                 act_wset_o,     // activation RF set the encoder writes
   output logic                 act_rset_o,     // activation RF set the running product reads
 
@@ -202,7 +209,10 @@ module masr_gru_seq #(
 
   logic start, busy, last_step, feed_last, cell_last, pf_last, pf_more;
   logic enc_start, enc_valid, enc_busy, enc_done, enc_ready;
-  logic [15:0] enc_data;
+  logic [EW*16-1:0] enc_data;
+  logic [NW-1:0] enc_col;
+  logic enc_last;
+  logic [EncCntW-1:0] enc_nz;
   logic [NW-1:0] enc_n;
   logic cell_valid, cell_vo;
   logic [15:0] cell_h;
@@ -227,7 +237,8 @@ module masr_gru_seq #(
         enc_start = 1'b1;
         state_d   = SqEncFeed;
       end
-      SqEncFeed:  if (feed_last) state_d = SqEncWait;
+      // (word mode: the encoder says which cycle takes the vector's last element)
+      SqEncFeed:  if (wide_i ? enc_last : feed_last) state_d = SqEncWait;
       SqEncWait:  if (enc_done) begin
         prod_start_o = 1'b1;
         pf_go        = pre_i && pf_more;
@@ -362,7 +373,7 @@ module masr_gru_seq #(
         jo_q <= jo_q + HdW'(1);
       end
       // Non-zeros of the encoded vector; the product started now reads exactly that vector.
-      enc_nnz_q <= (enc_start ? '0 : enc_nnz_q) + 32'(enc_valid && (enc_data != '0));
+      enc_nnz_q <= (enc_start ? '0 : enc_nnz_q) + 32'(enc_nz);
       if (prod_start_o) begin
         prod_nnz_q <= enc_nnz_q;
         pt_q       <= prod_t;
@@ -386,7 +397,7 @@ module masr_gru_seq #(
         pf_c_q <= '0;
         pf_t_q <= prod_t + TW'(1);
       end else if (pf_q) begin
-        pf_q   <= !pf_last && !eng_drain_i;
+        pf_q   <= !(wide_i ? enc_last : pf_last) && !eng_drain_i;
         pf_c_q <= pf_c_q + NW'(1);
       end
       if (prod_start_o || !busy) begin
@@ -422,23 +433,30 @@ module masr_gru_seq #(
   assign gru_steals_o = gru_steals_q;
 
   // ---------------------------------------------------------------------------------------------
-  // XBUF: x_t at t*N_MAX + c
+  // XBUF: x_t at t*N_MAX + c. Feed ports 0 .. EW-1 read columns c .. c+EW-1 (element mode:
+  // port 0 only; word mode: c is the encoder's next column, ports past N_MAX stay off).
   // ---------------------------------------------------------------------------------------------
-  logic            x_feed;
-  logic [XAW-1:0]  x_raddr;
-  logic [2*16-1:0] x_rdata;
-  logic            fd_x_we, fd_x_re;
+  logic               x_feed;
+  logic [EW-1:0]      x_re;
+  logic [EW*XAW-1:0]  x_raddr;
+  logic [(EW+1)*16-1:0] x_rdata;
+  logic [31:0]        x_col, x_base;
+  logic               fd_x_we, fd_x_re;
 
-  assign x_feed  = ((state_q == SqEncFeed) && !is_h_q) || pf_q;
-  assign x_raddr = pf_q ? XAW'(32'(pf_t_q) * 32'(N_MAX) + 32'(pf_c_q))
-                        : XAW'(32'(t_q) * 32'(N_MAX) + 32'(c_q));
+  assign x_feed = ((state_q == SqEncFeed) && !is_h_q) || pf_q;
+  assign x_col  = wide_i ? 32'(enc_col) : (pf_q ? 32'(pf_c_q) : 32'(c_q));
+  assign x_base = (pf_q ? 32'(pf_t_q) : 32'(t_q)) * 32'(N_MAX);
+  for (genvar i = 0; i < EW; i++) begin : g_x_port
+    assign x_re[i] = x_feed && (i == 0 || wide_i) && (x_col + 32'(i) < 32'(N_MAX));
+    assign x_raddr[i*XAW +: XAW] = XAW'(x_base + x_col + 32'(i));
+  end
   assign fd_x_we = fd_we_i && (fd_wsel_i == masr_pkg::MEM_XBUF);
   assign fd_x_re = fd_re_i && (fd_rsel_i == masr_pkg::MEM_XBUF);
 
   masr_sram #(
     .Width (16),
     .Depth (XDepth),
-    .NumRd (2),
+    .NumRd (EW + 1),
     .BdName("xbuf")
   ) u_xbuf (
     .clk_i,
@@ -446,7 +464,7 @@ module masr_gru_seq #(
     .we_i     (fd_x_we),
     .waddr_i  (fd_waddr_i[XAW-1:0]),
     .wdata_i  (fd_wdata_i[15:0]),
-    .re_i     ({fd_x_re, x_feed}),
+    .re_i     ({fd_x_re, x_re}),
     .raddr_i  ({fd_raddr_i[XAW-1:0], x_raddr}),
     .rdata_o  (x_rdata),
     .bd_load_i,
@@ -603,13 +621,21 @@ module masr_gru_seq #(
   logic [2*V-1:0] enc_seg;
 
   assign enc_valid = (state_q == SqEncFeed) || cell_vo || pf_q;
-  assign enc_data  = cell_vo ? cell_h : (is_h_q ? hb_rdata[15:0] : x_rdata[15:0]);
+  // Slot 0 is the element-mode input; slots 1.. only carry x_t in word mode.
+  logic [15:0] enc_slot0;
+  assign enc_slot0 = cell_vo ? cell_h : (is_h_q ? hb_rdata[15:0] : x_rdata[15:0]);
+  if (EW > 1) begin : g_wide_data
+    assign enc_data = {x_rdata[EW*16-1:16], enc_slot0};
+  end else begin : g_elem_data
+    assign enc_data = enc_slot0;
+  end
   assign enc_n     = is_h_q ? NW'(hd_q) : i_q;
 
   masr_act_encoder #(
     .V     (V),
     .B     (B),
-    .N_MAX (N_MAX)
+    .N_MAX (N_MAX),
+    .WIDE  (WIDE)
   ) u_enc (
     .clk_i,
     .rst_ni,
@@ -617,9 +643,13 @@ module masr_gru_seq #(
     .clear_i    (eng_drain_i),
     .n_i        (enc_n),
     .mode_i     (mode_q),
+    .wide_i     (wide_i),
     .valid_i    (enc_valid),
     .data_i     (enc_data),
     .ready_o    (enc_ready),
+    .col_o      (enc_col),
+    .last_o     (enc_last),
+    .nz_o       (enc_nz),
     .busy_o     (enc_busy),
     .done_o     (enc_done),
     .am_we_o    (enc_am_we_o),
@@ -627,6 +657,8 @@ module masr_gru_seq #(
     .am_wdata_o (enc_am_wdata_o),
     .av_we_o    (enc_av_we_o),
     .av_waddr_o (enc_av_waddr_o),
+    .av_pwe_o   (enc_av_pwe_o),
+    .av_poff_o  (enc_av_poff_o),
     .av_wdata_o (enc_av_wdata_o),
     .seg_o      (enc_seg)
   );
@@ -662,7 +694,7 @@ module masr_gru_seq #(
   // Frontdoor read data (registered request of masr_top, valid the cycle after mem_re_i)
   // ---------------------------------------------------------------------------------------------
   logic [15:0] x_fd_rdata, hb_fd_rdata;
-  assign x_fd_rdata  = x_rdata[16 +: 16];
+  assign x_fd_rdata  = x_rdata[EW*16 +: 16];
   assign hb_fd_rdata = hb_rdata[16 +: 16];
 
   always_comb begin
@@ -785,9 +817,11 @@ module masr_gru_seq #(
                (xrdy_q || enc_done) && !enc_busy)
   `ASSERT_IMPL(CellOutInPass_A, cell_vo, state_q == SqCell || state_q == SqCellWait)
   // Buffer addresses in range.
-  `ASSERT_IMPL(XbufFeedInRange_A, x_feed && !pf_q,
+  `ASSERT_IMPL(WideOnlyInX_A, busy && wide_i, !is_h_q)
+  `ASSERT_IMPL(WordFeedColumn_A, x_feed && wide_i, enc_col < i_q)
+  `ASSERT_IMPL(XbufFeedInRange_A, x_feed && !pf_q && !wide_i,
                c_q < i_q && 32'(t_q) * 32'(N_MAX) + 32'(c_q) < XDepth)
-  `ASSERT_IMPL(XbufPrefetchInRange_A, pf_q, 32'(pf_t_q) * 32'(N_MAX) + 32'(pf_c_q) < XDepth)
+  `ASSERT_IMPL(XbufPrefetchInRange_A, pf_q && !wide_i, 32'(pf_t_q) * 32'(N_MAX) + 32'(pf_c_q) < XDepth)
   `ASSERT_IMPL(HbufFeedInRange_A, h_feed, 32'(c_q) < 32'(hd_q))
   `ASSERT_IMPL(HbufWriteInRange_A, cell_vo, jo_q < hd_q)
   `ASSERT_IMPL(CellReadInRange_A, cell_valid, gx_base + j_n < GxDepth && j_n < M_MAX)

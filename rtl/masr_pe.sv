@@ -21,11 +21,13 @@ module masr_pe #(
   parameter int KW_MAX = 2,
   parameter int P_MAX  = 32,
   parameter int ACT_SETS = 1,   // 2: a second set of activation RFs (PREFETCH)
+  parameter int ENC_W    = 1,   // encoder value ports (B with WIDE_ENC: a mask word per cycle)
   // Derived, do not override.
   localparam int AmDepth = 3 * KW_MAX,
   localparam int AvDepth = 3 * P_MAX,
   localparam int AmAddrW = $clog2(AmDepth),
-  localparam int AvAddrW = $clog2(AvDepth)
+  localparam int AvAddrW = $clog2(AvDepth),
+  localparam int OffW    = (ENC_W > 1) ? $clog2(ENC_W) : 1
 ) (
   input  logic                 clk_i,
   input  logic                 rst_ni,
@@ -58,7 +60,9 @@ module masr_pe #(
   input  logic [B-1:0]         enc_amask_wdata_i,
   input  logic                 enc_aval_we_i,
   input  logic [AvAddrW-1:0]   enc_aval_waddr_i,
-  input  logic [15:0]          enc_aval_wdata_i,
+  input  logic [ENC_W-1:0]     enc_aval_pwe_i,   // value port i writes at base + offset i
+  input  logic [ENC_W*OffW-1:0] enc_aval_poff_i,
+  input  logic [ENC_W*16-1:0]  enc_aval_wdata_i,
   input  logic                 act_wset_i,      // set the encoder writes (ACT_SETS = 2)
   input  logic                 act_rset_i       // set the lane ports read (ACT_SETS = 2)
 );
@@ -66,23 +70,38 @@ module masr_pe #(
   logic [(G*KW_MAX+1)*B-1:0] amask_rdata;
   logic [(G+1)*16-1:0] aval_rdata;
 
-  // Write port: the encoder or the frontdoor (never both in one cycle, asserted below).
-  logic                am_we, av_we;
-  logic [AmAddrW-1:0]  am_waddr;
-  logic [AvAddrW-1:0]  av_waddr;
-  logic [B-1:0]        am_wdata;
-  logic [15:0]         av_wdata;
+  // Write ports: the encoder or the frontdoor (never both in one cycle, asserted below). The
+  // mask RF has one; the value RF one per encoder value port (port i writes its value at the
+  // column's base address + offset i), port 0 shared with the frontdoor.
+  logic                  am_we;
+  logic [AmAddrW-1:0]    am_waddr;
+  logic [B-1:0]          am_wdata;
+  logic [ENC_W-1:0]      enc_av_pwe, av_we;
+  logic [ENC_W*AvAddrW-1:0] enc_av_waddr, av_waddr;
+  logic [ENC_W*16-1:0]   av_wdata;
 
-  logic enc_am_we0, enc_av_we0, rd0;
+  for (genvar i = 0; i < ENC_W; i++) begin : g_av_port
+    assign enc_av_pwe[i] = enc_aval_we_i && enc_aval_pwe_i[i];
+    assign enc_av_waddr[i*AvAddrW +: AvAddrW] =
+        enc_aval_waddr_i + AvAddrW'(enc_aval_poff_i[i*OffW +: OffW]);
+    if (i == 0) begin : g_fd
+      assign av_we[i] = (enc_av_pwe[i] && !act_wset_i) || fd_aval_we_i;
+      assign av_waddr[i*AvAddrW +: AvAddrW] = fd_aval_we_i ? fd_waddr_i[AvAddrW-1:0]
+                                                           : enc_av_waddr[i*AvAddrW +: AvAddrW];
+      assign av_wdata[i*16 +: 16] = fd_aval_we_i ? fd_wdata_i[15:0] : enc_aval_wdata_i[i*16 +: 16];
+    end else begin : g_enc
+      assign av_we[i] = enc_av_pwe[i] && !act_wset_i;
+      assign av_waddr[i*AvAddrW +: AvAddrW] = enc_av_waddr[i*AvAddrW +: AvAddrW];
+      assign av_wdata[i*16 +: 16] = enc_aval_wdata_i[i*16 +: 16];
+    end
+  end
+
+  logic enc_am_we0, rd0;
   assign enc_am_we0 = enc_amask_we_i && !act_wset_i;
-  assign enc_av_we0 = enc_aval_we_i && !act_wset_i;
   assign rd0        = !act_rset_i;
   assign am_we    = fd_amask_we_i || enc_am_we0;
-  assign av_we    = fd_aval_we_i || enc_av_we0;
   assign am_waddr = enc_amask_we_i ? enc_amask_waddr_i : fd_waddr_i[AmAddrW-1:0];
-  assign av_waddr = enc_aval_we_i ? enc_aval_waddr_i : fd_waddr_i[AvAddrW-1:0];
   assign am_wdata = enc_amask_we_i ? enc_amask_wdata_i : fd_wdata_i[B-1:0];
-  assign av_wdata = enc_aval_we_i ? enc_aval_wdata_i : fd_wdata_i[15:0];
 
   // The last port is the frontdoor.
   masr_sram #(
@@ -109,6 +128,7 @@ module masr_pe #(
     .Width (16),
     .Depth (AvDepth),
     .NumRd (G + 1),
+    .NumWr (ENC_W),
     .BdName("aval"),
     .BdIndexed(1'b1)
   ) u_aval (
@@ -152,12 +172,13 @@ module masr_pe #(
       .Width (16),
       .Depth (AvDepth),
       .NumRd (G),
+      .NumWr (ENC_W),
       .BdName("")
     ) u_aval1 (
       .clk_i,
       .rst_ni,
-      .we_i     (enc_aval_we_i && act_wset_i),
-      .waddr_i  (enc_aval_waddr_i),
+      .we_i     (enc_av_pwe & {ENC_W{act_wset_i}}),
+      .waddr_i  (enc_av_waddr),
       .wdata_i  (enc_aval_wdata_i),
       .re_i     (aval_re_i & {G{act_rset_i}}),
       .raddr_i  (aval_raddr_i),

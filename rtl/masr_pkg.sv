@@ -123,13 +123,14 @@ package masr_pkg;
   // CFG_FEAT bits (docs/architecture.md section 6, docs/perf-model.md "v2 rules"). A start with
   // a bit above FeatW-1, ROW_SKIP without NULL_SKIP, PREFETCH without OVERLAP, or a bit the build
   // does not implement (masr_top parameter FEAT_IMPL, reported in CAPS5) is ERR_MODE.
-  localparam int FeatW = 5;
+  localparam int FeatW = 6;
 
   localparam int FEAT_NULL_SKIP = 0;   // N1: null-word skip in the address generator
   localparam int FEAT_ROW_SKIP  = 1;   // N2: empty-row lookahead (needs NULL_SKIP)
   localparam int FEAT_OVERLAP   = 2;   // O1: overlapped output phase
   localparam int FEAT_SPLIT     = 3;   // split replica ranges
   localparam int FEAT_PREFETCH  = 4;   // X phase: encode x_{t+1} into a second RF set (needs OVERLAP)
+  localparam int FEAT_WIDE_ENC  = 5;   // X phase: the encoder takes a whole mask word per cycle
 
   // Largest legal CFG_SHIFT.
   localparam int ShiftMax = 15;

@@ -1,8 +1,8 @@
 // Behavioural SRAM / register file used for every MASR memory (mask, rowptr, weight, act mask,
 // act value, bias, y).
 //
-// Contract (docs/architecture.md section 5): synchronous write, COMBINATIONAL read. One write
-// port, NumRd read ports. A read of an address >= Depth returns 0 (the lane's address generator
+// Contract (docs/architecture.md section 5): synchronous write, COMBINATIONAL read. NumWr write
+// ports (never two on one address in a cycle: asserted), NumRd read ports. A read of an address >= Depth returns 0 (the lane's address generator
 // may point one past a short memory while idle; the host port range-checks separately). In
 // simulation a port whose read enable re_i is low returns the poison pattern 0xAAAA... instead
 // of the data: its data must not be used.
@@ -24,6 +24,7 @@ module masr_sram #(
   parameter int Width  = 16,
   parameter int Depth  = 64,
   parameter int NumRd  = 1,
+  parameter int NumWr  = 1,
   // Backdoor file stem (string), "" disables the backdoor.
   parameter     BdName = "",
   parameter bit BdIndexed = 1'b0,
@@ -32,9 +33,9 @@ module masr_sram #(
 ) (
   input  logic                   clk_i,
   input  logic                   rst_ni,     // only used by the assertions (the array has no reset)
-  input  logic                   we_i,
-  input  logic [AddrW-1:0]       waddr_i,
-  input  logic [Width-1:0]       wdata_i,
+  input  logic [NumWr-1:0]       we_i,
+  input  logic [NumWr*AddrW-1:0] waddr_i,
+  input  logic [NumWr*Width-1:0] wdata_i,
   input  logic [NumRd-1:0]       re_i,       // marks a read as meaningful (for the range check)
   input  logic [NumRd*AddrW-1:0] raddr_i,
   output logic [NumRd*Width-1:0] rdata_o,
@@ -58,8 +59,10 @@ module masr_sram #(
 
   // Writes to an address >= Depth are dropped (and flagged by the assertion below).
   always_ff @(posedge clk_i) begin
-    if (we_i && addr_ok(waddr_i)) begin
-      mem_q[waddr_i] <= wdata_i;
+    for (int p = 0; p < NumWr; p++) begin
+      if (we_i[p] && addr_ok(waddr_i[p*AddrW +: AddrW])) begin
+        mem_q[waddr_i[p*AddrW +: AddrW]] <= wdata_i[p*Width +: Width];
+      end
     end
   end
 
@@ -79,8 +82,17 @@ module masr_sram #(
     `ASSERT_IMPL(RaddrInRange_A, re_i[j], addr_ok(raddr))
   end
 
-  `ASSERT_IMPL(WaddrInRange_A, we_i, addr_ok(waddr_i))
-  `ASSERT_INIT(ParamsOk_A, Width >= 1 && Depth >= 1 && NumRd >= 1)
+  for (genvar p = 0; p < NumWr; p++) begin : g_wr
+    logic [AddrW-1:0] waddr;
+    assign waddr = waddr_i[p*AddrW +: AddrW];
+    `ASSERT_IMPL(WaddrInRange_A, we_i[p], addr_ok(waddr))
+    for (genvar q = p + 1; q < NumWr; q++) begin : g_pair
+      logic clash;
+      assign clash = we_i[p] && we_i[q] && (waddr == waddr_i[q*AddrW +: AddrW]);
+      `ASSERT_NEVER(OneWritePerAddress_A, clash)
+    end
+  end
+  `ASSERT_INIT(ParamsOk_A, Width >= 1 && Depth >= 1 && NumRd >= 1 && NumWr >= 1)
 
 `ifndef SYNTHESIS
 `ifndef FORMAL  // simulator services (plusargs, strings, files): none in a formal model

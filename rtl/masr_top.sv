@@ -40,7 +40,7 @@ module masr_top #(
   // CFG_FEAT bits this build implements (CAPS5); setting any other bit is ERR_MODE.
   // An int, not a FeatW-bit vector, so -GFEAT_IMPL=11 from a command line is not a truncation;
   // bits above FeatW are rejected by FeatImplFits_A.
-  parameter int FEAT_IMPL = 32'h1F,
+  parameter int FEAT_IMPL = 32'h3F,
   // Derived, do not override.
   localparam int P_MAX    = (N_MAX + V - 1) / V,
   localparam int KW_MAX   = (P_MAX + B - 1) / B,
@@ -61,11 +61,15 @@ module masr_top #(
   // The CFG_FEAT bits a start may set (CAPS5): FEAT_IMPL, without NULL_SKIP / ROW_SKIP when
   // QDEPTH < 2 (the v2 rules assume an AG that never stalls).
   localparam logic [masr_pkg::FeatW-1:0] FeatAvail =
-      (QDEPTH >= 2) ? masr_pkg::FeatW'(FEAT_IMPL) : (masr_pkg::FeatW'(FEAT_IMPL) & 5'b11100),
+      (QDEPTH >= 2) ? masr_pkg::FeatW'(FEAT_IMPL) : (masr_pkg::FeatW'(FEAT_IMPL) & 6'b111100),
   // OVERLAP needs a second accumulator bank in every lane.
   localparam int AccBanks = ((FEAT_IMPL >> masr_pkg::FEAT_OVERLAP) % 2 == 1) ? 2 : 1,
   // PREFETCH needs a second set of activation RFs in every PE.
-  localparam int ActSets = ((FEAT_IMPL >> masr_pkg::FEAT_PREFETCH) % 2 == 1) ? 2 : 1
+  localparam int ActSets = ((FEAT_IMPL >> masr_pkg::FEAT_PREFETCH) % 2 == 1) ? 2 : 1,
+  // WIDE_ENC: the encoder's word mode, B value write ports per activation value RF.
+  localparam bit EncWide = ((FEAT_IMPL >> masr_pkg::FEAT_WIDE_ENC) % 2 == 1),
+  localparam int EncW    = EncWide ? B : 1,
+  localparam int EncOffW = (EncW > 1) ? $clog2(EncW) : 1
 ) (
   input  logic        clk_i,
   input  logic        rst_ni,
@@ -129,7 +133,7 @@ module masr_top #(
   logic [31:0]     cfg_gru_i_q, cfg_gru_hd_q, cfg_gru_t_q, cfg_gru_thr_q, cfg_gru_dir_q;
 
   logic busy, eng_busy, seq_busy, seq_end, run, cend, abort, all_finished, err_wptr, slots_err;
-  logic draining, out_prev, ovl, pre;
+  logic draining, out_prev, ovl, pre, wide;
   assign eng_busy = (state_q != StIdle);
   assign busy     = eng_busy || seq_busy;     // STATUS.busy: a product or a GRU phase
   assign run      = (state_q == StCompute) || (state_q == StCompOut);
@@ -140,6 +144,8 @@ module masr_top #(
   assign ovl      = seq_busy && seq_x_q && seq_feat_q[masr_pkg::FEAT_OVERLAP];
   // ... and x_{t+1} is encoded into the other activation RF set while product t computes.
   assign pre      = ovl && seq_feat_q[masr_pkg::FEAT_PREFETCH];
+  // An X phase whose encoder takes a mask word of x_t per cycle.
+  assign wide     = seq_busy && seq_x_q && seq_feat_q[masr_pkg::FEAT_WIDE_ENC];
 
   // ---------------------------------------------------------------------------------------------
   // Register writes and start checks (section 7)
@@ -477,7 +483,9 @@ module masr_top #(
   logic [V*AmAddrW-1:0]          enc_am_waddr;
   logic [V*AvAddrW-1:0]          enc_av_waddr;
   logic [B-1:0]                  enc_am_wdata;
-  logic [15:0]                   enc_av_wdata;
+  logic [EncW-1:0]               enc_av_pwe;
+  logic [EncW*EncOffW-1:0]       enc_av_poff;
+  logic [EncW*16-1:0]            enc_av_wdata;
   logic                          act_wset, act_rset;
 
   assign cfg_rep_sat = (cfg_rep_q > 32'(R_MAX)) ? RowW'(R_MAX) : cfg_rep_q[RowW-1:0];
@@ -514,7 +522,8 @@ module masr_top #(
     .WDEPTH (WDEPTH),
     .QDEPTH (QDEPTH),
     .ACC_BANKS (AccBanks),
-    .ACT_SETS  (ActSets)
+    .ACT_SETS  (ActSets),
+    .ENC_W     (EncW)
   ) u_array (
     .clk_i,
     .rst_ni,
@@ -551,6 +560,8 @@ module masr_top #(
     .enc_am_wdata_i (enc_am_wdata),
     .enc_av_we_i    (enc_av_we),
     .enc_av_waddr_i (enc_av_waddr),
+    .enc_av_pwe_i   (enc_av_pwe),
+    .enc_av_poff_i  (enc_av_poff),
     .enc_av_wdata_i (enc_av_wdata),
     .act_wset_i     (act_wset),
     .act_rset_i     (act_rset),
@@ -657,7 +668,8 @@ module masr_top #(
     .B     (B),
     .M_MAX (M_MAX),
     .N_MAX (N_MAX),
-    .T_MAX (T_MAX)
+    .T_MAX (T_MAX),
+    .WIDE  (EncWide)
   ) u_gru_seq (
     .clk_i,
     .rst_ni,
@@ -681,6 +693,7 @@ module masr_top #(
     .prod_start_o   (seq_prod_start),
     .ovl_i          (ovl),
     .pre_i          (pre),
+    .wide_i         (wide),
     .eng_ready_i    (eng_ready),
     .eng_run_i      (run),
     .eng_done_i     (own_done),
@@ -701,6 +714,8 @@ module masr_top #(
     .enc_am_wdata_o (enc_am_wdata),
     .enc_av_we_o    (enc_av_we),
     .enc_av_waddr_o (enc_av_waddr),
+    .enc_av_pwe_o   (enc_av_pwe),
+    .enc_av_poff_o  (enc_av_poff),
     .enc_av_wdata_o (enc_av_wdata),
     .act_wset_o     (act_wset),
     .act_rset_o     (act_rset),

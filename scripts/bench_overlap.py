@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""What CFG_FEAT.OVERLAP and PREFETCH buy a GRU X phase: the RTL's rules beside the performance
-model's O1.
+"""What CFG_FEAT.OVERLAP, PREFETCH and WIDE_ENC buy a GRU X phase: the RTL's rules beside the
+performance model's O1.
 
 For each configuration, one X phase (T independent products W_ih x_t, W_ih of 3Hd x I) runs with
-NULL_SKIP | ROW_SKIP, without OVERLAP, with OVERLAP and with OVERLAP + PREFETCH (x_{t+1} encoded
-into a second activation RF set beside product t) through golden.gru_seq.expect_x_phase: the
+NULL_SKIP | ROW_SKIP, without OVERLAP, with OVERLAP, with OVERLAP + PREFETCH (x_{t+1} encoded
+into a second activation RF set beside product t) and with those and WIDE_ENC (the encoder takes
+a mask word per cycle) through golden.gru_seq.expect_x_phase: the
 cycle-exact prediction the scoreboards check the RTL against (docs/gru-layer.md 8.6). Beside it,
 the performance model's O1 (golden.perf_v2.schedule_products) on the same products, which starts
 product t+1 as soon as product t's address generators are done and has no encoder, i.e. assumes
@@ -28,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anyw
 import numpy as np  # noqa: E402
 
 from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_PREFETCH, FEAT_ROW_SKIP,  # noqa: E402
-                           HwConfig, StealMode, ceil_div)
+                           FEAT_WIDE_ENC, HwConfig, StealMode, ceil_div)
 from golden.gru_seq import GruRun, encoder_pad, expect_x_phase, hd_max  # noqa: E402
 from golden.perf_v2 import PerfFeatures, simulate_sequence_v2  # noqa: E402
 from tb.common.configs import resolve  # noqa: E402
@@ -48,6 +49,8 @@ def x_phase(hw: HwConfig, I: int, Hd: int, T: int, w_density: float, a_density: 
     overlap = expect_x_phase(hw, dataclasses.replace(run, feat=BASE_FEAT | FEAT_OVERLAP), W, b, x)
     prefetch = expect_x_phase(hw, dataclasses.replace(
         run, feat=BASE_FEAT | FEAT_OVERLAP | FEAT_PREFETCH), W, b, x)
+    wide = expect_x_phase(hw, dataclasses.replace(
+        run, feat=BASE_FEAT | FEAT_OVERLAP | FEAT_PREFETCH | FEAT_WIDE_ENC), W, b, x)
     prods = [s.product for s in serial.steps]
     out = ceil_div(M, hw.H)
     model = {o: simulate_sequence_v2(W != 0, x != 0, hw, run.layer(I),
@@ -63,22 +66,25 @@ def x_phase(hw: HwConfig, I: int, Hd: int, T: int, w_density: float, a_density: 
             "rtl_speedup": round(serial.cycles / overlap.cycles, 3),
             "x_phase_prefetch": prefetch.cycles,
             "rtl_prefetch_speedup": round(serial.cycles / prefetch.cycles, 3),
+            "x_phase_wide": wide.cycles,
+            "rtl_wide_speedup": round(serial.cycles / wide.cycles, 3),
             "model_products_serial": model[False], "model_products_o1": model[True],
             "model_o1_speedup_products_only": round(model[False] / model[True], 3)}
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
     head = ("| config | I x Hd x T | compute | output | encoder | X phase, serial | X phase, "
-            "OVERLAP (RTL) | RTL speedup | X phase, + PREFETCH (RTL) | RTL speedup | model O1 on "
-            "the products alone |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|")
+            "OVERLAP (RTL) | RTL speedup | + PREFETCH (RTL) | RTL speedup | + WIDE_ENC (RTL) | "
+            "RTL speedup | model O1, products alone (cycles, speedup) |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     lines = [head]
     for r in rows:
         lines.append(f"| {r['config']} | {r['I']} x {r['Hd']} x {r['T']} | {r['compute_cycles']} | "
                      f"{r['output_cycles']} | {r['encoder_cycles']} | {r['x_phase_serial']} | "
                      f"{r['x_phase_overlap']} | {r['rtl_speedup']}x | {r['x_phase_prefetch']} | "
-                     f"{r['rtl_prefetch_speedup']}x | "
-                     f"{r['model_o1_speedup_products_only']}x |")
+                     f"{r['rtl_prefetch_speedup']}x | {r['x_phase_wide']} | "
+                     f"{r['rtl_wide_speedup']}x | "
+                     f"{r['model_products_o1']}, {r['model_o1_speedup_products_only']}x |")
     return "\n".join(lines)
 
 

@@ -213,7 +213,7 @@ def test_cfg_feat_register_rules():
     from golden.config import (BRINGUP_4X2, FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_ROW_SKIP,
                                HwConfig, LayerConfig)
     with pytest.raises(SpecError, match="undefined bits"):
-        LayerConfig(4, 4, feat=0x20)
+        LayerConfig(4, 4, feat=0x40)
     with pytest.raises(SpecError, match="needs NULL_SKIP"):
         LayerConfig(4, 4, feat=FEAT_ROW_SKIP)
     layer = LayerConfig(4, 4, feat=FEAT_NULL_SKIP | FEAT_ROW_SKIP)
@@ -228,4 +228,4 @@ def test_cfg_feat_register_rules():
     with pytest.raises(SpecError, match="QDEPTH >= 2"):
         LayerConfig(4, 4, feat=FEAT_NULL_SKIP).check_fits(q1)
     with pytest.raises(SpecError, match="FEAT_IMPL"):
-        HwConfig(H=4, V=2, M_MAX=64, N_MAX=64, SLOTS=32, WDEPTH=512, FEAT_IMPL=0x60)
+        HwConfig(H=4, V=2, M_MAX=64, N_MAX=64, SLOTS=32, WDEPTH=512, FEAT_IMPL=0xC0)

@@ -327,3 +327,30 @@ def test_phase_input_validation():
         expect_h_phase(hw, run, p.W_hh, p.b_hh, gx, h0[:3])
     with pytest.raises(SpecError, match=r"exceeds T_MAX"):
         expect_h_phase(hw, _run(5, 4, 40), p.W_hh, p.b_hh, gx, h0)
+
+
+@pytest.mark.parametrize("hw_name", ["4x2", "8x8"])
+def test_wide_encoder_feed_formula(hw_name):
+    """WIDE_ENC (docs/gru-datapath.md 3): the feed takes one cycle per mask word that holds
+    elements, and with the trailing pad words always V*K; the X-phase formulas take it in place
+    of I (serial: V*K + C + 3 per step), and the numbers and products do not change."""
+    from golden.config import FEAT_OVERLAP, FEAT_PREFETCH, FEAT_WIDE_ENC, words_per_row
+    from golden.gru_seq import encoder_feed_cycles
+    hw = HWS[hw_name]
+    for N in range(1, hw.N_MAX + 1):
+        vk = hw.V * words_per_row(hw, N)
+        assert encoder_feed_cycles(hw, N, True) + encoder_pad(hw, N) == vk
+        assert encoder_feed_cycles(hw, N, False) == N
+        assert x_step_cycles(hw, N, 50, wide=True) == vk + 53
+    rng = np.random.default_rng(13)
+    for feat in (0, FEAT_OVERLAP, FEAT_OVERLAP | FEAT_PREFETCH):
+        I, Hd, T = hw.N_MAX, int(rng.integers(1, hd_max(hw) + 1)), 4
+        run = GruRun(I, Hd, T, 0, 0, StealMode.VERTICAL, 1, 6, feat)
+        p = quantize_gru_params(random_gru_params(rng, I, Hd, density=0.5), 6)
+        x = np.where(rng.random((T, I)) < 0.5, rng.integers(-500, 500, (T, I)), 0)
+        elem = expect_x_phase(hw, run, p.W_ih, p.b_ih, x)
+        word = expect_x_phase(hw, dataclasses.replace(run, feat=feat | FEAT_WIDE_ENC),
+                              p.W_ih, p.b_ih, x)
+        assert np.array_equal(elem.gx, word.gx)
+        assert [s.words()[:6] for s in elem.steps] == [s.words()[:6] for s in word.steps]
+        assert word.cycles < elem.cycles

@@ -17,7 +17,7 @@ from tb.common.configs import CONFIGS, TOPLEVEL, build_top
 
 MODULE = "tb.direct.gru_cocotb"
 TESTS = ("test_gru_regs", "test_gru_layers", "test_gru_overlap", "test_gru_prefetch",
-         "test_gru_errors",
+         "test_gru_wide_encoder", "test_gru_errors",
          "test_gru_frontdoor")
 SEEDS = {"4x2": 4321, "8x8": 8765}
 

@@ -289,23 +289,34 @@ def test_a_corner_reads_back_the_encoders_pad_words(hw):
 def test_encoder_writes_rebuild_the_golden_encoding(hw):
     """The cycle-by-cycle write list of the encoder (used to predict the activation RFs after a
     reset in the middle of a stream) applied in full gives golden.encode's image, every word."""
+    from golden.config import words_per_row
     from golden.encode import encode_activations, encoder_write_cycles
-    from golden.gru_seq import encoder_pad
+    from golden.gru_seq import encoder_feed_cycles, encoder_pad
     from tb.gru.checks import apply_encoder_writes
+
+    def c_cols(c: list) -> set:
+        """The columns a cycle's writes go to: each gets exactly one mask word per cycle."""
+        return {w[1] for w in c}
     rng = np.random.default_rng(3)
     for N in (1, 2, hw.V + 3, 33, hw.N_MAX - 1, hw.N_MAX, *rng.integers(1, hw.N_MAX + 1, 20)):
         N = int(N)
         for mode in StealMode:
             x = np.where(rng.random(N) < rng.random(), rng.integers(-500, 501, N), 0)
-            cycles = encoder_write_cycles(x.astype(np.int16), hw, N, mode)
-            assert len(cycles) == N + encoder_pad(hw, N)
-            rf = {pe: {"amask": np.zeros(hw.AMASK_DEPTH, np.int64),
-                       "aval": np.zeros(hw.AVAL_DEPTH, np.int64)} for pe in hw.pes()}
-            apply_encoder_writes(rf, cycles, hw)
             enc = encode_activations(x.astype(np.int16), hw, N, mode)
-            for pe in hw.pes():
-                assert np.array_equal(rf[pe]["amask"], enc.amask[pe]), (N, mode, pe)
-                assert np.array_equal(rf[pe]["aval"], enc.aval[pe]), (N, mode, pe)
+            for wide in (False, True):
+                cycles = encoder_write_cycles(x.astype(np.int16), hw, N, mode, wide)
+                # word mode: one cycle per mask word, feed + pad = V*K (docs/gru-datapath.md 3)
+                assert len(cycles) == encoder_feed_cycles(hw, N, wide) + encoder_pad(hw, N)
+                assert len(cycles) == (N if not wide else hw.V * words_per_row(hw, N)) + \
+                    (encoder_pad(hw, N) if not wide else 0)
+                if wide:
+                    assert all(sum(w[0] == "amask" for w in c) == len(c_cols(c)) for c in cycles)
+                rf = {pe: {"amask": np.zeros(hw.AMASK_DEPTH, np.int64),
+                           "aval": np.zeros(hw.AVAL_DEPTH, np.int64)} for pe in hw.pes()}
+                apply_encoder_writes(rf, cycles, hw)
+                for pe in hw.pes():
+                    assert np.array_equal(rf[pe]["amask"], enc.amask[pe]), (N, mode, wide, pe)
+                    assert np.array_equal(rf[pe]["aval"], enc.aval[pe]), (N, mode, wide, pe)
 
 
 @pytest.mark.parametrize("hw", HWS, ids=IDS)
@@ -523,3 +534,36 @@ def test_gru_smoke_on_dut(tmp_path):
     data = json.loads(summary.read_text())
     assert data["passed"] and data["n_layers"] == 3 and data["n_phases"] == 8
     assert (test_dir / "coverage.xml").exists()
+
+
+@pytest.mark.parametrize("hw", HWS, ids=IDS)
+def test_wide_sequence_closes_the_enc_group(hw):
+    """GruWideEncSequence reaches every gru_enc bin on the golden stand-in (the bins are functions
+    of the layers and of the X-phase schedule the scoreboard checks), and its layers' STEP words
+    follow golden.gru_seq with the word-mode encoder."""
+    from tb.gru.coverage import GruCoverageSampler
+    sampler = GruCoverageSampler(hw, root=f"unit_enc_{hw.name}")
+    results, _ = golden_run(sequence_items(gru_sequences.GruWideEncSequence, hw, 1), hw)
+    for res in results:
+        assert compare_phase(res, res.expected, hw) == [], res.item
+        res.passed = True
+        sampler.sample(res)
+    assert sampler.model.percentages()[f"unit_enc_{hw.name}.gru_enc"] == 100.0
+
+
+def test_wide_encoder_events_by_hand():
+    """4x2 (V = 2, B = 16): I = 38 gives P = 19, words of 16 and 3 columns in both partitions
+    (a short last word, no pad); I = 3 gives P = 2, one word per partition and no pad; I = 1
+    leaves partition 1 empty (pad)."""
+    from golden.config import FEAT_OVERLAP, FEAT_PREFETCH, FEAT_WIDE_ENC
+    from tb.gru.coverage import wide_encoder_events
+    hw = BRINGUP_4X2
+    x = np.ones((2, 38), dtype=np.int64)
+    assert wide_encoder_events(hw, 38, x, FEAT_WIDE_ENC) == \
+        {"word_serial", "short_last_word", "full_dense_word"}
+    x[1, 16:19] = 0
+    assert wide_encoder_events(hw, 38, x, FEAT_WIDE_ENC | FEAT_OVERLAP) == \
+        {"word_overlap", "short_last_word", "full_dense_word", "empty_word"}
+    assert wide_encoder_events(hw, 1, np.ones((1, 1)), FEAT_WIDE_ENC | FEAT_OVERLAP |
+                               FEAT_PREFETCH) == {"word_prefetch", "short_last_word",
+                                                  "pad_words"}

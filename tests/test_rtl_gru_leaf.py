@@ -48,26 +48,31 @@ LINT_SETS: dict[str, list[dict[str, object]]] = {
     ENC: [{"V": 2, "B": 16, "N_MAX": 64}, {"V": 8, "B": 16, "N_MAX": 256},
           {"V": 8, "B": 8, "N_MAX": 100}, {"V": 1, "B": 8, "N_MAX": 20},
           {"V": 4, "B": 32, "N_MAX": 5}, {"V": 16, "B": 2, "N_MAX": 3},
-          {"V": 2, "B": 8, "N_MAX": 255}, {"V": 1, "B": 16, "N_MAX": 1}],
+          {"V": 2, "B": 8, "N_MAX": 255}, {"V": 1, "B": 16, "N_MAX": 1},
+          {"V": 8, "B": 16, "N_MAX": 256, "WIDE": 1}, {"V": 16, "B": 2, "N_MAX": 3, "WIDE": 1},
+          {"V": 1, "B": 8, "N_MAX": 20, "WIDE": 1}, {"V": 4, "B": 32, "N_MAX": 5, "WIDE": 1}],
 }
 
 
 
 
-def _enc(V: int, B: int, N_MAX: int, vectors: int) -> tuple[dict[str, object], dict[str, str]]:
-    return ({"V": V, "B": B, "N_MAX": N_MAX},
+def _enc(V: int, B: int, N_MAX: int, vectors: int,
+         wide: int = 0) -> tuple[dict[str, object], dict[str, str]]:
+    """Parameters and environment of an encoder build; wide = 1: word mode built (WIDE_ENC),
+    every test then runs element-mode and word-mode vectors."""
+    return ({"V": V, "B": B, "N_MAX": N_MAX, "WIDE": wide},
             {"MASR_ENC_V": str(V), "MASR_ENC_B": str(B), "MASR_ENC_NMAX": str(N_MAX),
-             "MASR_ENC_VECTORS": str(vectors)})
+             "MASR_ENC_VECTORS": str(vectors), "MASR_ENC_WIDE": str(wide)})
 
 
 FN = "tb.leaf.gru_fn_cocotb"
 CELLM = "tb.leaf.gru_cell_cocotb"
 ENCM = "tb.leaf.gru_enc_cocotb"
 ENC_BRINGUP = _enc(2, 16, 64, 150)       # bring-up preset: 4x2, B = 16, N_MAX = 64
-ENC_REGR = _enc(8, 16, 256, 60)          # regression preset: 8x8, B = 16, N_MAX = 256
-ENC_ODD = _enc(8, 8, 100, 150)           # P_MAX = 13: partitions not a multiple of B
-ENC_WIDE_I = _enc(4, 32, 40, 60)         # P_MAX = 10 < B (one partial word per partition)
-ENC_V1_I = _enc(1, 8, 20, 60)            # a single column: vertical mode has no neighbours
+ENC_REGR = _enc(8, 16, 256, 60, wide=1)  # regression preset: 8x8, B = 16, N_MAX = 256
+ENC_ODD = _enc(8, 8, 100, 150, wide=1)   # P_MAX = 13: partitions not a multiple of B
+ENC_WIDE_I = _enc(4, 32, 40, 60, wide=1)  # P_MAX = 10 < B (one partial word per partition)
+ENC_V1_I = _enc(1, 8, 20, 60, wide=1)    # a single column: vertical mode has no neighbours
 
 # Submission order: distinct Verilator builds first (longest first), then runs reusing a build,
 # then the Icarus jobs (compiling takes a second; Icarus is 4-state, so X problems show up there).

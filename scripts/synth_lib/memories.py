@@ -15,7 +15,7 @@ CLASS_RULES: list[tuple[str, re.Pattern[str], str]] = [
     ("masr_lane", re.compile(r"u_mask"), "mask"),
     ("masr_lane", re.compile(r"u_rowptr"), "rowptr"),
     ("masr_lane", re.compile(r"acc_q"), "accumulators"),
-    ("masr_pe", re.compile(r"u_amask|u_aval"), "act_rf"),
+    ("masr_pe", re.compile(r"(g_set1\.)?u_(amask|aval)1?"), "act_rf"),   # set 1: PREFETCH
     ("masr_top", re.compile(r"u_bias|(g_out\[\d+\]\.)?u_y"), "bias_y"),
     ("masr_gru_seq", re.compile(r"u_xbuf|u_hbuf|u_hout|gx_q|gh_q|step_q"), "gru_buffers"),
     # The sigmoid / tanh lookup tables: constant arrays Yosys keeps as ROMs ($mem_v2).

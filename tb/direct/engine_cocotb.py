@@ -665,11 +665,11 @@ async def test_errors(dut):
     await bad_start(ERR_MODE, "shift=16", CFG_SHIFT=16)
     # CFG_FEAT: an undefined bit (full 32-bit value), ROW_SKIP without NULL_SKIP, and every
     # defined bit this build does not implement (CAPS5).
-    await bad_start(ERR_MODE, "feat bit 5", CFG_FEAT=0x20)
+    await bad_start(ERR_MODE, "feat bit 6", CFG_FEAT=0x40)
     await bad_start(ERR_MODE, "feat bit 31", CFG_FEAT=0x80000000)
     await bad_start(ERR_MODE, "ROW_SKIP alone", CFG_FEAT=FEAT_ROW_SKIP)
     await bad_start(ERR_MODE, "PREFETCH alone", CFG_FEAT=FEAT_PREFETCH)
-    for bit in (1, 2, 4, 8, 16):
+    for bit in (1, 2, 4, 8, 16, 32):
         if bit & FEAT_DEFINED & ~hw.feat_available:
             feat = bit | FEAT_NEEDS.get(bit, 0)
             await bad_start(ERR_MODE, f"feat {feat:#x} not implemented", CFG_FEAT=feat)

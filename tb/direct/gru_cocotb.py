@@ -21,7 +21,8 @@ import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge
 
-from golden.config import FEAT_OVERLAP, FEAT_PREFETCH, HwConfig, LayerConfig, StealMode
+from golden.config import (FEAT_OVERLAP, FEAT_PREFETCH, FEAT_WIDE_ENC, HwConfig, LayerConfig,
+                           StealMode)
 from golden.encode import MatvecImage, encode_matvec, hex_lines, to_unsigned
 from golden.errors import SpecError
 from golden.gru import GruParamsQ, bigru_layer_q, quantize_gru_params, random_gru_params
@@ -471,6 +472,36 @@ async def test_gru_prefetch(dut):
                          f"PREFETCH {got[0]}/{got[2]}")
     assert early and waited, (f"prefetch corners not reached: starts in SqStep {early}, "
                               f"starts after waiting for the encoder {waited}")
+
+
+@cocotb.test()
+async def test_gru_wide_encoder(dut):
+    """CFG_FEAT.WIDE_ENC: each layer's X phase runs with the encoder taking one element and one
+    mask word per cycle, serial, with OVERLAP and with OVERLAP + PREFETCH, on the same data;
+    every STEP word, register, GX and HOUT is checked against golden.gru_seq each time. The
+    cases cover partitions that are not a multiple of B (a short last word), x_t shorter than
+    V*P (pad words), a single element, dense and sparse x_t and every steal mode."""
+    io, geo = await setup(dut)
+    hw = geo.hw
+    rng = _rng(900)
+    HDM = geo.HD_MAX
+    cases = [(hw.N_MAX, max(1, HDM // 4), 3, StealMode.HORIZONTAL, 0.9),
+             (hw.N_MAX - hw.V * 3 - 1, HDM // 2 + 1, 4, StealMode.VERTICAL, 0.5),
+             (1, 5, 2, StealMode.NONE, 1.0),
+             (int(rng.integers(2, hw.N_MAX + 1)), int(rng.integers(1, HDM + 1)),
+              int(rng.integers(2, 7)), StealMode.VERTICAL, 0.3)]
+    feats = [0, FEAT_OVERLAP, FEAT_OVERLAP | FEAT_PREFETCH]
+    for k, (I, Hd, T, mode, dens) in enumerate(cases):
+        lay = random_layer(rng, hw, I, Hd, T, 0, mode, x_density=dens)
+        for feat in feats:
+            lay.feat = feat
+            base = await run_layer(io, geo, lay, rng, f"wide#{k} feat={feat:#x}")
+            lay.feat = feat | FEAT_WIDE_ENC
+            got = await run_layer(io, geo, lay, rng, f"wide#{k} feat={feat | FEAT_WIDE_ENC:#x}")
+            assert got[1::2] == base[1::2], f"wide#{k}: WIDE_ENC changed an H phase {got} {base}"
+            assert got[0] <= base[0] and got[2] <= base[2], f"wide#{k}: X slower {got} {base}"
+            io.dut._log.info(f"wide#{k} feat={feat:#x}: X phase cycles {base[0]}/{base[2]} -> "
+                             f"WIDE_ENC {got[0]}/{got[2]}")
 
 
 @cocotb.test()

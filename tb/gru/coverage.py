@@ -20,6 +20,9 @@ and ``make sim``'s coverage table lists them; docs/coverage-model.md explains ev
   phase, a start after it, T = 1) and H phases started with the bit, x steal mode; with
   PREFETCH: a product started in SqStep from a vector encoded earlier or in that very cycle, one
   that waited for the encoder, an ERR_WPTR abort while the encoder streams the next vector.
+- ``masr.gru_enc``: CFG_FEAT.WIDE_ENC X phases (the encoder takes a mask word per cycle): serial,
+  with OVERLAP, with PREFETCH; a word shorter than B at a partition's end, trailing pad words,
+  a word of B non-zeros (every value port in one cycle), an all-zero word.
 
 The bin functions are pure and unit-tested (tests/test_gru_tb.py).  Only phases the scoreboard
 passed are sampled.
@@ -33,7 +36,9 @@ import numpy as np
 from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
 from pyuvm import ConfigDB, uvm_subscriber
 
-from golden.config import FEAT_OVERLAP, FEAT_PREFETCH, HwConfig, StealMode
+from golden.config import (FEAT_OVERLAP, FEAT_PREFETCH, FEAT_WIDE_ENC, HwConfig, StealMode,
+                           partition_width)
+from golden.gru_seq import encoder_pad
 from golden.numerics import SIGMOID_SAT, TANH_SAT
 from tb.gru.bfm import PHASE_H, PHASE_M, PHASE_X, STEP_NAMES, geometry
 from tb.gru.items import BUSY_CODES
@@ -62,6 +67,11 @@ PREFETCH_EVENTS = ("prefetch_ready_early", "prefetch_ready_in_step", "prefetch_w
                    "abort_mid_prefetch")
 OVERLAP_EVENTS = ("beside_drain", "drain_before_start", "t1", "h_phase_unchanged",
                   "abort_beside_drain", "start_at_drain_end") + PREFETCH_EVENTS
+
+# CFG_FEAT.WIDE_ENC (docs/gru-datapath.md 3, word mode): how the phase ran and which word shapes
+# the encoder met.
+WIDE_ENC_EVENTS = ("word_serial", "word_overlap", "word_prefetch", "short_last_word",
+                   "pad_words", "full_dense_word", "empty_word")
 
 _STEAL = STEP_NAMES.index("STEAL_GRANTED")
 _NNZ = STEP_NAMES.index("ACT_NNZ")
@@ -162,6 +172,7 @@ class GruCoverageModel:
     sample_dims: Callable[..., Any]
     sample_err: Callable[..., Any]
     sample_overlap: Callable[..., Any]
+    sample_enc: Callable[..., Any]
 
     def groups(self) -> list[str]:
         prefix = self.root + ".gru_"
@@ -239,8 +250,12 @@ def build_gru_model(hw: HwConfig, root: str = "masr") -> GruCoverageModel:
     def sample_overlap(ev: str, m: str) -> None:
         pass
 
+    @CoverPoint(f"{r}.gru_enc.event", bins=list(WIDE_ENC_EVENTS))
+    def sample_enc(ev: str) -> None:
+        pass
+
     model = GruCoverageModel(r, sample_pair, sample_act, sample_sat, sample_h, sample_cfg,
-                             sample_thr, sample_dims, sample_err, sample_overlap)
+                             sample_thr, sample_dims, sample_err, sample_overlap, sample_enc)
     _MODELS[root] = model
     return model
 
@@ -263,6 +278,25 @@ def prefetch_events(steps: list[Any]) -> set[str]:
     return ({"prefetch_ready_early"} if any(w == 0 and e for w, e in waits) else set()) | \
         ({"prefetch_ready_in_step"} if any(w == 0 and not e for w, e in waits) else set()) | \
         ({"prefetch_waited"} if any(w > 0 for w, _ in waits) else set())
+
+
+def wide_encoder_events(hw: HwConfig, I: int, x_seq: np.ndarray, feat: int) -> set[str]:
+    """WIDE_ENC_EVENTS of one X phase (feat holds WIDE_ENC): its schedule, and the shapes of the
+    mask words the encoder took (word k of partition u: columns u*P + k*B .. up to B of them,
+    cut at the partition's and the vector's end)."""
+    P, B = partition_width(hw, I), hw.B
+    sched = ("word_prefetch" if feat & FEAT_PREFETCH else
+             "word_overlap" if feat & FEAT_OVERLAP else "word_serial")
+    events = {sched}
+    nz = np.asarray(x_seq) != 0
+    for u in range(-(-I // P)):
+        for c0 in range(u * P, min(I, (u + 1) * P), B):
+            w = min(B, (u + 1) * P - c0, I - c0)
+            events |= {"short_last_word"} if w < B else set()
+            counts = nz[:, c0: c0 + w].sum(axis=1)
+            events |= {"full_dense_word"} if w == B and (counts == B).any() else set()
+            events |= {"empty_word"} if (counts == 0).any() else set()
+    return events | ({"pad_words"} if encoder_pad(hw, I) > 0 else set())
 
 
 def step_masks(item: Any, gold: Any, direction: int, phase: str) -> np.ndarray:
@@ -305,6 +339,9 @@ class GruCoverageSampler:
         n = item.I if res.phase == PHASE_X else item.Hd
         for s in range(item.T):
             m.sample_act(act_bin(int(steps[s, _NNZ]), n), ph)
+        if getattr(item, "feat", 0) & FEAT_WIDE_ENC and res.phase == PHASE_X:
+            for ev in sorted(wide_encoder_events(self.hw, item.I, item.x_seq, item.feat)):
+                m.sample_enc(ev)
         if getattr(item, "feat", 0) & FEAT_OVERLAP:
             events = ({"h_phase_unchanged"} if res.phase == PHASE_H else
                       overlap_events(gold.phases[(res.direction, PHASE_X)].steps))

@@ -11,8 +11,8 @@ from typing import Iterator, Optional
 import numpy as np
 
 
-from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_PREFETCH, FEAT_ROW_SKIP, HwConfig, StealMode,
-                           partition_bounds, partition_width, words_per_row)
+from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_PREFETCH, FEAT_ROW_SKIP, FEAT_WIDE_ENC,
+                           HwConfig, StealMode, partition_bounds, partition_width, words_per_row)
 from golden.gru_seq import drain_margin
 from golden.gru import GruParamsQ, gru_gates_q
 from golden.matvec import matvec_q
@@ -175,6 +175,43 @@ class GruPrefetchSequence(GruBaseSequence):
         exact = self.ready_in_step_item(max(1, hd // 2), others)
         if exact is not None:
             yield exact
+
+
+class GruWideEncSequence(GruBaseSequence):
+    """CFG_FEAT.WIDE_ENC (docs/gru-datapath.md 3): X phases whose encoder takes a whole mask word
+    of x_t per cycle, serial, with OVERLAP and with OVERLAP + PREFETCH. The shapes: x_t filling
+    every partition (I = N_MAX), partitions of B + 3 columns (a short last word each), I = V + 1
+    (two-column partitions and empty trailing ones: pad words), a single column, a dense x_t
+    (words of B non-zeros) and a sparse one (all-zero words); every steal mode, with and without
+    NULL_SKIP | ROW_SKIP, bidirectional layers."""
+
+    def items(self) -> Iterator[GruLayerItem]:
+        hw, rng = self.hw, self.rng
+        if not hw.feat_available & FEAT_WIDE_ENC:
+            return
+        geo = geometry(hw)
+        hd = geo.HD_MAX if small_hw(hw) else 48
+        others = hw.feat_available & (FEAT_NULL_SKIP | FEAT_ROW_SKIP)
+        ovl = hw.feat_available & FEAT_OVERLAP
+        pre = ovl | (hw.feat_available & FEAT_PREFETCH)
+        short = min(hw.N_MAX, hw.V * (hw.B + 3))
+        # (name, I, Hd, T, mode, directions, features besides WIDE_ENC, x density)
+        shapes = [("full_dense", hw.N_MAX, max(1, hd // 4), 3, H_, "fwd", 0, 1.0),
+                  ("short_words", short, hd // 2 + 1, 3, V_, "bi", others | ovl, 0.5),
+                  ("pad", hw.V + 1, hd // 2 + 1, 4, N_, "fwd", pre, 0.7),
+                  ("single", 1, max(1, hd // 3), 2, V_, "bwd", others, 1.0),
+                  ("sparse_prefetch", int(rng.integers(2, hw.N_MAX + 1)), hd, 5, V_, "bi",
+                   pre | others, 0.05),
+                  ("mixed", int(rng.integers(1, hw.N_MAX + 1)), int(rng.integers(1, hd + 1)),
+                   int(rng.integers(2, 7)), H_, "bi", pre, 0.5)]
+        for name, I, Hd, T, mode, dirs, extra, dens in shapes:
+            item = build_item(rng, hw, f"wide_{name}", I=I, Hd=Hd, T=T, mode=mode,
+                              rep_rows=0 if mode == N_ else 2, directions=dirs,
+                              threshold=int(rng.integers(0, 40)), x_density=dens,
+                              h0_density=0.5)
+            fit_rep_rows(hw, item)
+            item.feat = FEAT_WIDE_ENC | extra
+            yield item
 
 
 def _last_element_word(hw: HwConfig, n: int) -> tuple[int, bool]:

@@ -20,7 +20,7 @@ from tb.gru.env import GruEnv
 from tb.gru.scoreboard import GruPredictor
 from tb.gru.sequences import (GruBaseSequence, GruCornerSequence, GruErrorSequence,
                               GruFrontdoorSequence, GruOverlapSequence, GruPrefetchSequence,
-                              GruRandomSequence, GruSmokeSequence)
+                              GruRandomSequence, GruSmokeSequence, GruWideEncSequence)
 
 
 class GruBaseTest(SeededTest):
@@ -61,6 +61,11 @@ class GruPrefetchTest(GruBaseTest):
 
 
 @pyuvm.test()
+class GruWideEncTest(GruBaseTest):
+    sequence_override = GruWideEncSequence
+
+
+@pyuvm.test()
 class GruCornerTest(GruBaseTest):
     sequence_override = GruCornerSequence
 
@@ -76,4 +81,4 @@ class GruFrontdoorTest(GruBaseTest):
 
 
 GRU_TESTS = ("GruSmokeTest", "GruRandomTest", "GruOverlapTest", "GruPrefetchTest",
-             "GruCornerTest", "GruErrorTest", "GruFrontdoorTest")
+             "GruWideEncTest", "GruCornerTest", "GruErrorTest", "GruFrontdoorTest")

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import cocotb
 import numpy as np
-from cocotb.triggers import FallingEdge
+from cocotb.triggers import FallingEdge, Timer
 
 from golden.config import HwConfig, StealMode
 from golden.encode import encode_activations
@@ -40,8 +40,11 @@ from tb.leaf.common import Pins, env_int, rng, start
 
 
 class Geometry:
-    def __init__(self, V: int, B: int, N_MAX: int):
+    def __init__(self, V: int, B: int, N_MAX: int, wide: bool = False):
         self.V, self.B, self.N_MAX = V, B, N_MAX
+        self.wide = wide                       # WIDE build: word mode, B slots and value ports
+        self.ew = B if wide else 1
+        self.off_w = max(1, (self.ew - 1).bit_length())
         # Only V, B, N_MAX matter to the activation encoding; the rest just has to be legal.
         self.hw = HwConfig(H=2, V=V, B=B, G=2, M_MAX=8, N_MAX=N_MAX, SLOTS=8, WDEPTH=8)
         self.P_MAX, self.KW_MAX = self.hw.P_MAX, self.hw.KW_MAX
@@ -109,9 +112,11 @@ def pick_n(g: Geometry, gen: np.random.Generator) -> int:
 class EncoderDriver:
     def __init__(self, dut, g: Geometry):
         self.dut, self.g = dut, g
-        self.pins = Pins(dut, ["start_i", "clear_i", "n_i", "mode_i", "valid_i", "data_i", "ready_o",
+        self.pins = Pins(dut, ["start_i", "clear_i", "n_i", "mode_i", "wide_i", "valid_i",
+                               "data_i", "ready_o", "col_o", "last_o", "nz_o",
                                "busy_o", "done_o", "am_we_o", "am_waddr_o", "am_wdata_o",
-                               "av_we_o", "av_waddr_o", "av_wdata_o", "seg_o"])
+                               "av_we_o", "av_waddr_o", "av_pwe_o", "av_poff_o", "av_wdata_o",
+                               "seg_o"])
         self.cycle = 0
 
     async def tick(self) -> None:
@@ -125,27 +130,42 @@ class EncoderDriver:
         writes = []
         if am_we or av_we:
             seg = p["seg_o"]
-            for rf, we, width, addr_bus, data in (
-                    ("am", am_we, g.am_w, "am_waddr_o", "am_wdata_o"),
-                    ("av", av_we, g.av_w, "av_waddr_o", "av_wdata_o")):
-                if not we:
-                    continue
-                addrs, value = p[addr_bus], p[data]
-                for v in range(g.V):
-                    if we >> v & 1:
-                        addr = addrs >> (v * width) & ((1 << width) - 1)
-                        writes.append((rf, v, addr, value, seg >> (2 * v) & 3))
+            am_addrs, av_addrs, word = p["am_waddr_o"], p["av_waddr_o"], p["am_wdata_o"]
+            pwe, poff, pdata = p["av_pwe_o"], p["av_poff_o"], p["av_wdata_o"]
+            for v in range(g.V):
+                sv = seg >> (2 * v) & 3
+                if am_we >> v & 1:
+                    writes.append(("am", v, am_addrs >> (v * g.am_w) & ((1 << g.am_w) - 1),
+                                   word, sv))
+                if av_we >> v & 1:
+                    base = av_addrs >> (v * g.av_w) & ((1 << g.av_w) - 1)
+                    for i in range(g.ew):
+                        if pwe >> i & 1:
+                            off = poff >> (i * g.off_w) & ((1 << g.off_w) - 1)
+                            writes.append(("av", v, base + off, pdata >> (16 * i) & 0xFFFF, sv))
         return writes
 
+    def word_slots(self, x: np.ndarray, c: int, gen: np.random.Generator) -> tuple[int, int]:
+        """Word mode: data_i for the word starting at column c (slots past the word's end hold
+        random junk the encoder must ignore) and the number of elements it takes."""
+        g, N = self.g, len(x)
+        P, _ = g.run_geometry(N)
+        w = min(g.B, P - c % P, N - c)
+        slots = [int(x[c + i]) & 0xFFFF if i < w else int(gen.integers(0, 1 << 16))
+                 for i in range(g.ew)]
+        return sum(v << (16 * i) for i, v in enumerate(slots)), w
+
     async def encode(self, x: np.ndarray, mode: int, gen: np.random.Generator,
-                     p_gap: float) -> tuple[list, int, int, list[int]]:
-        """Run one vector; returns (writes with cycle, last element cycle, done cycle, elems)."""
+                     p_gap: float, wide: bool = False) -> tuple[list, int, int, list[int]]:
+        """Run one vector (word mode: a mask word per accepted cycle); returns (writes with
+        cycle, last element cycle, done cycle, the cycle each element was accepted in)."""
         p = self.pins
         N = len(x)
         assert not p["busy_o"], "encoder busy before start"
         p.drive("start_i", 1)
         p.drive("n_i", N)
         p.drive("mode_i", mode)
+        p.drive("wide_i", int(wide))
         p.drive("valid_i", 0)
         writes, elem_cycles = [], []
         done_cycle = None
@@ -163,11 +183,21 @@ class EncoderDriver:
             assert busy, f"busy_o low at cycle {self.cycle} before done_o"
             ready = p["ready_o"]
             assert ready == (c < N), f"ready_o={ready} with {c} of {N} elements sent"
+            if c < N:
+                assert p["col_o"] == c, f"col_o={p['col_o']} with {c} elements sent"
             if c < N and gen.random() >= p_gap:
+                if wide:
+                    data, w = self.word_slots(x, c, gen)
+                else:
+                    data, w = int(x[c]) & 0xFFFF, 1
                 p.drive("valid_i", 1)
-                p.drive("data_i", int(x[c]) & 0xFFFF)
-                elem_cycles.append(self.cycle)
-                c += 1
+                p.drive("data_i", data)
+                elem_cycles += [self.cycle] * w
+                c += w
+                await Timer(1, "ns")        # the comb. outputs of this cycle's element(s)
+                assert p["last_o"] == (c == N), f"last_o={p['last_o']} after {c} of {N}"
+                nz = int(np.count_nonzero(x[c - w: c]))
+                assert p["nz_o"] == nz, f"nz_o={p['nz_o']} for {nz} non-zeros"
             else:
                 p.drive("valid_i", 0)
             await self.tick()
@@ -188,7 +218,7 @@ def check_vector(g: Geometry, x: np.ndarray, mode: int, writes: list, last_elem:
     assert all(cyc <= done_cycle for cyc, *_ in writes), f"{ctx}: write after done_o"
     assert writes and max(cyc for cyc, *_ in writes) == done_cycle, \
         f"{ctx}: done_o is not in the cycle of the last write"
-    nz_cycles = [cyc for cyc, xv in zip(elem_cycles, x) if xv != 0]
+    nz_cycles = sorted({cyc for cyc, xv in zip(elem_cycles, x) if xv != 0})
     av_cycles = sorted({cyc for cyc, rf, *_ in writes if rf == "av"})
     assert av_cycles == [cyc + 1 for cyc in nz_cycles], \
         f"{ctx}: value writes not exactly one cycle after their non-zero elements"
@@ -251,12 +281,12 @@ def check_vector(g: Geometry, x: np.ndarray, mode: int, writes: list, last_elem:
 
 def geometry_from_env() -> Geometry:
     return Geometry(env_int("MASR_ENC_V", 2), env_int("MASR_ENC_B", 16),
-                    env_int("MASR_ENC_NMAX", 64))
+                    env_int("MASR_ENC_NMAX", 64), env_int("MASR_ENC_WIDE", 0) == 1)
 
 
 async def setup(dut) -> tuple[Geometry, EncoderDriver]:
-    await start(dut, {"start_i": 0, "clear_i": 0, "n_i": 0, "mode_i": 0, "valid_i": 0,
-                      "data_i": 0})
+    await start(dut, {"start_i": 0, "clear_i": 0, "n_i": 0, "mode_i": 0, "wide_i": 0,
+                      "valid_i": 0, "data_i": 0})
     g = geometry_from_env()
     assert len(dut.am_we_o) == g.V and len(dut.am_wdata_o) == g.B, "build/env mismatch"
     return g, EncoderDriver(dut, g)
@@ -280,10 +310,12 @@ async def directed(dut):
     for N in ns:
         for kind in KINDS:
             for mode in (0, 1, 2):
-                x = make_vector(g, gen, kind, N)
-                res = await drv.encode(x, mode, gen, p_gap=0.0)
-                check_vector(g, x, mode, *res, stale, f"N={N} kind={kind} mode={mode}")
-                count += 1
+                for wide in ((False, True) if g.wide else (False,)):
+                    x = make_vector(g, gen, kind, N)
+                    res = await drv.encode(x, mode, gen, p_gap=0.0, wide=wide)
+                    check_vector(g, x, mode, *res, stale,
+                                 f"N={N} kind={kind} mode={mode} wide={wide}")
+                    count += 1
     dut._log.info("%d directed vectors match the golden encoder", count)
 
 
@@ -298,9 +330,11 @@ async def random_vectors(dut):
         N = pick_n(g, gen)
         kind = str(gen.choice(KINDS))
         mode = int(gen.integers(0, 3))
+        wide = g.wide and bool(gen.integers(0, 2))
         x = make_vector(g, gen, kind, N)
-        res = await drv.encode(x, mode, gen, p_gap=float(gen.choice([0.0, 0.3])))
-        check_vector(g, x, mode, *res, stale, f"vector {i} N={N} kind={kind} mode={mode}")
+        res = await drv.encode(x, mode, gen, p_gap=float(gen.choice([0.0, 0.3])), wide=wide)
+        check_vector(g, x, mode, *res, stale,
+                     f"vector {i} N={N} kind={kind} mode={mode} wide={wide}")
         # Half the time the next start comes in the done_o cycle itself (already the cycle the
         # driver is in); otherwise after a few idle cycles.
         if gen.random() < 0.5:
@@ -318,6 +352,7 @@ async def cleared_vector(drv: EncoderDriver, x: np.ndarray, mode: int, cut: int)
     p.drive("start_i", 1)
     p.drive("n_i", len(x))
     p.drive("mode_i", mode)
+    p.drive("wide_i", 0)
     await drv.tick()
     p.drive("start_i", 0)
     for c in range(cut):
@@ -352,7 +387,7 @@ async def clear_then_encode(dut):
         # cut past N lands in the flush words (only when the vector has pad words)
         await cleared_vector(drv, first, mode, int(gen.integers(0, N + 3)))
         x = make_vector(g, gen, str(gen.choice(KINDS)), pick_n(g, gen))
-        res = await drv.encode(x, mode, gen, p_gap=0.0)
+        res = await drv.encode(x, mode, gen, p_gap=0.0, wide=g.wide and bool(i % 2))
         check_vector(g, x, mode, *res, stale, f"vector {i} after a clear (N={len(x)})")
     dut._log.info("%d vectors encode exactly after a clear", n_vec)
 
