@@ -37,9 +37,13 @@
 //   s computes. Product s+1 starts in step s's SqStep if x_{s+1} is ready by then, else in
 //   SqEncWait on the encoder's done cycle. The lanes read the set of their product
 //   (act_rset_o), the encoder writes the other (act_wset_o): never the set being read.
+//   CFG_FEAT.WIDE_ENC (X phase only, wide_i, WIDE builds): the encoder runs in word mode, one
+//   mask word of x_t per feed cycle (B XBUF ports at its next column, col_o); the feed (SqEncFeed
+//   or the PREFETCH feeder) ends on its last_o, so a vector costs V*K cycles instead of I.
 //
 // Buffers (all 16-bit except STEP):
-//   XBUF  T_MAX*N_MAX   masr_sram, 1W (frontdoor) / 2R (encoder feed, frontdoor); backdoor xbuf
+//   XBUF  T_MAX*N_MAX   masr_sram, 1W (frontdoor) / EW+1 R (encoder feed: 1 element, or with
+//                       WIDE B neighbouring columns; frontdoor); backdoor xbuf
 //   HBUF  HD_MAX        masr_sram, 1W (cell output or frontdoor) / 2R (feed + cell, frontdoor);
 //                       backdoor hbuf. HBUF[j] is read in cycle j of the pass and rewritten with
 //                       h_t[j] three cycles later: never a read/write conflict.

@@ -48,9 +48,13 @@ module act_encoder_formal #(
     .clear_i    (1'b0),   // the abort path is checked in simulation (tb/leaf/gru_enc_cocotb.py)
     .n_i,
     .mode_i,
+    .wide_i     (1'b0),   // element mode (WIDE = 0 build); word mode: the leaf simulations
     .valid_i,
     .data_i,
     .ready_o    (ready),
+    .col_o      (),
+    .last_o     (),
+    .nz_o       (),
     .busy_o     (busy),
     .done_o     (done),
     .am_we_o    (am_we),
@@ -58,6 +62,8 @@ module act_encoder_formal #(
     .am_wdata_o (am_wdata),
     .av_we_o    (av_we),
     .av_waddr_o (av_waddr),
+    .av_pwe_o   (),
+    .av_poff_o  (),
     .av_wdata_o (av_wdata),
     .seg_o      (seg)
   );

@@ -193,6 +193,8 @@ module array_formal #(
     .enc_am_wdata_i ({B{1'b0}}),
     .enc_av_we_i    ({V{1'b0}}),
     .enc_av_waddr_i ({(V*AvAddrW){1'b0}}),
+    .enc_av_pwe_i   (1'b0),
+    .enc_av_poff_i  (1'b0),
     .enc_av_wdata_i (16'd0),
     .act_wset_i     (1'b0),
     .act_rset_i     (1'b0),
