@@ -214,19 +214,25 @@ def test_x_phase_prefetch_never_slower_than_overlap(hw_name):
     rng = np.random.default_rng(12)
     for trial in range(12):
         I = int(rng.integers(1, hw.N_MAX + 1))
-        Hd = int(rng.integers(1, hd_max(hw) + 1))
         T = 1 if trial == 0 else int(rng.integers(2, 9))
-        run = GruRun(I, Hd, T, 0, 0, StealMode.VERTICAL, 1, 6, FEAT_OVERLAP)
-        p = quantize_gru_params(random_gru_params(rng, I, Hd, density=0.5), 6)
-        x = np.where(rng.random((T, I)) < 0.5, rng.integers(-500, 500, (T, I)), 0)
-        ov = expect_x_phase(hw, run, p.W_ih, p.b_ih, x)
-        pre = expect_x_phase(hw, dataclasses.replace(run, feat=FEAT_OVERLAP | FEAT_PREFETCH),
-                             p.W_ih, p.b_ih, x)
-        assert np.array_equal(ov.gx, pre.gx)
-        assert [s.words()[:6] for s in ov.steps] == [s.words()[:6] for s in pre.steps]
+        ov, pre = _x_phase_pair(hw, rng, I, T, FEAT_OVERLAP, FEAT_OVERLAP | FEAT_PREFETCH)
         assert pre.cycles <= ov.cycles
         if T == 1:
             assert pre.cycles == ov.cycles
+
+
+def _x_phase_pair(hw, rng, I: int, T: int, feat_a: int, feat_b: int):
+    """One random X phase (vertical stealing) predicted with CFG_FEAT feat_a and feat_b; the two
+    must agree on everything but the schedule: GX and STEP words 0-5."""
+    Hd = int(rng.integers(1, hd_max(hw) + 1))
+    run = GruRun(I, Hd, T, 0, 0, StealMode.VERTICAL, 1, 6, feat_a)
+    p = quantize_gru_params(random_gru_params(rng, I, Hd, density=0.5), 6)
+    x = np.where(rng.random((T, I)) < 0.5, rng.integers(-500, 500, (T, I)), 0)
+    a = expect_x_phase(hw, run, p.W_ih, p.b_ih, x)
+    b = expect_x_phase(hw, dataclasses.replace(run, feat=feat_b), p.W_ih, p.b_ih, x)
+    assert np.array_equal(a.gx, b.gx)
+    assert [s.words()[:6] for s in a.steps] == [s.words()[:6] for s in b.steps]
+    return a, b
 
 
 def test_prefetch_needs_overlap():
@@ -344,13 +350,5 @@ def test_wide_encoder_feed_formula(hw_name):
         assert x_step_cycles(hw, N, 50, wide=True) == vk + 53
     rng = np.random.default_rng(13)
     for feat in (0, FEAT_OVERLAP, FEAT_OVERLAP | FEAT_PREFETCH):
-        I, Hd, T = hw.N_MAX, int(rng.integers(1, hd_max(hw) + 1)), 4
-        run = GruRun(I, Hd, T, 0, 0, StealMode.VERTICAL, 1, 6, feat)
-        p = quantize_gru_params(random_gru_params(rng, I, Hd, density=0.5), 6)
-        x = np.where(rng.random((T, I)) < 0.5, rng.integers(-500, 500, (T, I)), 0)
-        elem = expect_x_phase(hw, run, p.W_ih, p.b_ih, x)
-        word = expect_x_phase(hw, dataclasses.replace(run, feat=feat | FEAT_WIDE_ENC),
-                              p.W_ih, p.b_ih, x)
-        assert np.array_equal(elem.gx, word.gx)
-        assert [s.words()[:6] for s in elem.steps] == [s.words()[:6] for s in word.steps]
+        elem, word = _x_phase_pair(hw, rng, hw.N_MAX, 4, feat, feat | FEAT_WIDE_ENC)
         assert word.cycles < elem.cycles

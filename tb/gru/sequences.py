@@ -108,14 +108,22 @@ class GruOverlapSequence(GruBaseSequence):
         at_end = [I for I in range(1, hw.N_MAX + 1) if drain_margin(hw, I, 3 * hd) == 0]
         if at_end:
             shapes.append(("drain_end", at_end[0], hd, 3, V_, "fwd", others))
-        for name, I, Hd, T, mode, dirs, extra in shapes:
-            item = build_item(rng, hw, f"overlap_{name}", I=I, Hd=Hd, T=T, mode=mode,
-                              rep_rows=0 if mode == N_ else 2, directions=dirs,
-                              threshold=int(rng.integers(0, 40)), x_density=0.9,
-                              h0_density=0.5)
-            fit_rep_rows(hw, item)
-            item.feat = FEAT_OVERLAP | extra
-            yield item
+        yield from shaped_items(rng, hw, "overlap", shapes, FEAT_OVERLAP)
+
+
+def shaped_items(rng: np.random.Generator, hw: HwConfig, prefix: str, shapes: list[tuple],
+                 feat: int) -> Iterator[GruLayerItem]:
+    """One layer per shape (name, I, Hd, T, mode, directions, extra CFG_FEAT bits[, x
+    density, default 0.9]) with CFG_FEAT = feat | extra, a replica depth that fits, h_0 half
+    dense and a random small threshold."""
+    for name, I, Hd, T, mode, dirs, extra, *density in shapes:
+        item = build_item(rng, hw, f"{prefix}_{name}", I=I, Hd=Hd, T=T, mode=mode,
+                          rep_rows=0 if mode == N_ else 2, directions=dirs,
+                          threshold=int(rng.integers(0, 40)),
+                          x_density=density[0] if density else 0.9, h0_density=0.5)
+        fit_rep_rows(hw, item)
+        item.feat = feat | extra
+        yield item
 
 
 class GruPrefetchSequence(GruBaseSequence):
@@ -164,14 +172,7 @@ class GruPrefetchSequence(GruBaseSequence):
                   ("t1", hw.V + 1, hd // 2 + 1, 1, V_, "bwd", others),
                   ("mixed", int(rng.integers(1, hw.N_MAX + 1)), int(rng.integers(1, hd + 1)),
                    int(rng.integers(3, 9)), V_, "bi", others)]
-        for name, I, Hd, T, mode, dirs, extra in shapes:
-            item = build_item(rng, hw, f"prefetch_{name}", I=I, Hd=Hd, T=T, mode=mode,
-                              rep_rows=0 if mode == N_ else 2, directions=dirs,
-                              threshold=int(rng.integers(0, 40)), x_density=0.9,
-                              h0_density=0.5)
-            fit_rep_rows(hw, item)
-            item.feat = FEAT_OVERLAP | FEAT_PREFETCH | extra
-            yield item
+        yield from shaped_items(rng, hw, "prefetch", shapes, FEAT_OVERLAP | FEAT_PREFETCH)
         exact = self.ready_in_step_item(max(1, hd // 2), others)
         if exact is not None:
             yield exact
@@ -204,14 +205,7 @@ class GruWideEncSequence(GruBaseSequence):
                    pre | others, 0.05),
                   ("mixed", int(rng.integers(1, hw.N_MAX + 1)), int(rng.integers(1, hd + 1)),
                    int(rng.integers(2, 7)), H_, "bi", pre, 0.5)]
-        for name, I, Hd, T, mode, dirs, extra, dens in shapes:
-            item = build_item(rng, hw, f"wide_{name}", I=I, Hd=Hd, T=T, mode=mode,
-                              rep_rows=0 if mode == N_ else 2, directions=dirs,
-                              threshold=int(rng.integers(0, 40)), x_density=dens,
-                              h0_density=0.5)
-            fit_rep_rows(hw, item)
-            item.feat = FEAT_WIDE_ENC | extra
-            yield item
+        yield from shaped_items(rng, hw, "wide", shapes, FEAT_WIDE_ENC)
 
 
 def _last_element_word(hw: HwConfig, n: int) -> tuple[int, bool]:
