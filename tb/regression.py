@@ -40,6 +40,10 @@ class RegressionEntry:
 
 
 BOTH = ("4x2", "8x8")
+# The bring-up array without the optional v2 hardware (FEAT_IMPL = 0: one accumulator bank, one
+# set of activation RFs, one encoder write port, every CFG_FEAT bit ERR_MODE): the generate
+# branches the default builds do not elaborate, and a build that offers no feature at all.
+V1_BUILD = "4x2:FEAT_IMPL=0"
 
 REGRESSION: list[RegressionEntry] = [
     RegressionEntry("SmokeTest", BOTH, (1,), 120.0),
@@ -81,6 +85,10 @@ REGRESSION: list[RegressionEntry] = [
     RegressionEntry("GruCornerTest", ("8x8",), (1,), 300.0, GRU_MODULE),
     RegressionEntry("GruErrorTest", BOTH, (1,), 180.0, GRU_MODULE),
     RegressionEntry("GruFrontdoorTest", BOTH, (1,), 180.0, GRU_MODULE),
+    RegressionEntry("SmokeTest", (V1_BUILD,), (1,), 180.0),
+    RegressionEntry("ErrorTest", (V1_BUILD,), (1,), 180.0),
+    RegressionEntry("GruRandomTest", (V1_BUILD,), (1,), 300.0, GRU_MODULE),
+    RegressionEntry("GruErrorTest", (V1_BUILD,), (1,), 300.0, GRU_MODULE),
 ]
 
 

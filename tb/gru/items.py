@@ -21,7 +21,8 @@ from typing import Any, Optional
 import numpy as np
 from pyuvm import uvm_sequence_item
 
-from golden.config import HwConfig, LayerConfig, StealMode
+from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_ROW_SKIP, HwConfig, LayerConfig,
+                           StealMode)
 from golden.gru import GruParamsQ
 from tb.gru.bfm import (DIR_BWD, DIR_FWD, DIR_NAMES, PHASE_H, PHASE_M, PHASE_X, GruGeometry,
                         geometry)
@@ -43,6 +44,10 @@ GRU_ERR_NAMES = {0: "OK", 1: "ERR_DIM", 2: "ERR_MODE", 3: "ERR_SLOTS", 4: "ERR_B
                  9: "ERR_SEQ_LEN", 10: "ERR_THR", 11: "ERR_GRU_DIM", 12: "ERR_CMD"}
 
 DIRECTIONS = {"fwd": (DIR_FWD,), "bwd": (DIR_BWD,), "bi": (DIR_FWD, DIR_BWD)}
+
+# The CFG_FEAT bits the reset scenarios start their phases with (SPLIT is ERR_MODE at a GRU start;
+# PREFETCH and WIDE_ENC change the encoder's stream, which those scenarios time).
+GRU_FEATS = FEAT_OVERLAP | FEAT_NULL_SKIP | FEAT_ROW_SKIP
 
 
 @dataclass(frozen=True)

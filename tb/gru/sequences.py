@@ -19,7 +19,7 @@ from golden.matvec import matvec_q
 from tb.gru.bfm import CTRL_GRU_H, CTRL_GRU_X, CTRL_START, MEM_GX, MEM_HBUF, MEM_HOUT, \
     MEM_STEP, MEM_XBUF, PHASE_CTRL, PHASE_H, PHASE_X, geometry
 from tb.gru.items import (ACT_RF_TAG, ERR_CMD, ERR_REG, ERR_WPTR, ERR_GRU_DIM, ERR_MEM_RANGE,
-                          ERR_MODE, ERR_SEQ_LEN, ERR_SLOTS, ERR_THR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
+                          ERR_MODE, GRU_FEATS, ERR_SEQ_LEN, ERR_SLOTS, ERR_THR, LOAD_BACKDOOR, LOAD_FRONTDOOR,
                           GruErrCase, GruLayerItem, build_item, fit_rep_rows, random_layer_item)
 from tb.matvec.sequences import ItemSequence
 from tb.matvec.stimulus import max_rep_rows, random_layer
@@ -446,7 +446,7 @@ class GruErrorSequence(GruBaseSequence):
         it = build_item(self.rng, hw, "err_reset_mid_x", I=hw.V + 3, Hd=hd,
                         T=3, mode=V_, rep_rows=1, directions="bwd", threshold=6, shift=5,
                         x_density=1.0, h0_density=0.5, tags=(ACT_RF_TAG,))
-        it.feat = hw.feat_available & (FEAT_OVERLAP | FEAT_NULL_SKIP | FEAT_ROW_SKIP)
+        it.feat = hw.feat_available & GRU_FEATS
         it.reset_step = 1
         return it
 
@@ -469,7 +469,7 @@ class GruErrorSequence(GruBaseSequence):
                 continue
             for w in sorted(range(1, Hd - 1), key=lambda w: abs(w - Hd // 2)):
                 if h[w + 1] != h[0]:
-                    it.feat = hw.feat_available & (FEAT_OVERLAP | FEAT_NULL_SKIP | FEAT_ROW_SKIP)
+                    it.feat = hw.feat_available & GRU_FEATS
                     it.reset_step, it.reset_phase, it.reset_written = 0, PHASE_H, w
                     return it
         raise RuntimeError("no layer with h_t[w+1] != h_t[0] != h_0[0] in 20 draws")
