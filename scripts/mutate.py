@@ -284,8 +284,9 @@ def check_waivers(rekey_from: str | None) -> int:
     keys = set(summary.load_waivers())
     now = wv.mutants_of(REPO / "rtl")
     stale = wv.stale_waivers(keys, now)
-    if rekey_from and stale:
-        mapping = wv.moved_keys(stale, wv.mutants_at(rekey_from), now)
+    if rekey_from:
+        old = wv.mutants_at(rekey_from)
+        mapping = wv.moved_keys(stale, old, now) | wv.shifted_keys(keys - set(stale), old, now)
         n = wv.rekey_file(summary.WAIVERS, mapping)
         print(f"mutate: {n} waivers carried to their statement's new line (re-read their "
               f"reasons): {', '.join(f'{a} -> {b.key} ({b.file}:{b.line})' for a, b in mapping.items())}")

@@ -621,3 +621,33 @@ def test_rekey_follows_a_moved_statement(tmp_path):
     assert wv.rekey_file(waivers, moved) == 1
     text = waivers.read_text()
     assert moved[victim.key].key in text and f"m.sv:{victim.line + 1} x" in text
+
+
+def test_rekey_follows_a_key_that_moved_to_another_copy(tmp_path):
+    """Two identical statements, the second on line L. An edit inserts a line between them: the
+    first copy lands on L, so its mutant now carries the waived key (same text, same line) and
+    the waived mutant has a new key. shifted_keys finds it by the copies' order."""
+    from mutation import waivers as wv
+    head = ("module m (input logic clk_i, input logic rst_ni, input logic a_i, input logic c_i,\n"
+            "          output logic q_o);\n  logic q_q;\n")
+    body = ("  always_ff @(posedge clk_i or negedge rst_ni) begin\n"
+            "    if (!rst_ni) begin\n      q_q <= '0;\n    end else if (c_i) begin\n"
+            "      q_q <= '0;\n    end else begin\n      q_q <= a_i;\n    end\n  end\n"
+            "  assign q_o = q_q;\nendmodule\n")
+    old_dir, new_dir = tmp_path / "old", tmp_path / "new"
+    old_dir.mkdir()
+    new_dir.mkdir()
+    (old_dir / "m.sv").write_text(head + body)
+    # two lines more before the first copy: it lands on the second copy's old line
+    (new_dir / "m.sv").write_text(head + "  // a\n  // b\n" + body)
+    old, new = wv.mutants_of(old_dir), wv.mutants_of(new_dir)
+    groups: dict = {}
+    for m in old:
+        groups.setdefault(wv._identity(m), []).append(m)
+    first, second = next(g for g in groups.values() if len(g) == 2 and g[1].line - g[0].line == 2)
+    new_first = next(m for m in new if wv._identity(m) == wv._identity(first)
+                     and m.line == first.line + 2)
+    assert new_first.key == second.key            # the collision the test is about
+    assert wv.stale_waivers({second.key}, new) == []   # invisible to the stale check
+    moved = wv.shifted_keys({second.key}, old, new)
+    assert moved[second.key].line == second.line + 2 and moved[second.key].key != second.key
