@@ -24,7 +24,8 @@ import numpy as np
 from cocotb.utils import get_sim_time
 from pyuvm import ConfigDB, uvm_agent, uvm_analysis_port, uvm_component, uvm_driver, uvm_sequencer
 
-from golden.config import FEAT_OVERLAP, StealMode, ceil_div, partition_bounds, partition_width
+from golden.config import (FEAT_OVERLAP, FEAT_PREFETCH, StealMode, ceil_div, partition_bounds,
+                           partition_width)
 from tb.common.bfm import CFG_REGS, CLK_PERIOD_NS, MEM_ROWPTR, PERF_REGS
 from golden.encode import encode_matvec, encoder_write_cycles
 from tb.gru.bfm import (ALL_REG, CTRL_START, GRU_CFG_REGS, GRU_PERF_REGS, MEM_HBUF, MEM_HOUT,
@@ -207,17 +208,30 @@ class GruDriver(uvm_driver):
         reset value, mem_rdata_o is 0, and the memories keep their contents: XBUF and HBUF as
         loaded, every activation-RF word as the encoder had written it up to the cycle of the
         reset (contract: the phase's cycle schedule 8.6, the encoder writing element c in the
-        cycle after it is fed, docs/gru-datapath.md 3). The caller then runs the phase again."""
+        cycle after it is fed, docs/gru-datapath.md 3). The caller then runs the phase again.
+        With PREFETCH (s = 1 only) the reset comes while the feeder streams x_1 into RF set 1
+        beside product 0, which the host cannot read: set 0 holds the image and x_0."""
         from golden import gru_seq
         bfm, hw, d, s = self.bfm, self.hw, ctx.direction, item.reset_step
         p = item.params[d]
         xs = np.asarray(item.x_seq, dtype=np.int16)
         sched = gru_seq.expect_x_phase(hw, gru_run(item, d), p.W_ih, p.b_ih, xs)
-        # cycle 0 = the CTRL write; step s's SqEncStart is cycle 1 + the STEP_CYCLES before it,
-        # its element c is fed in cycle enc0 + 1 + c and written in cycle enc0 + 2 + c
-        enc0 = 1 + sum(st.step_cycles for st in sched.steps[:s])
+        prefetch = bool(item.feat & FEAT_PREFETCH)
+        # cycle 0 = the CTRL write; step s's SqEncStart is cycle 1 + the STEP_CYCLES before it
+        # (PREFETCH: x_1's encoder starts with product 0, in step 0's encoder-done cycle
+        # I + pad(I) + 2); element c is fed in cycle enc0 + 1 + c and written in enc0 + 2 + c
+        if prefetch:
+            assert s == 1, "a PREFETCH reset scenario resets in x_1's stream"
+            enc0 = item.I + gru_seq.encoder_pad(hw, item.I) + 2
+        else:
+            enc0 = 1 + sum(st.step_cycles for st in sched.steps[:s])
         target = enc0 + 2 + max(1, item.I // 2)
-        if item.feat & FEAT_OVERLAP:
+        if prefetch:
+            compute0 = sched.steps[0].product.compute_cycles
+            ctx.checks.append((f"reset {target - enc0} cycles after product 0 started, while it "
+                               f"computes ({compute0} cycles) beside the feeder", 1,
+                               int(target - enc0 <= compute0)))
+        elif item.feat & FEAT_OVERLAP:
             # the point of the scenario: product s-1's output phase (ceil(3Hd/H) cycles from
             # about step s's start, docs/gru-layer.md 8.6) still runs when the reset comes
             out_cycles = ceil_div(3 * item.Hd, hw.H)
@@ -231,11 +245,14 @@ class GruDriver(uvm_driver):
         dump = await self._reset_and_check(item, ctx)
         ctx.checks.append(("HBUF words changed by a reset in a GRU phase", 0,
                            int((dump.hbuf[: item.Hd] != np.asarray(item.h0[d])).sum())))
-        # the activation RFs: the loaded image, x_0 .. x_{s-1} encoded, x_s up to the reset
+        # the activation RFs (set 0): the loaded image, x_0 .. x_{s-1} encoded, x_s up to the
+        # reset (PREFETCH: x_1 went to set 1)
         want_rf = act_rf_image(image, hw)
         for t in range(s):
             apply_encoder_writes(want_rf, encoder_write_cycles(xs[t], hw, item.I, item.mode), hw)
-        apply_encoder_writes(want_rf, encoder_write_cycles(xs[s], hw, item.I, item.mode)[:written], hw)
+        if not prefetch:
+            apply_encoder_writes(want_rf,
+                                 encoder_write_cycles(xs[s], hw, item.I, item.mode)[:written], hw)
         self._check_act_rf(ctx, await bfm.read_act_rf_all(), want_rf,
                            f"cycle {cyc} of an X phase (x_{s} written up to element "
                            f"{written - 1})")

@@ -450,6 +450,20 @@ class GruErrorSequence(GruBaseSequence):
         it.reset_step = 1
         return it
 
+    def reset_prefetch_item(self) -> GruLayerItem:
+        """rst_ni while the PREFETCH feeder streams x_1 into the second RF set beside product 0
+        (a dense x_1, the largest Hd so that product 0 still computes): the feeder, the RF-set
+        registers and the encoder must all return to idle, so the phase reruns cleanly from its
+        start (tb.gru.agent reset_mid_phase; set 0 holds the image and x_0)."""
+        hw = self.hw
+        hd = geometry(hw).HD_MAX if small_hw(hw) else 48
+        it = build_item(self.rng, hw, "err_reset_mid_prefetch", I=min(hw.N_MAX, 4 * hw.V + 9),
+                        Hd=hd, T=3, mode=V_, rep_rows=1, directions="bwd", threshold=6,
+                        shift=5, x_density=1.0, h0_density=0.5, tags=(ACT_RF_TAG,))
+        it.feat = (hw.feat_available & GRU_FEATS) | FEAT_PREFETCH
+        it.reset_step = 1
+        return it
+
     def reset_h_item(self) -> GruLayerItem:
         """rst_ni in step 0's element-wise pass of a forward H phase (t = 0), after w cell
         outputs reached HBUF and HOUT, every CFG_* and CFG_GRU_* register but CFG_GRU_DIR off its
@@ -514,9 +528,11 @@ class GruErrorSequence(GruBaseSequence):
         yield self.base("err_recovery_layer")
         # last, so every draw above stays as it was
         yield self.reset_h_item()
-        if self.hw.feat_available & FEAT_PREFETCH:
+        both = FEAT_OVERLAP | FEAT_PREFETCH
+        if self.hw.feat_available & both == both:
             yield self.wptr_mid_prefetch()
             yield self.base("err_after_prefetch_abort_layer")
+            yield self.reset_prefetch_item()
 
 
 class GruFrontdoorSequence(GruBaseSequence):
