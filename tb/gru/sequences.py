@@ -131,7 +131,8 @@ class GruPrefetchSequence(GruBaseSequence):
     activation RF set while product t computes. A short x_t with the largest Hd has x_{t+1}
     ready long before the SqStep of step t (the next product starts there); a full-width x_t
     with a small Hd makes the next product wait for the encoder; a layer is searched whose
-    x_{t+1} is done exactly in a SqStep cycle; T = 1 has nothing to prefetch. Every steal mode,
+    x_{t+1} is done exactly in a SqStep cycle; T = 1 has nothing to prefetch; T = T_MAX with
+    I = N_MAX streams the last words of XBUF. Every steal mode,
     with and without NULL_SKIP | ROW_SKIP, bidirectional layers (both X phases prefetch)."""
 
     def ready_in_step_item(self, hd: int, extra: int) -> Optional[GruLayerItem]:
@@ -171,7 +172,9 @@ class GruPrefetchSequence(GruBaseSequence):
                    "bi", others),
                   ("t1", hw.V + 1, hd // 2 + 1, 1, V_, "bwd", others),
                   ("mixed", int(rng.integers(1, hw.N_MAX + 1)), int(rng.integers(1, hd + 1)),
-                   int(rng.integers(3, 9)), V_, "bi", others)]
+                   int(rng.integers(3, 9)), V_, "bi", others),
+                  # the feeder reads the last columns of the last vector: the end of XBUF
+                  ("tmax_full", hw.N_MAX, max(1, hd // 8), geometry(hw).T_MAX, N_, "fwd", 0)]
         yield from shaped_items(rng, hw, "prefetch", shapes, FEAT_OVERLAP | FEAT_PREFETCH)
         exact = self.ready_in_step_item(max(1, hd // 2), others)
         if exact is not None:
