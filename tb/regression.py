@@ -101,6 +101,9 @@ ICARUS: list[RegressionEntry] = [
     RegressionEntry("SmokeTest", (ICARUS_TEMPLATE,), (1,), 900.0),
     RegressionEntry("RandomTest", (ICARUS_TEMPLATE,), (1,), 1800.0),
     RegressionEntry("GruSmokeTest", (ICARUS_TEMPLATE,), (1,), 1800.0, GRU_MODULE),
+    # the second activation RF set and the encoder's B write ports, 4-state
+    RegressionEntry("GruPrefetchTest", (ICARUS_TEMPLATE,), (1,), 3600.0, GRU_MODULE),
+    RegressionEntry("GruWideEncTest", (ICARUS_TEMPLATE,), (1,), 3600.0, GRU_MODULE),
 ]
 
 # Paper scale, nightly only (`make sim` stays under 10 minutes): 256 lanes with several seeds of
