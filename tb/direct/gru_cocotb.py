@@ -404,6 +404,22 @@ async def test_gru_layers(dut):
         await run_layer(io, geo, lay, rng, f"layer#{k}")
 
 
+async def run_feature_pair(io: Dut, geo: Geo, lay: Layer, rng: np.random.Generator, tag: str,
+                           base_feat: int, feat: int) -> tuple[list[int], list[int]]:
+    """Run ``lay`` with CFG_FEAT = base_feat, then feat (each checked against golden.gru_seq by
+    run_layer); the added X-phase feature must leave the H phases' cycles unchanged and never
+    slow an X phase down. Returns both runs' phase cycles."""
+    lay.feat = base_feat
+    base = await run_layer(io, geo, lay, rng, f"{tag} feat={base_feat:#x}")
+    lay.feat = feat
+    got = await run_layer(io, geo, lay, rng, f"{tag} feat={feat:#x}")
+    assert got[1::2] == base[1::2], f"{tag}: feat={feat:#x} changed an H phase {got} {base}"
+    assert got[0] <= base[0] and got[2] <= base[2], f"{tag}: X slower {got} {base}"
+    io.dut._log.info(f"{tag}: X phase cycles feat={base_feat:#x} {base[0]}/{base[2]} -> "
+                     f"feat={feat:#x} {got[0]}/{got[2]}")
+    return base, got
+
+
 @cocotb.test()
 async def test_gru_overlap(dut):
     """CFG_FEAT.OVERLAP: each layer runs twice on the same data, v1 and with OVERLAP (X phases
@@ -422,18 +438,12 @@ async def test_gru_overlap(dut):
     beside = before = 0
     for k, (I, Hd, T, mode, dens) in enumerate(cases):
         lay = random_layer(rng, hw, I, Hd, T, 0, mode, x_density=dens)
-        base = await run_layer(io, geo, lay, rng, f"overlap#{k} v1")
-        lay.feat = FEAT_OVERLAP
-        got = await run_layer(io, geo, lay, rng, f"overlap#{k} OVERLAP")
-        assert got[1::2] == base[1::2], f"overlap#{k}: OVERLAP changed an H phase {got} {base}"
-        assert got[0] <= base[0] and got[2] <= base[2], f"overlap#{k}: X slower {got} {base}"
+        await run_feature_pair(io, geo, lay, rng, f"overlap#{k}", 0, FEAT_OVERLAP)
         for d in (0, 1):
             p, run = lay.params[d], lay.run(d)
             steps = expect_x_phase(hw, run, p.W_ih, p.b_ih, lay.x).steps
             beside += sum(s.overlap.beside_drain > 0 for s in steps[1:])
             before += sum(s.overlap.beside_drain == 0 for s in steps[1:])
-        io.dut._log.info(f"overlap#{k}: X phase cycles v1 {base[0]}/{base[2]} -> OVERLAP "
-                         f"{got[0]}/{got[2]}")
     assert beside and before, (f"overlap corners not reached: computes beside an output phase "
                                f"{beside}, starts after it {before}")
 
@@ -457,19 +467,13 @@ async def test_gru_prefetch(dut):
     early = waited = 0
     for k, (I, Hd, T, mode, dens) in enumerate(cases):
         lay = random_layer(rng, hw, I, Hd, T, 0, mode, x_density=dens)
-        lay.feat = FEAT_OVERLAP
-        base = await run_layer(io, geo, lay, rng, f"prefetch#{k} OVERLAP")
-        lay.feat = FEAT_OVERLAP | FEAT_PREFETCH
-        got = await run_layer(io, geo, lay, rng, f"prefetch#{k} PREFETCH")
-        assert got[1::2] == base[1::2], f"prefetch#{k}: PREFETCH changed an H phase {got} {base}"
-        assert got[0] <= base[0] and got[2] <= base[2], f"prefetch#{k}: X slower {got} {base}"
+        await run_feature_pair(io, geo, lay, rng, f"prefetch#{k}", FEAT_OVERLAP,
+                               FEAT_OVERLAP | FEAT_PREFETCH)
         for d in (0, 1):
             p, run = lay.params[d], lay.run(d)
             steps = expect_x_phase(hw, run, p.W_ih, p.b_ih, lay.x).steps
             early += sum(s.overlap.encoder_wait == 0 for s in steps[1:])
             waited += sum(s.overlap.encoder_wait > 0 for s in steps[1:])
-        io.dut._log.info(f"prefetch#{k}: X phase cycles OVERLAP {base[0]}/{base[2]} -> "
-                         f"PREFETCH {got[0]}/{got[2]}")
     assert early and waited, (f"prefetch corners not reached: starts in SqStep {early}, "
                               f"starts after waiting for the encoder {waited}")
 
@@ -494,14 +498,7 @@ async def test_gru_wide_encoder(dut):
     for k, (I, Hd, T, mode, dens) in enumerate(cases):
         lay = random_layer(rng, hw, I, Hd, T, 0, mode, x_density=dens)
         for feat in feats:
-            lay.feat = feat
-            base = await run_layer(io, geo, lay, rng, f"wide#{k} feat={feat:#x}")
-            lay.feat = feat | FEAT_WIDE_ENC
-            got = await run_layer(io, geo, lay, rng, f"wide#{k} feat={feat | FEAT_WIDE_ENC:#x}")
-            assert got[1::2] == base[1::2], f"wide#{k}: WIDE_ENC changed an H phase {got} {base}"
-            assert got[0] <= base[0] and got[2] <= base[2], f"wide#{k}: X slower {got} {base}"
-            io.dut._log.info(f"wide#{k} feat={feat:#x}: X phase cycles {base[0]}/{base[2]} -> "
-                             f"WIDE_ENC {got[0]}/{got[2]}")
+            await run_feature_pair(io, geo, lay, rng, f"wide#{k}", feat, feat | FEAT_WIDE_ENC)
 
 
 @cocotb.test()
