@@ -733,10 +733,14 @@ def simulate_product(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig,
                      layer: LayerConfig, trace: bool = False,
                      plan: np.ndarray | None = None) -> PerfResult:
     """The counters the RTL reports for one product started with ``layer``'s registers:
-    ``golden.perf.simulate_matvec`` (v1, unchanged) when CFG_FEAT is 0, else the v2 engine with
-    the features CFG_FEAT selects (no steal trace: ``trace`` only applies to v1).
+    ``golden.perf.simulate_matvec`` (v1, unchanged) when CFG_FEAT sets no bit that changes a
+    product's rules (NULL_SKIP, ROW_SKIP, SPLIT; OVERLAP, PREFETCH and WIDE_ENC only change how a
+    GRU phase sequences its products), else the v2 engine with the features CFG_FEAT selects
+    (no steal trace: ``trace`` only applies to v1). The v1 model also covers QDEPTH = 1, where
+    the AG can stall, which the v2 engine does not model.
     ``plan``: the split plan registers the image holds (None: the uniform plan of rep_rows)."""
-    if layer.feat == 0:
+    from golden.config import FEAT_NULL_SKIP, FEAT_ROW_SKIP, FEAT_SPLIT
+    if not layer.feat & (FEAT_NULL_SKIP | FEAT_ROW_SKIP | FEAT_SPLIT):
         return simulate_matvec(w_nonzero, a_nonzero, hw, layer, trace=trace)
     return simulate_product_run(w_nonzero, a_nonzero, hw, layer, plan)[0].result
 

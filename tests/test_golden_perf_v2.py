@@ -465,3 +465,23 @@ def test_budgeted_split_plan_never_overflows_a_thiefs_slots():
             regs = split_plan(W, hw, layer, placement=placement, dup_budget=0.1)
             layer.check_fits(hw)
             plan_from_registers(regs, hw, layer)       # a plan the RTL accepts
+
+
+def test_sequencing_bits_leave_a_product_on_the_v1_rules() -> None:
+    """OVERLAP, PREFETCH and WIDE_ENC change how a GRU phase sequences its products, not a
+    product: simulate_product predicts it with the v1 model, which also holds at QDEPTH = 1
+    (the AG can stall there, which the v2 engine refuses to model)."""
+    from golden.config import FEAT_OVERLAP, FEAT_PREFETCH, FEAT_WIDE_ENC
+    from golden.perf_v2 import simulate_product
+    rng = np.random.default_rng(21)
+    for qdepth in (1, 8):
+        hw = HwConfig(H=4, V=2, G=2, M_MAX=64, N_MAX=64, SLOTS=32, WDEPTH=512, QDEPTH=qdepth)
+        for _ in range(20):
+            M, N = int(rng.integers(1, 65)), int(rng.integers(1, 65))
+            w, a = rng.random((M, N)) < 0.3, rng.random(N) < 0.5
+            mode = StealMode(int(rng.integers(0, 3)))
+            layer = LayerConfig(M, N, mode, 1 if mode else 0)
+            want = simulate_matvec(w, a, hw, layer).counters()
+            for feat in (FEAT_OVERLAP, FEAT_OVERLAP | FEAT_PREFETCH, FEAT_WIDE_ENC):
+                got = simulate_product(w, a, hw, replace(layer, feat=feat))
+                assert got.counters() == want, (qdepth, feat)

@@ -496,16 +496,17 @@ def test_coverage_samples_only_passed_phases():
 
 def test_regression_entries_name_their_module():
     from tb.gru.tests import GRU_TESTS
-    from tb.regression import REGRESSION, TEST_MODULE, V1_BUILD
+    from tb.regression import Q1_BUILD, REGRESSION, TEST_MODULE, V1_BUILD
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
     import nightly
     import regress
     for test in GRU_TESTS:
         entries = [e for e in REGRESSION if e.test == test]
         assert entries and all(e.module == "tb.gru.tests" for e in entries)
-        # both regression arrays, and for some tests the 4x2 build without the v2 hardware
+        # both regression arrays, and for some tests the 4x2 builds without the v2 hardware
+        # or with a one-entry queue
         assert {"4x2", "8x8"} <= {c for e in entries for c in e.configs} <= \
-            {"4x2", "8x8", V1_BUILD}
+            {"4x2", "8x8", V1_BUILD, Q1_BUILD}
     assert all(e.module == TEST_MODULE for e in REGRESSION if not e.test.startswith("Gru"))
     _, jobs = regress.plan_jobs(Path("/tmp/x"), ["GruSmokeTest", "SmokeTest"], ["4x2"], None)
     assert {(j.test, j.module) for j in jobs} == {("GruSmokeTest", "tb.gru.tests"),
