@@ -455,12 +455,18 @@ def test_overlap_sequence_closes_the_overlap_group(hw):
         sequence_items(gru_sequences.GruPrefetchSequence, hw, 1) + \
         [it for it in sequence_items(gru_sequences.GruErrorSequence, hw, 1)
          if it.err is not None and it.err.wptr and it.feat]
+    assert _golden_coverage(sampler, items, hw)[f"unit_ovl_{hw.name}.gru_overlap"] == 100.0
+
+
+def _golden_coverage(sampler, items: list, hw) -> dict:
+    """Run ``items`` on the golden stand-in (every phase must match golden.gru_seq), sample
+    every phase as passed, and return the covergroups' percentages."""
     results, _ = golden_run(items, hw)
     for res in results:
         assert compare_phase(res, res.expected, hw) == [], res.item
         res.passed = True
         sampler.sample(res)
-    assert sampler.model.percentages()[f"unit_ovl_{hw.name}.gru_overlap"] == 100.0
+    return sampler.model.percentages()
 
 
 def test_overlap_events_from_a_schedule():
@@ -546,12 +552,8 @@ def test_wide_sequence_closes_the_enc_group(hw):
     follow golden.gru_seq with the word-mode encoder."""
     from tb.gru.coverage import GruCoverageSampler
     sampler = GruCoverageSampler(hw, root=f"unit_enc_{hw.name}")
-    results, _ = golden_run(sequence_items(gru_sequences.GruWideEncSequence, hw, 1), hw)
-    for res in results:
-        assert compare_phase(res, res.expected, hw) == [], res.item
-        res.passed = True
-        sampler.sample(res)
-    assert sampler.model.percentages()[f"unit_enc_{hw.name}.gru_enc"] == 100.0
+    items = sequence_items(gru_sequences.GruWideEncSequence, hw, 1)
+    assert _golden_coverage(sampler, items, hw)[f"unit_enc_{hw.name}.gru_enc"] == 100.0
 
 
 def test_wide_encoder_events_by_hand():

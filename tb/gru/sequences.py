@@ -95,9 +95,7 @@ class GruOverlapSequence(GruBaseSequence):
         hw, rng = self.hw, self.rng
         if not hw.feat_available & FEAT_OVERLAP:
             return
-        geo = geometry(hw)
-        hd = geo.HD_MAX if small_hw(hw) else 48
-        others = hw.feat_available & (FEAT_NULL_SKIP | FEAT_ROW_SKIP)
+        hd, others = _feature_layer_dims(hw)
         shapes = [("beside", 1, hd, 6, N_, "fwd", 0), ("beside_v", 2, hd, 5, V_, "bi", others),
                   ("long_x", hw.N_MAX if small_hw(hw) else 64, max(1, hd // 4), 4, H_, "fwd", 0),
                   ("t1", hw.V + 1, hd // 2 + 1, 1, V_, "bwd", others),
@@ -109,6 +107,14 @@ class GruOverlapSequence(GruBaseSequence):
         if at_end:
             shapes.append(("drain_end", at_end[0], hd, 3, V_, "fwd", others))
         yield from shaped_items(rng, hw, "overlap", shapes, FEAT_OVERLAP)
+
+
+def _feature_layer_dims(hw: HwConfig) -> tuple[int, int]:
+    """The v2-feature sequences' large Hd (HD_MAX, capped at 48 on large arrays so that an
+    output phase stays long without slow layers) and the NULL_SKIP | ROW_SKIP bits the build
+    offers to combine with them."""
+    hd = geometry(hw).HD_MAX if small_hw(hw) else 48
+    return hd, hw.feat_available & (FEAT_NULL_SKIP | FEAT_ROW_SKIP)
 
 
 def shaped_items(rng: np.random.Generator, hw: HwConfig, prefix: str, shapes: list[tuple],
@@ -163,9 +169,7 @@ class GruPrefetchSequence(GruBaseSequence):
         hw, rng = self.hw, self.rng
         if not hw.feat_available & FEAT_PREFETCH:
             return
-        geo = geometry(hw)
-        hd = geo.HD_MAX if small_hw(hw) else 48
-        others = hw.feat_available & (FEAT_NULL_SKIP | FEAT_ROW_SKIP)
+        hd, others = _feature_layer_dims(hw)
         shapes = [("ready_early", 1, hd, 6, N_, "fwd", 0),
                   ("ready_early_v", 2, hd, 5, V_, "bi", others),
                   ("encoder_bound", hw.N_MAX if small_hw(hw) else 64, max(1, hd // 4), 4, H_,
@@ -193,9 +197,7 @@ class GruWideEncSequence(GruBaseSequence):
         hw, rng = self.hw, self.rng
         if not hw.feat_available & FEAT_WIDE_ENC:
             return
-        geo = geometry(hw)
-        hd = geo.HD_MAX if small_hw(hw) else 48
-        others = hw.feat_available & (FEAT_NULL_SKIP | FEAT_ROW_SKIP)
+        hd, others = _feature_layer_dims(hw)
         ovl = hw.feat_available & FEAT_OVERLAP
         pre = ovl | (hw.feat_available & FEAT_PREFETCH)
         short = min(hw.N_MAX, hw.V * (hw.B + 3))
