@@ -138,10 +138,11 @@ class HwConfig:
 
     @property
     def feat_available(self) -> int:
-        """CFG_FEAT bits a start may set on this build (CAPS5): FEAT_IMPL, without NULL_SKIP and
-        ROW_SKIP when QDEPTH < 2 (the v2 rules assume an AG that never stalls)."""
+        """CFG_FEAT bits a start may set on this build (CAPS5): FEAT_IMPL, without NULL_SKIP,
+        ROW_SKIP and SPLIT when QDEPTH < 2 (the v2 product rules assume an AG that never stalls;
+        the GRU sequencing bits keep the v1 product rules)."""
         if self.QDEPTH < 2:
-            return self.FEAT_IMPL & ~(FEAT_NULL_SKIP | FEAT_ROW_SKIP)
+            return self.FEAT_IMPL & ~(FEAT_NULL_SKIP | FEAT_ROW_SKIP | FEAT_SPLIT)
         return self.FEAT_IMPL
 
     # -- derived sizes (contract section 1) --------------------------------------------------
@@ -267,7 +268,7 @@ class LayerConfig:
         """Raise SpecError if ``hw`` does not implement the CFG_FEAT bits (ERR_MODE)."""
         reason = feat_error(self.feat, hw.feat_available)
         if reason is not None and feat_error(self.feat, hw.FEAT_IMPL) is None:
-            reason += f" (NULL_SKIP and ROW_SKIP need QDEPTH >= 2, the build has {hw.QDEPTH})"
+            reason += f" (NULL_SKIP, ROW_SKIP and SPLIT need QDEPTH >= 2, the build has {hw.QDEPTH})"
         if reason is not None:
             raise SpecError(f"LayerConfig.feat: {reason}")
 

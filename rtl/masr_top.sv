@@ -58,10 +58,11 @@ module masr_top #(
   localparam int NW       = $clog2(N_MAX + 1),
   localparam int HdW      = $clog2(HD_MAX + 1),
   localparam int TW       = $clog2(T_MAX + 1),
-  // The CFG_FEAT bits a start may set (CAPS5): FEAT_IMPL, without NULL_SKIP / ROW_SKIP when
-  // QDEPTH < 2 (the v2 rules assume an AG that never stalls).
+  // The CFG_FEAT bits a start may set (CAPS5): FEAT_IMPL, without NULL_SKIP / ROW_SKIP / SPLIT
+  // when QDEPTH < 2 (the v2 product rules assume an AG that never stalls; the GRU sequencing
+  // bits keep the v1 product rules and stay).
   localparam logic [masr_pkg::FeatW-1:0] FeatAvail =
-      (QDEPTH >= 2) ? masr_pkg::FeatW'(FEAT_IMPL) : (masr_pkg::FeatW'(FEAT_IMPL) & 6'b111100),
+      (QDEPTH >= 2) ? masr_pkg::FeatW'(FEAT_IMPL) : (masr_pkg::FeatW'(FEAT_IMPL) & 6'b110100),
   // OVERLAP needs a second accumulator bank in every lane.
   localparam int AccBanks = ((FEAT_IMPL >> masr_pkg::FEAT_OVERLAP) % 2 == 1) ? 2 : 1,
   // PREFETCH needs a second set of activation RFs in every PE.

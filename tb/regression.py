@@ -44,7 +44,7 @@ BOTH = ("4x2", "8x8")
 # set of activation RFs, one encoder write port, every CFG_FEAT bit ERR_MODE): the generate
 # branches the default builds do not elaborate, and a build that offers no feature at all.
 V1_BUILD = "4x2:FEAT_IMPL=0"
-# The bring-up array with a one-entry op queue: the AG stalls, NULL_SKIP / ROW_SKIP are not
+# The bring-up array with a one-entry op queue: the AG stalls, NULL_SKIP / ROW_SKIP / SPLIT are not
 # offered, and the GRU phases' sequencing features run on the v1 product rules.
 Q1_BUILD = "4x2:QDEPTH=1"
 
@@ -93,6 +93,7 @@ REGRESSION: list[RegressionEntry] = [
     RegressionEntry("GruRandomTest", (V1_BUILD,), (1,), 300.0, GRU_MODULE),
     RegressionEntry("GruErrorTest", (V1_BUILD,), (1,), 300.0, GRU_MODULE),
     RegressionEntry("RandomTest", (Q1_BUILD,), (1,), 180.0),
+    RegressionEntry("ErrorTest", (Q1_BUILD,), (1,), 180.0),
     RegressionEntry("GruPrefetchTest", (Q1_BUILD,), (1,), 300.0, GRU_MODULE),
     RegressionEntry("GruWideEncTest", (Q1_BUILD,), (1,), 300.0, GRU_MODULE),
 ]

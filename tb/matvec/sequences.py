@@ -381,12 +381,13 @@ class ErrorSequence(MasrBaseSequence):
             ("err_feat_prefetch_alone", {"CFG_FEAT": FEAT_PREFETCH}, ERR_MODE),
             ("err_slots_horizontal", {"CFG_MODE": 2, "CFG_REP_ROWS": R}, ERR_SLOTS),
         ]
+        # Every defined bit this build does not offer (with the bit it needs): a QDEPTH = 1
+        # build withholds NULL_SKIP, ROW_SKIP and SPLIT, and a check may forget any one of them.
         missing = FEAT_DEFINED & ~hw.feat_available
-        if missing:
-            # a defined bit this build does not implement (with the bit it needs)
-            bit = missing & -missing
-            feat = bit | FEAT_NEEDS.get(bit, 0)
-            cases.append(("err_feat_unimplemented", {"CFG_FEAT": feat}, ERR_MODE))
+        for bit in (1 << i for i in range(missing.bit_length()) if missing >> i & 1):
+            suffix = "" if bit == missing & -missing else f"_{bit:#x}"
+            cases.append((f"err_feat_unimplemented{suffix}",
+                          {"CFG_FEAT": bit | FEAT_NEEDS.get(bit, 0)}, ERR_MODE))
         if hw.V >= 3:
             cases.append(("err_slots_vertical", {"CFG_MODE": 1, "CFG_REP_ROWS": R}, ERR_SLOTS))
         for name, ov, code in cases:
