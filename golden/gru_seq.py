@@ -25,12 +25,13 @@ from golden.gru import check_threshold, gru_gates_q
 from golden.matvec import matvec_q
 from golden.numerics import as_int_array
 from golden.perf import PerfResult
-from golden.perf_v2 import simulate_product
+from golden.perf_v2 import run_ahead_products, simulate_product
 
 __all__ = [
     "GruRun", "StepExpect", "PhaseExpect", "expect_x_phase", "expect_h_phase", "hd_max",
     "encoder_pad", "encoder_feed_cycles", "drain_margin", "x_step_cycles", "h_step_cycles", "phase_cycles_bound", "STEP_WORDS",
-    "STEP_NAMES", "OverlapStep", "x_phase_overlap", "x_phase_prefetch",
+    "STEP_NAMES", "OverlapStep", "x_phase_overlap", "x_phase_prefetch", "RunAheadPhase",
+    "x_phase_run_ahead",
 ]
 
 # STEP memory: word k of step s at address s*8 + k (contract 8.4).
@@ -287,6 +288,84 @@ def x_phase_prefetch(hw: HwConfig, I: int, M: int, products: list[PerfResult],
                                  encoder_wait=wait, ready_early=feed < prev + 2))
     return steps
 
+
+
+@dataclass(frozen=True)
+class RunAheadPhase:
+    """An X phase under the proposed lane run-ahead rules (O2 with the RTL's encoder; contract
+    8.6 "Run-ahead (proposed)"): per step its product's counters and STEP_CYCLES, and the
+    engine cycles (0 = product 0's first compute cycle) at which the encoder started each
+    vector and lanes could first enter each product."""
+
+    products: list[PerfResult]
+    step_cycles: list[int]
+    encoder_start: list[int]     # x_0: -E (SqEncStart); x_q, q >= 1: the cycle it started
+    entry_ready: list[int]       # first cycle a lane may claim in product q (0 for q = 0)
+    first_entry: list[int]       # first cycle a lane did
+    compute_end: list[int]       # the cycle after product q's last compute cycle
+    drain_end: list[int]         # the cycle after product q's output phase
+
+    @property
+    def cycles(self) -> int:
+        """PERF_GRU_CYCLES."""
+        return sum(self.step_cycles)
+
+
+def x_phase_run_ahead(hw: HwConfig, run: GruRun, w_nonzero: np.ndarray, x_masks: np.ndarray,
+                      sets: int = 2, plan: np.ndarray | None = None,
+                      encoder_cycles: int | None = None) -> RunAheadPhase:
+    """The steps of an X phase whose lanes run ahead (O2) through products whose activations
+    come from the RTL's encoder (proposed for CFG_FEAT bit 6; needs OVERLAP and PREFETCH).
+
+    Step 0 is as with PREFETCH: x_0 is encoded (E = feed + pad(I) + 2 cycles), product 0 starts
+    in the encoder's done cycle and so does the encoder on x_1. From then on the encoder takes
+    x_q into activation RF set q mod ``sets`` as soon as it is idle (x_{q-1} done) and that set is
+    free (product q - sets has no lane, AG or queue op left: its compute has ended), taking
+    F = feed + pad(I) + 1 cycles to its done cycle, in which it writes its last word; a lane may
+    enter product q from the next cycle (and, as in golden.perf_v2's O2, once product q - 2's
+    drain has ended). Entering is a per-lane start: a lane that leaves p in cycle c claims in
+    p + 1 from c + 1 (``entry_delay`` 1). Products end in order, one per cycle at most. Step
+    s's SqStep is the cycle after its last compute cycle + 1 (as with OVERLAP); the last step's
+    SqStep is the cycle its output phase has ended, as without OVERLAP.
+
+    ``sets`` and ``encoder_cycles`` (F, default the encoder's) explore more activation RF sets
+    and a faster encoder than the RTL has.
+    """
+    _check_run(hw, run)
+    if not run.feat & FEAT_OVERLAP or not run.feat & FEAT_PREFETCH:
+        raise SpecError("x_phase_run_ahead: run-ahead needs OVERLAP and PREFETCH in run.feat")
+    if sets < 2:
+        raise SpecError(f"x_phase_run_ahead: sets={sets}: the encoder needs a free set, >= 2")
+    wide = bool(run.feat & FEAT_WIDE_ENC)
+    E = encoder_feed_cycles(hw, run.I, wide) + encoder_pad(hw, run.I) + 2
+    F = E - 1 if encoder_cycles is None else encoder_cycles
+    if F < 1:
+        raise SpecError(f"x_phase_run_ahead: encoder_cycles={F} must be >= 1")
+    done = [-1]                  # the encoder's done cycle for x_0 .. x_q (engine cycles)
+    starts = [-E]
+
+    def entry_ready(q: int, compute_end) -> int | None:
+        while len(done) <= q:
+            k = len(done)        # the next vector: needs its set free of product k - sets
+            if k >= sets and compute_end[k - sets] < 0:
+                return None
+            starts.append(max(done[-1], compute_end[k - sets] if k >= sets else -1))
+            done.append(starts[-1] + F)
+        return done[q] + 1
+
+    trace = run_ahead_products(w_nonzero, list(x_masks), hw, run.layer(run.I), entry_ready, plan,
+                               entry_delay=1)
+    T = len(trace.runs)
+    sq: list[int] = []
+    for s in range(T):
+        at = trace.drain_end[s] if s == T - 1 else trace.compute_end[s] + 1
+        sq.append(max(at, sq[-1] + 1) if sq else at)
+    cycles = [E + sq[0] + 1] + [b - a for a, b in zip(sq, sq[1:])]
+    ready = [0] + [entry_ready(q, trace.compute_end) for q in range(1, T)]
+    return RunAheadPhase(products=[r.result for r in trace.runs], step_cycles=cycles,
+                         encoder_start=starts[:T], entry_ready=ready,
+                         first_entry=trace.first_entry, compute_end=trace.compute_end,
+                         drain_end=trace.drain_end)
 
 # -- input checks -------------------------------------------------------------------------------
 

@@ -37,8 +37,8 @@ Features (the exploration in docs/perf-v2-exploration.md measures what each one 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -49,7 +49,8 @@ from golden.perf import (PerfFlag, PerfResult, _as_steps, _check_mask, _Geometry
 
 __all__ = ["PerfFeatures", "V1", "features_of_feat", "simulate_product", "ReplicaPlan",
            "plan_replicas", "simulate_matvec_v2", "ProductRun", "SequenceRunV2",
-           "simulate_sequence_v2", "schedule_products", "run_ahead_sequence", "balanced_row_order",
+           "simulate_sequence_v2", "schedule_products", "run_ahead_sequence", "run_ahead_trace",
+           "run_ahead_products", "RunAheadTrace", "balanced_row_order",
            "dup_fraction_of_plan", "plan_registers", "plan_from_registers", "SPLIT_EVENTS",
            "split_events", "simulate_product_run"]
 
@@ -755,6 +756,20 @@ def simulate_product_run(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwCon
     return _run(w_nonzero, a_nonzero, hw, layer, feat, geo, rplan), rplan
 
 
+
+def run_ahead_products(w_nonzero: np.ndarray, a_masks: Sequence[np.ndarray], hw: HwConfig,
+                       layer: LayerConfig, entry_ready: EntryGate | None = None,
+                       plan: np.ndarray | None = None, entry_delay: int = 0) -> RunAheadTrace:
+    """The products of ``a_masks`` started with ``layer``'s registers (CFG_FEAT must set
+    OVERLAP: run-ahead fills the second accumulator bank) run one after the other with lane
+    run-ahead (O2), lanes entering product q >= 1 no earlier than ``entry_ready`` says.
+    ``plan``: the split plan registers the image holds (None: the plan of the features)."""
+    feat = replace(layer.perf_features, run_ahead=True)
+    geo, rplan = _prepare_v2(w_nonzero, hw, layer, feat, "range",
+                             None if plan is None else plan_from_registers(plan, hw, layer))
+    return run_ahead_trace(w_nonzero, list(a_masks), hw, layer, feat, geo, rplan, entry_ready,
+                           entry_delay)
+
 # --------------------------------------------------------------------------------------------
 # Sequences: serial output phase (v1) or double-buffered accumulators (overlap_output)
 # --------------------------------------------------------------------------------------------
@@ -789,59 +804,120 @@ def schedule_products(runs: Sequence[ProductRun], out_cycles: int, overlap: bool
 _NOT_YET = np.iinfo(np.int64).max // 4     # a lane's start in a product it has not entered
 
 
-def run_ahead_sequence(w_nonzero: np.ndarray, steps: Sequence[np.ndarray], hw: HwConfig,
-                       layer: LayerConfig, feat: PerfFeatures, geo: _Geometry,
-                       plan: ReplicaPlan) -> tuple[list[ProductRun], int]:
-    """Independent products with lane run-ahead (O2): (per-product runs, total cycles).
+@dataclass(frozen=True)
+class RunAheadTrace:
+    """When each product of a run-ahead sequence happened (engine cycles, 0 = product 0's first
+    compute cycle): ``runs`` as :func:`run_ahead_sequence` returns them, ``first_entry[p]`` the
+    first cycle a lane claimed in p, ``compute_end[p]`` the cycle after p's last compute cycle,
+    ``drain_end[p]`` the cycle after p's output phase; ``cycles`` = ``drain_end[-1]``."""
+
+    runs: list[ProductRun]
+    first_entry: list[int]
+    compute_end: list[int]
+    drain_end: list[int]
+
+    @property
+    def cycles(self) -> int:
+        return self.drain_end[-1]
+
+
+# entry_ready(q, compute_end) -> the first cycle a lane may claim in product q >= 1, or None
+# while that is not yet known (compute_end holds -1 for products whose compute has not ended).
+EntryGate = Callable[[int, Sequence[int]], "int | None"]
+
+
+def run_ahead_trace(w_nonzero: np.ndarray, steps: Sequence[np.ndarray], hw: HwConfig,
+                    layer: LayerConfig, feat: PerfFeatures, geo: _Geometry, plan: ReplicaPlan,
+                    entry_ready: EntryGate | None = None, entry_delay: int = 0
+                    ) -> RunAheadTrace:
+    """Independent products with lane run-ahead (O2), and when each one ran.
 
     Every lane works through the products in order, each with the rules of a product on its
     own, except that lanes enter a product one by one: a lane that needs a row in product p and
     can neither claim one nor steal one (only from lanes also in p, the only victims whose
     registers hold p) enters p + 1 in that same cycle and claims there, provided p + 1's
-    accumulator bank is free, i.e. product p - 1's drain has ended; otherwise it stays in p
-    (and may still steal there).  Product p's compute ends in the first cycle in which every
-    lane has left it, every AG is idle and every queue empty (as a product on its own); its
-    drain then takes the output unit for ceil(M/H) cycles once p - 1's drain has ended, as in
-    ``schedule_products``.  A product's counters are its own; its ``compute_cycles`` and
-    ``ag_cycles`` count from the first lane's entry, and its idle cycles only while a lane is
-    in it.  With one product the cycles and every other counter are those of the O1 schedule.
+    accumulator bank is free, i.e. product p - 1's drain has ended, and (``entry_ready``) p + 1's
+    activations are present; otherwise it stays in p (and may still steal there).  Product p's
+    compute ends in the first cycle in which every lane has entered it, every lane still in it
+    has nothing left to claim or steal there (it only waits for a gate), every AG is idle and
+    every queue empty (as a product on its own); its drain then takes the output unit for
+    ceil(M/H) cycles once p - 1's drain has ended, as in ``schedule_products``.  A product's
+    counters are its own; its ``compute_cycles`` and ``ag_cycles`` count from the first lane's
+    entry, and its idle cycles only while a lane is in it and its compute has not ended.  With one product the cycles and every other
+    counter are those of the O1 schedule.
     """
     engines = [_RangeEngine(geo, _rotated(_task_words(w_nonzero, a, hw, layer, geo), geo,
                                           feat.rotate), plan, feat) for a in steps]
     T, n, out = len(engines), geo.n, ceil_div(layer.M, hw.H)
+    if entry_delay not in (0, 1):
+        raise SpecError(f"run_ahead_trace: entry_delay={entry_delay} must be 0 or 1")
     for eng in engines:
         eng.start[:] = _NOT_YET
     engines[0].start[:] = 0
     cur = np.zeros(n, dtype=np.int64)             # the product each lane is in (T: done)
-    left_at = np.zeros((T, n), dtype=np.int64)
     compute_end, drain_end = [-1] * T, [-1] * T
     limit = sum(int(e.dur.sum()) for e in engines) + (out + 16) * T
+
+    def may_enter(q: int, c: int) -> bool:
+        """A lane leaving for q in cycle c claims there from c + entry_delay."""
+        if q >= T:
+            return True                           # leaving the last product: nothing to enter
+        if q >= 2 and not 0 <= drain_end[q - 2] <= c + entry_delay:
+            return False                          # q's bank still drains product q - 2
+        if entry_ready is None or q == 0:
+            return True
+        ready = entry_ready(q, compute_end)
+        return ready is not None and ready <= c + entry_delay
+
+    # the cycle from which a lane has had nothing left in p (a lane stuck before every victim
+    # entered p may still get work there; then it counts from its next stuck cycle)
+    done_at = np.full((T, n), -1, dtype=np.int64)
+    was_stuck = np.zeros((T, n), dtype=bool)
     c = 0
     while drain_end[-1] < 0:
         # Oldest product first, so that a lane leaving p claims in p + 1 in the same cycle
         # (cur.max() grows inside the loop).
         p = int(cur.min())
+        all_stuck = [True] * T   # every lane in p at the cycle's start had nothing left there
         while p < T and p <= cur.max():
-            active = cur == p
-            stuck = engines[p].claim_cycle(c, active) if active.any() else active
-            bank_free = p + 1 >= T or p + 1 < 2 or 0 <= drain_end[p - 1] <= c
-            if bank_free and stuck.any():
+            active = (cur == p) & (engines[p].start <= c)   # not on the way in (entry_delay)
+            if compute_end[p] >= 0 or not active.any():
+                stuck = active    # p's work is over: its lanes only wait to move on
+            else:
+                stuck = engines[p].claim_cycle(c, active)
+                all_stuck[p] = bool((stuck == active).all())
+            done_at[p] = np.where(stuck & ~was_stuck[p], c, done_at[p])
+            was_stuck[p] = stuck
+            if stuck.any() and may_enter(p + 1, c):
                 cur[stuck] = p + 1
-                left_at[p, stuck] = c
                 if p + 1 < T:
-                    engines[p + 1].start[stuck] = c
+                    engines[p + 1].start[stuck] = c + entry_delay
             p += 1
-        for p in range(T):
-            if compute_end[p] < 0 and (cur > p).all() and engines[p].finished(c):
-                compute_end[p] = c + 1
-                drain_end[p] = max(c + 1, drain_end[p - 1] if p else 0) + out
+        # Compute ends once every lane has entered p (a lane not yet in p still owns rows
+        # there, and only then can a stuck lane never get work in p again), every lane still in
+        # p has nothing left there, and every AG and queue is empty of p's ops; only the oldest
+        # running product is checked, and only from the cycle after its predecessor ended.
+        p = next(q for q in range(T) if compute_end[q] < 0)
+        if all_stuck[p] and (engines[p].start <= c).all() and engines[p].finished(c):
+            compute_end[p] = c + 1
+            drain_end[p] = max(c + 1, drain_end[p - 1] if p else 0) + out
         c += 1
         if c > limit:  # a model bug, never a property of the input
             raise RuntimeError(f"run-ahead model did not terminate in {limit} cycles")
     firsts = [int(eng.start.min()) for eng in engines]
     runs = [_product_run(eng, geo, compute_end[p] - firsts[p], out,
-                         int(left_at[p].max()) - firsts[p]) for p, eng in enumerate(engines)]
-    return runs, drain_end[-1]
+                         int(done_at[p].max()) - firsts[p]) for p, eng in enumerate(engines)]
+    return RunAheadTrace(runs=runs, first_entry=firsts, compute_end=compute_end,
+                         drain_end=drain_end)
+
+
+def run_ahead_sequence(w_nonzero: np.ndarray, steps: Sequence[np.ndarray], hw: HwConfig,
+                       layer: LayerConfig, feat: PerfFeatures, geo: _Geometry,
+                       plan: ReplicaPlan) -> tuple[list[ProductRun], int]:
+    """Independent products with lane run-ahead (O2), activations always present:
+    (per-product runs, total cycles) of :func:`run_ahead_trace`."""
+    trace = run_ahead_trace(w_nonzero, steps, hw, layer, feat, geo, plan)
+    return trace.runs, trace.cycles
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,10 @@ cycle-exact prediction the scoreboards check the RTL against (docs/gru-layer.md 
 the performance model's O1 (golden.perf_v2.schedule_products) on the same products, which starts
 product t+1 as soon as product t's address generators are done and has no encoder, i.e. assumes
 a second set of activation RFs; and the encoder's share of the phase, which neither overlap
-removes. Every number is computed here, nothing is typed in.
+removes. Last, the proposed lane run-ahead (O2) X phase on the same layer
+(golden.gru_seq.x_phase_run_ahead: the RTL's encoder and two activation RF sets; not in the RTL
+yet) beside the model's O2 on the same products, which has no encoder. Every number is computed
+here, nothing is typed in.
 
     python scripts/bench_overlap.py                       # 8x8, 16x16, 32x32, markdown
     python scripts/bench_overlap.py --config 4x2 --steps 8 --json
@@ -29,8 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anyw
 import numpy as np  # noqa: E402
 
 from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_PREFETCH, FEAT_ROW_SKIP,  # noqa: E402
-                           FEAT_WIDE_ENC, HwConfig, StealMode, ceil_div)
-from golden.gru_seq import GruRun, encoder_pad, expect_x_phase, hd_max  # noqa: E402
+                           FEAT_WIDE_ENC, HwConfig, StealMode, ceil_div, words_per_row)
+from golden.gru_seq import (GruRun, encoder_pad, expect_x_phase, hd_max,  # noqa: E402
+                             x_phase_run_ahead)
 from golden.perf_v2 import PerfFeatures, simulate_sequence_v2  # noqa: E402
 from tb.common.configs import resolve  # noqa: E402
 
@@ -53,10 +57,19 @@ def x_phase(hw: HwConfig, I: int, Hd: int, T: int, w_density: float, a_density: 
         run, feat=BASE_FEAT | FEAT_OVERLAP | FEAT_PREFETCH | FEAT_WIDE_ENC), W, b, x)
     prods = [s.product for s in serial.steps]
     out = ceil_div(M, hw.H)
-    model = {o: simulate_sequence_v2(W != 0, x != 0, hw, run.layer(I),
-                                     PerfFeatures(null_word_skip=True, skip_empty_rows=True,
-                                                  overlap_output=o)).cycles
-             for o in (False, True)}
+    wide_run = dataclasses.replace(run, feat=BASE_FEAT | FEAT_OVERLAP | FEAT_PREFETCH
+                                   | FEAT_WIDE_ENC)
+    run_ahead = x_phase_run_ahead(hw, wide_run, W != 0, x != 0)
+    # What limits it at paper scale: a third activation RF set, or V encoders (one per
+    # partition, a mask word each per cycle: F = K + 1 instead of V*K + 1).
+    three_sets = x_phase_run_ahead(hw, wide_run, W != 0, x != 0, sets=3)
+    fast_encoder = x_phase_run_ahead(hw, wide_run, W != 0, x != 0,
+                                     encoder_cycles=words_per_row(hw, I) + 1)
+    model = {(o, ra): simulate_sequence_v2(
+        W != 0, x != 0, hw, run.layer(I),
+        PerfFeatures(null_word_skip=True, skip_empty_rows=True, overlap_output=o,
+                     run_ahead=ra)).cycles
+        for o, ra in ((False, False), (True, False), (True, True))}
     enc = T * (I + encoder_pad(hw, I) + 2)
     return {"config": hw.name,
             "I": I, "Hd": Hd, "T": T, "mode": mode.name.lower(),
@@ -68,15 +81,23 @@ def x_phase(hw: HwConfig, I: int, Hd: int, T: int, w_density: float, a_density: 
             "rtl_prefetch_speedup": round(serial.cycles / prefetch.cycles, 3),
             "x_phase_wide": wide.cycles,
             "rtl_wide_speedup": round(serial.cycles / wide.cycles, 3),
-            "model_products_serial": model[False], "model_products_o1": model[True],
-            "model_o1_speedup_products_only": round(model[False] / model[True], 3)}
+            "model_products_serial": model[False, False],
+            "model_products_o1": model[True, False],
+            "model_o1_speedup_products_only": round(model[False, False] / model[True, False], 3),
+            "x_phase_run_ahead": run_ahead.cycles,
+            "run_ahead_speedup_vs_wide": round(wide.cycles / run_ahead.cycles, 3),
+            "x_phase_run_ahead_3_sets": three_sets.cycles,
+            "x_phase_run_ahead_v_encoders": fast_encoder.cycles,
+            "model_products_o2": model[True, True]}
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
     head = ("| config | I x Hd x T | compute | output | encoder | X phase, serial | X phase, "
             "OVERLAP (RTL) | RTL speedup | + PREFETCH (RTL) | RTL speedup | + WIDE_ENC (RTL) | "
-            "RTL speedup | model O1, products alone (cycles, speedup) |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+            "RTL speedup | model O1, products alone (cycles, speedup) | + run-ahead O2 "
+            "(proposed) | vs + WIDE_ENC | O2, 3 act sets | O2, V encoders | model O2, products "
+            "alone |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     lines = [head]
     for r in rows:
         lines.append(f"| {r['config']} | {r['I']} x {r['Hd']} x {r['T']} | {r['compute_cycles']} | "
@@ -84,7 +105,10 @@ def markdown(rows: list[dict[str, Any]]) -> str:
                      f"{r['x_phase_overlap']} | {r['rtl_speedup']}x | {r['x_phase_prefetch']} | "
                      f"{r['rtl_prefetch_speedup']}x | {r['x_phase_wide']} | "
                      f"{r['rtl_wide_speedup']}x | "
-                     f"{r['model_products_o1']}, {r['model_o1_speedup_products_only']}x |")
+                     f"{r['model_products_o1']}, {r['model_o1_speedup_products_only']}x | "
+                     f"{r['x_phase_run_ahead']} | {r['run_ahead_speedup_vs_wide']}x | "
+                     f"{r['x_phase_run_ahead_3_sets']} | {r['x_phase_run_ahead_v_encoders']} | "
+                     f"{r['model_products_o2']} |")
     return "\n".join(lines)
 
 

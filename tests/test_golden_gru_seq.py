@@ -352,3 +352,88 @@ def test_wide_encoder_feed_formula(hw_name):
     for feat in (0, FEAT_OVERLAP, FEAT_OVERLAP | FEAT_PREFETCH):
         elem, word = _x_phase_pair(hw, rng, hw.N_MAX, 4, feat, feat | FEAT_WIDE_ENC)
         assert word.cycles < elem.cycles
+
+
+# -- run-ahead (O2) X phase, proposed (golden model only) --------------------------------------
+
+def _run_ahead_case(hw, rng, T: int, feat: int, mode: StealMode):
+    I = int(rng.integers(1, hw.N_MAX + 1))
+    Hd = int(rng.integers(1, hd_max(hw) + 1))
+    run = GruRun(I, Hd, T, 0, 0, mode, 0 if mode == StealMode.NONE else 1, 6, feat)
+    p = quantize_gru_params(random_gru_params(rng, I, Hd, density=0.5), 6)
+    x = np.where(rng.random((T, I)) < 0.5, rng.integers(-500, 500, (T, I)), 0)
+    return run, p.W_ih, p.b_ih, x
+
+
+@pytest.mark.parametrize("hw_name", ["4x2", "8x8"])
+def test_x_phase_run_ahead_rules(hw_name):
+    """The proposed run-ahead X phase keeps every product's work (MAC ops, rows) and GX-side
+    facts, respects its gates (a lane enters q only once x_q is encoded and q - 2 has drained;
+    the encoder takes x_q only after x_{q-1} and after product q - 2 stopped reading its set),
+    is PREFETCH exactly with T = 1 (but for PERF_IDLE) and never slower than PREFETCH without
+    stealing."""
+    from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_PREFETCH, FEAT_ROW_SKIP,
+                               FEAT_WIDE_ENC)
+    from golden.gru_seq import encoder_feed_cycles, x_phase_run_ahead
+    hw = HWS[hw_name]
+    rng = np.random.default_rng(21)
+    extras = (0, FEAT_NULL_SKIP, FEAT_NULL_SKIP | FEAT_ROW_SKIP | FEAT_WIDE_ENC, FEAT_WIDE_ENC)
+    for trial in range(16):
+        feat = FEAT_OVERLAP | FEAT_PREFETCH | extras[trial % len(extras)]
+        mode = list(StealMode)[trial % 3]
+        T = 1 if trial < 2 else int(rng.integers(2, 7))
+        run, W, b, x = _run_ahead_case(hw, rng, T, feat, mode)
+        pre = expect_x_phase(hw, run, W, b, x)
+        ra = x_phase_run_ahead(hw, run, W != 0, x != 0)
+        wide = bool(feat & FEAT_WIDE_ENC)
+        E = encoder_feed_cycles(hw, run.I, wide) + encoder_pad(hw, run.I) + 2
+        assert ra.cycles == E + ra.drain_end[-1] + 1
+        for mine, theirs in zip(ra.products, pre.steps):
+            assert (mine.mac_busy, mine.rows_done) == (theirs.product.mac_busy,
+                                                       theirs.product.rows_done)
+        assert ra.encoder_start[:2] == [-E, -1][:T]
+        for q in range(1, T):
+            assert ra.first_entry[q] >= ra.entry_ready[q]
+            assert ra.entry_ready[q] == ra.encoder_start[q] + E       # done at start + F
+            if q >= 2:
+                assert ra.first_entry[q] >= ra.drain_end[q - 2]
+                assert ra.encoder_start[q] >= ra.compute_end[q - 2]
+                assert ra.encoder_start[q] >= ra.encoder_start[q - 1] + E - 1
+        if T == 1:
+            assert ra.step_cycles == [s.step_cycles for s in pre.steps]
+            mine, theirs = ra.products[0].counters(), pre.steps[0].product.counters()
+            del mine["PERF_IDLE"], theirs["PERF_IDLE"]
+            assert mine == theirs
+        elif mode == StealMode.NONE:
+            assert ra.cycles <= pre.cycles
+
+
+def test_x_phase_run_ahead_waits_for_a_slow_encoder():
+    """With an encoder far slower than the products, every product q >= 1 is entered exactly
+    when x_q is ready (encoder_cycles F after the previous vector's done cycle), so the phase is
+    E + T-1 encodes + the last product: nothing runs ahead of the encoder."""
+    from golden.config import FEAT_OVERLAP, FEAT_PREFETCH
+    from golden.gru_seq import x_phase_run_ahead
+    hw = BRINGUP_4X2
+    run, W, b, x = _run_ahead_case(hw, np.random.default_rng(5), 4, FEAT_OVERLAP | FEAT_PREFETCH,
+                                   StealMode.VERTICAL)
+    F = 400
+    ra = x_phase_run_ahead(hw, run, W != 0, x != 0, encoder_cycles=F)
+    assert ra.entry_ready == [0] + [q * F for q in range(1, 4)]
+    assert ra.first_entry == ra.entry_ready
+    assert ra.compute_end[-1] == 3 * F + ra.products[-1].compute_cycles
+
+
+def test_x_phase_run_ahead_input_checks():
+    from golden.config import FEAT_OVERLAP, FEAT_PREFETCH
+    from golden.gru_seq import x_phase_run_ahead
+    hw = BRINGUP_4X2
+    run, W, b, x = _run_ahead_case(hw, np.random.default_rng(6), 2, FEAT_OVERLAP,
+                                   StealMode.NONE)
+    with pytest.raises(SpecError, match="needs OVERLAP and PREFETCH"):
+        x_phase_run_ahead(hw, run, W != 0, x != 0)
+    run = dataclasses.replace(run, feat=FEAT_OVERLAP | FEAT_PREFETCH)
+    with pytest.raises(SpecError, match="sets=1"):
+        x_phase_run_ahead(hw, run, W != 0, x != 0, sets=1)
+    with pytest.raises(SpecError, match="encoder_cycles=0"):
+        x_phase_run_ahead(hw, run, W != 0, x != 0, encoder_cycles=0)
