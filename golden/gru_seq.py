@@ -18,7 +18,7 @@ from typing import Optional
 
 import numpy as np
 
-from golden.config import (FEAT_OVERLAP, FEAT_PREFETCH, FEAT_SPLIT, FEAT_WIDE_ENC, MAX_SHIFT, HwConfig, LayerConfig, StealMode, _require_int, ceil_div,
+from golden.config import (FEAT_OVERLAP, FEAT_PREFETCH, FEAT_WIDE_ENC, MAX_SHIFT, HwConfig, LayerConfig, StealMode, _require_int, ceil_div,
                            partition_width, words_per_row)
 from golden.errors import SpecError
 from golden.gru import check_threshold, gru_gates_q
@@ -102,11 +102,9 @@ class GruRun:
         if self.T > hw.T_MAX:
             raise SpecError(f"GruRun.T={self.T} exceeds T_MAX={hw.T_MAX} "
                             f"(over by {self.T - hw.T_MAX})")
-        if self.feat & FEAT_SPLIT:
-            # ERR_MODE: one set of plan registers cannot hold the plans of W and U
-            raise SpecError("GruRun.feat: CFG_FEAT.SPLIT is not available to a GRU phase (the "
-                            "lanes' plan registers hold the replica plan of one matrix)")
-        self.layer(self.Hd).check_fits(hw)      # ERR_SLOTS with M = 3Hd (N is irrelevant)
+        # ERR_MODE / ERR_SLOTS with M = 3Hd (N is irrelevant); SPLIT: each phase's products run
+        # the split ranges of that phase's image (its plan registers), checked when it is encoded
+        self.layer(self.Hd).check_fits(hw)
 
     def time_order(self) -> list[int]:
         """Time index t of each H-phase step s (backward: T-1 .. 0)."""
@@ -397,17 +395,19 @@ def _check_seq(name: str, a: object, run: GruRun, width: int) -> np.ndarray:
 
 # -- phases -------------------------------------------------------------------------------------
 
-def expect_x_phase(hw: HwConfig, run: GruRun, W_ih, b_ih, x_seq) -> PhaseExpect:
+def expect_x_phase(hw: HwConfig, run: GruRun, W_ih, b_ih, x_seq,
+                   plan: Optional[np.ndarray] = None) -> PhaseExpect:
     """X phase: per step s (t = s, also when run.direction = 1) the product W_ih x_t + b_ih.
 
-    W_ih: int8 (3Hd, I); b_ih: int16 (3Hd,); x_seq: int16 (T, I).
+    W_ih: int8 (3Hd, I); b_ih: int16 (3Hd,); x_seq: int16 (T, I); plan: with CFG_FEAT.SPLIT,
+    the plan registers of the phase's image (None: the uniform plan of rep_rows).
     """
     _check_run(hw, run)
     W, b = _check_weights("W_ih", W_ih, "b_ih", b_ih, run, run.I)
     xs = _check_seq("x_seq", x_seq, run, run.I)
     layer, w_nz = run.layer(run.I), W != 0
     gx = [matvec_q(W, x_t, b, run.shift) for x_t in xs]
-    prods = [simulate_product(w_nz, x_t != 0, hw, layer) for x_t in xs]
+    prods = [simulate_product(w_nz, x_t != 0, hw, layer, plan=plan) for x_t in xs]
     nnz = [int(np.count_nonzero(x_t)) for x_t in xs]
     wide = bool(run.feat & FEAT_WIDE_ENC)
     if run.feat & FEAT_OVERLAP:
@@ -423,12 +423,14 @@ def expect_x_phase(hw: HwConfig, run: GruRun, W_ih, b_ih, x_seq) -> PhaseExpect:
 
 
 def expect_h_phase(hw: HwConfig, run: GruRun, W_hh, b_hh, gx,
-                   h0: Optional[np.ndarray] = None) -> PhaseExpect:
+                   h0: Optional[np.ndarray] = None,
+                   plan: Optional[np.ndarray] = None) -> PhaseExpect:
     """H phase: encode h_0, then per step s (t = s forward, T-1-s backward) the product
     gh_t = W_hh h_{t-1} + b_hh and the element-wise unit (golden.gru.gru_gates_q).
 
     W_hh: int8 (3Hd, Hd); b_hh: int16 (3Hd,); gx: int16 (T, 3Hd) by time t (the X phase's GX);
-    h0: int16 (Hd,) as stored in HBUF (not thresholded), None for zeros.
+    h0: int16 (Hd,) as stored in HBUF (not thresholded), None for zeros; plan: as for
+    expect_x_phase.
     """
     _check_run(hw, run)
     W, b = _check_weights("W_hh", W_hh, "b_hh", b_hh, run, run.Hd)
@@ -445,7 +447,7 @@ def expect_h_phase(hw: HwConfig, run: GruRun, W_hh, b_hh, gx,
     steps = []
     for s, t in enumerate(run.time_order()):
         gh = matvec_q(W, h, b, run.shift)
-        prod = simulate_product(w_nz, h != 0, hw, layer)
+        prod = simulate_product(w_nz, h != 0, hw, layer, plan=plan)
         steps.append(StepExpect(prod, h_step_cycles(hw, run.Hd, prod.cycles, s == 0),
                                 int(np.count_nonzero(h))))
         r, z, n, h_new = gru_gates_q(g[t], gh, h, run.threshold)

@@ -189,9 +189,9 @@ module masr_top #(
                         (cfg_gru_hd_q == '0) || (cfg_gru_hd_q > 32'(HD_MAX));
   assign seq_len_bad  = (cfg_gru_t_q == '0) || (cfg_gru_t_q > 32'(T_MAX));
   assign thr_bad      = (cfg_gru_thr_q > 32'(masr_pkg::ThrMax));
-  // SPLIT: the plan registers hold the replica plan of one matrix, a GRU phase runs several.
-  assign gru_mode_bad = mode_bad || (cfg_gru_dir_q > 32'(masr_pkg::DirMax)) ||
-                        cfg_feat_q[masr_pkg::FEAT_SPLIT];
+  // SPLIT is legal: a phase runs one matrix (its image, plan registers included, is loaded
+  // before the phase), and every product of the phase starts with that plan.
+  assign gru_mode_bad = mode_bad || (cfg_gru_dir_q > 32'(masr_pkg::DirMax));
 
   // Check order: busy, then (plain start) dim, mode, slots; (GRU start) ERR_CMD, dim, T,
   // threshold, mode, slots (the array evaluates the slots for M = 3Hd during a GRU request).

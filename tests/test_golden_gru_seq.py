@@ -437,3 +437,34 @@ def test_x_phase_run_ahead_input_checks():
         x_phase_run_ahead(hw, run, W != 0, x != 0, sets=1)
     with pytest.raises(SpecError, match="encoder_cycles=0"):
         x_phase_run_ahead(hw, run, W != 0, x != 0, encoder_cycles=0)
+
+
+@pytest.mark.parametrize("mode", [StealMode.VERTICAL, StealMode.HORIZONTAL])
+def test_split_phases_run_the_images_plan(mode):
+    """CFG_FEAT.SPLIT is legal at a GRU start: every product of a phase runs the split ranges
+    of the phase's image. Without a plan the phase predicts the uniform plan of rep_rows, the
+    one encode_matvec writes into the plan registers; a load-placed plan is predicted product by
+    product as golden.perf_v2 runs it; numbers never change."""
+    from golden.config import FEAT_OVERLAP, FEAT_SPLIT
+    from golden.encode import encode_matvec, split_plan
+    from golden.perf_v2 import simulate_product
+    hw = BRINGUP_4X2
+    rng = np.random.default_rng(31)
+    I, Hd, T = 20, 12, 4
+    run = GruRun(I, Hd, T, 0, 0, mode, 2, 6, FEAT_SPLIT | FEAT_OVERLAP)
+    run.check_fits(hw)
+    p = quantize_gru_params(random_gru_params(rng, I, Hd, density=0.5), 6)
+    x = np.where(rng.random((T, I)) < 0.6, rng.integers(-500, 500, (T, I)), 0)
+    layer = run.layer(I)
+    image = encode_matvec(p.W_ih, x[0], p.b_ih, hw, layer)
+    plain = expect_x_phase(hw, run, p.W_ih, p.b_ih, x)
+    assert expect_x_phase(hw, run, p.W_ih, p.b_ih, x, plan=image.plan).step_words().tolist() \
+        == plain.step_words().tolist()
+    assert sum(s.product.steals_granted for s in plain.steps) > 0
+    load = split_plan(p.W_ih, hw, layer, "load", 0.1)
+    placed = expect_x_phase(hw, run, p.W_ih, p.b_ih, x, plan=load)
+    assert np.array_equal(placed.gx, plain.gx)
+    assert [s.product.counters() for s in placed.steps] == \
+        [simulate_product(p.W_ih != 0, xt != 0, hw, layer, plan=load).counters() for xt in x]
+    no_split = expect_x_phase(hw, dataclasses.replace(run, feat=FEAT_OVERLAP), p.W_ih, p.b_ih, x)
+    assert np.array_equal(no_split.gx, plain.gx)

@@ -572,3 +572,29 @@ def test_wide_encoder_events_by_hand():
     assert wide_encoder_events(hw, 1, np.ones((1, 1)), FEAT_WIDE_ENC | FEAT_OVERLAP |
                                FEAT_PREFETCH) == {"word_prefetch", "short_last_word",
                                                   "pad_words"}
+
+
+@pytest.mark.parametrize("hw", HWS, ids=IDS)
+def test_split_sequence_closes_the_split_group(hw):
+    """GruSplitSequence's layers are legal with SPLIT (the split image fits), run on the golden
+    stand-in (STEP words from golden.perf_v2 with the uniform plan of rep_rows) and reach every
+    gru_split bin: split-range steals in X and H phases of both modes, beside each X-phase
+    schedule."""
+    from golden.config import FEAT_SPLIT
+    from tb.gru.coverage import GruCoverageSampler
+    items = sequence_items(gru_sequences.GruSplitSequence, hw, 1)
+    assert items and all(it.feat & FEAT_SPLIT for it in items)
+    sampler = GruCoverageSampler(hw, root=f"unit_split_{hw.name}")
+    assert _golden_coverage(sampler, items, hw)[f"unit_split_{hw.name}.gru_split"] == 100.0
+
+
+def test_split_phase_events_by_hand():
+    from golden.config import FEAT_OVERLAP, FEAT_PREFETCH, FEAT_SPLIT, FEAT_WIDE_ENC
+    from tb.gru.coverage import split_phase_events
+    assert split_phase_events(PHASE_H, FEAT_SPLIT | FEAT_OVERLAP, np.array([0, 2, 0])) == \
+        {"h_steal"}
+    assert split_phase_events(PHASE_H, FEAT_SPLIT, np.zeros(3)) == set()
+    assert split_phase_events(PHASE_X, FEAT_SPLIT | FEAT_OVERLAP | FEAT_PREFETCH,
+                              np.zeros(2)) == {"x_overlap", "x_prefetch"}
+    assert split_phase_events(PHASE_X, FEAT_SPLIT | FEAT_WIDE_ENC, np.array([1])) == \
+        {"x_steal", "x_wide"}

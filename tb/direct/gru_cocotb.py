@@ -150,7 +150,8 @@ def phase_image(hw: HwConfig, run: GruRun, W: np.ndarray, b: np.ndarray,
     """The phase's lane image; its activation RFs hold junk the sequencer must overwrite."""
     N = W.shape[1]
     junk = rng.integers(-2000, 2000, N)
-    return encode_matvec(W, junk, b, hw, LayerConfig(run.M, N, run.mode, run.rep_rows, run.shift))
+    return encode_matvec(W, junk, b, hw, LayerConfig(run.M, N, run.mode, run.rep_rows, run.shift,
+                                                     run.feat))
 
 
 async def configure(io: Dut, run: GruRun) -> None:

@@ -116,7 +116,7 @@ class GruDriver(uvm_driver):
         W, b = item.weights(d, ph)
         N = item.I if ph == PHASE_X else item.Hd
         image = bfm.phase_image(W, b, item.junk_x, hw, item.Hd, N, item.mode, item.rep_rows,
-                                item.shift)
+                                item.shift, item.feat)
 
         async def load() -> None:
             if item.load == LOAD_FRONTDOOR:
@@ -367,7 +367,7 @@ class GruDriver(uvm_driver):
         W, b = item.weights(d, ph)
         N = item.I if ph == PHASE_X else item.Hd
         image = bfm.phase_image(W, b, item.junk_x, hw, item.Hd, N, item.mode, item.rep_rows,
-                                item.shift)
+                                item.shift, item.feat)
         await bfm.backdoor_load_phase(image, item.x_seq, item.h0[d])
         lane, slot = wptr_target(item, hw, d, ph)
         await bfm.mem_write(MEM_ROWPTR, hw.lane_index(*lane), slot, hw.WDEPTH)

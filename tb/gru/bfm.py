@@ -233,10 +233,11 @@ class GruBfm(MasrBfm):
     # -- loading -------------------------------------------------------------------------------------
     @staticmethod
     def phase_image(W: np.ndarray, b: np.ndarray, junk_x: np.ndarray, hw: HwConfig,
-                    Hd: int, N: int, mode: StealMode, rep_rows: int, shift: int):
+                    Hd: int, N: int, mode: StealMode, rep_rows: int, shift: int, feat: int = 0):
         """The lane image of one phase: W (3Hd x N) with an activation vector the sequencer
-        overwrites (junk, so a sequencer that forgets to encode is caught)."""
-        layer = LayerConfig(3 * Hd, N, mode, rep_rows, shift)
+        overwrites (junk, so a sequencer that forgets to encode is caught); with CFG_FEAT.SPLIT
+        in ``feat`` the split replica layout and the plan registers of rep_rows."""
+        layer = LayerConfig(3 * Hd, N, mode, rep_rows, shift, feat)
         return encode_matvec(W, np.asarray(junk_x[:N], dtype=np.int16), b, hw, layer)
 
     async def backdoor_load_phase(self, image: Any, x_seq: np.ndarray, h0: np.ndarray) -> None:

@@ -23,6 +23,9 @@ and ``make sim``'s coverage table lists them; docs/coverage-model.md explains ev
 - ``masr.gru_enc``: CFG_FEAT.WIDE_ENC X phases (the encoder takes a mask word per cycle): serial,
   with OVERLAP, with PREFETCH; a word shorter than B at a partition's end, trailing pad words,
   a word of B non-zeros (every value port in one cycle), an all-zero word.
+- ``masr.gru_split``: CFG_FEAT.SPLIT phases x steal mode: a step that stole through the split
+  ranges in an X phase and in an H phase (dependent products), and X phases that also ran
+  OVERLAP, PREFETCH and WIDE_ENC.
 
 The bin functions are pure and unit-tested (tests/test_gru_tb.py).  Only phases the scoreboard
 passed are sampled.
@@ -36,8 +39,8 @@ import numpy as np
 from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
 from pyuvm import ConfigDB, uvm_subscriber
 
-from golden.config import (FEAT_OVERLAP, FEAT_PREFETCH, FEAT_WIDE_ENC, HwConfig, StealMode,
-                           partition_width)
+from golden.config import (FEAT_OVERLAP, FEAT_PREFETCH, FEAT_SPLIT, FEAT_WIDE_ENC, HwConfig,
+                           StealMode, partition_width)
 from golden.gru_seq import encoder_pad
 from golden.numerics import SIGMOID_SAT, TANH_SAT
 from tb.gru.bfm import PHASE_H, PHASE_M, PHASE_X, STEP_NAMES, geometry
@@ -72,6 +75,10 @@ OVERLAP_EVENTS = ("beside_drain", "drain_before_start", "t1", "h_phase_unchanged
 # the encoder met.
 WIDE_ENC_EVENTS = ("word_serial", "word_overlap", "word_prefetch", "short_last_word",
                    "pad_words", "full_dense_word", "empty_word")
+
+# CFG_FEAT.SPLIT in GRU phases (docs/gru-layer.md 8.5): split-range steals in either phase, and
+# the X-phase schedules they ran beside.
+SPLIT_EVENTS = ("x_steal", "h_steal", "x_overlap", "x_prefetch", "x_wide")
 
 _STEAL = STEP_NAMES.index("STEAL_GRANTED")
 _NNZ = STEP_NAMES.index("ACT_NNZ")
@@ -173,6 +180,7 @@ class GruCoverageModel:
     sample_err: Callable[..., Any]
     sample_overlap: Callable[..., Any]
     sample_enc: Callable[..., Any]
+    sample_split: Callable[..., Any]
 
     def groups(self) -> list[str]:
         prefix = self.root + ".gru_"
@@ -254,8 +262,16 @@ def build_gru_model(hw: HwConfig, root: str = "masr") -> GruCoverageModel:
     def sample_enc(ev: str) -> None:
         pass
 
+    @CoverPoint(f"{r}.gru_split.event", xf=lambda ev, m: ev, bins=list(SPLIT_EVENTS))
+    @CoverPoint(f"{r}.gru_split.mode", xf=lambda ev, m: m, bins=list(STEAL_MODES))
+    @CoverCross(f"{r}.gru_split.event_x_mode",
+                items=[f"{r}.gru_split.event", f"{r}.gru_split.mode"])
+    def sample_split(ev: str, m: str) -> None:
+        pass
+
     model = GruCoverageModel(r, sample_pair, sample_act, sample_sat, sample_h, sample_cfg,
-                             sample_thr, sample_dims, sample_err, sample_overlap, sample_enc)
+                             sample_thr, sample_dims, sample_err, sample_overlap, sample_enc,
+                             sample_split)
     _MODELS[root] = model
     return model
 
@@ -297,6 +313,16 @@ def wide_encoder_events(hw: HwConfig, I: int, x_seq: np.ndarray, feat: int) -> s
             events |= {"full_dense_word"} if w == B and (counts == B).any() else set()
             events |= {"empty_word"} if (counts == 0).any() else set()
     return events | ({"pad_words"} if encoder_pad(hw, I) > 0 else set())
+
+
+def split_phase_events(phase: str, feat: int, steals: np.ndarray) -> set[str]:
+    """SPLIT_EVENTS of one phase run with CFG_FEAT.SPLIT (steals: STEAL_GRANTED per step)."""
+    ph = "x" if phase == PHASE_X else "h"
+    events = {f"{ph}_steal"} if (np.asarray(steals) > 0).any() else set()
+    if phase == PHASE_X:
+        events |= {ev for ev, bit in (("x_overlap", FEAT_OVERLAP), ("x_prefetch", FEAT_PREFETCH),
+                                      ("x_wide", FEAT_WIDE_ENC)) if feat & bit}
+    return events
 
 
 def step_masks(item: Any, gold: Any, direction: int, phase: str) -> np.ndarray:
@@ -342,6 +368,9 @@ class GruCoverageSampler:
         if getattr(item, "feat", 0) & FEAT_WIDE_ENC and res.phase == PHASE_X:
             for ev in sorted(wide_encoder_events(self.hw, item.I, item.x_seq, item.feat)):
                 m.sample_enc(ev)
+        if getattr(item, "feat", 0) & FEAT_SPLIT and item.mode != StealMode.NONE:
+            for ev in sorted(split_phase_events(res.phase, item.feat, steps[:, _STEAL])):
+                m.sample_split(ev, mode_name(item.mode))
         if getattr(item, "feat", 0) & FEAT_OVERLAP:
             events = ({"h_phase_unchanged"} if res.phase == PHASE_H else
                       overlap_events(gold.phases[(res.direction, PHASE_X)].steps))

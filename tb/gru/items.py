@@ -45,8 +45,9 @@ GRU_ERR_NAMES = {0: "OK", 1: "ERR_DIM", 2: "ERR_MODE", 3: "ERR_SLOTS", 4: "ERR_B
 
 DIRECTIONS = {"fwd": (DIR_FWD,), "bwd": (DIR_BWD,), "bi": (DIR_FWD, DIR_BWD)}
 
-# The CFG_FEAT bits the reset scenarios start their phases with (SPLIT is ERR_MODE at a GRU start;
-# PREFETCH and WIDE_ENC change the encoder's stream, which those scenarios time).
+# The CFG_FEAT bits the reset scenarios start their phases with (SPLIT needs the split image,
+# which those scenarios do not load; PREFETCH and WIDE_ENC change the encoder's stream, which
+# they time).
 GRU_FEATS = FEAT_OVERLAP | FEAT_NULL_SKIP | FEAT_ROW_SKIP
 
 

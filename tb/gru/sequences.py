@@ -11,8 +11,8 @@ from typing import Iterator, Optional
 import numpy as np
 
 
-from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_PREFETCH, FEAT_ROW_SKIP, FEAT_WIDE_ENC,
-                           HwConfig, StealMode, partition_bounds, partition_width, words_per_row)
+from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_PREFETCH, FEAT_ROW_SKIP, FEAT_SPLIT,
+                           FEAT_WIDE_ENC, HwConfig, StealMode, partition_bounds, partition_width, words_per_row)
 from golden.gru_seq import drain_margin
 from golden.gru import GruParamsQ, gru_gates_q
 from golden.matvec import matvec_q
@@ -212,6 +212,40 @@ class GruWideEncSequence(GruBaseSequence):
                    int(rng.integers(2, 7)), H_, "bi", pre, 0.5)]
         yield from shaped_items(rng, hw, "wide", shapes, FEAT_WIDE_ENC)
 
+
+
+class GruSplitSequence(GruBaseSequence):
+    """CFG_FEAT.SPLIT in GRU phases (docs/gru-layer.md 8.5): every product of a phase runs the
+    split replica ranges of the phase's image (the plan registers of rep_rows). Lane-row 0
+    heavy weights and per-partition input densities that change every step give both steal
+    modes work to take; X phases serial, with OVERLAP, with OVERLAP + PREFETCH and with
+    WIDE_ENC, H phases (dependent products) in every layer, with and without NULL_SKIP |
+    ROW_SKIP, bidirectional layers."""
+
+    def items(self) -> Iterator[GruLayerItem]:
+        hw, rng = self.hw, self.rng
+        if not hw.feat_available & FEAT_SPLIT:
+            return
+        hd, others = _feature_layer_dims(hw)
+        x_feats = [0, FEAT_OVERLAP, FEAT_OVERLAP | FEAT_PREFETCH,
+                   FEAT_OVERLAP | FEAT_PREFETCH | FEAT_WIDE_ENC]
+        I = min(hw.N_MAX, 3 * hw.V + 5)
+        for i, x_feat in enumerate(x_feats):
+            extra = x_feat & hw.feat_available
+            for mode in (V_, H_):
+                Hd = int(rng.integers(max(1, hd // 2), hd + 1))
+                T = int(rng.integers(2, 6))
+                it = build_item(rng, hw, f"split_{mode.name.lower()}_{i}", I=I, Hd=Hd, T=T,
+                                mode=mode, rep_rows=max_rep_rows(hw, 3 * Hd, mode),
+                                directions="bi" if i % 2 else "fwd", threshold=2,
+                                h0_density=0.7)
+                for d in it.directions:
+                    it.params[d] = _skewed_params(rng, hw, I, Hd, it.shift, 0.9, 0.15)
+                it.x_seq = _partition_masks(rng, hw, T, I)
+                # SPLIT before fitting: the split image decides which rep_rows fit
+                it.feat = FEAT_SPLIT | extra | (others if i % 2 else 0)
+                fit_rep_rows(hw, it)
+                yield it
 
 def _last_element_word(hw: HwConfig, n: int) -> tuple[int, bool]:
     """(mask word of element n-1 within its partition, its partition has two or more words)."""

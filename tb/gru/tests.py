@@ -20,7 +20,8 @@ from tb.gru.env import GruEnv
 from tb.gru.scoreboard import GruPredictor
 from tb.gru.sequences import (GruBaseSequence, GruCornerSequence, GruErrorSequence,
                               GruFrontdoorSequence, GruOverlapSequence, GruPrefetchSequence,
-                              GruRandomSequence, GruSmokeSequence, GruWideEncSequence)
+                              GruRandomSequence, GruSmokeSequence, GruSplitSequence,
+                              GruWideEncSequence)
 
 
 class GruBaseTest(SeededTest):
@@ -66,6 +67,11 @@ class GruWideEncTest(GruBaseTest):
 
 
 @pyuvm.test()
+class GruSplitTest(GruBaseTest):
+    sequence_override = GruSplitSequence
+
+
+@pyuvm.test()
 class GruCornerTest(GruBaseTest):
     sequence_override = GruCornerSequence
 
@@ -81,4 +87,5 @@ class GruFrontdoorTest(GruBaseTest):
 
 
 GRU_TESTS = ("GruSmokeTest", "GruRandomTest", "GruOverlapTest", "GruPrefetchTest",
-             "GruWideEncTest", "GruCornerTest", "GruErrorTest", "GruFrontdoorTest")
+             "GruWideEncTest", "GruSplitTest", "GruCornerTest", "GruErrorTest",
+             "GruFrontdoorTest")
