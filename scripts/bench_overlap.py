@@ -32,7 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anyw
 import numpy as np  # noqa: E402
 
 from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_PREFETCH, FEAT_ROW_SKIP,  # noqa: E402
-                           FEAT_WIDE_ENC, HwConfig, StealMode, ceil_div, words_per_row)
+                           FEAT_SPLIT, FEAT_WIDE_ENC, HwConfig, StealMode, ceil_div,
+                           words_per_row)
+from golden.encode import split_plan  # noqa: E402
 from golden.gru_seq import (GruRun, encoder_pad, expect_x_phase, hd_max,  # noqa: E402
                              x_phase_run_ahead)
 from golden.perf_v2 import PerfFeatures, simulate_sequence_v2  # noqa: E402
@@ -65,6 +67,12 @@ def x_phase(hw: HwConfig, I: int, Hd: int, T: int, w_density: float, a_density: 
     three_sets = x_phase_run_ahead(hw, wide_run, W != 0, x != 0, sets=3)
     fast_encoder = x_phase_run_ahead(hw, wide_run, W != 0, x != 0,
                                      encoder_cycles=words_per_row(hw, I) + 1)
+    # The chosen stealing scheme (split ranges, a load-placed 10 % plan) on the same X phase.
+    split = None
+    if mode != StealMode.NONE:
+        split_run = dataclasses.replace(wide_run, feat=wide_run.feat | FEAT_SPLIT)
+        plan = split_plan(W, hw, split_run.layer(I), "load", 0.10)
+        split = expect_x_phase(hw, split_run, W, b, x, plan=plan)
     model = {(o, ra): simulate_sequence_v2(
         W != 0, x != 0, hw, run.layer(I),
         PerfFeatures(null_word_skip=True, skip_empty_rows=True, overlap_output=o,
@@ -84,6 +92,10 @@ def x_phase(hw: HwConfig, I: int, Hd: int, T: int, w_density: float, a_density: 
             "model_products_serial": model[False, False],
             "model_products_o1": model[True, False],
             "model_o1_speedup_products_only": round(model[False, False] / model[True, False], 3),
+            "util_wide": round(wide.mac_busy / (wide.cycles * hw.n_lanes), 3),
+            "x_phase_wide_split": split.cycles if split else None,
+            "util_wide_split": (round(split.mac_busy / (split.cycles * hw.n_lanes), 3)
+                                if split else None),
             "x_phase_run_ahead": run_ahead.cycles,
             "run_ahead_speedup_vs_wide": round(wide.cycles / run_ahead.cycles, 3),
             "x_phase_run_ahead_3_sets": three_sets.cycles,
@@ -91,20 +103,27 @@ def x_phase(hw: HwConfig, I: int, Hd: int, T: int, w_density: float, a_density: 
             "model_products_o2": model[True, True]}
 
 
+def pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
 def markdown(rows: list[dict[str, Any]]) -> str:
     head = ("| config | I x Hd x T | compute | output | encoder | X phase, serial | X phase, "
             "OVERLAP (RTL) | RTL speedup | + PREFETCH (RTL) | RTL speedup | + WIDE_ENC (RTL) | "
-            "RTL speedup | model O1, products alone (cycles, speedup) | + run-ahead O2 "
+            "RTL speedup | utilisation | + SPLIT, load plan 10 % (RTL) | utilisation | "
+            "model O1, products alone (cycles, speedup) | + run-ahead O2 "
             "(proposed) | vs + WIDE_ENC | O2, 3 act sets | O2, V encoders | model O2, products "
             "alone |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+            "---|")
     lines = [head]
     for r in rows:
         lines.append(f"| {r['config']} | {r['I']} x {r['Hd']} x {r['T']} | {r['compute_cycles']} | "
                      f"{r['output_cycles']} | {r['encoder_cycles']} | {r['x_phase_serial']} | "
                      f"{r['x_phase_overlap']} | {r['rtl_speedup']}x | {r['x_phase_prefetch']} | "
                      f"{r['rtl_prefetch_speedup']}x | {r['x_phase_wide']} | "
-                     f"{r['rtl_wide_speedup']}x | "
+                     f"{r['rtl_wide_speedup']}x | {pct(r['util_wide'])} | "
+                     f"{r['x_phase_wide_split'] or '-'} | {pct(r['util_wide_split'])} | "
                      f"{r['model_products_o1']}, {r['model_o1_speedup_products_only']}x | "
                      f"{r['x_phase_run_ahead']} | {r['run_ahead_speedup_vs_wide']}x | "
                      f"{r['x_phase_run_ahead_3_sets']} | {r['x_phase_run_ahead_v_encoders']} | "
