@@ -68,11 +68,12 @@ def x_phase(hw: HwConfig, I: int, Hd: int, T: int, w_density: float, a_density: 
     fast_encoder = x_phase_run_ahead(hw, wide_run, W != 0, x != 0,
                                      encoder_cycles=words_per_row(hw, I) + 1)
     # The chosen stealing scheme (split ranges, a load-placed 10 % plan) on the same X phase.
-    split = None
+    split = split_ahead = None
     if mode != StealMode.NONE:
         split_run = dataclasses.replace(wide_run, feat=wide_run.feat | FEAT_SPLIT)
         plan = split_plan(W, hw, split_run.layer(I), "load", 0.10)
         split = expect_x_phase(hw, split_run, W, b, x, plan=plan)
+        split_ahead = x_phase_run_ahead(hw, split_run, W != 0, x != 0, plan=plan)
     model = {(o, ra): simulate_sequence_v2(
         W != 0, x != 0, hw, run.layer(I),
         PerfFeatures(null_word_skip=True, skip_empty_rows=True, overlap_output=o,
@@ -98,6 +99,10 @@ def x_phase(hw: HwConfig, I: int, Hd: int, T: int, w_density: float, a_density: 
                                 if split else None),
             "x_phase_run_ahead": run_ahead.cycles,
             "run_ahead_speedup_vs_wide": round(wide.cycles / run_ahead.cycles, 3),
+            "x_phase_run_ahead_split": split_ahead.cycles if split_ahead else None,
+            "util_run_ahead_split": (round(sum(p.mac_busy for p in split_ahead.products)
+                                           / (split_ahead.cycles * hw.n_lanes), 3)
+                                     if split_ahead else None),
             "x_phase_run_ahead_3_sets": three_sets.cycles,
             "x_phase_run_ahead_v_encoders": fast_encoder.cycles,
             "model_products_o2": model[True, True]}
@@ -112,10 +117,10 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             "OVERLAP (RTL) | RTL speedup | + PREFETCH (RTL) | RTL speedup | + WIDE_ENC (RTL) | "
             "RTL speedup | utilisation | + SPLIT, load plan 10 % (RTL) | utilisation | "
             "model O1, products alone (cycles, speedup) | + run-ahead O2 "
-            "(proposed) | vs + WIDE_ENC | O2, 3 act sets | O2, V encoders | model O2, products "
-            "alone |\n"
+            "(proposed) | vs + WIDE_ENC | O2 + SPLIT (proposed) | utilisation | O2, 3 act sets | "
+            "O2, V encoders | model O2, products alone |\n"
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-            "---|")
+            "---|---|---|")
     lines = [head]
     for r in rows:
         lines.append(f"| {r['config']} | {r['I']} x {r['Hd']} x {r['T']} | {r['compute_cycles']} | "
@@ -126,6 +131,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
                      f"{r['x_phase_wide_split'] or '-'} | {pct(r['util_wide_split'])} | "
                      f"{r['model_products_o1']}, {r['model_o1_speedup_products_only']}x | "
                      f"{r['x_phase_run_ahead']} | {r['run_ahead_speedup_vs_wide']}x | "
+                     f"{r['x_phase_run_ahead_split'] or '-'} | {pct(r['util_run_ahead_split'])} | "
                      f"{r['x_phase_run_ahead_3_sets']} | {r['x_phase_run_ahead_v_encoders']} | "
                      f"{r['model_products_o2']} |")
     return "\n".join(lines)
