@@ -35,8 +35,8 @@ from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_PREFETCH, FEAT_ROW
                            FEAT_SPLIT, FEAT_WIDE_ENC, HwConfig, StealMode, ceil_div,
                            words_per_row)
 from golden.encode import split_plan  # noqa: E402
-from golden.gru_seq import (GruRun, encoder_pad, expect_x_phase, hd_max,  # noqa: E402
-                             x_phase_run_ahead)
+from golden.gru_seq import (GruRun, encoder_pad, expect_h_phase, expect_x_phase,  # noqa: E402
+                             hd_max, x_phase_run_ahead)
 from golden.perf_v2 import PerfFeatures, simulate_sequence_v2  # noqa: E402
 from tb.common.configs import resolve  # noqa: E402
 
@@ -80,6 +80,13 @@ def x_phase(hw: HwConfig, I: int, Hd: int, T: int, w_density: float, a_density: 
                      run_ahead=ra)).cycles
         for o, ra in ((False, False), (True, False), (True, True))}
     enc = T * (I + encoder_pad(hw, I) + 2)
+    # The same layer's H phase (W_hh at the same density; drawn last so the X phase keeps its
+    # draws): its products are dependent, and each step also passes Hd neurons one per cycle
+    # through the cell, which feeds the encoder.
+    U = np.where(rng.random((M, Hd)) < w_density, rng.integers(-127, 128, (M, Hd)),
+                 0).astype(np.int8)
+    h_phase = expect_h_phase(hw, wide_run, U, b, wide.gx)
+    h_products = sum(st.product.cycles for st in h_phase.steps)
     return {"config": hw.name,
             "I": I, "Hd": Hd, "T": T, "mode": mode.name.lower(),
             "compute_cycles": sum(p.compute_cycles for p in prods),
@@ -105,7 +112,10 @@ def x_phase(hw: HwConfig, I: int, Hd: int, T: int, w_density: float, a_density: 
                                      if split_ahead else None),
             "x_phase_run_ahead_3_sets": three_sets.cycles,
             "x_phase_run_ahead_v_encoders": fast_encoder.cycles,
-            "model_products_o2": model[True, True]}
+            "model_products_o2": model[True, True],
+            "h_phase": h_phase.cycles, "h_phase_products": h_products,
+            "layer_utilisation": round((wide.mac_busy + h_phase.mac_busy)
+                                       / ((wide.cycles + h_phase.cycles) * hw.n_lanes), 3)}
 
 
 def pct(value: float | None) -> str:
@@ -134,6 +144,13 @@ def markdown(rows: list[dict[str, Any]]) -> str:
                      f"{r['x_phase_run_ahead_split'] or '-'} | {pct(r['util_run_ahead_split'])} | "
                      f"{r['x_phase_run_ahead_3_sets']} | {r['x_phase_run_ahead_v_encoders']} | "
                      f"{r['model_products_o2']} |")
+    lines += ["", "| config | I x Hd x T | X phase (+ WIDE_ENC) | H phase | H phase products | "
+              "H phase cell pass and encoder | layer utilisation |",
+              "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['config']} | {r['I']} x {r['Hd']} x {r['T']} | {r['x_phase_wide']} | "
+                     f"{r['h_phase']} | {r['h_phase_products']} | "
+                     f"{r['h_phase'] - r['h_phase_products']} | {pct(r['layer_utilisation'])} |")
     return "\n".join(lines)
 
 
