@@ -29,7 +29,8 @@ from golden.perf_v2 import run_ahead_products, simulate_product
 
 __all__ = [
     "GruRun", "StepExpect", "PhaseExpect", "expect_x_phase", "expect_h_phase", "hd_max",
-    "encoder_pad", "encoder_feed_cycles", "drain_margin", "x_step_cycles", "h_step_cycles", "phase_cycles_bound", "STEP_WORDS",
+    "encoder_pad", "encoder_feed_cycles", "drain_margin", "x_step_cycles", "h_step_cycles",
+    "h_phase_wide_cell_cycles", "phase_cycles_bound", "STEP_WORDS",
     "STEP_NAMES", "OverlapStep", "x_phase_overlap", "x_phase_prefetch", "RunAheadPhase",
     "x_phase_run_ahead",
 ]
@@ -220,15 +221,28 @@ def x_step_cycles(hw: HwConfig, I: int, prod_cycles: int, wide: bool = False) ->
     return encoder_feed_cycles(hw, I, wide) + encoder_pad(hw, I) + prod_cycles + 3
 
 
-def h_step_cycles(hw: HwConfig, Hd: int, prod_cycles: int, first: bool) -> int:
+def h_step_cycles(hw: HwConfig, Hd: int, prod_cycles: int, first: bool,
+                  wide_cell: bool = False) -> int:
     """STEP_CYCLES of an H-phase step: the product + Hd cell inputs + (3 cell stages + 1 + pad) up
     to the encoder's done + 1 (SqStep, which also starts the next product). The first step also
-    holds the initial encode of h_0: 1 + Hd + (1 + pad)."""
+    holds the initial encode of h_0: 1 + Hd + (1 + pad).
+
+    ``wide_cell`` (proposed, not in the RTL: docs/gru-layer.md 8.6 "Wide cell"): B cells take one
+    mask word of h_t per cycle and feed the word-mode encoder, and h_0 is encoded a word per
+    cycle from HBUF, so feed(Hd) (the words holding elements) replaces Hd in both."""
     pad = encoder_pad(hw, Hd)
-    cycles = prod_cycles + Hd + pad + 5
+    feed = encoder_feed_cycles(hw, Hd, wide_cell)
+    cycles = prod_cycles + feed + pad + 5
     if first:
-        cycles += Hd + pad + 2
+        cycles += feed + pad + 2
     return cycles
+
+
+def h_phase_wide_cell_cycles(hw: HwConfig, phase: PhaseExpect, Hd: int) -> int:
+    """PERF_GRU_CYCLES of an H phase (``expect_h_phase``'s products) with the proposed wide cell:
+    the same products, the cell pass and the encoder a mask word per cycle."""
+    return sum(h_step_cycles(hw, Hd, st.product.cycles, s == 0, wide_cell=True)
+               for s, st in enumerate(phase.steps))
 
 
 def x_phase_overlap(hw: HwConfig, I: int, M: int, products: list[PerfResult],

@@ -36,7 +36,7 @@ from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_PREFETCH, FEAT_ROW
                            words_per_row)
 from golden.encode import split_plan  # noqa: E402
 from golden.gru_seq import (GruRun, encoder_pad, expect_h_phase, expect_x_phase,  # noqa: E402
-                             hd_max, x_phase_run_ahead)
+                             h_phase_wide_cell_cycles, hd_max, x_phase_run_ahead)
 from golden.perf_v2 import PerfFeatures, simulate_sequence_v2  # noqa: E402
 from tb.common.configs import resolve  # noqa: E402
 
@@ -87,6 +87,7 @@ def x_phase(hw: HwConfig, I: int, Hd: int, T: int, w_density: float, a_density: 
                  0).astype(np.int8)
     h_phase = expect_h_phase(hw, wide_run, U, b, wide.gx)
     h_products = sum(st.product.cycles for st in h_phase.steps)
+    h_wide_cell = h_phase_wide_cell_cycles(hw, h_phase, Hd)
     return {"config": hw.name,
             "I": I, "Hd": Hd, "T": T, "mode": mode.name.lower(),
             "compute_cycles": sum(p.compute_cycles for p in prods),
@@ -115,7 +116,10 @@ def x_phase(hw: HwConfig, I: int, Hd: int, T: int, w_density: float, a_density: 
             "model_products_o2": model[True, True],
             "h_phase": h_phase.cycles, "h_phase_products": h_products,
             "layer_utilisation": round((wide.mac_busy + h_phase.mac_busy)
-                                       / ((wide.cycles + h_phase.cycles) * hw.n_lanes), 3)}
+                                       / ((wide.cycles + h_phase.cycles) * hw.n_lanes), 3),
+            "h_phase_wide_cell": h_wide_cell,
+            "layer_utilisation_wide_cell": round((wide.mac_busy + h_phase.mac_busy)
+                                                 / ((wide.cycles + h_wide_cell) * hw.n_lanes), 3)}
 
 
 def pct(value: float | None) -> str:
@@ -145,12 +149,14 @@ def markdown(rows: list[dict[str, Any]]) -> str:
                      f"{r['x_phase_run_ahead_3_sets']} | {r['x_phase_run_ahead_v_encoders']} | "
                      f"{r['model_products_o2']} |")
     lines += ["", "| config | I x Hd x T | X phase (+ WIDE_ENC) | H phase | H phase products | "
-              "H phase cell pass and encoder | layer utilisation |",
-              "|---|---|---|---|---|---|---|"]
+              "H phase cell pass and encoder | layer utilisation | H phase, wide cell (proposed) | "
+              "layer utilisation |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['config']} | {r['I']} x {r['Hd']} x {r['T']} | {r['x_phase_wide']} | "
                      f"{r['h_phase']} | {r['h_phase_products']} | "
-                     f"{r['h_phase'] - r['h_phase_products']} | {pct(r['layer_utilisation'])} |")
+                     f"{r['h_phase'] - r['h_phase_products']} | {pct(r['layer_utilisation'])} | "
+                     f"{r['h_phase_wide_cell']} | {pct(r['layer_utilisation_wide_cell'])} |")
     return "\n".join(lines)
 
 

@@ -468,3 +468,21 @@ def test_split_phases_run_the_images_plan(mode):
         [simulate_product(p.W_ih != 0, xt != 0, hw, layer, plan=load).counters() for xt in x]
     no_split = expect_x_phase(hw, dataclasses.replace(run, feat=FEAT_OVERLAP), p.W_ih, p.b_ih, x)
     assert np.array_equal(no_split.gx, plain.gx)
+
+
+def test_h_phase_wide_cell_by_hand():
+    """The proposed wide cell (contract 8.6 "Wide cell"): on 4x2 Hd = 21 has P = 11, K = 1, the
+    last neuron in partition 1's word 0, so feed(21) = 2 words and pad 0: a step costs
+    PROD + 2 + 0 + 5 instead of PROD + 21 + 0 + 5, and step 0's h_0 encode 1 + 2 + 1 instead of
+    1 + 21 + 1. The products (and so every other STEP word) are the H phase's own."""
+    from golden.gru_seq import h_phase_wide_cell_cycles
+    hw = BRINGUP_4X2
+    assert h_step_cycles(hw, 21, 40, False, wide_cell=True) == 47
+    assert h_step_cycles(hw, 21, 40, True, wide_cell=True) == 47 + 4
+    assert h_step_cycles(hw, 21, 40, False) == 66
+    I, Hd, T = 9, 21, 3
+    p, x, h0 = _layer(7, I, Hd, T)
+    run = _run(I, Hd, T)
+    gx = expect_x_phase(hw, run, p.W_ih, p.b_ih, x).gx
+    eh = expect_h_phase(hw, run, p.W_hh, p.b_hh, gx, h0)
+    assert h_phase_wide_cell_cycles(hw, eh, Hd) == eh.cycles - (T + 1) * (21 - 2)
