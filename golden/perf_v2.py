@@ -756,7 +756,6 @@ def simulate_product_run(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwCon
     return _run(w_nonzero, a_nonzero, hw, layer, feat, geo, rplan), rplan
 
 
-
 def run_ahead_products(w_nonzero: np.ndarray, a_masks: Sequence[np.ndarray], hw: HwConfig,
                        layer: LayerConfig, entry_ready: EntryGate | None = None,
                        plan: np.ndarray | None = None, entry_delay: int = 0) -> RunAheadTrace:
@@ -769,6 +768,7 @@ def run_ahead_products(w_nonzero: np.ndarray, a_masks: Sequence[np.ndarray], hw:
                              None if plan is None else plan_from_registers(plan, hw, layer))
     return run_ahead_trace(w_nonzero, list(a_masks), hw, layer, feat, geo, rplan, entry_ready,
                            entry_delay)
+
 
 # --------------------------------------------------------------------------------------------
 # Sequences: serial output phase (v1) or double-buffered accumulators (overlap_output)
@@ -843,8 +843,8 @@ def run_ahead_trace(w_nonzero: np.ndarray, steps: Sequence[np.ndarray], hw: HwCo
     every queue empty (as a product on its own); its drain then takes the output unit for
     ceil(M/H) cycles once p - 1's drain has ended, as in ``schedule_products``.  A product's
     counters are its own; its ``compute_cycles`` and ``ag_cycles`` count from the first lane's
-    entry, and its idle cycles only while a lane is in it and its compute has not ended.  With one product the cycles and every other
-    counter are those of the O1 schedule.
+    entry, and its idle cycles only while a lane is in it and its compute has not ended.  With
+    one product the cycles and every other counter are those of the O1 schedule.
     """
     engines = [_RangeEngine(geo, _rotated(_task_words(w_nonzero, a, hw, layer, geo), geo,
                                           feat.rotate), plan, feat) for a in steps]
