@@ -302,7 +302,6 @@ def x_phase_prefetch(hw: HwConfig, I: int, M: int, products: list[PerfResult],
     return steps
 
 
-
 @dataclass(frozen=True)
 class RunAheadPhase:
     """An X phase under the proposed lane run-ahead rules (O2 with the RTL's encoder; contract
@@ -322,6 +321,11 @@ class RunAheadPhase:
     def cycles(self) -> int:
         """PERF_GRU_CYCLES."""
         return sum(self.step_cycles)
+
+    @property
+    def mac_busy(self) -> int:
+        """PERF_GRU_MAC_BUSY: MAC-busy cycles summed over the phase's products."""
+        return sum(p.mac_busy for p in self.products)
 
 
 def x_phase_run_ahead(hw: HwConfig, run: GruRun, w_nonzero: np.ndarray, x_masks: np.ndarray,
@@ -379,6 +383,7 @@ def x_phase_run_ahead(hw: HwConfig, run: GruRun, w_nonzero: np.ndarray, x_masks:
                          encoder_start=starts[:T], entry_ready=ready,
                          first_entry=trace.first_entry, compute_end=trace.compute_end,
                          drain_end=trace.drain_end)
+
 
 # -- input checks -------------------------------------------------------------------------------
 

@@ -80,6 +80,10 @@ def x_phase(hw: HwConfig, I: int, Hd: int, T: int, w_density: float, a_density: 
                      run_ahead=ra)).cycles
         for o, ra in ((False, False), (True, False), (True, True))}
     enc = T * (I + encoder_pad(hw, I) + 2)
+
+    def util(mac_busy: int, cycles: int) -> float:
+        return round(mac_busy / (cycles * hw.n_lanes), 3)
+
     # The same layer's H phase (W_hh at the same density; drawn last so the X phase keeps its
     # draws): its products are dependent, and each step also passes Hd neurons one per cycle
     # through the cell, which feeds the encoder.
@@ -101,25 +105,23 @@ def x_phase(hw: HwConfig, I: int, Hd: int, T: int, w_density: float, a_density: 
             "model_products_serial": model[False, False],
             "model_products_o1": model[True, False],
             "model_o1_speedup_products_only": round(model[False, False] / model[True, False], 3),
-            "util_wide": round(wide.mac_busy / (wide.cycles * hw.n_lanes), 3),
+            "util_wide": util(wide.mac_busy, wide.cycles),
             "x_phase_wide_split": split.cycles if split else None,
-            "util_wide_split": (round(split.mac_busy / (split.cycles * hw.n_lanes), 3)
-                                if split else None),
+            "util_wide_split": util(split.mac_busy, split.cycles) if split else None,
             "x_phase_run_ahead": run_ahead.cycles,
             "run_ahead_speedup_vs_wide": round(wide.cycles / run_ahead.cycles, 3),
             "x_phase_run_ahead_split": split_ahead.cycles if split_ahead else None,
-            "util_run_ahead_split": (round(sum(p.mac_busy for p in split_ahead.products)
-                                           / (split_ahead.cycles * hw.n_lanes), 3)
+            "util_run_ahead_split": (util(split_ahead.mac_busy, split_ahead.cycles)
                                      if split_ahead else None),
             "x_phase_run_ahead_3_sets": three_sets.cycles,
             "x_phase_run_ahead_v_encoders": fast_encoder.cycles,
             "model_products_o2": model[True, True],
             "h_phase": h_phase.cycles, "h_phase_products": h_products,
-            "layer_utilisation": round((wide.mac_busy + h_phase.mac_busy)
-                                       / ((wide.cycles + h_phase.cycles) * hw.n_lanes), 3),
+            "layer_utilisation": util(wide.mac_busy + h_phase.mac_busy,
+                                      wide.cycles + h_phase.cycles),
             "h_phase_wide_cell": h_wide_cell,
-            "layer_utilisation_wide_cell": round((wide.mac_busy + h_phase.mac_busy)
-                                                 / ((wide.cycles + h_wide_cell) * hw.n_lanes), 3)}
+            "layer_utilisation_wide_cell": util(wide.mac_busy + h_phase.mac_busy,
+                                                wide.cycles + h_wide_cell)}
 
 
 def pct(value: float | None) -> str:
