@@ -12,7 +12,8 @@ import numpy as np
 
 
 from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_PREFETCH, FEAT_ROW_SKIP, FEAT_SPLIT,
-                           FEAT_WIDE_ENC, HwConfig, StealMode, partition_bounds, partition_width, words_per_row)
+                           FEAT_WIDE_ENC, HwConfig, StealMode, partition_bounds, partition_width,
+                           words_per_row)
 from golden.gru_seq import drain_margin
 from golden.gru import GruParamsQ, gru_gates_q
 from golden.matvec import matvec_q
@@ -213,7 +214,6 @@ class GruWideEncSequence(GruBaseSequence):
         yield from shaped_items(rng, hw, "wide", shapes, FEAT_WIDE_ENC)
 
 
-
 class GruSplitSequence(GruBaseSequence):
     """CFG_FEAT.SPLIT in GRU phases (docs/gru-layer.md 8.5): every product of a phase runs the
     split replica ranges of the phase's image (the plan registers of rep_rows). Lane-row 0
@@ -235,17 +235,27 @@ class GruSplitSequence(GruBaseSequence):
             for mode in (V_, H_):
                 Hd = int(rng.integers(max(1, hd // 2), hd + 1))
                 T = int(rng.integers(2, 6))
-                it = build_item(rng, hw, f"split_{mode.name.lower()}_{i}", I=I, Hd=Hd, T=T,
-                                mode=mode, rep_rows=max_rep_rows(hw, 3 * Hd, mode),
-                                directions="bi" if i % 2 else "fwd", threshold=2,
-                                h0_density=0.7)
-                for d in it.directions:
-                    it.params[d] = _skewed_params(rng, hw, I, Hd, it.shift, 0.9, 0.15)
-                it.x_seq = _partition_masks(rng, hw, T, I)
-                # SPLIT before fitting: the split image decides which rep_rows fit
-                it.feat = FEAT_SPLIT | extra | (others if i % 2 else 0)
-                fit_rep_rows(hw, it)
-                yield it
+                yield _dynamic_steal_item(rng, hw, f"split_{mode.name.lower()}_{i}", I, Hd, T,
+                                          mode, "bi" if i % 2 else "fwd", h0_density=0.7,
+                                          feat=FEAT_SPLIT | extra | (others if i % 2 else 0))
+
+
+def _dynamic_steal_item(rng: np.random.Generator, hw: HwConfig, name: str, I: int, Hd: int,
+                        T: int, mode: StealMode, directions: str, h0_density: float = 0.0,
+                        feat: int = 0) -> GruLayerItem:
+    """A layer every step of which steals in ``mode``, differently: lane-row 0 heavy weights,
+    per-partition input densities that change every step, the deepest replicas that fit. The
+    CFG_FEAT bits are set before fitting (with SPLIT the split image decides what fits)."""
+    it = build_item(rng, hw, name, I=I, Hd=Hd, T=T, mode=mode,
+                    rep_rows=max_rep_rows(hw, 3 * Hd, mode), directions=directions, threshold=2,
+                    h0_density=h0_density)
+    for d in it.directions:
+        it.params[d] = _skewed_params(rng, hw, I, Hd, it.shift, 0.9, 0.15)
+    it.x_seq = _partition_masks(rng, hw, T, I)
+    it.feat = feat
+    fit_rep_rows(hw, it)
+    return it
+
 
 def _last_element_word(hw: HwConfig, n: int) -> tuple[int, bool]:
     """(mask word of element n-1 within its partition, its partition has two or more words)."""
@@ -347,14 +357,8 @@ class GruCornerSequence(GruBaseSequence):
         yield inter
         for mode in (V_, H_):
             T = 8
-            it = build_item(rng, hw, f"corner_dynamic_steal_{mode.name.lower()}", I=I, Hd=Hd,
-                            T=T, mode=mode, rep_rows=max_rep_rows(hw, 3 * Hd, mode),
-                            directions="bi", threshold=2)
-            for d in it.directions:
-                it.params[d] = _skewed_params(rng, hw, I, Hd, it.shift, 0.9, 0.15)
-            it.x_seq = _partition_masks(rng, hw, T, I)
-            fit_rep_rows(hw, it)
-            yield it
+            yield _dynamic_steal_item(rng, hw, f"corner_dynamic_steal_{mode.name.lower()}", I,
+                                      Hd, T, mode, "bi")
         yield build_item(rng, hw, "corner_t_max_bwd_dense_h0", I=max(1, I // 2), Hd=Hd,
                          T=geo.T_MAX, mode=H_, rep_rows=2, directions="bwd", threshold=10,
                          w_density=0.3, x_density=np.linspace(0.0, 1.0, geo.T_MAX),
