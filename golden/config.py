@@ -36,12 +36,28 @@ FEAT_OVERLAP = 1 << 2     # O1: overlapped output phase
 FEAT_SPLIT = 1 << 3       # split replica ranges
 FEAT_PREFETCH = 1 << 4    # X phase: x_{t+1} encoded into a second RF set (needs FEAT_OVERLAP)
 FEAT_WIDE_ENC = 1 << 5    # X phase: the encoder takes a whole mask word of x_t per cycle
+FEAT_RUN_AHEAD = 1 << 6   # X phase: lanes run ahead into the next product (O2, needs PREFETCH)
 FEAT_DEFINED = (FEAT_NULL_SKIP | FEAT_ROW_SKIP | FEAT_OVERLAP | FEAT_SPLIT | FEAT_PREFETCH |
-                FEAT_WIDE_ENC)
+                FEAT_WIDE_ENC | FEAT_RUN_AHEAD)
 FEAT_NAMES = {FEAT_NULL_SKIP: "NULL_SKIP", FEAT_ROW_SKIP: "ROW_SKIP", FEAT_OVERLAP: "OVERLAP",
-              FEAT_SPLIT: "SPLIT", FEAT_PREFETCH: "PREFETCH", FEAT_WIDE_ENC: "WIDE_ENC"}
+              FEAT_SPLIT: "SPLIT", FEAT_PREFETCH: "PREFETCH", FEAT_WIDE_ENC: "WIDE_ENC",
+              FEAT_RUN_AHEAD: "RUN_AHEAD"}
 # The bit each feature needs set beside it (feat_error).
-FEAT_NEEDS = {FEAT_ROW_SKIP: FEAT_NULL_SKIP, FEAT_PREFETCH: FEAT_OVERLAP}
+FEAT_NEEDS = {FEAT_ROW_SKIP: FEAT_NULL_SKIP, FEAT_PREFETCH: FEAT_OVERLAP,
+              FEAT_RUN_AHEAD: FEAT_PREFETCH}
+
+
+def feat_with_needs(bit: int) -> int:
+    """``bit`` with every bit it needs, transitively (RUN_AHEAD: PREFETCH and OVERLAP): the
+    smallest CFG_FEAT value setting it that no needs-rule rejects."""
+    feat = bit
+    while True:
+        grown = feat | sum(need for b, need in FEAT_NEEDS.items() if feat & b)
+        if grown == feat:
+            return feat
+        feat = grown
+
+
 # What the RTL implements by default (masr_top FEAT_IMPL's default value).
 FEAT_IMPLEMENTED = FEAT_DEFINED
 
@@ -66,6 +82,9 @@ def feat_error(feat: int, implemented: int = FEAT_DEFINED) -> Optional[str]:
     if feat & FEAT_PREFETCH and not feat & FEAT_NEEDS[FEAT_PREFETCH]:
         return (f"CFG_FEAT={feat:#x}: PREFETCH starts product t+1 beside product t's output "
                 f"phase, which needs OVERLAP's second accumulator bank")
+    if feat & FEAT_RUN_AHEAD and not feat & FEAT_NEEDS[FEAT_RUN_AHEAD]:
+        return (f"CFG_FEAT={feat:#x}: RUN_AHEAD lets lanes claim in product t+1 while product t "
+                f"computes, which needs PREFETCH's second activation RF set")
     if feat & ~implemented:
         return (f"CFG_FEAT={feat:#x} ({feat_names(feat)}): the build does not implement "
                 f"{feat_names(feat & ~implemented)} (CAPS5 = {implemented:#x})")
@@ -139,10 +158,12 @@ class HwConfig:
     @property
     def feat_available(self) -> int:
         """CFG_FEAT bits a start may set on this build (CAPS5): FEAT_IMPL, without NULL_SKIP,
-        ROW_SKIP and SPLIT when QDEPTH < 2 (the v2 product rules assume an AG that never stalls;
-        the GRU sequencing bits keep the v1 product rules)."""
+        ROW_SKIP, SPLIT and RUN_AHEAD when QDEPTH < 2 (the v2 product rules, and run-ahead's,
+        assume an AG that never stalls; the other GRU sequencing bits keep the v1 product
+        rules)."""
         if self.QDEPTH < 2:
-            return self.FEAT_IMPL & ~(FEAT_NULL_SKIP | FEAT_ROW_SKIP | FEAT_SPLIT)
+            return self.FEAT_IMPL & ~(FEAT_NULL_SKIP | FEAT_ROW_SKIP | FEAT_SPLIT |
+                                      FEAT_RUN_AHEAD)
         return self.FEAT_IMPL
 
     # -- derived sizes (contract section 1) --------------------------------------------------
@@ -268,7 +289,8 @@ class LayerConfig:
         """Raise SpecError if ``hw`` does not implement the CFG_FEAT bits (ERR_MODE)."""
         reason = feat_error(self.feat, hw.feat_available)
         if reason is not None and feat_error(self.feat, hw.FEAT_IMPL) is None:
-            reason += f" (NULL_SKIP, ROW_SKIP and SPLIT need QDEPTH >= 2, the build has {hw.QDEPTH})"
+            reason += (f" (NULL_SKIP, ROW_SKIP, SPLIT and RUN_AHEAD need QDEPTH >= 2, the build "
+                       f"has {hw.QDEPTH})")
         if reason is not None:
             raise SpecError(f"LayerConfig.feat: {reason}")
 

@@ -18,8 +18,8 @@ from typing import Optional
 
 import numpy as np
 
-from golden.config import (FEAT_OVERLAP, FEAT_PREFETCH, FEAT_WIDE_ENC, MAX_SHIFT, HwConfig,
-                           LayerConfig, StealMode, _require_int, ceil_div, partition_width,
+from golden.config import (FEAT_OVERLAP, FEAT_PREFETCH, FEAT_RUN_AHEAD, FEAT_WIDE_ENC, MAX_SHIFT,
+                           HwConfig, LayerConfig, StealMode, _require_int, ceil_div, partition_width,
                            words_per_row)
 from golden.errors import SpecError
 from golden.gru import check_threshold, gru_gates_q
@@ -155,6 +155,7 @@ class PhaseExpect:
     z: np.ndarray | None
     n: np.ndarray | None
     h_last: np.ndarray | None        # H phase: HBUF after the phase
+    ahead: "RunAheadPhase | None" = None   # X phase with RUN_AHEAD: the schedule behind it
 
     @property
     def mac_busy(self) -> int:
@@ -370,8 +371,9 @@ def x_phase_run_ahead(hw: HwConfig, run: GruRun, w_nonzero: np.ndarray, x_masks:
             done.append(starts[-1] + F)
         return done[q] + 1
 
+    # (the encoder can hold the lanes back for up to F cycles per vector)
     trace = run_ahead_products(w_nonzero, list(x_masks), hw, run.layer(run.I), entry_ready, plan,
-                               entry_delay=1)
+                               entry_delay=1, gate_cycles=len(x_masks) * (F + 1))
     T = len(trace.runs)
     sq: list[int] = []
     for s in range(T):
@@ -430,7 +432,11 @@ def expect_x_phase(hw: HwConfig, run: GruRun, W_ih, b_ih, x_seq,
     prods = [simulate_product(w_nz, x_t != 0, hw, layer, plan=plan) for x_t in xs]
     nnz = [int(np.count_nonzero(x_t)) for x_t in xs]
     wide = bool(run.feat & FEAT_WIDE_ENC)
-    if run.feat & FEAT_OVERLAP:
+    ahead = None
+    if run.feat & FEAT_RUN_AHEAD:
+        ahead = x_phase_run_ahead(hw, run, W != 0, xs != 0, plan=plan)
+        steps = [StepExpect(p, c, n) for p, c, n in zip(ahead.products, ahead.step_cycles, nnz)]
+    elif run.feat & FEAT_OVERLAP:
         schedule = x_phase_prefetch if run.feat & FEAT_PREFETCH else x_phase_overlap
         sched = schedule(hw, run.I, run.M, prods, wide)
         steps = [StepExpect(p, o.step_cycles, n, o) for p, o, n in zip(prods, sched, nnz)]
@@ -439,7 +445,7 @@ def expect_x_phase(hw: HwConfig, run: GruRun, W_ih, b_ih, x_seq,
                  for p, n in zip(prods, nnz)]
     return PhaseExpect(steps=steps, cycles=sum(s.step_cycles for s in steps),
                        gx=np.stack(gx).astype(np.int16), h=None, r=None, z=None, n=None,
-                       h_last=None)
+                       h_last=None, ahead=ahead)
 
 
 def expect_h_phase(hw: HwConfig, run: GruRun, W_hh, b_hh, gx,

@@ -758,7 +758,8 @@ def simulate_product_run(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwCon
 
 def run_ahead_products(w_nonzero: np.ndarray, a_masks: Sequence[np.ndarray], hw: HwConfig,
                        layer: LayerConfig, entry_ready: EntryGate | None = None,
-                       plan: np.ndarray | None = None, entry_delay: int = 0) -> RunAheadTrace:
+                       plan: np.ndarray | None = None, entry_delay: int = 0,
+                       gate_cycles: int = 0) -> RunAheadTrace:
     """The products of ``a_masks`` started with ``layer``'s registers (CFG_FEAT must set
     OVERLAP: run-ahead fills the second accumulator bank) run one after the other with lane
     run-ahead (O2), lanes entering product q >= 1 no earlier than ``entry_ready`` says.
@@ -767,7 +768,7 @@ def run_ahead_products(w_nonzero: np.ndarray, a_masks: Sequence[np.ndarray], hw:
     geo, rplan = _prepare_v2(w_nonzero, hw, layer, feat, "range",
                              None if plan is None else plan_from_registers(plan, hw, layer))
     return run_ahead_trace(w_nonzero, list(a_masks), hw, layer, feat, geo, rplan, entry_ready,
-                           entry_delay)
+                           entry_delay, gate_cycles)
 
 
 # --------------------------------------------------------------------------------------------
@@ -828,8 +829,8 @@ EntryGate = Callable[[int, Sequence[int]], "int | None"]
 
 def run_ahead_trace(w_nonzero: np.ndarray, steps: Sequence[np.ndarray], hw: HwConfig,
                     layer: LayerConfig, feat: PerfFeatures, geo: _Geometry, plan: ReplicaPlan,
-                    entry_ready: EntryGate | None = None, entry_delay: int = 0
-                    ) -> RunAheadTrace:
+                    entry_ready: EntryGate | None = None, entry_delay: int = 0,
+                    gate_cycles: int = 0) -> RunAheadTrace:
     """Independent products with lane run-ahead (O2), and when each one ran.
 
     Every lane works through the products in order, each with the rules of a product on its
@@ -845,6 +846,8 @@ def run_ahead_trace(w_nonzero: np.ndarray, steps: Sequence[np.ndarray], hw: HwCo
     counters are its own; its ``compute_cycles`` and ``ag_cycles`` count from the first lane's
     entry, and its idle cycles only while a lane is in it and its compute has not ended.  With
     one product the cycles and every other counter are those of the O1 schedule.
+    ``gate_cycles`` bounds how long ``entry_ready`` can hold lanes back in all (the model's
+    termination check allows for it).
     """
     engines = [_RangeEngine(geo, _rotated(_task_words(w_nonzero, a, hw, layer, geo), geo,
                                           feat.rotate), plan, feat) for a in steps]
@@ -856,7 +859,7 @@ def run_ahead_trace(w_nonzero: np.ndarray, steps: Sequence[np.ndarray], hw: HwCo
     engines[0].start[:] = 0
     cur = np.zeros(n, dtype=np.int64)             # the product each lane is in (T: done)
     compute_end, drain_end = [-1] * T, [-1] * T
-    limit = sum(int(e.dur.sum()) for e in engines) + (out + 16) * T
+    limit = sum(int(e.dur.sum()) for e in engines) + (out + 16) * T + gate_cycles
 
     def may_enter(q: int, c: int) -> bool:
         """A lane leaving for q in cycle c claims there from c + entry_delay."""

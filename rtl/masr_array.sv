@@ -9,7 +9,10 @@
 //    stealable counts, thief requests and answers, and deposits of stolen rows' products into
 //    the victim's accumulator file;
 //  - the output-phase reduction sum_v acc[h][v][i] for all h in parallel;
-//  - end-of-compute detection (all lanes finished) and the OR of the lanes' ERR_WPTR flags;
+//  - end-of-compute detection (all lanes finished, or under run-ahead: all lanes clear of the
+//    oldest product) and the OR of the lanes' ERR_WPTR flags;
+//  - run-ahead (CFG_FEAT.RUN_AHEAD): neighbours in different products do not see each other's
+//    stealable counts, and each lane's PE ports read the activation set of their product;
 //  - frontdoor write decode per lane / PE (the top checks ranges and muxes the read data);
 //  - the activation encoder's per-column write ports (GRU sequencer), broadcast to every PE
 //    (g, v) of column v and muxed with the frontdoor write port inside the PE.
@@ -28,6 +31,7 @@ module masr_array #(
   parameter int ACC_BANKS = 1,                     // 2: double-buffered accumulators (OVERLAP)
   parameter int ACT_SETS  = 1,                     // 2: two activation RF sets (PREFETCH)
   parameter int ENC_W     = 1,                     // B: encoder word mode (WIDE_ENC) value ports
+  parameter bit RUN_AHEAD = 1'b0,                  // run-ahead built (CFG_FEAT.RUN_AHEAD)
   // Derived, do not override.
   localparam int P_MAX    = (N_MAX + V - 1) / V,
   localparam int KW_MAX   = (P_MAX + B - 1) / B,
@@ -65,6 +69,13 @@ module masr_array #(
   // ---- status ----
   output logic                        all_finished_o,
   output logic                        err_wptr_o,
+  // ---- run-ahead (masr_top): product ids mod 4 ----
+  input  logic [1:0]                  o_pid_i,      // oldest product whose compute has not ended
+  input  logic [1:0]                  open_pid_i,   // latest product lanes may enter
+  input  logic                        gate_i,       // the product after it opens now
+  input  logic                        open_last_i,  // the latest open product is the last
+  output logic [NL-1:0]               enter_o,      // lanes entering the next product now
+  output logic [NL*2-1:0]             pid_o,        // the product of every lane
 
   // ---- accumulator banks and output phase ----
   input  logic                        acc_wbank_i,  // bank a product started now computes into
@@ -97,7 +108,8 @@ module masr_array #(
   input  logic                        act_wset_i,   // activation RF set the encoder writes
   input  logic                        act_rset_i,   // activation RF set the lanes read
 
-  // ---- per-lane statistics (section 6 order + stall), for the PERF_* sums ----
+  // ---- per-lane statistics (section 6 order + stall) of bank stat_bank_i, for the PERF_* sums ----
+  input  logic                        stat_bank_i,
   output logic [NL*NumStats*StatW-1:0] stats_o
 );
 
@@ -138,6 +150,15 @@ module masr_array #(
     end
   end
   assign vert  = (mode_q == masr_pkg::MODE_VERTICAL);
+  // A run-ahead product: lanes read the activation set of their own product.
+  logic ra_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      ra_q <= 1'b0;
+    end else if (start_i) begin
+      ra_q <= RUN_AHEAD && cfg_feat_i[masr_pkg::FEAT_RUN_AHEAD];
+    end
+  end
 
   // Split replica ranges (CFG_FEAT.SPLIT) of a product started now (the lanes latch feat_i).
   logic cfg_split;
@@ -155,7 +176,8 @@ module masr_array #(
   logic [NL-1:0]        dep_prev, dep_next;
   logic [NL*RowW-1:0]   dep_idx;
   logic [NL*32-1:0]     dep_val, acc;
-  logic [NL-1:0]        finished, err_wptr, slots_bad;
+  logic [NL-1:0]        finished, clear, err_wptr, slots_bad, op_par, dep_bank;
+  logic [NL*2-1:0]      pid;
   logic [NL*KW_MAX-1:0] amask_re;             // KW_MAX activation-mask read ports per lane
   logic [NL-1:0]        aval_re;
   logic [NL*KW_MAX*AmAddrW-1:0] amask_raddr;
@@ -197,7 +219,8 @@ module masr_array #(
       logic [RowW-1:0] s_prev, s_next, row_prev, row_next, din_prev_idx, din_next_idx;
       logic [1:0]      reason_prev, reason_next;
       logic            gnt_prev, gnt_next, ref_prev, ref_next, vreq_prev, vreq_next;
-      logic            din_prev, din_next;
+      logic            din_prev, din_next, din_prev_bank, din_next_bank;
+      logic            same_prev, same_next;   // the neighbour is in my product (run-ahead)
       logic [31:0]     din_prev_val, din_next_val;
       logic [RowW-1:0] q_prev_cfg, q_next_cfg, rs_prev_cfg, rs_next_cfg, rows_cfg;
       logic [RowW-1:0] rs_own_cfg, rmid_own_cfg;
@@ -211,9 +234,14 @@ module masr_array #(
       // prev neighbour's next-side thief and my next neighbour's prev-side thief: each victim
       // shows each side the count and row of the range that side holds (the same shared range
       // for both sides without split).
-      assign s_prev   = pv ? stealable_nx[LVP*RowW +: RowW] :
+      // Under run-ahead a neighbour in another product shows me nothing.
+      assign same_prev = (pid[L*2 +: 2] == pid[(vert ? LVP : LHP)*2 +: 2]);
+      assign same_next = (pid[L*2 +: 2] == pid[(vert ? LVN : LHN)*2 +: 2]);
+      assign s_prev   = !same_prev ? '0 :
+                        pv ? stealable_nx[LVP*RowW +: RowW] :
                         ph ? stealable_nx[LHP*RowW +: RowW] : '0;
-      assign s_next   = nv ? stealable[LVN*RowW +: RowW] : nh ? stealable[LHN*RowW +: RowW] : '0;
+      assign s_next   = !same_next ? '0 :
+                        nv ? stealable[LVN*RowW +: RowW] : nh ? stealable[LHN*RowW +: RowW] : '0;
       assign gnt_prev = (pv && vgnt_next[LVP]) || (ph && vgnt_next[LHP]);
       assign gnt_next = (nv && vgnt_prev[LVN]) || (nh && vgnt_prev[LHN]);
       assign ref_prev = (pv && vref_next[LVP]) || (ph && vref_next[LHP]);
@@ -234,6 +262,11 @@ module masr_array #(
       assign din_next_idx = dep_idx[(vert ? LVN : LHN)*RowW +: RowW];
       assign din_prev_val = dep_val[(vert ? LVP : LHP)*32 +: 32];
       assign din_next_val = dep_val[(vert ? LVN : LHN)*32 +: 32];
+      assign din_prev_bank = dep_bank[vert ? LVP : LHP];
+      assign din_next_bank = dep_bank[vert ? LVN : LHN];
+      // Run-ahead: thieves ask, and deposit into, neighbours of their own product only.
+      `ASSERT_IMPL(StealInProduct_A, vreq_prev || vreq_next,
+                   (!vreq_prev || same_prev) && (!vreq_next || same_next))
 
       // Replica geometry from the live configuration (latched by the lane at start).
       logic cpv, cnv, cph, cnh;
@@ -301,7 +334,8 @@ module masr_array #(
         .SLOTS  (SLOTS),
         .WDEPTH (WDEPTH),
         .QDEPTH (QDEPTH),
-        .ACC_BANKS (ACC_BANKS)
+        .ACC_BANKS (ACC_BANKS),
+        .RUN_AHEAD (RUN_AHEAD)
       ) u_lane (
 `endif
         .clk_i,
@@ -360,6 +394,17 @@ module masr_array #(
         .aval_rdata_i   (aval_rdata[L*16 +: 16]),
         .finished_o     (finished[L]),
         .err_wptr_o     (err_wptr[L]),
+        .o_pid_i,
+        .open_pid_i,
+        .gate_i,
+        .open_last_i,
+        .pid_o          (pid[L*2 +: 2]),
+        .enter_o        (enter_o[L]),
+        .clear_o        (clear[L]),
+        .op_par_o       (op_par[L]),
+        .dep_bank_o     (dep_bank[L]),
+        .din_prev_bank_i(din_prev_bank),
+        .din_next_bank_i(din_next_bank),
         .acc_wbank_i,
         .acc_rbank_i,
         .out_idx_i,
@@ -378,6 +423,7 @@ module masr_array #(
         .fd_raddr_i,
         .fd_rdata_o     (lane_rdata_o[L*32 +: 32]),
         .plan_o         (plan[L*32 +: 32]),
+        .stat_bank_i,
         .stats_o        (stats_o[L*NumStats*StatW +: NumStats*StatW])
       );
     end
@@ -395,6 +441,7 @@ module masr_array #(
       logic [G*AvAddrW-1:0] av_raddr;
       logic [G*KW_MAX*B-1:0] am_rdata;
       logic [G*16-1:0]      av_rdata;
+      logic [G-1:0]         mset, vset;
       logic [31:0]          fd_am_rdata, fd_av_rdata;
 
       for (genvar j = 0; j < G; j++) begin : g_port
@@ -406,6 +453,10 @@ module masr_array #(
         assign av_raddr[j*AvAddrW +: AvAddrW]  = aval_raddr[L*AvAddrW +: AvAddrW];
         assign amask_rdata[L*KW_MAX*B +: KW_MAX*B] = am_rdata[j*KW_MAX*B +: KW_MAX*B];
         assign aval_rdata[L*16 +: 16]          = av_rdata[j*16 +: 16];
+        // Run-ahead: the masks of the lane's product, the values of the popped op's product
+        // (set q mod 2 holds x_q); otherwise the set of the running product.
+        assign mset[j] = ra_q ? pid[L*2] : act_rset_i;
+        assign vset[j] = ra_q ? op_par[L] : act_rset_i;
       end
 
       // Frontdoor decode for this PE.
@@ -458,7 +509,8 @@ module masr_array #(
         .enc_aval_poff_i  (enc_av_poff_i),
         .enc_aval_wdata_i (enc_av_wdata_i),
         .act_wset_i,
-        .act_rset_i
+        .act_mset_i       (mset),
+        .act_vset_i       (vset)
       );
 
       assign pe_rdata_o[PI*32 +: 32] = (fd_rsel_i == masr_pkg::MEM_AMASK) ? fd_am_rdata :
@@ -469,7 +521,8 @@ module masr_array #(
   // ---------------------------------------------------------------------------------------------
   // Status, reduction
   // ---------------------------------------------------------------------------------------------
-  assign all_finished_o = &finished;
+  assign all_finished_o = &clear;     // = &finished outside run-ahead (every lane in product 0)
+  assign pid_o          = pid;
   assign err_wptr_o     = |err_wptr;
   assign slots_err_o    = |slots_bad || |plan_bad;
 
@@ -496,10 +549,20 @@ module masr_array #(
   `ASSERT_IMPL(NoStealInModeNone, run_i && (mode_q == masr_pkg::MODE_NONE),
                (req_prev | req_next | vgnt_prev | vgnt_next | dep_prev | dep_next) == '0)
   `ASSERT_IMPL(NoWptrErrorOutsideCompute, !run_i, err_wptr == '0)
+  `ASSERT_IMPL(ClearIsFinishedOutsideRunAhead, !ra_q, clear == finished)
   // The encoder never rewrites the activation RF set the lanes read while they compute (between
   // products, or with PREFETCH into the other set).
-  `ASSERT_NEVER(NoEncoderWriteWhileComputing_A,
-                run_i && (act_wset_i == act_rset_i) && ((enc_am_we_i | enc_av_we_i) != '0))
+  `ASSERT_NEVER(NoEncoderWriteWhileComputing_A, run_i && !ra_q &&
+                (act_wset_i == act_rset_i) && ((enc_am_we_i | enc_av_we_i) != '0))
+  // Run-ahead: no lane port reads the set the encoder writes in that cycle, and a steal request
+  // only ever goes to a neighbour in the thief's product.
+  logic [NL-1:0] reads_wset;
+  for (genvar l = 0; l < NL; l++) begin : g_ra_chk
+    assign reads_wset[l] = ((amask_re[l*KW_MAX +: KW_MAX] != '0) && (pid[l*2] == act_wset_i)) ||
+                           (aval_re[l] && (op_par[l] == act_wset_i));
+  end
+  `ASSERT_NEVER(NoReadOfEncodedSet_A, ra_q && (reads_wset != '0) &&
+                                      ((enc_am_we_i | enc_av_we_i) != '0))
   `ASSERT_NEVER(NoEncoderWriteWithFrontdoor_A, fd_pe_we && ((enc_am_we_i | enc_av_we_i) != '0))
 
 endmodule

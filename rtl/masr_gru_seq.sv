@@ -37,6 +37,14 @@
 //   s computes. Product s+1 starts in step s's SqStep if x_{s+1} is ready by then, else in
 //   SqEncWait on the encoder's done cycle. The lanes read the set of their product
 //   (act_rset_o), the encoder writes the other (act_wset_o): never the set being read.
+//   CFG_FEAT.RUN_AHEAD (with PREFETCH, X phase only, ra_i): product 0 starts as with PREFETCH;
+//   from then on the lanes enter the products by themselves (masr_top's gates use xdone_o: the
+//   vectors encoded so far), and the feeder takes x_q (q >= 2) into set q mod 2 as soon as the
+//   encoder is idle and product q-2's compute has ended (ce_cnt_i > q-2: no lane reads that set
+//   any more). SqStep of step s follows the cycle in which product s's counters are latched
+//   (eng_snap_i), back to back when products end in consecutive cycles; the last step's waits
+//   for its output phase. STEP word 7 is the non-zero count latched per RF set at the encoder's
+//   done cycle, GX writes go to the time index of the product being drained (out_t_i).
 //   CFG_FEAT.WIDE_ENC (X phase only, wide_i, WIDE builds): the encoder runs in word mode, one
 //   mask word of x_t per feed cycle (B XBUF ports at its next column, col_o); the feed (SqEncFeed
 //   or the PREFETCH feeder) ends on its last_o, so a vector costs V*K cycles instead of I.
@@ -118,6 +126,10 @@ module masr_gru_seq #(
   input  logic                 ovl_i,          // X phase with CFG_FEAT.OVERLAP (constant in a phase)
   input  logic                 pre_i,          // ... and CFG_FEAT.PREFETCH (constant in a phase)
   input  logic                 wide_i,         // X phase with CFG_FEAT.WIDE_ENC (constant in a phase)
+  input  logic                 ra_i,           // ... and CFG_FEAT.RUN_AHEAD (constant in a phase)
+  input  logic [TW-1:0]        ce_cnt_i,       // run-ahead: products whose compute has ended
+  input  logic [TW-1:0]        out_t_i,        // run-ahead: product (= t) of the output phase
+  output logic [TW:0]          xdone_o,        // run-ahead: vectors encoded up to this cycle
   input  logic                 eng_ready_i,    // the engine accepts a product start (asserted)
   input  logic                 eng_run_i,      // engine compute phase
   input  logic                 eng_done_i,     // last output cycle of the latest product
@@ -210,6 +222,11 @@ module masr_gru_seq #(
   logic            pf_q, pf_go, xrdy_q, wset_q, rset_q;
   logic [NW-1:0]   pf_c_q;
   logic [TW-1:0]   pf_t_q, prod_t;
+  // RUN_AHEAD: ra_next_q is the next vector to encode (from 2: x_1 goes with product 0's start),
+  // xdone_q the vectors encoded so far, nnz_set_q the non-zero count of the vector in each set.
+  logic            ra_go;
+  logic [TW:0]     ra_next_q, xdone_q;
+  logic [31:0]     nnz_set_q [2];
 
   logic start, busy, last_step, feed_last, cell_last, pf_last, pf_more;
   logic enc_start, enc_valid, enc_busy, enc_done, enc_ready;
@@ -271,6 +288,17 @@ module masr_gru_seq #(
         if (last_step) begin
           end_o   = 1'b1;
           state_d = SqIdle;
+        end else if (eng_drain_i) begin
+          state_d = SqIdle;                          // run-ahead: aborted beside this step
+        end else if (ra_i) begin
+          // The lanes are already on; the next product's counters may be latched now (its
+          // SqStep then follows at once), except the last one's, whose step waits for its
+          // output phase in SqProd.
+          if (eng_snap_i && (32'(s_q) + 32'd2 < 32'(t_len_q))) begin
+            state_d = SqStep;
+          end else begin
+            state_d = SqProd;
+          end
         end else if (is_h_q) begin
           prod_start_o = 1'b1;                       // the RFs hold h_t: next product now
           state_d      = SqProd;
@@ -286,10 +314,14 @@ module masr_gru_seq #(
       end
       default: state_d = SqIdle;
     endcase
-    if (pf_go) begin
+    if (pf_go || ra_go) begin
       enc_start = 1'b1;
     end
   end
+
+  // Run-ahead feeder start: x_q once x_{q-1} is done and product q-2's compute has ended.
+  assign ra_go = ra_i && busy && (ra_next_q >= (TW+1)'(2)) && (ra_next_q < {1'b0, t_len_q}) &&
+                 !enc_busy && !pf_q && ({1'b0, ce_cnt_i} + (TW+1)'(1) >= ra_next_q);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -400,6 +432,10 @@ module masr_gru_seq #(
         pf_q   <= 1'b1;
         pf_c_q <= '0;
         pf_t_q <= prod_t + TW'(1);
+      end else if (ra_go) begin
+        pf_q   <= 1'b1;
+        pf_c_q <= '0;
+        pf_t_q <= TW'(ra_next_q);
       end else if (pf_q) begin
         pf_q   <= !(wide_i ? enc_last : pf_last) && !eng_drain_i;
         pf_c_q <= pf_c_q + NW'(1);
@@ -413,6 +449,8 @@ module masr_gru_seq #(
         wset_q <= 1'b0;
       end else if (pf_go) begin
         wset_q <= !prod_t[0];
+      end else if (ra_go) begin
+        wset_q <= ra_next_q[0];
       end
       if (start && !busy) begin
         rset_q <= 1'b0;
@@ -424,6 +462,29 @@ module masr_gru_seq #(
 
   assign act_wset_o = busy && wset_q;
   assign act_rset_o = busy && rset_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      ra_next_q    <= '0;
+      xdone_q      <= '0;
+      nnz_set_q[0] <= '0;
+      nnz_set_q[1] <= '0;
+    end else if (start && !busy) begin
+      ra_next_q <= '0;
+      xdone_q   <= '0;
+    end else begin
+      if (prod_start_o && ra_i) begin
+        ra_next_q <= (TW+1)'(2);                   // product 0's start also started x_1
+      end else if (ra_go) begin
+        ra_next_q <= ra_next_q + (TW+1)'(1);
+      end
+      if (enc_done && !is_h_q) begin
+        xdone_q <= xdone_q + (TW+1)'(1);
+        nnz_set_q[xdone_q[0]] <= enc_nnz_q;      // x_q is in set q mod 2
+      end
+    end
+  end
+  assign xdone_o = xdone_q + (TW+1)'(enc_done && !is_h_q);
 
   assign busy_o       = busy;
   assign run_m_o      = 16'(hd_q) * 16'd3;
@@ -521,7 +582,7 @@ module masr_gru_seq #(
   assign gx_base  = 32'(t_q) * 32'(M_MAX);
   // The output phase being written belongs to the latest product, or (OVERLAP) to the one before,
   // whose time index is one less (X phases run forward).
-  assign gx_wbase = (32'(pt_q) - 32'(out_prev_i)) * 32'(M_MAX);
+  assign gx_wbase = (ra_i ? 32'(out_t_i) : 32'(pt_q) - 32'(out_prev_i)) * 32'(M_MAX);
 
   function automatic logic [15:0] gx_read(input logic [31:0] addr);
     gx_read = (addr < 32'(GxDepth)) ? gx_q[GxAW'(addr)] : '0;
@@ -677,7 +738,7 @@ module masr_gru_seq #(
   logic [31:0] step_q [0:StepDepth-1];
   logic [8*32-1:0] step_words;
 
-  assign step_words = {prod_nnz_q,               // 7 ACT_NNZ
+  assign step_words = {ra_i ? nnz_set_q[s_q[0]] : prod_nnz_q,   // 7 ACT_NNZ
                        step_cyc_q + 32'd1,       // 6 STEP_CYCLES (this SqStep cycle included)
                        perf_rows_i,              // 5 ROWS_DONE
                        perf_idle_i,              // 4 IDLE
@@ -781,7 +842,8 @@ module masr_gru_seq #(
                state_q == SqCellWait || state_q == SqStep)
   `ASSERT_NEXT(SeqStepNext_A, state_q == SqStep,
                state_q == SqIdle || state_q == SqEncStart || state_q == SqProd ||
-               state_q == SqEncWait)
+               state_q == SqEncWait || state_q == SqStep)
+  `ASSERT_IMPL(SeqStepAgainOnlyRunAhead_A, state_q == SqStep && state_d == SqStep, ra_i)
   `ASSERT_IMPL(SeqStepToWaitOnlyPrefetch_A, state_q == SqStep && state_d == SqEncWait, pre_i)
   `ASSERT_IMPL(SeqProdFromStepOnlyInH_A, state_q == SqStep && prod_start_o, is_h_q || pre_i)
   `ASSERT_IMPL(PrefetchOnlyWithOverlap_A, busy && pre_i, ovl_i)
@@ -800,23 +862,27 @@ module masr_gru_seq #(
   // OVERLAP, the engine is idle.
   `ASSERT_IMPL(ProdStartEngineReady_A, prod_start_o, eng_ready_i)
   `ASSERT_IMPL(EngDoneInProd_A, busy && ((eng_done_i && !ovl_i) || eng_drain_i),
-               state_q == SqProd)
-  `ASSERT_IMPL(EngIdleOutsideProd_A, busy && state_q != SqProd && !prod_start_o,
+               state_q == SqProd || (ra_i && state_q == SqStep))
+  `ASSERT_IMPL(EngIdleOutsideProd_A, busy && !ra_i && state_q != SqProd && !prod_start_o,
                !eng_run_i && (ovl_i || eng_ready_i))
+  // Run-ahead: one product start per phase; x_q is encoded only into a set no lane reads.
+  `ASSERT_IMPL(RunAheadOneStart_A, prod_start_o && ra_i, state_q == SqEncWait && s_q == '0)
+  `ASSERT_IMPL(RunAheadSetFree_A, ra_go, {1'b0, ce_cnt_i} + (TW+1)'(2) > ra_next_q)
+  `ASSERT_IMPL(RunAheadOnlyPrefetch_A, busy && ra_i, pre_i && !is_h_q)
   `ASSERT_IMPL(OverlapOnlyInX_A, busy && ovl_i, !is_h_q)
   // Encoder: starts while idle; the cell's outputs only while it streams; no RF write while
   // the lanes compute (also asserted in masr_array).
   `ASSERT_IMPL(EncStartIdle_A, enc_start, !enc_busy)
   `ASSERT_IMPL(EncFeedReady_A, enc_valid, enc_ready)
-  `ASSERT_NEVER(EncWriteWhileRun_A,
-                eng_run_i && (act_wset_o == act_rset_o) && ((enc_am_we_o | enc_av_we_o) != '0))
+  `ASSERT_NEVER(EncWriteWhileRun_A, eng_run_i && !ra_i &&
+                (act_wset_o == act_rset_o) && ((enc_am_we_o | enc_av_we_o) != '0))
   `ASSERT_IMPL(EncDoneExpected_A, enc_done,
                state_q == SqEncWait || state_q == SqCellWait || (pre_i && busy))
   // PREFETCH: the feeder runs only in its phase, on the vector after the latest product's, and
   // a product started in SqStep has its vector encoded.
   `ASSERT_IMPL(FeederInPrefetch_A, pf_q, pre_i && busy && !is_h_q &&
                                          32'(pf_t_q) < 32'(t_len_q) && pf_c_q < i_q)
-  `ASSERT_IMPL(FeederAfterProduct_A, pf_q, pf_t_q == pt_q + TW'(1))
+  `ASSERT_IMPL(FeederAfterProduct_A, pf_q && !ra_i, pf_t_q == pt_q + TW'(1))
   `ASSERT_IMPL(PrefetchStartReady_A, prod_start_o && pre_i && state_q == SqStep,
                (xrdy_q || enc_done) && !enc_busy)
   `ASSERT_IMPL(CellOutInPass_A, cell_vo, state_q == SqCell || state_q == SqCellWait)

@@ -24,6 +24,17 @@
 // The lane's own configuration (R, replica geometry, K, mode, CFG_FEAT) is latched at start_i,
 // so the host may rewrite CFG_* while a product runs without disturbing it.
 //
+// CFG_FEAT.RUN_AHEAD (rule O2 in a GRU X phase, docs/gru-layer.md 8.6): the lane moves through
+// the phase's products by itself. pid_q is the product it is in (mod 4). A lane that needs a row
+// and can neither claim nor steal one in its product ("stuck") enters the next one in that cycle
+// when masr_top's gate allows it: the arbiter is initialised again (the same rows and ranges:
+// every product of the phase has the same W), the new product's accumulator bank and statistics
+// bank are cleared, and it claims there from the next cycle. The AG and the queue keep their
+// state: the op the AG emits in that cycle belongs to the old product, so every queue entry and
+// every deposit carries its product's parity, which selects the accumulator bank and the
+// activation RF set the MAC reads (the AG's reads use the set of pid_q). Neighbours in another
+// product are neither robbed nor asked (masr_array masks their stealable counts).
+//
 // CFG_FEAT.NULL_SKIP (rule N1, docs/perf-model.md "v2 rules"): in its claim cycle the lane reads
 // the granted row's K mask words and the segment's K activation-mask words at once (KW_MAX read
 // ports on the mask SRAM and on the PE's act mask RF; the memory images are unchanged) and
@@ -42,6 +53,8 @@ module masr_lane #(
   // Accumulator banks: 2 when the build implements CFG_FEAT.OVERLAP (a product computes into one
   // bank while the output phase drains the other), else 1.
   parameter int ACC_BANKS = 1,
+  // The build implements CFG_FEAT.RUN_AHEAD: a second bank of statistics (two products in flight).
+  parameter bit RUN_AHEAD = 1'b0,
   // Derived, do not override.
   localparam int MDEPTH   = SLOTS * KW_MAX,
   localparam int RowW     = $clog2(R_MAX + 1),            // row counts 0..R_MAX, local rows
@@ -60,7 +73,8 @@ module masr_lane #(
   localparam int WAddrW   = 17,
   localparam int AAddrW   = $clog2(3 * P_MAX + KW_MAX * B),
   localparam int StatW    = 32,
-  localparam int NumStats = 8                              // 7 lane stats (section 6) + stall
+  localparam int NumStats = 8,                             // 7 lane stats (section 6) + stall
+  localparam int StatBanks = RUN_AHEAD ? 2 : 1
 ) (
   input  logic                   clk_i,
   input  logic                   rst_ni,
@@ -136,6 +150,19 @@ module masr_lane #(
   output logic                   finished_o,     // AG idle, nothing to claim, queue empty
   output logic                   err_wptr_o,     // this cycle emits a weight address >= WDEPTH
 
+  // ---- run-ahead (masr_top): products by id mod 4 ----
+  input  logic [1:0]             o_pid_i,        // oldest product whose compute has not ended
+  input  logic [1:0]             open_pid_i,     // latest product lanes may enter
+  input  logic                   gate_i,         // ... and the one after it opens now
+  input  logic                   open_last_i,    // the latest open product is the phase's last
+  output logic [1:0]             pid_o,          // the product this lane is in
+  output logic                   enter_o,        // it enters the next product now
+  output logic                   clear_o,        // it holds nothing of product o_pid_i (any more)
+  output logic                   op_par_o,       // parity of the product of the op the MAC pops
+  output logic                   dep_bank_o,     // accumulator bank of a deposit
+  input  logic                   din_prev_bank_i,
+  input  logic                   din_next_bank_i,
+
   // ---- output phase ----
   input  logic                   acc_wbank_i,    // bank the product started now computes into
   input  logic                   acc_rbank_i,    // bank the output phase reads
@@ -162,7 +189,8 @@ module masr_lane #(
   // ---- split plan registers {base_1, base_0} (read by the array at start) ----
   output logic [31:0]            plan_o,
 
-  // ---- statistics of the last product (section 6 order, then the stall count) ----
+  // ---- statistics of a product (section 6 order, then the stall count): bank stat_bank_i ----
+  input  logic                   stat_bank_i,
   output logic [NumStats*StatW-1:0] stats_o
 );
 
@@ -196,13 +224,15 @@ module masr_lane #(
 
   // NULL_SKIP selects the address generator, ROW_SKIP enables the empty-row lookahead (rule N2);
   // SPLIT reaches the steal arbiter directly (it latches it at start like the replica bases);
-  // OVERLAP does not change the lane (masr_top rejects a start with a bit its FEAT_IMPL lacks:
-  // ERR_MODE).
-  logic skip_en, rowskip_en;
+  // RUN_AHEAD lets the lane move on by itself (masr_top sets it only in a run-ahead X phase);
+  // OVERLAP, PREFETCH and WIDE_ENC do not change the lane (masr_top rejects a start with a bit
+  // its FEAT_IMPL lacks: ERR_MODE).
+  logic skip_en, rowskip_en, ra_en;
   assign skip_en    = feat_q[masr_pkg::FEAT_NULL_SKIP];
   assign rowskip_en = feat_q[masr_pkg::FEAT_ROW_SKIP];   // legal only with skip_en (masr_top)
+  assign ra_en      = RUN_AHEAD && feat_q[masr_pkg::FEAT_RUN_AHEAD];
   logic unused_feat;
-  assign unused_feat = ^feat_q[masr_pkg::FeatW-1:masr_pkg::FEAT_ROW_SKIP+1];
+  assign unused_feat = ^feat_q[masr_pkg::FEAT_WIDE_ENC:masr_pkg::FEAT_ROW_SKIP+1];
 
   logic steal_en, vertical;
   assign steal_en = (mode_q != masr_pkg::MODE_NONE);
@@ -328,6 +358,9 @@ module masr_lane #(
   // Steal arbiter: head/tail of my own rows, victim arbitration (section 5)
   // ---------------------------------------------------------------------------------------------
   logic            owner_req, owner_gnt;
+  logic            enter;         // run-ahead: into the next product (defined below)
+  logic [1:0]      pid_q;         // run-ahead: the product this lane is in (mod 4)
+  logic            gone_q;        // run-ahead: it has left the phase's last product
   logic            retire;        // N2: the owner retires its empty head row (no AG cycle)
   logic [RowW-1:0] owner_row;
   logic [RowW:0]   remaining, stealable;
@@ -340,7 +373,7 @@ module masr_lane #(
   ) u_arb (
     .clk_i,
     .rst_ni,
-    .init_i             (start_i),
+    .init_i             (start_i || enter),   // run-ahead: the next product's rows
     .split_i            (feat_i[masr_pkg::FEAT_SPLIT]),  // sampled at init_i, like the bases
     .rows_i             (rows_i),
     .rep_start_i        (rep_start_i),
@@ -404,7 +437,8 @@ module masr_lane #(
   assign need      = run_i && (!ag_busy || ag_last);
   assign owner_req = need && (remaining != '0);
   assign thief     = need && (remaining == '0) && steal_en;
-  assign any_s     = (s_prev_i != '0) || (s_next_i != '0);
+  // (A lane that has left the phase's last product steals nothing more: it is in no product.)
+  assign any_s     = !gone_q && ((s_prev_i != '0) || (s_next_i != '0));
   assign pick_prev = (s_prev_i >= s_next_i);               // larger count, ties -> prev
   assign req_prev_o = thief && any_s && pick_prev;
   assign req_next_o = thief && any_s && !pick_prev;
@@ -413,6 +447,36 @@ module masr_lane #(
   assign got_prev  = req_prev_o && gnt_prev_i;
   assign got_next  = req_next_o && gnt_next_i;
   assign row_start = got_own || got_prev || got_next;
+
+  // Run-ahead. Lanes are in the latest open product or the one before it (masr_top asserts it):
+  // a lane behind enters as soon as it is stuck, a lane in the latest one when the gate of the
+  // next opens now, and a stuck lane in the phase's last product leaves it (gone: it is idle in
+  // no product any more).
+  logic       stuck, behind, leave;
+  assign stuck   = need && (remaining == '0) && !(steal_en && any_s);
+  assign behind  = (pid_q != open_pid_i);
+  assign enter   = ra_en && stuck && !gone_q && (behind || gate_i);
+  assign leave   = ra_en && stuck && !gone_q && !behind && open_last_i;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      pid_q  <= '0;
+      gone_q <= 1'b0;
+    end else if (start_i) begin
+      pid_q  <= '0;
+      gone_q <= 1'b0;
+    end else begin
+      if (enter) begin
+        pid_q <= pid_q + 2'd1;
+      end
+      if (leave) begin
+        gone_q <= 1'b1;
+      end
+    end
+  end
+
+  assign pid_o   = pid_q;
+  assign enter_o = enter;
 
   // The granted row's slot, accumulator target and activation segment.
   always_comb begin
@@ -575,12 +639,13 @@ module masr_lane #(
   // ---------------------------------------------------------------------------------------------
   // Decoupling queue and MAC
   // ---------------------------------------------------------------------------------------------
-  localparam int OpW = 2 + RowW + WIdxW + AvAddrW;
+  localparam int OpW = 1 + 2 + RowW + WIdxW + AvAddrW;
 
   logic               push, pop, stall;
   logic [$clog2(QDEPTH+1)-1:0] q_count;
   logic [OpW-1:0]     op_in, op_out;
   logic [1:0]         mac_tgt;
+  logic               mac_par;      // parity of the op's product (run-ahead)
   logic [RowW-1:0]    mac_idx;
   logic [WIdxW-1:0]   mac_waddr;
   logic [AvAddrW-1:0] mac_aaddr;
@@ -594,7 +659,7 @@ module masr_lane #(
   assign stall      = run_i && ag_has_op && q_full;
   assign push       = run_i && ag_op;
   assign err_wptr_o = push && (ag_waddr >= WAddrW'(WDEPTH));
-  assign op_in      = {tgt_q, idx_q, ag_waddr[WIdxW-1:0], ag_aaddr[AvAddrW-1:0]};
+  assign op_in      = {pid_q[0], tgt_q, idx_q, ag_waddr[WIdxW-1:0], ag_aaddr[AvAddrW-1:0]};
 
   masr_fifo #(
     .Width(OpW),
@@ -613,7 +678,8 @@ module masr_lane #(
   );
 
   assign pop = run_i && !q_empty;                 // one MAC per cycle whenever work is queued
-  assign {mac_tgt, mac_idx, mac_waddr, mac_aaddr} = op_out;
+  assign {mac_par, mac_tgt, mac_idx, mac_waddr, mac_aaddr} = op_out;
+  assign op_par_o = mac_par;
 
   assign w_re         = pop;
   assign w_raddr      = mac_waddr;
@@ -632,44 +698,51 @@ module masr_lane #(
   // Accumulator file: three write ports (own MAC, prev-side and next-side neighbours' MACs).
   // A row is claimed exactly once, so the ports never hit the same entry in one cycle (asserted).
   // With two banks (OVERLAP) a start clears only the bank it computes into, so the output phase
-  // of the previous product can still drain the other one. No reset (a memory, like the SRAMs).
+  // of the previous product can still drain the other one; under run-ahead product p uses bank
+  // b0 ^ (p mod 2) (b0: product 0's), entering clears the new product's bank, and every write
+  // goes to the bank of its op's product. No reset (a memory, like the SRAMs).
   // ---------------------------------------------------------------------------------------------
   logic [31:0] acc_q [AccDepth];
-  logic        own_we, wbank_q;
+  logic        own_we, own_bank, b0_q, acc_clr, clr_bank;
 
   // Entry i of bank b; a one-bank build ignores the bank.
   function automatic logic [AccAW-1:0] acc_addr(input logic bank, input logic [IdxW-1:0] idx);
     acc_addr = AccAW'(32'((ACC_BANKS > 1) && bank) * 32'(R_MAX) + 32'(idx));
   endfunction
 
-  assign own_we = pop && (mac_tgt == TgtOwn);
+  assign own_we   = pop && (mac_tgt == TgtOwn);
+  assign own_bank = b0_q ^ mac_par;
+  assign dep_bank_o = own_bank;         // a deposit is an op of this lane's MAC too
+  assign acc_clr  = start_i || enter;
+  assign clr_bank = start_i ? acc_wbank_i : !(b0_q ^ pid_q[0]);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      wbank_q <= 1'b0;
+      b0_q <= 1'b0;
     end else if (start_i) begin
-      wbank_q <= acc_wbank_i;
+      b0_q <= acc_wbank_i;
     end
   end
 
+  // A start has no write beside it (nothing computes); an entry clears the other bank than the
+  // writes of its cycle (asserted below), so their order does not matter.
   always_ff @(posedge clk_i) begin
-    if (start_i) begin
+    if (acc_clr) begin
       for (int j = 0; j < R_MAX; j++) begin
-        acc_q[acc_addr(acc_wbank_i, IdxW'(j))] <= '0;
+        acc_q[acc_addr(clr_bank, IdxW'(j))] <= '0;
       end
-    end else begin
-      if (own_we) begin
-        acc_q[acc_addr(wbank_q, mac_idx[IdxW-1:0])] <=
-            acc_q[acc_addr(wbank_q, mac_idx[IdxW-1:0])] + prod32;
-      end
-      if (din_prev_i) begin
-        acc_q[acc_addr(wbank_q, din_prev_idx_i[IdxW-1:0])] <=
-            acc_q[acc_addr(wbank_q, din_prev_idx_i[IdxW-1:0])] + din_prev_val_i;
-      end
-      if (din_next_i) begin
-        acc_q[acc_addr(wbank_q, din_next_idx_i[IdxW-1:0])] <=
-            acc_q[acc_addr(wbank_q, din_next_idx_i[IdxW-1:0])] + din_next_val_i;
-      end
+    end
+    if (own_we) begin
+      acc_q[acc_addr(own_bank, mac_idx[IdxW-1:0])] <=
+          acc_q[acc_addr(own_bank, mac_idx[IdxW-1:0])] + prod32;
+    end
+    if (din_prev_i) begin
+      acc_q[acc_addr(din_prev_bank_i, din_prev_idx_i[IdxW-1:0])] <=
+          acc_q[acc_addr(din_prev_bank_i, din_prev_idx_i[IdxW-1:0])] + din_prev_val_i;
+    end
+    if (din_next_i) begin
+      acc_q[acc_addr(din_next_bank_i, din_next_idx_i[IdxW-1:0])] <=
+          acc_q[acc_addr(din_next_bank_i, din_next_idx_i[IdxW-1:0])] + din_next_val_i;
     end
   end
 
@@ -680,20 +753,42 @@ module masr_lane #(
   // ---------------------------------------------------------------------------------------------
   assign finished_o = !ag_busy && (remaining == '0) && !any_s && q_empty;
 
+  // Nothing of product o left here: in o, finished; in o+1, no op of o in the queue (it holds
+  // at most one); behind o, not yet entered.
+  logic in_o, ahead_o;
+  assign in_o    = (pid_q == o_pid_i);
+  assign ahead_o = (pid_q == o_pid_i + 2'd1);
+  assign clear_o = in_o ? finished_o : (ahead_o && !(!q_empty && (mac_par == o_pid_i[0])));
+
   // ---------------------------------------------------------------------------------------------
-  // Statistics and FLAGS (section 6), cleared at start
+  // Statistics and FLAGS (section 6), cleared at start. Under run-ahead bank pid mod 2 counts the
+  // lane's product (an entry clears the new product's bank), the MAC's pops count for their op's
+  // product, and idle cycles count only while the lane's product computes and the lane has not
+  // left the phase's last product.
   // ---------------------------------------------------------------------------------------------
-  logic [StatW-1:0]  st_mac_q, st_own_q, st_stolen_q, st_lost_q, st_refused_q, st_idle_q;
-  logic [StatW-1:0]  st_stall_q;
-  logic [masr_pkg::FlagsW-1:0] flags_q, flags_set;
-  logic              row_stolen_q, refused;
+  logic [StatW-1:0]  st_mac_q [StatBanks];
+  logic [StatW-1:0]  st_own_q [StatBanks];
+  logic [StatW-1:0]  st_stolen_q [StatBanks];
+  logic [StatW-1:0]  st_lost_q [StatBanks];
+  logic [StatW-1:0]  st_refused_q [StatBanks];
+  logic [StatW-1:0]  st_idle_q [StatBanks];
+  logic [StatW-1:0]  st_stall_q [StatBanks];
+  logic [masr_pkg::FlagsW-1:0] flags_q [StatBanks];
+  logic [masr_pkg::FlagsW-1:0] flags_set;
+  logic              row_stolen_q, refused, ended, idle_now;
   logic [1:0]        reason;
+  logic              sb, mb;        // statistics bank of the lane's product, of the popped op's
 
   // Split ranges can lose two rows in one cycle (one per thief).
   logic [1:0] lost_n;
   assign lost_n  = {1'b0, vgnt_prev_o} + {1'b0, vgnt_next_o};
   assign refused = (req_prev_o && refuse_prev_i) || (req_next_o && refuse_next_i);
   assign reason  = req_prev_o ? reason_prev_i : reason_next_i;
+  assign sb      = RUN_AHEAD && pid_q[0];
+  assign mb      = RUN_AHEAD && mac_par;
+  // The lane's product has ended its compute (it waits behind the oldest product that has not).
+  assign ended    = (pid_q == o_pid_i - 2'd1);
+  assign idle_now = !ag_busy && !row_start && !ended && !gone_q;
 
   always_comb begin
     flags_set = '0;
@@ -702,7 +797,8 @@ module masr_lane #(
     flags_set[masr_pkg::FLAG_REFUSED_EXHAUSTED]  = refused &&
                                                    (reason == masr_pkg::REFUSE_EXHAUSTED);
     flags_set[masr_pkg::FLAG_REFUSED_DONE]       = refused && (reason == masr_pkg::REFUSE_DONE);
-    flags_set[masr_pkg::FLAG_VICTIM_THEN_THIEF]  = (got_prev || got_next) && (st_lost_q != '0);
+    flags_set[masr_pkg::FLAG_VICTIM_THEN_THIEF]  = (got_prev || got_next) &&
+                                                   (st_lost_q[sb] != '0);
     flags_set[masr_pkg::FLAG_ZERO_WORK_STEAL]    = run_i && ag_last && ag_zero && row_stolen_q;
     flags_set[masr_pkg::FLAG_STOLE_PREV]         = got_prev;
     flags_set[masr_pkg::FLAG_STOLE_NEXT]         = got_next;
@@ -710,44 +806,59 @@ module masr_lane #(
                                                    (reason == masr_pkg::REFUSE_CONTENTION);
   end
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      st_mac_q     <= '0;
-      st_own_q     <= '0;
-      st_stolen_q  <= '0;
-      st_lost_q    <= '0;
-      st_refused_q <= '0;
-      st_idle_q    <= '0;
-      st_stall_q   <= '0;
-      flags_q      <= '0;
-      row_stolen_q <= 1'b0;
-    end else if (start_i) begin
-      st_mac_q     <= '0;
-      st_own_q     <= '0;
-      st_stolen_q  <= '0;
-      st_lost_q    <= '0;
-      st_refused_q <= '0;
-      st_idle_q    <= '0;
-      st_stall_q   <= '0;
-      flags_q      <= '0;
-      row_stolen_q <= 1'b0;
-    end else if (run_i) begin
-      st_mac_q     <= st_mac_q + StatW'(pop);
-      st_own_q     <= st_own_q + StatW'(owner_gnt);    // owner claims and N2 retires
-      st_stolen_q  <= st_stolen_q + StatW'(got_prev || got_next);
-      st_lost_q    <= st_lost_q + StatW'(lost_n);
-      st_refused_q <= st_refused_q + StatW'(refused);
-      st_idle_q    <= st_idle_q + StatW'(!ag_busy && !row_start);
-      st_stall_q   <= st_stall_q + StatW'(stall);
-      flags_q      <= flags_q | flags_set;
-      if (row_start) begin
-        row_stolen_q <= got_prev || got_next;
+  for (genvar k = 0; k < StatBanks; k++) begin : g_stat_bank
+    logic clr, mine;
+    // Cleared at start, and (run-ahead) when the lane enters the product that uses the bank.
+    assign clr  = start_i || (enter && (32'(!pid_q[0]) == k));
+    assign mine = (32'(sb) == k);
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        st_mac_q[k]     <= '0;
+        st_own_q[k]     <= '0;
+        st_stolen_q[k]  <= '0;
+        st_lost_q[k]    <= '0;
+        st_refused_q[k] <= '0;
+        st_idle_q[k]    <= '0;
+        st_stall_q[k]   <= '0;
+        flags_q[k]      <= '0;
+      end else if (clr) begin
+        st_mac_q[k]     <= '0;
+        st_own_q[k]     <= '0;
+        st_stolen_q[k]  <= '0;
+        st_lost_q[k]    <= '0;
+        st_refused_q[k] <= '0;
+        st_idle_q[k]    <= '0;
+        st_stall_q[k]   <= '0;
+        flags_q[k]      <= '0;
+      end else if (run_i) begin
+        st_mac_q[k] <= st_mac_q[k] + StatW'(pop && (32'(mb) == k));
+        if (mine) begin
+          st_own_q[k]     <= st_own_q[k] + StatW'(owner_gnt);    // owner claims and N2 retires
+          st_stolen_q[k]  <= st_stolen_q[k] + StatW'(got_prev || got_next);
+          st_lost_q[k]    <= st_lost_q[k] + StatW'(lost_n);
+          st_refused_q[k] <= st_refused_q[k] + StatW'(refused);
+          st_idle_q[k]    <= st_idle_q[k] + StatW'(idle_now);
+          st_stall_q[k]   <= st_stall_q[k] + StatW'(stall);
+          flags_q[k]      <= flags_q[k] | flags_set;
+        end
       end
     end
   end
 
-  assign stats_o = {st_stall_q, StatW'(flags_q), st_idle_q, st_refused_q, st_lost_q,
-                    st_stolen_q, st_own_q, st_mac_q};
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      row_stolen_q <= 1'b0;
+    end else if (start_i) begin
+      row_stolen_q <= 1'b0;
+    end else if (run_i && row_start) begin
+      row_stolen_q <= got_prev || got_next;
+    end
+  end
+
+  logic rb;
+  assign rb = RUN_AHEAD && stat_bank_i;
+  assign stats_o = {st_stall_q[rb], StatW'(flags_q[rb]), st_idle_q[rb], st_refused_q[rb],
+                    st_lost_q[rb], st_stolen_q[rb], st_own_q[rb], st_mac_q[rb]};
 
   // ---------------------------------------------------------------------------------------------
   // Frontdoor read data (read at the top's registered address)
@@ -821,7 +932,20 @@ module masr_lane #(
                (!din_prev_i || 32'(din_prev_idx_i) < R_MAX) &&
                (!din_next_i || 32'(din_next_idx_i) < R_MAX))
 
-  // End of compute: every lane is finished (AG idle, no own rows left, queue empty).
-  `ASSERT_IMPL(FinishedAtEnd, cend_i, finished_o)
+  // End of compute: every lane is finished (AG idle, no own rows left, queue empty), or under
+  // run-ahead holds nothing of the product that ends.
+  `ASSERT_IMPL(FinishedAtEnd, cend_i, ra_en ? clear_o : finished_o)
+
+  // Run-ahead: only stuck lanes move on, one product at a time; an entry clears the bank its
+  // product computes into, never the one this cycle's writes go to; without run-ahead the lane
+  // stays in product 0.
+  `ASSERT_IMPL(EnterOnlyStuck, enter || leave, ra_en && stuck && run_i)
+  `ASSERT_NEVER(EnterAndLeave, enter && leave)
+  `ASSERT_IMPL(NoRunAheadNoMove, !ra_en, pid_q == '0 && !gone_q)
+  `ASSERT_IMPL(EntryClearsFreeBank, enter,
+               !(own_we && own_bank == clr_bank) &&
+               !(din_prev_i && din_prev_bank_i == clr_bank) &&
+               !(din_next_i && din_next_bank_i == clr_bank))
+  `ASSERT_IMPL(GoneIsStuck, gone_q && run_i, (remaining == '0) && !any_s && !row_start)
 
 endmodule

@@ -11,7 +11,9 @@
 //
 // ACT_SETS = 2 (builds implementing CFG_FEAT.PREFETCH, docs/gru-layer.md 8.6): a second pair of
 // RFs (set 1) so that the encoder writes x_{t+1} into one set while the lanes read x_t from the
-// other. act_wset_i picks the set the encoder writes, act_rset_i the set the lane ports read.
+// other. act_wset_i picks the set the encoder writes; act_mset_i / act_vset_i pick, per lane, the
+// set its mask ports and its value port read (the same set, except under run-ahead, where a lane
+// may already read the next product's masks while its MAC finishes the previous product's op).
 // Set 1 has no frontdoor and no backdoor port: the host sees set 0 only.
 `include "masr_assert.svh"
 
@@ -64,7 +66,8 @@ module masr_pe #(
   input  logic [ENC_W*OffW-1:0] enc_aval_poff_i,
   input  logic [ENC_W*16-1:0]  enc_aval_wdata_i,
   input  logic                 act_wset_i,      // set the encoder writes (ACT_SETS = 2)
-  input  logic                 act_rset_i       // set the lane ports read (ACT_SETS = 2)
+  input  logic [G-1:0]         act_mset_i,      // per lane: set its mask ports read
+  input  logic [G-1:0]         act_vset_i       // per lane: set its value port read
 );
 
   logic [(G*KW_MAX+1)*B-1:0] amask_rdata;
@@ -96,9 +99,13 @@ module masr_pe #(
     end
   end
 
-  logic enc_am_we0, rd0;
+  // Per read port: the set it reads (lane j's KW_MAX mask ports, its value port).
+  logic enc_am_we0;
+  logic [G*KW_MAX-1:0] mset;
+  for (genvar j = 0; j < G; j++) begin : g_mset
+    assign mset[j*KW_MAX +: KW_MAX] = {KW_MAX{act_mset_i[j]}};
+  end
   assign enc_am_we0 = enc_amask_we_i && !act_wset_i;
-  assign rd0        = !act_rset_i;
   assign am_we    = fd_amask_we_i || enc_am_we0;
   assign am_waddr = enc_amask_we_i ? enc_amask_waddr_i : fd_waddr_i[AmAddrW-1:0];
   assign am_wdata = enc_amask_we_i ? enc_amask_wdata_i : fd_wdata_i[B-1:0];
@@ -116,7 +123,7 @@ module masr_pe #(
     .we_i     (am_we),
     .waddr_i  (am_waddr),
     .wdata_i  (am_wdata),
-    .re_i     ({fd_amask_re_i, amask_re_i & {G*KW_MAX{rd0}}}),
+    .re_i     ({fd_amask_re_i, amask_re_i & ~mset}),
     .raddr_i  ({fd_raddr_i[AmAddrW-1:0], amask_raddr_i}),
     .rdata_o  (amask_rdata),
     .bd_load_i,
@@ -137,7 +144,7 @@ module masr_pe #(
     .we_i     (av_we),
     .waddr_i  (av_waddr),
     .wdata_i  (av_wdata),
-    .re_i     ({fd_aval_re_i, aval_re_i & {G{rd0}}}),
+    .re_i     ({fd_aval_re_i, aval_re_i & ~act_vset_i}),
     .raddr_i  ({fd_raddr_i[AvAddrW-1:0], aval_raddr_i}),
     .rdata_o  (aval_rdata),
     .bd_load_i,
@@ -160,7 +167,7 @@ module masr_pe #(
       .we_i     (enc_amask_we_i && act_wset_i),
       .waddr_i  (enc_amask_waddr_i),
       .wdata_i  (enc_amask_wdata_i),
-      .re_i     (amask_re_i & {G*KW_MAX{act_rset_i}}),
+      .re_i     (amask_re_i & mset),
       .raddr_i  (amask_raddr_i),
       .rdata_o  (am1_rdata),
       .bd_load_i,
@@ -180,7 +187,7 @@ module masr_pe #(
       .we_i     (enc_av_pwe & {ENC_W{act_wset_i}}),
       .waddr_i  (enc_av_waddr),
       .wdata_i  (enc_aval_wdata_i),
-      .re_i     (aval_re_i & {G{act_rset_i}}),
+      .re_i     (aval_re_i & act_vset_i),
       .raddr_i  (aval_raddr_i),
       .rdata_o  (av1_rdata),
       .bd_load_i,
@@ -188,8 +195,13 @@ module masr_pe #(
       .bd_col_i (bd_v_i)
     );
 
-    assign amask_rdata_o = act_rset_i ? am1_rdata : amask_rdata[G*KW_MAX*B-1:0];
-    assign aval_rdata_o  = act_rset_i ? av1_rdata : aval_rdata[G*16-1:0];
+    for (genvar k = 0; k < G * KW_MAX; k++) begin : g_am_mux
+      assign amask_rdata_o[k*B +: B] = mset[k] ? am1_rdata[k*B +: B] : amask_rdata[k*B +: B];
+    end
+    for (genvar j = 0; j < G; j++) begin : g_av_mux
+      assign aval_rdata_o[j*16 +: 16] = act_vset_i[j] ? av1_rdata[j*16 +: 16]
+                                                      : aval_rdata[j*16 +: 16];
+    end
   end else begin : g_set0
     assign amask_rdata_o = amask_rdata[G*KW_MAX*B-1:0];
     assign aval_rdata_o  = aval_rdata[G*16-1:0];
@@ -199,7 +211,8 @@ module masr_pe #(
 
   `ASSERT_INIT(ActSetsOk_A, ACT_SETS == 1 || ACT_SETS == 2)
   // A one-set build never selects set 1.
-  `ASSERT_NEVER(NoSet1WithoutRfs_A, ACT_SETS == 1 && (act_wset_i || act_rset_i))
+  `ASSERT_NEVER(NoSet1WithoutRfs_A, ACT_SETS == 1 && (act_wset_i || act_mset_i != '0 ||
+                                                     act_vset_i != '0))
   `ASSERT_NEVER(FrontdoorWritesOneRf, fd_amask_we_i && fd_aval_we_i)
   // The encoder and the frontdoor share the write ports: they must never collide.
   `ASSERT_NEVER(EncoderFrontdoorAmask_A, enc_amask_we_i && (fd_amask_we_i || fd_aval_we_i))

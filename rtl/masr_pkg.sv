@@ -121,9 +121,10 @@ package masr_pkg;
   localparam logic [1:0] SEG_NEXT = 2'd2;
 
   // CFG_FEAT bits (docs/architecture.md section 6, docs/perf-model.md "v2 rules"). A start with
-  // a bit above FeatW-1, ROW_SKIP without NULL_SKIP, PREFETCH without OVERLAP, or a bit the build
-  // does not implement (masr_top parameter FEAT_IMPL, reported in CAPS5) is ERR_MODE.
-  localparam int FeatW = 6;
+  // a bit above FeatW-1, ROW_SKIP without NULL_SKIP, PREFETCH without OVERLAP, RUN_AHEAD without
+  // PREFETCH, or a bit the build does not implement (masr_top parameter FEAT_IMPL, reported in
+  // CAPS5) is ERR_MODE.
+  localparam int FeatW = 7;
 
   localparam int FEAT_NULL_SKIP = 0;   // N1: null-word skip in the address generator
   localparam int FEAT_ROW_SKIP  = 1;   // N2: empty-row lookahead (needs NULL_SKIP)
@@ -131,6 +132,8 @@ package masr_pkg;
   localparam int FEAT_SPLIT     = 3;   // split replica ranges
   localparam int FEAT_PREFETCH  = 4;   // X phase: encode x_{t+1} into a second RF set (needs OVERLAP)
   localparam int FEAT_WIDE_ENC  = 5;   // X phase: the encoder takes a whole mask word per cycle
+  localparam int FEAT_RUN_AHEAD = 6;   // X phase: lanes run ahead into the next product (O2,
+                                       // needs PREFETCH)
 
   // Largest legal CFG_SHIFT.
   localparam int ShiftMax = 15;

@@ -40,7 +40,7 @@ module masr_top #(
   // CFG_FEAT bits this build implements (CAPS5); setting any other bit is ERR_MODE.
   // An int, not a FeatW-bit vector, so -GFEAT_IMPL=11 from a command line is not a truncation;
   // bits above FeatW are rejected by FeatImplFits_A.
-  parameter int FEAT_IMPL = 32'h3F,
+  parameter int FEAT_IMPL = 32'h7F,
   // Derived, do not override.
   localparam int P_MAX    = (N_MAX + V - 1) / V,
   localparam int KW_MAX   = (P_MAX + B - 1) / B,
@@ -58,11 +58,11 @@ module masr_top #(
   localparam int NW       = $clog2(N_MAX + 1),
   localparam int HdW      = $clog2(HD_MAX + 1),
   localparam int TW       = $clog2(T_MAX + 1),
-  // The CFG_FEAT bits a start may set (CAPS5): FEAT_IMPL, without NULL_SKIP / ROW_SKIP / SPLIT
-  // when QDEPTH < 2 (the v2 product rules assume an AG that never stalls; the GRU sequencing
-  // bits keep the v1 product rules and stay).
+  // The CFG_FEAT bits a start may set (CAPS5): FEAT_IMPL, without NULL_SKIP / ROW_SKIP / SPLIT /
+  // RUN_AHEAD when QDEPTH < 2 (the v2 product rules and run-ahead assume an AG that never
+  // stalls; the other GRU sequencing bits keep the v1 product rules and stay).
   localparam logic [masr_pkg::FeatW-1:0] FeatAvail =
-      (QDEPTH >= 2) ? masr_pkg::FeatW'(FEAT_IMPL) : (masr_pkg::FeatW'(FEAT_IMPL) & 6'b110100),
+      (QDEPTH >= 2) ? masr_pkg::FeatW'(FEAT_IMPL) : (masr_pkg::FeatW'(FEAT_IMPL) & 7'b0110100),
   // OVERLAP needs a second accumulator bank in every lane.
   localparam int AccBanks = ((FEAT_IMPL >> masr_pkg::FEAT_OVERLAP) % 2 == 1) ? 2 : 1,
   // PREFETCH needs a second set of activation RFs in every PE.
@@ -70,6 +70,8 @@ module masr_top #(
   // WIDE_ENC: the encoder's word mode, B value write ports per activation value RF.
   localparam bit EncWide = ((FEAT_IMPL >> masr_pkg::FEAT_WIDE_ENC) % 2 == 1),
   localparam int EncW    = EncWide ? B : 1,
+  // RUN_AHEAD: a second bank of lane statistics.
+  localparam bit RaBuild = ((FEAT_IMPL >> masr_pkg::FEAT_RUN_AHEAD) % 2 == 1),
   localparam int EncOffW = (EncW > 1) ? $clog2(EncW) : 1
 ) (
   input  logic        clk_i,
@@ -110,7 +112,9 @@ module masr_top #(
     StCompute = 3'd1,
     StOutput  = 3'd2,
     StDrain   = 3'd3,    // one cycle after an ERR_WPTR abort
-    StCompOut = 3'd4     // compute of product p+1 while product p drains
+    StCompOut = 3'd4,    // compute of product p+1 while product p drains
+    StAhead   = 3'd5     // run-ahead X phase: lanes compute products ce_q .. ent_q-1, the output
+                         // unit drains products dn_q .. ce_q-1 in order
   } state_e;
 
   state_e          state_q, state_d;
@@ -132,13 +136,25 @@ module masr_top #(
   logic [3:0]      rd_sel_q;
   logic [15:0]     rd_unit_q, rd_addr_q;
   logic [31:0]     cfg_gru_i_q, cfg_gru_hd_q, cfg_gru_t_q, cfg_gru_thr_q, cfg_gru_dir_q;
+  // Run-ahead bookkeeping (products by index; lanes and queue entries carry index mod 4 / 2).
+  logic            ra_q;           // the latest start ran ahead: the phase's products do
+  logic [TW-1:0]   ra_t_q;         // T of the phase
+  logic [TW-1:0]   ce_q;           // products whose compute has ended (ce_q: the oldest running)
+  logic [TW-1:0]   open_q;         // the latest product lanes may enter
+  logic [TW-1:0]   ent_q;          // products some lane has entered
+  logic [TW-1:0]   dn_q;           // products whose output phase has ended
+  logic [31:0]     ra_cyc_q;       // engine cycle: 0 = product 0's first compute cycle
+  logic [31:0]     first_q [2];    // first claim cycle of the products in flight, by parity
+  logic            ra_b0_q;        // accumulator bank of product 0
+  logic            snap_par;       // parity of the product whose counters are latched now
 
   logic busy, eng_busy, seq_busy, seq_end, run, cend, abort, all_finished, err_wptr, slots_err;
-  logic draining, out_prev, ovl, pre, wide;
+  logic draining, out_prev, ovl, pre, wide, ra, ra_drain;
   assign eng_busy = (state_q != StIdle);
   assign busy     = eng_busy || seq_busy;     // STATUS.busy: a product or a GRU phase
-  assign run      = (state_q == StCompute) || (state_q == StCompOut);
-  assign draining = (state_q == StOutput) || (state_q == StCompOut);
+  assign run      = (state_q == StCompute) || (state_q == StCompOut) ||
+                    ((state_q == StAhead) && (ce_q != ra_t_q));
+  assign draining = (state_q == StOutput) || (state_q == StCompOut) || ra_drain;
   // The output phase running now is the one of the product before the latest.
   assign out_prev = (state_q == StCompOut);
   // Products started now overlap: an X phase with CFG_FEAT.OVERLAP (independent products).
@@ -147,6 +163,8 @@ module masr_top #(
   assign pre      = ovl && seq_feat_q[masr_pkg::FEAT_PREFETCH];
   // An X phase whose encoder takes a mask word of x_t per cycle.
   assign wide     = seq_busy && seq_x_q && seq_feat_q[masr_pkg::FEAT_WIDE_ENC];
+  // ... whose lanes run ahead through its products (needs PREFETCH's second RF set).
+  assign ra       = pre && seq_feat_q[masr_pkg::FEAT_RUN_AHEAD];
 
   // ---------------------------------------------------------------------------------------------
   // Register writes and start checks (section 7)
@@ -176,10 +194,11 @@ module masr_top #(
   assign dim_bad  = (cfg_m_q == '0) || (cfg_n_q == '0) || (cfg_m_q > 32'(M_MAX)) ||
                     (cfg_n_q > 32'(N_MAX));
   // CFG_FEAT (full 32-bit value): an undefined bit, ROW_SKIP without NULL_SKIP, PREFETCH without
-  // OVERLAP, or a bit this build does not implement.
+  // OVERLAP, RUN_AHEAD without PREFETCH, or a bit this build does not implement.
   assign feat_bad = (cfg_feat_q[31:masr_pkg::FeatW] != '0) ||
                     (cfg_feat_q[masr_pkg::FEAT_ROW_SKIP] && !cfg_feat_q[masr_pkg::FEAT_NULL_SKIP]) ||
                     (cfg_feat_q[masr_pkg::FEAT_PREFETCH] && !cfg_feat_q[masr_pkg::FEAT_OVERLAP]) ||
+                    (cfg_feat_q[masr_pkg::FEAT_RUN_AHEAD] && !cfg_feat_q[masr_pkg::FEAT_PREFETCH]) ||
                     ((cfg_feat_q[masr_pkg::FeatW-1:0] & ~FeatAvail) != '0);
   assign mode_bad = (cfg_mode_q > 32'(masr_pkg::MODE_MAX)) ||
                     (cfg_shift_q > 32'(masr_pkg::ShiftMax)) || feat_bad;
@@ -247,9 +266,11 @@ module masr_top #(
     if (!rst_ni) begin
       seq_feat_q <= '0;
       seq_x_q    <= 1'b0;
+      ra_t_q     <= '0;
     end else if (gru_go) begin
       seq_feat_q <= cfg_feat_q[masr_pkg::FeatW-1:0];
       seq_x_q    <= req_x;
+      ra_t_q     <= cfg_gru_t_q[TW-1:0];   // T (checked legal), for run-ahead
     end
   end
 
@@ -380,8 +401,10 @@ module masr_top #(
   assign abort    = run && err_wptr;
   assign cend     = run && all_finished && !err_wptr;
   assign out_done = draining && (out_idx_q == out_last_q);
-  // The last output cycle of the latest product (in StOutput nothing computes).
-  assign own_done = out_done && (state_q == StOutput);
+  // The last output cycle of the latest product (in StOutput nothing computes), or of a
+  // run-ahead phase's last product.
+  assign own_done = out_done && ((state_q == StOutput) ||
+                                 ((state_q == StAhead) && (dn_q == ra_t_q - TW'(1))));
   // A product may start: idle, or (OVERLAP) while the latest product drains, whose bank is not
   // the one the new product computes into.
   assign eng_ready = (state_q == StIdle) || ((state_q == StOutput) && ovl);
@@ -389,7 +412,10 @@ module masr_top #(
   always_comb begin
     state_d = state_q;
     case (state_q)
-      StIdle:    if (eng_start) state_d = StCompute;
+      StIdle: begin
+        if (eng_start && ra)  state_d = StAhead;
+        else if (eng_start)   state_d = StCompute;
+      end
       StCompute: if (abort) state_d = StDrain; else if (cend) state_d = StOutput;
       StOutput: begin
         if (eng_start) begin if (out_done) state_d = StCompute; else state_d = StCompOut; end
@@ -398,6 +424,10 @@ module masr_top #(
       StCompOut: begin
         if (abort)         state_d = StDrain;      // the running output phase is cut short
         else if (out_done) state_d = StCompute;    // always before cend (ComputeOutlastsOutput_A)
+      end
+      StAhead: begin
+        if (abort)         state_d = StDrain;
+        else if (own_done) state_d = StIdle;       // the last product's output phase has ended
       end
       default:   state_d = StIdle;                                        // StDrain
     endcase
@@ -453,6 +483,17 @@ module masr_top #(
         aborted_q     <= 1'b0;
         run_ovl_q     <= ovl;
         bank_q        <= ovl && !bank_q;
+      end else if (ra_q) begin
+        // Run-ahead: a product's PERF_CYCLES is completed in the cycle after its last compute
+        // cycle, from its first claim cycle, plus its ceil_div(M, H) output cycles (an abort:
+        // the oldest running product's compute cycles up to and including the aborting one).
+        if (snap_q) begin
+          perf_cycles_q <= ra_cyc_q - first_q[snap_par] +
+                           (aborted_q ? 32'd0 : 32'd1 + 32'(out_last_q));
+        end
+        if (abort) begin
+          aborted_q <= 1'b1;
+        end
       end else begin
         // PERF_CYCLES = compute + output cycles in both cases; an overlapped product adds its
         // ceil_div(M, H) output cycles at the end of its compute phase, so the count is final
@@ -471,6 +512,78 @@ module masr_top #(
 
   assign done_o = done_q;
   assign irq_o  = irq_q;
+
+  // ---------------------------------------------------------------------------------------------
+  // Run-ahead (CFG_FEAT.RUN_AHEAD in an X phase with PREFETCH; docs/gru-layer.md 8.6). Product 0
+  // starts every lane as a plain start does; then each lane moves on by itself (masr_lane). Gates
+  // open in product order: product q may be entered once x_q is encoded (its done cycle is this
+  // one or earlier) and product q-2's output phase has ended or ends now (q's accumulator bank).
+  // Lanes are in the latest open product or the one before (asserted). A product's compute ends
+  // in the first cycle in which every lane is clear of it (entered, nothing left, no op queued),
+  // oldest first; its output phase follows once the previous one has ended.
+  // ---------------------------------------------------------------------------------------------
+  logic [NL-1:0]   lane_enter;
+  logic [NL*2-1:0] lane_pid;
+  logic [TW:0]     seq_xdone;      // vectors of x encoded up to this cycle (sequencer)
+  logic [TW:0]     next_q1;        // open_q + 1
+  logic            gate, open_last, first_entry, bank_free;
+
+  assign ra_drain  = (state_q == StAhead) && (dn_q != ce_q);
+  assign next_q1   = {1'b0, open_q} + 1'b1;
+  // Product open_q - 1 (the one whose bank product open_q + 1 reuses) has drained, or does now.
+  assign bank_free = (open_q == '0) || ((open_q - TW'(1)) < dn_q) ||
+                     (((open_q - TW'(1)) == dn_q) && out_done);
+  assign gate      = (state_q == StAhead) && run && (next_q1 < {1'b0, ra_t_q}) &&
+                     (next_q1 < seq_xdone) && bank_free;
+  assign open_last = (open_q == ra_t_q - TW'(1));
+  // The first lane to enter product ent_q (from ent_q - 1).
+  always_comb begin
+    first_entry = 1'b0;
+    for (int l = 0; l < NL; l++) begin
+      if (lane_enter[l] && (lane_pid[l*2 +: 2] == 2'(ent_q - TW'(1)))) begin
+        first_entry = 1'b1;
+      end
+    end
+  end
+  assign snap_par = aborted_q ? ce_q[0] : !ce_q[0];
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      ra_q     <= 1'b0;
+      ce_q     <= '0;
+      open_q   <= '0;
+      ent_q    <= '0;
+      dn_q     <= '0;
+      ra_cyc_q <= '0;
+      first_q[0] <= '0;
+      first_q[1] <= '0;
+      ra_b0_q  <= 1'b0;
+    end else if (eng_start) begin
+      ra_q     <= ra;
+      ce_q     <= '0;
+      open_q   <= '0;
+      ent_q    <= TW'(1);                  // every lane is in product 0
+      dn_q     <= '0;
+      ra_cyc_q <= '0;
+      first_q[0] <= '0;
+      ra_b0_q  <= ovl && !bank_q;          // acc_wbank: the bank product 0 computes into
+    end else if (state_q == StAhead) begin
+      ra_cyc_q <= ra_cyc_q + 32'd1;
+      if (gate) begin
+        open_q <= open_q + TW'(1);
+      end
+      if (first_entry) begin
+        first_q[ent_q[0]] <= ra_cyc_q + 32'd1;
+        ent_q <= ent_q + TW'(1);
+      end
+      if (cend) begin
+        ce_q <= ce_q + TW'(1);
+      end
+      if (ra_drain && out_done) begin
+        dn_q <= dn_q + TW'(1);
+      end
+    end
+  end
 
   // ---------------------------------------------------------------------------------------------
   // Lane array
@@ -495,7 +608,7 @@ module masr_top #(
   // use; the output phase reads the bank of the product it drains.
   logic acc_wbank, acc_rbank;
   assign acc_wbank = ovl && !bank_q;
-  assign acc_rbank = out_prev ? !bank_q : bank_q;
+  assign acc_rbank = ra_q ? (ra_b0_q ^ dn_q[0]) : (out_prev ? !bank_q : bank_q);
 
   // The array's configuration inputs (latched by the lanes at start_i; slots_err is evaluated on
   // them): the phase's products while a GRU phase runs, M = 3 * CFG_GRU_HD for the slots check of
@@ -510,7 +623,11 @@ module masr_top #(
   assign arr_n    = seq_busy ? seq_run_n : cfg_n_q[15:0];
   assign arr_mode = seq_busy ? seq_run_mode : cfg_mode_q[1:0];
   assign arr_rep  = seq_busy ? seq_run_rep : cfg_rep_sat;
-  assign arr_feat = seq_busy ? seq_feat_q : cfg_feat_q[masr_pkg::FeatW-1:0];
+  // RUN_AHEAD reaches the lanes only in a run-ahead phase (an H phase or a plain product started
+  // with it runs exactly as without it).
+  localparam logic [masr_pkg::FeatW-1:0] RaBit = masr_pkg::FeatW'(1) << masr_pkg::FEAT_RUN_AHEAD;
+  assign arr_feat = ((seq_busy ? seq_feat_q : cfg_feat_q[masr_pkg::FeatW-1:0]) & ~RaBit) |
+                    (ra ? RaBit : '0);
 
   masr_array #(
     .H      (H),
@@ -524,7 +641,8 @@ module masr_top #(
     .QDEPTH (QDEPTH),
     .ACC_BANKS (AccBanks),
     .ACT_SETS  (ActSets),
-    .ENC_W     (EncW)
+    .ENC_W     (EncW),
+    .RUN_AHEAD (RaBuild)
   ) u_array (
     .clk_i,
     .rst_ni,
@@ -541,6 +659,12 @@ module masr_top #(
     .slots_err_o    (slots_err),
     .all_finished_o (all_finished),
     .err_wptr_o     (err_wptr),
+    .o_pid_i        (ce_q[1:0]),
+    .open_pid_i     (open_q[1:0]),
+    .gate_i         (gate),
+    .open_last_i    (ra_q && open_last),
+    .enter_o        (lane_enter),
+    .pid_o          (lane_pid),
     .acc_wbank_i    (acc_wbank),
     .acc_rbank_i    (acc_rbank),
     .out_idx_i      (out_idx_q),
@@ -566,6 +690,7 @@ module masr_top #(
     .enc_av_wdata_i (enc_av_wdata),
     .act_wset_i     (act_wset),
     .act_rset_i     (act_rset),
+    .stat_bank_i    (ra_q && snap_par),
     .stats_o        (stats)
   );
 
@@ -695,6 +820,10 @@ module masr_top #(
     .ovl_i          (ovl),
     .pre_i          (pre),
     .wide_i         (wide),
+    .ra_i           (ra),
+    .ce_cnt_i       (ce_q),
+    .out_t_i        (dn_q),
+    .xdone_o        (seq_xdone),
     .eng_ready_i    (eng_ready),
     .eng_run_i      (run),
     .eng_done_i     (own_done),
@@ -925,8 +1054,21 @@ module masr_top #(
   `ASSERT_NEVER(ComputeOutlastsOutput_A, (state_q == StCompOut) && cend)
   `ASSERT_IMPL(PlainProductNoOverlap_A, start_go, !ovl)
   `ASSERT_IMPL(GruStartWhenIdle_A, gru_go, !busy)
-  `ASSERT_NEVER(EncoderWhileCompute_A,
-                run && (act_wset == act_rset) && ((enc_am_we | enc_av_we) != '0))
+  `ASSERT_NEVER(EncoderWhileCompute_A, run && !ra_q &&
+                (act_wset == act_rset) && ((enc_am_we | enc_av_we) != '0))
+  // Run-ahead: only in a run-ahead phase; products are entered, end and drain in order; every lane
+  // is in the latest open product or the one before; no gate opens past the last product.
+  `ASSERT_IMPL(AheadOnlyRunAhead_A, state_q == StAhead, ra_q && ra && seq_busy)
+  `ASSERT_IMPL(AheadOrder_A, state_q == StAhead,
+               dn_q <= ce_q && ce_q <= ent_q && ent_q <= open_q + TW'(1) && open_q < ra_t_q)
+  `ASSERT_IMPL(GateInRange_A, gate, open_q + TW'(1) < ra_t_q)
+  logic [NL-1:0] lane_span_ok;
+  for (genvar l = 0; l < NL; l++) begin : g_span
+    assign lane_span_ok[l] = (lane_pid[l*2 +: 2] == open_q[1:0]) ||
+                             (lane_pid[l*2 +: 2] == 2'(open_q - TW'(1)));
+  end
+  `ASSERT_IMPL(LanesSpanTwoProducts_A, state_q == StAhead, lane_span_ok == '1)
+  `ASSERT_IMPL(NoEntryOutsideAhead_A, lane_enter != '0, state_q == StAhead)
   // Two activation RF sets only with PREFETCH: the encoder writes the set the lanes do not read.
   `ASSERT_IMPL(ActSetsOnlyPrefetch_A, act_wset || act_rset, pre)
   `ASSERT_NEVER(EncoderFrontdoorCollide_A, fd_we && ((enc_am_we | enc_av_we) != '0))

@@ -10,10 +10,10 @@ cycle-exact prediction the scoreboards check the RTL against (docs/gru-layer.md 
 the performance model's O1 (golden.perf_v2.schedule_products) on the same products, which starts
 product t+1 as soon as product t's address generators are done and has no encoder, i.e. assumes
 a second set of activation RFs; and the encoder's share of the phase, which neither overlap
-removes. Last, the proposed lane run-ahead (O2) X phase on the same layer
-(golden.gru_seq.x_phase_run_ahead: the RTL's encoder and two activation RF sets; not in the RTL
-yet) beside the model's O2 on the same products, which has no encoder. Every number is computed
-here, nothing is typed in.
+removes. Last, the lane run-ahead (O2, CFG_FEAT.RUN_AHEAD) X phase on the same layer
+(golden.gru_seq.x_phase_run_ahead, which the RTL matches cycle for cycle: the RTL's encoder and
+two activation RF sets) beside the model's O2 on the same products, which has no encoder. Every
+number is computed here, nothing is typed in.
 
     python scripts/bench_overlap.py                       # 8x8, 16x16, 32x32, markdown
     python scripts/bench_overlap.py --config 4x2 --steps 8 --json
@@ -132,9 +132,9 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     head = ("| config | I x Hd x T | compute | output | encoder | X phase, serial | X phase, "
             "OVERLAP (RTL) | RTL speedup | + PREFETCH (RTL) | RTL speedup | + WIDE_ENC (RTL) | "
             "RTL speedup | utilisation | + SPLIT, load plan 10 % (RTL) | utilisation | "
-            "model O1, products alone (cycles, speedup) | + run-ahead O2 "
-            "(proposed) | vs + WIDE_ENC | O2 + SPLIT (proposed) | utilisation | O2, 3 act sets | "
-            "O2, V encoders | model O2, products alone |\n"
+            "model O1, products alone (cycles, speedup) | + RUN_AHEAD, O2 "
+            "(RTL) | vs + WIDE_ENC | O2 + SPLIT (RTL) | utilisation | O2, 3 act sets (model) | "
+            "O2, V encoders (model) | model O2, products alone |\n"
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
             "---|---|---|")
     lines = [head]

@@ -85,6 +85,7 @@ REGRESSION: list[RegressionEntry] = [
     RegressionEntry("GruPrefetchTest", BOTH, (1,), 300.0, GRU_MODULE),
     RegressionEntry("GruWideEncTest", BOTH, (1,), 300.0, GRU_MODULE),
     RegressionEntry("GruSplitTest", BOTH, (1,), 300.0, GRU_MODULE),
+    RegressionEntry("GruRunAheadTest", BOTH, (1,), 300.0, GRU_MODULE),
     RegressionEntry("GruCornerTest", ("4x2",), (1, 2), 300.0, GRU_MODULE),
     RegressionEntry("GruCornerTest", ("8x8",), (1,), 300.0, GRU_MODULE),
     RegressionEntry("GruErrorTest", BOTH, (1,), 180.0, GRU_MODULE),

@@ -367,7 +367,7 @@ def _run_ahead_case(hw, rng, T: int, feat: int, mode: StealMode):
 
 @pytest.mark.parametrize("hw_name", ["4x2", "8x8"])
 def test_x_phase_run_ahead_rules(hw_name):
-    """The proposed run-ahead X phase keeps every product's work (MAC ops, rows) and GX-side
+    """The run-ahead X phase keeps every product's work (MAC ops, rows) and GX-side
     facts, respects its gates (a lane enters q only once x_q is encoded and q - 2 has drained;
     the encoder takes x_q only after x_{q-1} and after product q - 2 stopped reading its set),
     is PREFETCH exactly with T = 1 (but for PERF_IDLE) and never slower than PREFETCH without
@@ -422,6 +422,35 @@ def test_x_phase_run_ahead_waits_for_a_slow_encoder():
     assert ra.entry_ready == [0] + [q * F for q in range(1, 4)]
     assert ra.first_entry == ra.entry_ready
     assert ra.compute_end[-1] == 3 * F + ra.products[-1].compute_cycles
+
+
+def test_expect_x_phase_runs_ahead_with_the_bit():
+    """CFG_FEAT.RUN_AHEAD at an X-phase start: expect_x_phase's steps are x_phase_run_ahead's
+    products and STEP_CYCLES (with the non-zero counts of x_t and the schedule kept for
+    coverage), GX is the products' as without the bit; an H phase ignores the bit."""
+    from golden.config import FEAT_OVERLAP, FEAT_PREFETCH, FEAT_RUN_AHEAD
+    from golden.gru_seq import x_phase_run_ahead
+    hw = BRINGUP_4X2
+    feat = FEAT_OVERLAP | FEAT_PREFETCH
+    run, W, b, x = _run_ahead_case(hw, np.random.default_rng(8), 5, feat, StealMode.VERTICAL)
+    ahead = dataclasses.replace(run, feat=feat | FEAT_RUN_AHEAD)
+    got = expect_x_phase(hw, ahead, W, b, x)
+    want = x_phase_run_ahead(hw, run, W != 0, x != 0)
+    assert [s.step_cycles for s in got.steps] == want.step_cycles
+    assert [s.product.counters() for s in got.steps] == [p.counters() for p in want.products]
+    assert [s.act_nnz for s in got.steps] == [int(np.count_nonzero(v)) for v in x]
+    assert got.ahead.compute_end == want.compute_end and got.cycles == want.cycles
+    np.testing.assert_array_equal(got.gx, expect_x_phase(hw, run, W, b, x).gx)
+    assert expect_x_phase(hw, run, W, b, x).ahead is None
+
+
+def test_feat_with_needs():
+    from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_PREFETCH, FEAT_ROW_SKIP,
+                               FEAT_RUN_AHEAD, feat_error, feat_with_needs)
+    assert feat_with_needs(FEAT_RUN_AHEAD) == FEAT_RUN_AHEAD | FEAT_PREFETCH | FEAT_OVERLAP
+    assert feat_with_needs(FEAT_ROW_SKIP) == FEAT_ROW_SKIP | FEAT_NULL_SKIP
+    assert feat_with_needs(FEAT_OVERLAP) == FEAT_OVERLAP
+    assert feat_error(feat_with_needs(FEAT_RUN_AHEAD)) is None
 
 
 def test_x_phase_run_ahead_input_checks():

@@ -598,3 +598,45 @@ def test_split_phase_events_by_hand():
                               np.zeros(2)) == {"x_overlap", "x_prefetch"}
     assert split_phase_events(PHASE_X, FEAT_SPLIT | FEAT_WIDE_ENC, np.array([1])) == \
         {"x_steal", "x_wide"}
+
+
+@pytest.mark.parametrize("hw", HWS, ids=IDS)
+def test_run_ahead_sequence_closes_the_ahead_group(hw):
+    """GruRunAheadSequence's layers run on the golden stand-in (STEP words from
+    golden.gru_seq.x_phase_run_ahead) and, with GruErrorSequence's abort from a lane that ran
+    ahead, reach every gru_ahead bin: lanes apart, both entry gates, back-to-back ends, the
+    encoder waiting for a free set, T = 1, steals through shared and split ranges, WIDE_ENC, an
+    H phase with the bit, in every steal mode."""
+    from golden.config import FEAT_RUN_AHEAD
+    from tb.gru.coverage import GruCoverageSampler
+    items = sequence_items(gru_sequences.GruRunAheadSequence, hw, 1)
+    assert items and all(it.feat & FEAT_RUN_AHEAD for it in items)
+    errors = [it for it in sequence_items(gru_sequences.GruErrorSequence, hw, 1)
+              if it.err is not None and it.err.wptr_ahead]
+    assert len(errors) == 1
+    sampler = GruCoverageSampler(hw, root=f"unit_ahead_{hw.name}")
+    _golden_coverage(sampler, items, hw)
+    res = type("R", (), {"passed": True, "done": True, "dump": object(), "item": errors[0]})
+    sampler.sample(res)
+    assert sampler.model.percentages()[f"unit_ahead_{hw.name}.gru_ahead"] == 100.0
+
+
+def test_ahead_events_by_hand():
+    from golden.config import FEAT_SPLIT, FEAT_WIDE_ENC
+    from golden.gru_seq import RunAheadPhase
+    from tb.gru.coverage import ahead_events
+
+    def phase(first, ready, ce, de, start):
+        return RunAheadPhase(products=[], step_cycles=[], encoder_start=start,
+                             entry_ready=ready, first_entry=first, compute_end=ce,
+                             drain_end=de)
+    assert ahead_events(phase([0], [0], [9], [12], [-5]), 0, np.zeros(1)) == {"t1"}
+    # product 1 entered at 6 < ce[0] = 9, as soon as x_1 was ready (bank of -1: free);
+    # product 2 waited for product 0's drain (de 12 > ready 8); ends 9, 10: back to back
+    p = phase([0, 6, 12], [0, 6, 8], [9, 10, 20], [12, 15, 23], [-5, -1, 3])
+    assert ahead_events(p, 0, np.zeros(3)) == \
+        {"lanes_apart", "gate_encoder", "gate_bank", "ends_back_to_back"}
+    # the encoder started x_2 at ce[0] = 12, after x_1's done cycle 5: it waited for set 0
+    p = phase([0, 12, 14], [0, 6, 14], [12, 14, 20], [14, 17, 23], [-5, -1, 12])
+    assert ahead_events(p, FEAT_SPLIT | FEAT_WIDE_ENC, np.array([0, 2, 0])) == \
+        {"encoder_waits_set", "split_steal", "wide"}

@@ -25,8 +25,9 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, First, RisingEdge, Timer
 
-from golden.config import (FEAT_DEFINED, FEAT_NEEDS, FEAT_NULL_SKIP, FEAT_PREFETCH, FEAT_ROW_SKIP,
-                           FEAT_SPLIT, HwConfig, LayerConfig, StealMode, ceil_div, slots_needed)
+from golden.config import (FEAT_DEFINED, FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_PREFETCH,
+                           FEAT_ROW_SKIP, FEAT_RUN_AHEAD, FEAT_SPLIT, HwConfig, LayerConfig,
+                           StealMode, ceil_div, feat_with_needs, slots_needed)
 from golden.encode import MEM_PLAN, MatvecImage, encode_matvec, random_sparse_layer, split_plan
 from golden.errors import SpecError
 from golden.matvec import matvec_q
@@ -669,13 +670,14 @@ async def test_errors(dut):
     await bad_start(ERR_MODE, "shift=16", CFG_SHIFT=16)
     # CFG_FEAT: an undefined bit (full 32-bit value), ROW_SKIP without NULL_SKIP, and every
     # defined bit this build does not implement (CAPS5).
-    await bad_start(ERR_MODE, "feat bit 6", CFG_FEAT=0x40)
+    await bad_start(ERR_MODE, "feat bit 7", CFG_FEAT=0x80)
     await bad_start(ERR_MODE, "feat bit 31", CFG_FEAT=0x80000000)
     await bad_start(ERR_MODE, "ROW_SKIP alone", CFG_FEAT=FEAT_ROW_SKIP)
     await bad_start(ERR_MODE, "PREFETCH alone", CFG_FEAT=FEAT_PREFETCH)
-    for bit in (1, 2, 4, 8, 16, 32):
+    await bad_start(ERR_MODE, "RUN_AHEAD without PREFETCH", CFG_FEAT=FEAT_OVERLAP | FEAT_RUN_AHEAD)
+    for bit in (1, 2, 4, 8, 16, 32, 64):
         if bit & FEAT_DEFINED & ~hw.feat_available:
-            feat = bit | FEAT_NEEDS.get(bit, 0)
+            feat = feat_with_needs(bit)
             await bad_start(ERR_MODE, f"feat {feat:#x} not implemented", CFG_FEAT=feat)
     # 3 ERR_SLOTS: the fullest lane needs more than SLOTS row slots.
     mode = StealMode.HORIZONTAL if hw.V == 2 else StealMode.VERTICAL

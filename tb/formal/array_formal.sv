@@ -145,6 +145,8 @@ module array_formal #(
   logic [NL*32-1:0]    lane_rdata;
   logic [NP*32-1:0]    pe_rdata;
   logic [NL*8*32-1:0]  stats;
+  logic [NL-1:0]       lane_enter;
+  logic [NL*2-1:0]     lane_pid;
 
   masr_array #(
     .H      (H),
@@ -173,6 +175,13 @@ module array_formal #(
     .slots_err_o    (slots_err),
     .all_finished_o (all_finished),
     .err_wptr_o     (err_wptr),
+    // one product, no run-ahead (the array is built without it: every lane stays in product 0)
+    .o_pid_i        (2'd0),
+    .open_pid_i     (2'd0),
+    .gate_i         (1'b0),
+    .open_last_i    (1'b0),
+    .enter_o        (lane_enter),
+    .pid_o          (lane_pid),
     .acc_wbank_i,
     .acc_rbank_i,
     .out_idx_i      (out_idx_q),
@@ -198,6 +207,7 @@ module array_formal #(
     .enc_av_wdata_i (16'd0),
     .act_wset_i     (1'b0),
     .act_rset_i     (1'b0),
+    .stat_bank_i    (1'b0),
     .stats_o        (stats)
   );
 

@@ -375,11 +375,11 @@ class GruDriver(uvm_driver):
 
 def wptr_target(item: GruLayerItem, hw: Any, direction: int, phase: str) -> tuple:
     """((h, v), slot) of an own row with effective work in the product of step
-    ``item.err.wptr_step`` (0 without an error case), the one its lane reaches first (lowest slot):
-    the abort then comes early in that product."""
+    ``item.err.wptr_step`` (the step after it with ``wptr_ahead``; 0 without an error case), the
+    one its lane reaches first (lowest slot): the abort then comes early in that product."""
     if item.mode != StealMode.NONE:
         raise ValueError("the ERR_WPTR case needs steal mode none")
-    step = item.err.wptr_step if item.err is not None else 0
+    step = item.err.wptr_step + item.err.wptr_ahead if item.err is not None else 0
     W = item.weights(direction, phase)[0] != 0
     N = W.shape[1]
     if phase == PHASE_X:

@@ -490,6 +490,10 @@ def compare_rejected(res: GruPhaseResult, sfx: str, hw: HwConfig) -> list[str]:
         elif case.name == "wptr_mid_prefetch" and not abort_mid_prefetch(res, hw):
             errs.append(f"the abort came after the encoder had finished x_1 (PERF_CYCLES "
                         f"{a.reg('PERF_CYCLES')}): the case does not test what it names{sfx}")
+        elif case.name == "wptr_run_ahead" and not abort_ran_ahead(res, hw):
+            errs.append(f"the abort came before x_1 was encoded, or PERF_CYCLES (product 0's "
+                        f"compute cycles up to the abort, {a.reg('PERF_CYCLES')}) does not add "
+                        f"up to PERF_GRU_CYCLES {a.reg('PERF_GRU_CYCLES')}{sfx}")
         elif case.wptr_step == 1 and not abort_beside_drain(res, hw):
             errs.append(f"the abort in step 1 came after product 0's output phase had ended "
                         f"(PERF_GRU_CYCLES {a.reg('PERF_GRU_CYCLES')}, STEP_CYCLES[0] "
@@ -520,6 +524,20 @@ def abort_mid_prefetch(res: Any, hw: HwConfig) -> bool:
     from golden.gru_seq import encoder_pad
     I = res.item.I
     return res.dump.reg("PERF_CYCLES") < I + encoder_pad(hw, I) + 1
+
+
+def abort_ran_ahead(res: Any, hw: HwConfig) -> bool:
+    """Whether an ERR_WPTR abort of a RUN_AHEAD X phase came from product 1 while product 0
+    still computed (contract 8.6): after x_1's done cycle (F = feed + pad(I) + 1 cycles after
+    product 0's start, itself E = F + 1 cycles into the phase), with PERF_CYCLES = product 0's
+    compute cycles up to and including the aborting one, so PERF_GRU_CYCLES = E + PERF_CYCLES
+    + 1 (the drain cycle) as for an abort in step 0 of any X phase."""
+    from golden.config import FEAT_WIDE_ENC
+    from golden.gru_seq import encoder_feed_cycles, encoder_pad
+    d, I = res.dump, res.item.I
+    F = encoder_feed_cycles(hw, I, bool(res.item.feat & FEAT_WIDE_ENC)) + encoder_pad(hw, I) + 1
+    E = F + 1
+    return d.reg("PERF_CYCLES") > F and d.reg("PERF_GRU_CYCLES") == E + d.reg("PERF_CYCLES") + 1
 
 
 def abort_beside_drain(res: Any, hw: HwConfig) -> bool:

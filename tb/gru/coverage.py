@@ -26,6 +26,11 @@ and ``make sim``'s coverage table lists them; docs/coverage-model.md explains ev
 - ``masr.gru_split``: CFG_FEAT.SPLIT phases x steal mode: a step that stole through the split
   ranges in an X phase and in an H phase (dependent products), and X phases that also ran
   OVERLAP, PREFETCH and WIDE_ENC.
+- ``masr.gru_ahead``: CFG_FEAT.RUN_AHEAD X phases x steal mode: lanes in a product before the
+  previous one's compute ended, entries that waited for the encoder or for the accumulator bank,
+  products whose computes end in consecutive cycles (back-to-back SqSteps), the encoder waiting
+  for an RF set to be free, T = 1, steals (shared and split ranges), WIDE_ENC, an H phase
+  started with the bit (runs unchanged) and an ERR_WPTR abort from a lane that ran ahead.
 
 The bin functions are pure and unit-tested (tests/test_gru_tb.py).  Only phases the scoreboard
 passed are sampled.
@@ -39,8 +44,8 @@ import numpy as np
 from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
 from pyuvm import ConfigDB, uvm_subscriber
 
-from golden.config import (FEAT_OVERLAP, FEAT_PREFETCH, FEAT_SPLIT, FEAT_WIDE_ENC, HwConfig,
-                           StealMode, partition_width)
+from golden.config import (FEAT_OVERLAP, FEAT_PREFETCH, FEAT_RUN_AHEAD, FEAT_SPLIT, FEAT_WIDE_ENC,
+                           HwConfig, StealMode, partition_width)
 from golden.gru_seq import encoder_pad
 from golden.numerics import SIGMOID_SAT, TANH_SAT
 from tb.gru.bfm import PHASE_H, PHASE_M, PHASE_X, STEP_NAMES, geometry
@@ -79,6 +84,12 @@ WIDE_ENC_EVENTS = ("word_serial", "word_overlap", "word_prefetch", "short_last_w
 # CFG_FEAT.SPLIT in GRU phases (docs/gru-layer.md 8.5): split-range steals in either phase, and
 # the X-phase schedules they ran beside.
 SPLIT_EVENTS = ("x_steal", "h_steal", "x_overlap", "x_prefetch", "x_wide")
+
+# CFG_FEAT.RUN_AHEAD (docs/gru-layer.md 8.6), from the golden schedule of a phase whose STEP
+# words (every product's counters and STEP_CYCLES) the scoreboard matched.
+AHEAD_EVENTS = ("lanes_apart", "gate_encoder", "gate_bank", "ends_back_to_back",
+                "encoder_waits_set", "t1", "steal", "split_steal", "wide", "h_phase_unchanged",
+                "abort_ahead")
 
 _STEAL = STEP_NAMES.index("STEAL_GRANTED")
 _NNZ = STEP_NAMES.index("ACT_NNZ")
@@ -181,6 +192,7 @@ class GruCoverageModel:
     sample_overlap: Callable[..., Any]
     sample_enc: Callable[..., Any]
     sample_split: Callable[..., Any]
+    sample_ahead: Callable[..., Any]
 
     def groups(self) -> list[str]:
         prefix = self.root + ".gru_"
@@ -269,9 +281,14 @@ def build_gru_model(hw: HwConfig, root: str = "masr") -> GruCoverageModel:
     def sample_split(ev: str, m: str) -> None:
         pass
 
+    @CoverPoint(f"{r}.gru_ahead.event", xf=lambda ev, m: ev, bins=list(AHEAD_EVENTS))
+    @CoverPoint(f"{r}.gru_ahead.mode", xf=lambda ev, m: m, bins=list(MODES_ALL))
+    def sample_ahead(ev: str, m: str) -> None:
+        pass
+
     model = GruCoverageModel(r, sample_pair, sample_act, sample_sat, sample_h, sample_cfg,
                              sample_thr, sample_dims, sample_err, sample_overlap, sample_enc,
-                             sample_split)
+                             sample_split, sample_ahead)
     _MODELS[root] = model
     return model
 
@@ -315,6 +332,26 @@ def wide_encoder_events(hw: HwConfig, I: int, x_seq: np.ndarray, feat: int) -> s
     return events | ({"pad_words"} if encoder_pad(hw, I) > 0 else set())
 
 
+def ahead_events(ahead: Any, feat: int, steals: np.ndarray) -> set[str]:
+    """AHEAD_EVENTS of one RUN_AHEAD X phase from its golden schedule
+    (golden.gru_seq.RunAheadPhase) and STEAL_GRANTED per step."""
+    fe, ready, ce, de = ahead.first_entry, ahead.entry_ready, ahead.compute_end, ahead.drain_end
+    st, T = ahead.encoder_start, len(fe)
+    done = [r - 1 for r in ready]            # the encoder's done cycle of x_q (q >= 1)
+    events = {"t1"} if T == 1 else set()
+    for q in range(1, T):
+        bank = de[q - 2] if q >= 2 else -1   # the cycle from which q's bank is free
+        events |= {"lanes_apart"} if fe[q] < ce[q - 1] else set()
+        events |= {"gate_encoder"} if fe[q] == ready[q] > bank else set()
+        events |= {"gate_bank"} if fe[q] == bank > ready[q] else set()
+        events |= {"ends_back_to_back"} if ce[q] == ce[q - 1] + 1 else set()
+        if q >= 2 and st[q] == ce[q - 2] > done[q - 1]:
+            events.add("encoder_waits_set")
+    if (np.asarray(steals) > 0).any():
+        events.add("split_steal" if feat & FEAT_SPLIT else "steal")
+    return events | ({"wide"} if feat & FEAT_WIDE_ENC else set())
+
+
 def split_phase_events(phase: str, feat: int, steals: np.ndarray) -> set[str]:
     """SPLIT_EVENTS of one phase run with CFG_FEAT.SPLIT (steals: STEAL_GRANTED per step)."""
     ph = "x" if phase == PHASE_X else "h"
@@ -351,7 +388,10 @@ class GruCoverageSampler:
             if item.err.wptr_step and getattr(item, "feat", 0) & FEAT_OVERLAP:
                 # compare_rejected has checked the abort came during the previous drain
                 m.sample_overlap("abort_beside_drain", mode_name(item.mode))
-            if item.err.wptr and getattr(item, "feat", 0) & FEAT_PREFETCH:
+            if item.err.wptr_ahead:
+                # compare_rejected has checked the abort came from product 1 beside product 0
+                m.sample_ahead("abort_ahead", mode_name(item.mode))
+            elif item.err.wptr and getattr(item, "feat", 0) & FEAT_PREFETCH:
                 # compare_rejected has checked the abort came while x_{s+1} was streaming
                 m.sample_overlap("abort_mid_prefetch", mode_name(item.mode))
             return
@@ -371,7 +411,14 @@ class GruCoverageSampler:
         if getattr(item, "feat", 0) & FEAT_SPLIT and item.mode != StealMode.NONE:
             for ev in sorted(split_phase_events(res.phase, item.feat, steps[:, _STEAL])):
                 m.sample_split(ev, mode_name(item.mode))
-        if getattr(item, "feat", 0) & FEAT_OVERLAP:
+        ahead_bit = getattr(item, "feat", 0) & FEAT_RUN_AHEAD
+        if ahead_bit:
+            events = ({"h_phase_unchanged"} if res.phase == PHASE_H else
+                      ahead_events(gold.phases[(res.direction, PHASE_X)].ahead, item.feat,
+                                   steps[:, _STEAL]))
+            for ev in sorted(events):
+                m.sample_ahead(ev, mode_name(item.mode))
+        if getattr(item, "feat", 0) & FEAT_OVERLAP and not (ahead_bit and res.phase == PHASE_X):
             events = ({"h_phase_unchanged"} if res.phase == PHASE_H else
                       overlap_events(gold.phases[(res.direction, PHASE_X)].steps))
             for ev in sorted(events):

@@ -66,6 +66,8 @@ class GruErrCase:
                                # wptr_step past WDEPTH, start legally: the whole phase is
                                # aborted (8.5)
     wptr_step: int = 0         # the step whose product aborts (steps before it complete)
+    wptr_ahead: bool = False   # RUN_AHEAD: the bad row is product wptr_step + 1's, reached by a
+                               # lane that ran ahead while product wptr_step still computes
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from typing import Iterator, Optional
 import numpy as np
 
 
-from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_PREFETCH, FEAT_ROW_SKIP, FEAT_SPLIT,
-                           FEAT_WIDE_ENC, HwConfig, StealMode, partition_bounds, partition_width,
-                           words_per_row)
+from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_PREFETCH, FEAT_ROW_SKIP,
+                           FEAT_RUN_AHEAD, FEAT_SPLIT, FEAT_WIDE_ENC, HwConfig, StealMode,
+                           partition_bounds, partition_width, words_per_row)
 from golden.gru_seq import drain_margin
 from golden.gru import GruParamsQ, gru_gates_q
 from golden.matvec import matvec_q
@@ -238,6 +238,62 @@ class GruSplitSequence(GruBaseSequence):
                 yield _dynamic_steal_item(rng, hw, f"split_{mode.name.lower()}_{i}", I, Hd, T,
                                           mode, "bi" if i % 2 else "fwd", h0_density=0.7,
                                           feat=FEAT_SPLIT | extra | (others if i % 2 else 0))
+
+
+class GruRunAheadSequence(GruBaseSequence):
+    """CFG_FEAT.RUN_AHEAD (docs/gru-layer.md 8.6): X phases whose lanes enter the next product
+    by themselves. Lane-row 0 heavy weights with inputs that change every step (the light lanes
+    run ahead, in every steal mode, with shared and split replica ranges); a full-width x_t with
+    a small Hd (lanes wait at the gate for the encoder); a large Hd with a short x_t (the output
+    phase is long: lanes wait for the accumulator bank); T = 1 (every lane leaves the only
+    product); WIDE_ENC; T = T_MAX. With and without NULL_SKIP | ROW_SKIP, bidirectional layers
+    (both X phases run ahead; H phases started with the bit run as without it)."""
+
+    def items(self) -> Iterator[GruLayerItem]:
+        hw, rng = self.hw, self.rng
+        if not hw.feat_available & FEAT_RUN_AHEAD:
+            return
+        hd, others = _feature_layer_dims(hw)
+        ahead = FEAT_OVERLAP | FEAT_PREFETCH | FEAT_RUN_AHEAD
+        I = min(hw.N_MAX, 3 * hw.V + 5)
+        for i, (mode, extra) in enumerate([(N_, 0), (N_, others), (V_, others), (H_, 0),
+                                           (V_, FEAT_SPLIT | others), (H_, FEAT_SPLIT)]):
+            if extra & ~hw.feat_available:
+                continue
+            Hd = int(rng.integers(max(1, hd // 2), hd + 1))
+            yield _dynamic_steal_item(rng, hw, f"ahead_skew_{mode.name.lower()}_{i}", I, Hd,
+                                      int(rng.integers(3, 7)), mode, "bi" if i % 2 else "fwd",
+                                      h0_density=0.7, feat=ahead | extra)
+        wide = hw.feat_available & FEAT_WIDE_ENC
+        shapes = [("encoder_bound", hw.N_MAX if small_hw(hw) else 64, max(1, hd // 4), 5, V_,
+                   "fwd", others),
+                  ("bank_bound", hw.V + 1, hd, 5, N_, "bi", 0),
+                  ("t1", hw.V + 2, hd // 2 + 1, 1, V_, "bwd", others),
+                  ("wide", int(rng.integers(1, hw.N_MAX + 1)), int(rng.integers(1, hd + 1)),
+                   int(rng.integers(3, 8)), H_, "bi", wide | others),
+                  ("tmax", int(rng.integers(1, hw.N_MAX + 1)), max(1, hd // 8),
+                   geometry(hw).T_MAX, V_, "fwd", others)]
+        yield from shaped_items(rng, hw, "ahead", shapes, ahead)
+        yield self.back_to_back_item(ahead | wide | (hw.feat_available & FEAT_NULL_SKIP))
+
+    def back_to_back_item(self, feat: int) -> GruLayerItem:
+        """Product 1's compute ends in the cycle after product 0's (two SqSteps in a row): every
+        row has one lane (M <= H), x_0 is dense in partition 0 only, so that partition's lanes
+        end product 0 last, with the op of their last AG cycle still queued, when they enter
+        product 1; x_1 is zero, so each of them then needs one claim and one AG cycle. The
+        word-mode encoder (F = V + 1 cycles) has x_1 ready long before."""
+        hw = self.hw
+        P = min(hw.B, hw.V + 4)
+        it = build_item(self.rng, hw, "ahead_back_to_back", I=hw.V * P, Hd=max(1, hw.H // 3),
+                        T=3, mode=N_, rep_rows=0, directions="fwd", threshold=6, w_density=1.0,
+                        x_density=1.0)
+        W = it.params[0].W_ih
+        W[W == 0] = 1
+        it.x_seq[0, P:] = 0
+        it.x_seq[1, :] = 0
+        it.x_seq[2][it.x_seq[2] == 0] = 1
+        it.feat = feat
+        return it
 
 
 def _dynamic_steal_item(rng: np.random.Generator, hw: HwConfig, name: str, I: int, Hd: int,
@@ -477,6 +533,27 @@ class GruErrorSequence(GruBaseSequence):
                             wptr=True)
         return it
 
+    def wptr_run_ahead(self) -> GruLayerItem:
+        """ERR_WPTR under RUN_AHEAD from a lane that ran ahead: x_0 is zero in partition 0 and
+        dense elsewhere, so the lanes of partition 0 finish product 0 at once and enter product
+        1 when x_1 is encoded, while the other lanes still compute product 0 (the largest Hd,
+        a full-width x_t); lane (0, 0)'s row 0, pointed past WDEPTH, has work in product 1 only.
+        The phase aborts before any step ends: GRU_STEPS = 0, GX and y unchanged
+        (docs/gru-layer.md 8.6)."""
+        hw = self.hw
+        hd, _ = _feature_layer_dims(hw)
+        it = build_item(self.rng, hw, "err_wptr_run_ahead", I=hw.N_MAX, Hd=hd, T=3, mode=N_,
+                        rep_rows=0, directions="fwd", threshold=6, w_density=0.6,
+                        x_density=1.0)
+        lo, hi = partition_bounds(hw, it.I, 0)
+        it.x_seq[0, lo:hi] = 0
+        it.x_seq[1, 0] = 100
+        it.params[0].W_ih[0, 0] = 17               # lane (0, 0)'s row 0 has work in product 1
+        it.feat = FEAT_OVERLAP | FEAT_PREFETCH | FEAT_RUN_AHEAD
+        it.err = GruErrCase("wptr_run_ahead", {}, PHASE_CTRL[PHASE_X], ERR_WPTR, PHASE_X,
+                            wptr=True, wptr_ahead=True)
+        return it
+
     def reset_item(self) -> GruLayerItem:
         """rst_ni in step 1 of an X phase, while the encoder streams x_1 (dense: a write every
         cycle) and, with OVERLAP, product 0's output phase runs beside it (a large Hd makes it
@@ -576,6 +653,9 @@ class GruErrorSequence(GruBaseSequence):
             yield self.wptr_mid_prefetch()
             yield self.base("err_after_prefetch_abort_layer")
             yield self.reset_prefetch_item()
+        if self.hw.feat_available & FEAT_RUN_AHEAD:
+            yield self.wptr_run_ahead()
+            yield self.base("err_after_run_ahead_abort_layer")
 
 
 class GruFrontdoorSequence(GruBaseSequence):

@@ -20,8 +20,8 @@ from tb.gru.env import GruEnv
 from tb.gru.scoreboard import GruPredictor
 from tb.gru.sequences import (GruBaseSequence, GruCornerSequence, GruErrorSequence,
                               GruFrontdoorSequence, GruOverlapSequence, GruPrefetchSequence,
-                              GruRandomSequence, GruSmokeSequence, GruSplitSequence,
-                              GruWideEncSequence)
+                              GruRandomSequence, GruRunAheadSequence, GruSmokeSequence,
+                              GruSplitSequence, GruWideEncSequence)
 
 
 class GruBaseTest(SeededTest):
@@ -72,6 +72,11 @@ class GruSplitTest(GruBaseTest):
 
 
 @pyuvm.test()
+class GruRunAheadTest(GruBaseTest):
+    sequence_override = GruRunAheadSequence
+
+
+@pyuvm.test()
 class GruCornerTest(GruBaseTest):
     sequence_override = GruCornerSequence
 
@@ -87,5 +92,5 @@ class GruFrontdoorTest(GruBaseTest):
 
 
 GRU_TESTS = ("GruSmokeTest", "GruRandomTest", "GruOverlapTest", "GruPrefetchTest",
-             "GruWideEncTest", "GruSplitTest", "GruCornerTest", "GruErrorTest",
+             "GruWideEncTest", "GruSplitTest", "GruRunAheadTest", "GruCornerTest", "GruErrorTest",
              "GruFrontdoorTest")

@@ -11,8 +11,9 @@ from typing import Iterator, Optional
 import numpy as np
 from pyuvm import uvm_sequence
 
-from golden.config import (FEAT_DEFINED, FEAT_NEEDS, FEAT_NULL_SKIP, FEAT_PREFETCH, FEAT_ROW_SKIP,
-                           FEAT_SPLIT, HwConfig, LayerConfig, StealMode, check_split_plan, rows_of_lane)
+from golden.config import (FEAT_DEFINED, FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_PREFETCH,
+                           FEAT_ROW_SKIP, FEAT_RUN_AHEAD, FEAT_SPLIT, HwConfig, LayerConfig,
+                           StealMode, check_split_plan, feat_with_needs, rows_of_lane)
 from golden.encode import encode_matvec, random_sparse_layer, split_plan
 from golden.errors import ImageError, SpecError
 from golden.perf_v2 import simulate_product_run, split_events
@@ -375,19 +376,22 @@ class ErrorSequence(MasrBaseSequence):
             ("err_mode_3", {"CFG_MODE": 3}, ERR_MODE),
             ("err_mode_shift16", {"CFG_SHIFT": 16}, ERR_MODE),
             # CFG_FEAT: an undefined bit (full 32-bit value), ROW_SKIP without NULL_SKIP,
-            # PREFETCH without OVERLAP
+            # PREFETCH without OVERLAP, RUN_AHEAD without PREFETCH
             ("err_feat_undefined", {"CFG_FEAT": 0x10000}, ERR_MODE),
             ("err_feat_row_skip_alone", {"CFG_FEAT": FEAT_ROW_SKIP}, ERR_MODE),
             ("err_feat_prefetch_alone", {"CFG_FEAT": FEAT_PREFETCH}, ERR_MODE),
+            ("err_feat_run_ahead_no_prefetch", {"CFG_FEAT": FEAT_OVERLAP | FEAT_RUN_AHEAD},
+             ERR_MODE),
             ("err_slots_horizontal", {"CFG_MODE": 2, "CFG_REP_ROWS": R}, ERR_SLOTS),
         ]
-        # Every defined bit this build does not offer (with the bit it needs): a QDEPTH = 1
-        # build withholds NULL_SKIP, ROW_SKIP and SPLIT, and a check may forget any one of them.
+        # Every defined bit this build does not offer (with the bits it needs): a QDEPTH = 1
+        # build withholds NULL_SKIP, ROW_SKIP, SPLIT and RUN_AHEAD, and a check may forget any
+        # one of them.
         missing = FEAT_DEFINED & ~hw.feat_available
         for bit in (1 << i for i in range(missing.bit_length()) if missing >> i & 1):
             suffix = "" if bit == missing & -missing else f"_{bit:#x}"
             cases.append((f"err_feat_unimplemented{suffix}",
-                          {"CFG_FEAT": bit | FEAT_NEEDS.get(bit, 0)}, ERR_MODE))
+                          {"CFG_FEAT": feat_with_needs(bit)}, ERR_MODE))
         if hw.V >= 3:
             cases.append(("err_slots_vertical", {"CFG_MODE": 1, "CFG_REP_ROWS": R}, ERR_SLOTS))
         for name, ov, code in cases:
