@@ -266,9 +266,7 @@ module masr_gru_seq #(
         state_d      = SqProd;
       end
       SqProd: begin
-        if (eng_drain_i) begin
-          state_d = SqIdle;                          // ERR_WPTR: the whole phase is aborted
-        end else if (ovl_i && !last_step) begin
+        if (ovl_i && !last_step) begin
           // OVERLAP: the step ends when the product's counters are final; its output phase
           // goes on beside the next step.
           if (eng_snap_i) state_d = SqStep;
@@ -288,8 +286,6 @@ module masr_gru_seq #(
         if (last_step) begin
           end_o   = 1'b1;
           state_d = SqIdle;
-        end else if (eng_drain_i) begin
-          state_d = SqIdle;                          // run-ahead: aborted beside this step
         end else if (ra_i) begin
           // The lanes are already on; the next product's counters may be latched now (its
           // SqStep then follows at once), except the last one's, whose step waits for its
@@ -316,6 +312,12 @@ module masr_gru_seq #(
     endcase
     if (pf_go || ra_go) begin
       enc_start = 1'b1;
+    end
+    // ERR_WPTR: the engine's drain cycle aborts the whole phase, in SqProd or (run-ahead, the
+    // step of a product that ended just before the abort) in SqStep, whose STEP words are
+    // still written.
+    if (eng_drain_i) begin
+      state_d = SqIdle;
     end
   end
 
