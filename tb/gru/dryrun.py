@@ -14,7 +14,8 @@ from typing import Iterable, Optional
 
 import numpy as np
 
-from golden.config import HwConfig
+from golden.config import FEAT_WIDE_ENC, HwConfig
+from golden.gru_seq import encoder_feed_cycles, encoder_pad
 from tb.common.bfm import LANE_STAT_NAMES, STATUS_DONE, STATUS_ERROR
 from golden.matvec import matvec_q
 from golden.perf import simulate_matvec
@@ -70,6 +71,13 @@ class GoldenGruDut:
                 if item.err.wptr:
                     self.regs[ALL_REG["GRU_STEPS"]] = item.err.wptr_step
                     self.regs[ALL_REG["PERF_GRU_CYCLES"]] = 5      # partial: any value
+                if item.err.wptr_ahead:
+                    # an abort a cycle after x_1's done cycle, as the contract counts it
+                    # (tb.gru.checks.abort_ran_ahead)
+                    F = encoder_feed_cycles(self.hw, item.I, bool(item.feat & FEAT_WIDE_ENC)) + \
+                        encoder_pad(self.hw, item.I) + 1
+                    self.regs[ALL_REG["PERF_CYCLES"]] = F + 1
+                    self.regs[ALL_REG["PERF_GRU_CYCLES"]] = (F + 1) + (F + 1) + 1
                 if item.err.mem_ops or item.err.reg_ops:
                     self.regs[ALL_REG["STATUS"]] = STATUS_ERROR
                     res.irq_pulses = 0
