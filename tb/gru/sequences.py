@@ -274,24 +274,32 @@ class GruRunAheadSequence(GruBaseSequence):
                   ("tmax", int(rng.integers(1, hw.N_MAX + 1)), max(1, hd // 8),
                    geometry(hw).T_MAX, V_, "fwd", others)]
         yield from shaped_items(rng, hw, "ahead", shapes, ahead)
-        yield self.back_to_back_item(ahead | wide | (hw.feat_available & FEAT_NULL_SKIP))
+        feat = ahead | wide | (hw.feat_available & FEAT_NULL_SKIP)
+        yield self.back_to_back_item(feat, T=3, Hd=max(1, hw.H // 3))
+        # the same with the phase's last two products: the last step still waits for its
+        # output phase (two rows on some lanes: ceil(M/H) = 2 cycles)
+        yield self.back_to_back_item(feat, T=2, Hd=hw.H // 3 + 1)
 
-    def back_to_back_item(self, feat: int) -> GruLayerItem:
-        """Product 1's compute ends in the cycle after product 0's (two SqSteps in a row): every
-        row has one lane (M <= H), x_0 is dense in partition 0 only, so that partition's lanes
-        end product 0 last, with the op of their last AG cycle still queued, when they enter
-        product 1; x_1 is zero, so each of them then needs one claim and one AG cycle. The
-        word-mode encoder (F = V + 1 cycles) has x_1 ready long before."""
+    def back_to_back_item(self, feat: int, T: int, Hd: int) -> GruLayerItem:
+        """Product 1's compute ends in the cycle after product 0's (two SqSteps in a row): x_0
+        is dense in partition 0 only, and there only the lanes with one row have weights, so
+        those lanes end product 0 last, with the op of their last AG cycle still queued, when
+        they enter product 1; x_1 is zero, so each of them then needs one claim and one AG
+        cycle. The word-mode encoder (F = V + 1 cycles) has x_1 ready long before."""
         hw = self.hw
         P = min(hw.B, hw.V + 4)
-        it = build_item(self.rng, hw, "ahead_back_to_back", I=hw.V * P, Hd=max(1, hw.H // 3),
-                        T=3, mode=N_, rep_rows=0, directions="fwd", threshold=6, w_density=1.0,
+        it = build_item(self.rng, hw, f"ahead_back_to_back_t{T}", I=hw.V * P, Hd=Hd, T=T,
+                        mode=N_, rep_rows=0, directions="fwd", threshold=6, w_density=1.0,
                         x_density=1.0)
         W = it.params[0].W_ih
         W[W == 0] = 1
+        for r in range(3 * Hd):
+            if 3 * Hd - r % hw.H > hw.H:          # lane-row r mod H holds two rows or more
+                W[r, :P] = 0
         it.x_seq[0, P:] = 0
         it.x_seq[1, :] = 0
-        it.x_seq[2][it.x_seq[2] == 0] = 1
+        if T > 2:
+            it.x_seq[2][it.x_seq[2] == 0] = 1
         it.feat = feat
         return it
 
