@@ -663,7 +663,12 @@ class GruErrorSequence(GruBaseSequence):
             yield self.reset_prefetch_item()
         if self.hw.feat_available & FEAT_RUN_AHEAD:
             yield self.wptr_run_ahead()
-            yield self.base("err_after_run_ahead_abort_layer")
+            # runs ahead too, right after the aborted run-ahead phase: its product 0 computes
+            # into accumulator bank 0 (the aborted phase's product 0 took bank 1), which the
+            # output unit must follow
+            after = self.base("err_after_run_ahead_abort_layer")
+            after.feat = FEAT_OVERLAP | FEAT_PREFETCH | FEAT_RUN_AHEAD
+            yield after
 
 
 class GruFrontdoorSequence(GruBaseSequence):
