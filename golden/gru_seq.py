@@ -19,8 +19,8 @@ from typing import Optional
 import numpy as np
 
 from golden.config import (FEAT_OVERLAP, FEAT_PREFETCH, FEAT_RUN_AHEAD, FEAT_WIDE_ENC, MAX_SHIFT,
-                           HwConfig, LayerConfig, StealMode, _require_int, ceil_div, partition_width,
-                           words_per_row)
+                           HwConfig, LayerConfig, StealMode, _require_int, ceil_div,
+                           partition_width, words_per_row)
 from golden.errors import SpecError
 from golden.gru import check_threshold, gru_gates_q
 from golden.matvec import matvec_q
