@@ -532,12 +532,18 @@ def abort_ran_ahead(res: Any, hw: HwConfig) -> bool:
     product 0's start, itself E = F + 1 cycles into the phase), with PERF_CYCLES = product 0's
     compute cycles up to and including the aborting one, so PERF_GRU_CYCLES = E + PERF_CYCLES
     + 1 (the drain cycle) as for an abort in step 0 of any X phase."""
-    from golden.config import FEAT_WIDE_ENC
-    from golden.gru_seq import encoder_feed_cycles, encoder_pad
-    d, I = res.dump, res.item.I
-    F = encoder_feed_cycles(hw, I, bool(res.item.feat & FEAT_WIDE_ENC)) + encoder_pad(hw, I) + 1
+    d, F = res.dump, prefetch_encode_cycles(res.item, hw)
     E = F + 1
     return d.reg("PERF_CYCLES") > F and d.reg("PERF_GRU_CYCLES") == E + d.reg("PERF_CYCLES") + 1
+
+
+def prefetch_encode_cycles(item: Any, hw: HwConfig) -> int:
+    """F of contract 8.6: cycles from a start of the encoder on x_t to its done cycle in the
+    item's X phase (feed(I) + pad(I) + 1)."""
+    from golden.config import FEAT_WIDE_ENC
+    from golden.gru_seq import encoder_feed_cycles, encoder_pad
+    return encoder_feed_cycles(hw, item.I, bool(item.feat & FEAT_WIDE_ENC)) + \
+        encoder_pad(hw, item.I) + 1
 
 
 def abort_beside_drain(res: Any, hw: HwConfig) -> bool:

@@ -14,14 +14,14 @@ from typing import Iterable, Optional
 
 import numpy as np
 
-from golden.config import FEAT_WIDE_ENC, HwConfig
-from golden.gru_seq import encoder_feed_cycles, encoder_pad
+from golden.config import HwConfig
 from tb.common.bfm import LANE_STAT_NAMES, STATUS_DONE, STATUS_ERROR
 from golden.matvec import matvec_q
 from golden.perf import simulate_matvec
 from tb.gru.bfm import (ALL_REG, N_DUMP_REGS, PHASE_M, PHASE_X, GruDump, geometry, hbuf_words,
                         xbuf_words)
-from tb.gru.checks import GoldenLayer, expected_gru_regs, expected_step_words, golden_layer
+from tb.gru.checks import (GoldenLayer, expected_gru_regs, expected_step_words, golden_layer,
+                           prefetch_encode_cycles)
 from tb.gru.items import BUSY_CODES, GruLayerItem, GruPhaseResult
 
 
@@ -74,8 +74,7 @@ class GoldenGruDut:
                 if item.err.wptr_ahead:
                     # an abort a cycle after x_1's done cycle, as the contract counts it
                     # (tb.gru.checks.abort_ran_ahead)
-                    F = encoder_feed_cycles(self.hw, item.I, bool(item.feat & FEAT_WIDE_ENC)) + \
-                        encoder_pad(self.hw, item.I) + 1
+                    F = prefetch_encode_cycles(item, self.hw)
                     self.regs[ALL_REG["PERF_CYCLES"]] = F + 1
                     self.regs[ALL_REG["PERF_GRU_CYCLES"]] = (F + 1) + (F + 1) + 1
                 if item.err.mem_ops or item.err.reg_ops:
