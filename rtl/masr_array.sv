@@ -42,7 +42,8 @@ module masr_array #(
   localparam int IdxW     = (R_MAX > 1) ? $clog2(R_MAX) : 1,
   localparam int KwW      = ((KW_MAX > 1) ? $clog2(KW_MAX) : 1) + 1,
   localparam int StatW    = 32,
-  localparam int NumStats = 8,
+  localparam int NumStats = 7,                     // the lane statistics (section 6)
+  localparam int NumEv    = masr_pkg::STAT_EV_NUM,
   localparam int AmAddrW  = $clog2(3 * KW_MAX),
   localparam int AvAddrW  = $clog2(3 * P_MAX),
   localparam int EncOffW  = (ENC_W > 1) ? $clog2(ENC_W) : 1
@@ -108,9 +109,11 @@ module masr_array #(
   input  logic                        act_wset_i,   // activation RF set the encoder writes
   input  logic                        act_rset_i,   // activation RF set the lanes read
 
-  // ---- per-lane statistics (section 6 order + stall) of bank stat_bank_i, for the PERF_* sums ----
-  input  logic                        stat_bank_i,
-  output logic [NL*NumStats*StatW-1:0] stats_o
+  // ---- per-lane statistics (section 6 order) of each lane's product, and each lane's
+  //      counted events of the cycle with their products' parities (for the PERF_* sums) ----
+  output logic [NL*NumStats*StatW-1:0] stats_o,
+  output logic [NL*NumEv-1:0]         stat_ev_o,
+  output logic [NL*NumEv-1:0]         stat_ev_par_o
 );
 
   // ---------------------------------------------------------------------------------------------
@@ -423,8 +426,9 @@ module masr_array #(
         .fd_raddr_i,
         .fd_rdata_o     (lane_rdata_o[L*32 +: 32]),
         .plan_o         (plan[L*32 +: 32]),
-        .stat_bank_i,
-        .stats_o        (stats_o[L*NumStats*StatW +: NumStats*StatW])
+        .stats_o        (stats_o[L*NumStats*StatW +: NumStats*StatW]),
+        .stat_ev_o      (stat_ev_o[L*NumEv +: NumEv]),
+        .stat_ev_par_o  (stat_ev_par_o[L*NumEv +: NumEv])
       );
     end
   end

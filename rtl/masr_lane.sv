@@ -53,7 +53,7 @@ module masr_lane #(
   // Accumulator banks: 2 when the build implements CFG_FEAT.OVERLAP (a product computes into one
   // bank while the output phase drains the other), else 1.
   parameter int ACC_BANKS = 1,
-  // The build implements CFG_FEAT.RUN_AHEAD: a second bank of statistics (two products in flight).
+  // The build implements CFG_FEAT.RUN_AHEAD: products in flight are told apart by their parity.
   parameter bit RUN_AHEAD = 1'b0,
   // Derived, do not override.
   localparam int MDEPTH   = SLOTS * KW_MAX,
@@ -73,8 +73,8 @@ module masr_lane #(
   localparam int WAddrW   = 17,
   localparam int AAddrW   = $clog2(3 * P_MAX + KW_MAX * B),
   localparam int StatW    = 32,
-  localparam int NumStats = 8,                             // 7 lane stats (section 6) + stall
-  localparam int StatBanks = RUN_AHEAD ? 2 : 1
+  localparam int NumStats = 7,                             // the lane statistics (section 6)
+  localparam int NumEv    = masr_pkg::STAT_EV_NUM          // counted events, for the PERF_* sums
 ) (
   input  logic                   clk_i,
   input  logic                   rst_ni,
@@ -189,9 +189,12 @@ module masr_lane #(
   // ---- split plan registers {base_1, base_0} (read by the array at start) ----
   output logic [31:0]            plan_o,
 
-  // ---- statistics of a product (section 6 order, then the stall count): bank stat_bank_i ----
-  input  logic                   stat_bank_i,
-  output logic [NumStats*StatW-1:0] stats_o
+  // ---- statistics of the lane's product (section 6 order) ----
+  output logic [NumStats*StatW-1:0] stats_o,
+  // ---- this cycle's counted events (masr_pkg::STAT_EV_*) and the parity of each one's product,
+  //      summed over the lanes per product by masr_perf_stats ----
+  output logic [NumEv-1:0]       stat_ev_o,
+  output logic [NumEv-1:0]       stat_ev_par_o
 );
 
   // ---------------------------------------------------------------------------------------------
@@ -654,7 +657,7 @@ module masr_lane #(
 
   // The AG has an op to emit whenever its current word has effective bits left; within a busy
   // row that is exactly "the word is not empty" (a word ends with its last op), so the stall
-  // counter can be derived here: masr_prefix_addr gates op_valid_o with stall_i itself.
+  // event can be derived here: masr_prefix_addr gates op_valid_o with stall_i itself.
   assign ag_has_op  = skip_en ? sk_has_op : v1_busy && ((wmask & amask_rdata_i[B-1:0]) != '0);
   assign stall      = run_i && ag_has_op && q_full;
   assign push       = run_i && ag_op;
@@ -761,23 +764,18 @@ module masr_lane #(
   assign clear_o = in_o ? finished_o : (ahead_o && !(!q_empty && (mac_par == o_pid_i[0])));
 
   // ---------------------------------------------------------------------------------------------
-  // Statistics and FLAGS (section 6), cleared at start. Under run-ahead bank pid mod 2 counts the
-  // lane's product (an entry clears the new product's bank), the MAC's pops count for their op's
-  // product, and idle cycles count only while the lane's product computes and the lane has not
-  // left the phase's last product.
+  // Statistics and FLAGS (section 6) of the product the lane is in, cleared at start and when the
+  // lane enters the next product (run-ahead). The MAC's pops count for their op's product: pops of
+  // the previous product's ops left in the queue after an entry are not this product's. Idle
+  // cycles count only while the lane's product computes and the lane has not left the phase's
+  // last product. The PERF_* sums do not read these counters: every event also goes out with its
+  // product's parity (stat_ev_o), so that two products in flight need no second bank per lane.
   // ---------------------------------------------------------------------------------------------
-  logic [StatW-1:0]  st_mac_q [StatBanks];
-  logic [StatW-1:0]  st_own_q [StatBanks];
-  logic [StatW-1:0]  st_stolen_q [StatBanks];
-  logic [StatW-1:0]  st_lost_q [StatBanks];
-  logic [StatW-1:0]  st_refused_q [StatBanks];
-  logic [StatW-1:0]  st_idle_q [StatBanks];
-  logic [StatW-1:0]  st_stall_q [StatBanks];
-  logic [masr_pkg::FlagsW-1:0] flags_q [StatBanks];
-  logic [masr_pkg::FlagsW-1:0] flags_set;
-  logic              row_stolen_q, refused, ended, idle_now;
+  logic [StatW-1:0]  st_mac_q, st_own_q, st_stolen_q, st_lost_q, st_refused_q, st_idle_q;
+  logic [masr_pkg::FlagsW-1:0] flags_q, flags_set;
+  logic              row_stolen_q, refused, ended, idle_now, mac_mine, stat_clr;
   logic [1:0]        reason;
-  logic              sb, mb;        // statistics bank of the lane's product, of the popped op's
+  logic              sb, mb;        // parity of the lane's product, of the popped op's product
 
   // Split ranges can lose two rows in one cycle (one per thief).
   logic [1:0] lost_n;
@@ -798,7 +796,7 @@ module masr_lane #(
                                                    (reason == masr_pkg::REFUSE_EXHAUSTED);
     flags_set[masr_pkg::FLAG_REFUSED_DONE]       = refused && (reason == masr_pkg::REFUSE_DONE);
     flags_set[masr_pkg::FLAG_VICTIM_THEN_THIEF]  = (got_prev || got_next) &&
-                                                   (st_lost_q[sb] != '0);
+                                                   (st_lost_q != '0);
     flags_set[masr_pkg::FLAG_ZERO_WORK_STEAL]    = run_i && ag_last && ag_zero && row_stolen_q;
     flags_set[masr_pkg::FLAG_STOLE_PREV]         = got_prev;
     flags_set[masr_pkg::FLAG_STOLE_NEXT]         = got_next;
@@ -806,43 +804,49 @@ module masr_lane #(
                                                    (reason == masr_pkg::REFUSE_CONTENTION);
   end
 
-  for (genvar k = 0; k < StatBanks; k++) begin : g_stat_bank
-    logic clr, mine;
-    // Cleared at start, and (run-ahead) when the lane enters the product that uses the bank.
-    assign clr  = start_i || (enter && (32'(!pid_q[0]) == k));
-    assign mine = (32'(sb) == k);
-    always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) begin
-        st_mac_q[k]     <= '0;
-        st_own_q[k]     <= '0;
-        st_stolen_q[k]  <= '0;
-        st_lost_q[k]    <= '0;
-        st_refused_q[k] <= '0;
-        st_idle_q[k]    <= '0;
-        st_stall_q[k]   <= '0;
-        flags_q[k]      <= '0;
-      end else if (clr) begin
-        st_mac_q[k]     <= '0;
-        st_own_q[k]     <= '0;
-        st_stolen_q[k]  <= '0;
-        st_lost_q[k]    <= '0;
-        st_refused_q[k] <= '0;
-        st_idle_q[k]    <= '0;
-        st_stall_q[k]   <= '0;
-        flags_q[k]      <= '0;
-      end else if (run_i) begin
-        st_mac_q[k] <= st_mac_q[k] + StatW'(pop && (32'(mb) == k));
-        if (mine) begin
-          st_own_q[k]     <= st_own_q[k] + StatW'(owner_gnt);    // owner claims and N2 retires
-          st_stolen_q[k]  <= st_stolen_q[k] + StatW'(got_prev || got_next);
-          st_lost_q[k]    <= st_lost_q[k] + StatW'(lost_n);
-          st_refused_q[k] <= st_refused_q[k] + StatW'(refused);
-          st_idle_q[k]    <= st_idle_q[k] + StatW'(idle_now);
-          st_stall_q[k]   <= st_stall_q[k] + StatW'(stall);
-          flags_q[k]      <= flags_q[k] | flags_set;
-        end
-      end
+  assign stat_clr = start_i || enter;
+  assign mac_mine = pop && (mb == sb);
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      st_mac_q     <= '0;
+      st_own_q     <= '0;
+      st_stolen_q  <= '0;
+      st_lost_q    <= '0;
+      st_refused_q <= '0;
+      st_idle_q    <= '0;
+      flags_q      <= '0;
+    end else if (stat_clr) begin
+      st_mac_q     <= '0;
+      st_own_q     <= '0;
+      st_stolen_q  <= '0;
+      st_lost_q    <= '0;
+      st_refused_q <= '0;
+      st_idle_q    <= '0;
+      flags_q      <= '0;
+    end else if (run_i) begin
+      st_mac_q     <= st_mac_q + StatW'(mac_mine);
+      st_own_q     <= st_own_q + StatW'(owner_gnt);                // owner claims and N2 retires
+      st_stolen_q  <= st_stolen_q + StatW'(got_prev || got_next);
+      st_lost_q    <= st_lost_q + StatW'(lost_n);
+      st_refused_q <= st_refused_q + StatW'(refused);
+      st_idle_q    <= st_idle_q + StatW'(idle_now);
+      flags_q      <= flags_q | flags_set;
     end
+  end
+
+  // The same events for the PERF_* sums. A start drops its cycle's events, as it does here; an
+  // entry does not (they belong to the product the lane leaves, whose sums are still open).
+  always_comb begin
+    stat_ev_o = '0;
+    stat_ev_o[masr_pkg::STAT_EV_MAC]     = pop;
+    stat_ev_o[masr_pkg::STAT_EV_OWN]     = owner_gnt;
+    stat_ev_o[masr_pkg::STAT_EV_STOLEN]  = got_prev || got_next;
+    stat_ev_o[masr_pkg::STAT_EV_REFUSED] = refused;
+    stat_ev_o[masr_pkg::STAT_EV_IDLE]    = idle_now;
+    stat_ev_o[masr_pkg::STAT_EV_STALL]   = stall;
+    stat_ev_o = (run_i && !start_i) ? stat_ev_o : '0;
+    stat_ev_par_o = {NumEv{sb}};
+    stat_ev_par_o[masr_pkg::STAT_EV_MAC] = mb;
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -855,10 +859,8 @@ module masr_lane #(
     end
   end
 
-  logic rb;
-  assign rb = RUN_AHEAD && stat_bank_i;
-  assign stats_o = {st_stall_q[rb], StatW'(flags_q[rb]), st_idle_q[rb], st_refused_q[rb],
-                    st_lost_q[rb], st_stolen_q[rb], st_own_q[rb], st_mac_q[rb]};
+  assign stats_o = {StatW'(flags_q), st_idle_q, st_refused_q, st_lost_q, st_stolen_q, st_own_q,
+                    st_mac_q};
 
   // ---------------------------------------------------------------------------------------------
   // Frontdoor read data (read at the top's registered address)

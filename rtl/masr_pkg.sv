@@ -173,6 +173,17 @@ package masr_pkg;
   localparam logic [15:0] STAT_FLAGS       = 16'd6;
   localparam logic [15:0] STAT_NUM         = 16'd7;  // addresses >= this are ERR_MEM_RANGE
 
+  // Events a lane reports each cycle for the PERF_* sums (masr_perf_stats), with its product's
+  // parity: a MAC pop, an owner claim or N2 retire, a granted steal, a refused steal request, an
+  // idle cycle, a queue-full stall.
+  localparam int STAT_EV_MAC     = 0;
+  localparam int STAT_EV_OWN     = 1;
+  localparam int STAT_EV_STOLEN  = 2;
+  localparam int STAT_EV_REFUSED = 3;
+  localparam int STAT_EV_IDLE    = 4;
+  localparam int STAT_EV_STALL   = 5;
+  localparam int STAT_EV_NUM     = 6;
+
   // FLAGS bit positions (sticky, cleared at start).
   localparam int FlagsW = 9;
 

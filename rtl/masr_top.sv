@@ -51,7 +51,8 @@ module masr_top #(
   localparam int RowW     = $clog2(R_MAX + 1),
   localparam int IdxW     = (R_MAX > 1) ? $clog2(R_MAX) : 1,   // output block index
   localparam int StatW    = 32,
-  localparam int NumStats = 8,
+  localparam int NumStats = 7,                 // the lane statistics (section 6)
+  localparam int NumEv    = masr_pkg::STAT_EV_NUM,
   localparam int HD_MAX   = (M_MAX / 3 < N_MAX) ? M_MAX / 3 : N_MAX,   // GRU: max hidden size
   localparam int AmAddrW  = $clog2(3 * KW_MAX),
   localparam int AvAddrW  = $clog2(3 * P_MAX),
@@ -70,7 +71,7 @@ module masr_top #(
   // WIDE_ENC: the encoder's word mode, B value write ports per activation value RF.
   localparam bit EncWide = ((FEAT_IMPL >> masr_pkg::FEAT_WIDE_ENC) % 2 == 1),
   localparam int EncW    = EncWide ? B : 1,
-  // RUN_AHEAD: a second bank of lane statistics.
+  // RUN_AHEAD: a second bank of PERF_* sums (masr_perf_stats), for two products in flight.
   localparam bit RaBuild = ((FEAT_IMPL >> masr_pkg::FEAT_RUN_AHEAD) % 2 == 1),
   localparam int EncOffW = (EncW > 1) ? $clog2(EncW) : 1
 ) (
@@ -592,6 +593,7 @@ module masr_top #(
   logic [NL*32-1:0]              lane_rdata;
   logic [NP*32-1:0]              pe_rdata;
   logic [NL*NumStats*StatW-1:0]  stats;
+  logic [NL*NumEv-1:0]           stat_ev, stat_ev_par;
   logic [RowW-1:0]               cfg_rep_sat;
   logic [V-1:0]                  enc_am_we, enc_av_we;
   logic [V*AmAddrW-1:0]          enc_am_waddr;
@@ -690,8 +692,9 @@ module masr_top #(
     .enc_av_wdata_i (enc_av_wdata),
     .act_wset_i     (act_wset),
     .act_rset_i     (act_rset),
-    .stat_bank_i    (ra_q && snap_par),
-    .stats_o        (stats)
+    .stats_o        (stats),
+    .stat_ev_o      (stat_ev),
+    .stat_ev_par_o  (stat_ev_par)
   );
 
   // ---------------------------------------------------------------------------------------------
@@ -888,17 +891,30 @@ module masr_top #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Performance counters: PERF_CYCLES counts live; the others are sums of the per-lane statistics,
-  // latched once, in the cycle after the compute phase ends (all lane counters final by then).
+  // Performance counters: PERF_CYCLES counts live; the others are the lanes' statistics summed
+  // over the array per product as they happen (masr_perf_stats: a bank per product in flight),
+  // latched once, in the cycle after the compute phase ends (every event of the product counted
+  // by then); that bank then starts over for the product after next.
   // ---------------------------------------------------------------------------------------------
-  function automatic logic [31:0] stat_sum(input logic [NL*NumStats*StatW-1:0] st,
-                                           input int idx);
-    logic [31:0] acc;
-    acc = '0;
-    for (int l = 0; l < NL; l++) begin
-      acc = acc + st[(l*NumStats + idx)*StatW +: StatW];
-    end
-    stat_sum = acc;
+  logic [NumEv*32-1:0] ev_sum;
+
+  masr_perf_stats #(
+    .NL    (NL),
+    .BANKS (RaBuild ? 2 : 1)
+  ) u_perf_stats (
+    .clk_i,
+    .rst_ni,
+    .clear_i        (eng_start),
+    .restart_i      (snap_q),
+    .restart_bank_i (ra_q && snap_par),
+    .ev_i           (stat_ev),
+    .ev_par_i       (stat_ev_par),
+    .rd_bank_i      (ra_q && snap_par),
+    .sum_o          (ev_sum)
+  );
+
+  function automatic logic [31:0] ev_total(input int ev);
+    ev_total = ev_sum[ev*32 +: 32];
   endfunction
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -910,12 +926,13 @@ module masr_top #(
       perf_idle_q  <= '0;
       perf_rows_q  <= '0;
     end else if (snap_q) begin
-      perf_mac_q   <= stat_sum(stats, 0);                        // MAC_BUSY
-      perf_gnt_q   <= stat_sum(stats, 2);                        // ROWS_STOLEN
-      perf_ref_q   <= stat_sum(stats, 4);                        // REFUSED
-      perf_idle_q  <= stat_sum(stats, 5);                        // IDLE
-      perf_stall_q <= stat_sum(stats, 7);                        // stall (not a lane stat)
-      perf_rows_q  <= stat_sum(stats, 1) + stat_sum(stats, 2);   // ROWS_OWN + ROWS_STOLEN
+      perf_mac_q   <= ev_total(masr_pkg::STAT_EV_MAC);                       // MAC_BUSY
+      perf_gnt_q   <= ev_total(masr_pkg::STAT_EV_STOLEN);                    // ROWS_STOLEN
+      perf_ref_q   <= ev_total(masr_pkg::STAT_EV_REFUSED);                   // REFUSED
+      perf_idle_q  <= ev_total(masr_pkg::STAT_EV_IDLE);                      // IDLE
+      perf_stall_q <= ev_total(masr_pkg::STAT_EV_STALL);                     // not a lane stat
+      perf_rows_q  <= ev_total(masr_pkg::STAT_EV_OWN) +
+                      ev_total(masr_pkg::STAT_EV_STOLEN);                    // OWN + STOLEN
     end
   end
 
@@ -1084,5 +1101,25 @@ module masr_top #(
     else         snap_chk_q <= snap_q && !aborted_q;
   end
   `ASSERT_IMPL(RowsDoneIsMV_A, snap_chk_q, perf_rows_q == 32'(run_m_q) * 32'(V))
+
+`ifndef SYNTHESIS
+  // The PERF_* sums counted as events happen equal the lanes' own counters added up, for every
+  // product whose lanes count for it alone (not under run-ahead, where a lane's counters follow
+  // it into the next product).
+  function automatic logic [31:0] lane_sum(input int idx);
+    logic [31:0] acc;
+    acc = '0;
+    for (int l = 0; l < NL; l++) begin
+      acc = acc + stats[(l*NumStats + idx)*StatW +: StatW];
+    end
+    lane_sum = acc;
+  endfunction
+  `ASSERT_IMPL(PerfSumsAreLaneSums_A, snap_q && !ra_q,
+               ev_total(masr_pkg::STAT_EV_MAC)     == lane_sum(32'(masr_pkg::STAT_MAC_BUSY)) &&
+               ev_total(masr_pkg::STAT_EV_OWN)     == lane_sum(32'(masr_pkg::STAT_ROWS_OWN)) &&
+               ev_total(masr_pkg::STAT_EV_STOLEN)  == lane_sum(32'(masr_pkg::STAT_ROWS_STOLEN)) &&
+               ev_total(masr_pkg::STAT_EV_REFUSED) == lane_sum(32'(masr_pkg::STAT_REFUSED)) &&
+               ev_total(masr_pkg::STAT_EV_IDLE)    == lane_sum(32'(masr_pkg::STAT_IDLE)))
+`endif
 
 endmodule

@@ -144,7 +144,8 @@ module array_formal #(
   logic [H*32-1:0]     sums;
   logic [NL*32-1:0]    lane_rdata;
   logic [NP*32-1:0]    pe_rdata;
-  logic [NL*8*32-1:0]  stats;
+  logic [NL*7*32-1:0]  stats;
+  logic [NL*masr_pkg::STAT_EV_NUM-1:0] stat_ev, stat_ev_par;   // unused: no PERF_* sums here
   logic [NL-1:0]       lane_enter;
   logic [NL*2-1:0]     lane_pid;
 
@@ -207,8 +208,9 @@ module array_formal #(
     .enc_av_wdata_i (16'd0),
     .act_wset_i     (1'b0),
     .act_rset_i     (1'b0),
-    .stat_bank_i    (1'b0),
-    .stats_o        (stats)
+    .stats_o        (stats),
+    .stat_ev_o      (stat_ev),
+    .stat_ev_par_o  (stat_ev_par)
   );
 
   // ---------------------------------------------------------------------------------------------
