@@ -165,6 +165,24 @@ def extrapolate(a: ModuleStats, na: int, b: ModuleStats, nb: int, n: int,
                    levels=-1, macros=[], split=[], children={}, loops=[])
 
 
+def folded(res: UnitResult, name: str) -> ModuleStats:
+    """A glue module's own logic with its submodules that are not split off folded in: they grow
+    with the array like the glue itself (masr_perf_stats in masr_top), so they take part in its
+    extrapolation. ``levels`` stays the module's own (a path ends at a submodule's ports)."""
+    m = res.modules[name]
+    out = replace(m, gates=dict(m.gates), macros=list(m.macros), split=list(m.split),
+                  children={})
+    for child, count in m.children.items():
+        c = folded(res, child)
+        out.flops += count * c.flops
+        out.transistors += count * c.transistors
+        for gate, n in c.gates.items():
+            out.gates[gate] = out.gates.get(gate, 0) + count * n
+        out.macros += c.macros * count
+        out.split += c.split * count
+    return out
+
+
 class Design:
     """Synthesizes units (in parallel) and sums them."""
 
@@ -188,7 +206,7 @@ class Design:
 
     def glue(self, unit: Unit) -> ModuleStats:
         res = self.results[unit]
-        return res.modules[res.top]
+        return folded(res, res.top)
 
     def _module_totals(self, res: UnitResult, name: str, with_split: bool) -> Totals:
         m = res.modules[name]
