@@ -1,5 +1,6 @@
 """Leaf RTL tests: lint, Icarus compile, assertion macros, and cocotb simulations of the MASR
-primitives (masr_prefix_addr, masr_steal_arb, masr_fifo, masr_sram) against Python references.
+primitives (masr_prefix_addr, masr_steal_arb, masr_fifo, masr_sram, masr_perf_stats) against
+Python references.
 
 Every simulation is a "job" (one build configuration + one cocotb run with a fixed seed). To fit
 the 2-minute budget on 2 cores without pytest-xdist, the jobs of all selected tests are submitted
@@ -34,8 +35,11 @@ LINT_SETS: dict[str, list[dict[str, object]]] = {
     "masr_prefix_addr": [{"B": 8, "KW": 1}, {"B": 8, "KW": 4}, {"B": 16, "KW": 8},
                          {"B": 32, "KW": 4, "WAddrW": 17}, {"B": 2, "KW": 3}],
     "masr_steal_arb": [{"RowW": r} for r in (1, 3, 6, 9)],
+    "masr_perf_stats": [{"NL": 1, "BANKS": 1}, {"NL": 8, "BANKS": 2}, {"NL": 64, "BANKS": 1},
+                        {"NL": 1024, "BANKS": 2}],
 }
-DEPS = {"masr_prefix_addr": ["masr_popcount", "masr_prefix_addr"]}
+DEPS = {"masr_prefix_addr": ["masr_popcount", "masr_prefix_addr"],
+        "masr_perf_stats": ["masr_popcount", "masr_perf_stats"]}
 
 
 def sources(top: str) -> list[Path]:
@@ -51,9 +55,12 @@ PA = "tb.leaf.prefix_addr_cocotb"
 ARB = "tb.leaf.steal_arb_cocotb"
 FIFO = "tb.leaf.fifo_cocotb"
 SRAM = "tb.leaf.sram_cocotb"
+PS = "tb.leaf.perf_stats_cocotb"
 PA8 = {"B": 8, "KW": 4, "WAddrW": 16, "AAddrW": 10}
 PA16 = {"B": 16, "KW": 4, "WAddrW": 16, "AAddrW": 10}
 PA32 = {"B": 32, "KW": 4, "WAddrW": 17, "AAddrW": 10}
+PS_V = {"NL": 8, "BANKS": 2}
+PS_I = {"NL": 3, "BANKS": 1}
 SRAM_P = {"Width": 12, "Depth": 20, "NumRd": 2}
 
 
@@ -64,6 +71,11 @@ def _pa_env(p: dict[str, object], rows: int, **extra: str) -> dict[str, str]:
 
 def _sram_env(name: str) -> dict[str, str]:
     return {"MASR_SRAM_DEPTH": str(SRAM_P["Depth"]), "MASR_SRAM_BDNAME": name}
+
+
+def _ps_env(p: dict[str, object], cycles: int, long: int) -> dict[str, str]:
+    return {"MASR_PS_NL": str(p["NL"]), "MASR_PS_BANKS": str(p["BANKS"]),
+            "MASR_PS_CYCLES": str(cycles), "MASR_PS_LONG": str(long)}
 
 
 # In submission order: one job per distinct build first (longest first), then the jobs that
@@ -79,6 +91,7 @@ JOBS = [
         str_params={"BdName": "mem_t"}, env=_sram_env("mem_t")),
     Job("sram_nobd_v", "masr_sram", SRAM_P, SRAM, bd_dir=True,
         str_params={"BdName": ""}, testcase="backdoor", env=_sram_env("")),
+    Job("perf_stats_v", "masr_perf_stats", PS_V, PS, env=_ps_env(PS_V, 3000, 8200)),
     Job("pa_b8_exh1", "masr_prefix_addr", PA8, PA, testcase="exhaustive_single_word",
         env=_pa_env(PA8, 0, MASR_PA_EXHAUSTIVE="1", MASR_PA_EXH_SLICE="1/2")),
     Job("pa_b8", "masr_prefix_addr", PA8, PA, env=_pa_env(PA8, 1500)),
@@ -97,6 +110,7 @@ JOBS = [
     Job("fifo_assert_i", "masr_fifo", {"Width": 16, "Depth": 8}, FIFO, sim="icarus",
         testcase="push_when_full_must_fire", expect_assert="NoPushWhenFull_A",
         env={"MASR_FIFO_DEPTH": "8", "MASR_EXPECT_ASSERT": "1"}),
+    Job("perf_stats_i", "masr_perf_stats", PS_I, PS, sim="icarus", env=_ps_env(PS_I, 2000, 1500)),
 ]
 
 
