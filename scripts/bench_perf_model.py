@@ -94,6 +94,15 @@ SCHEMES: dict[str, Scheme] = {
                                                 dup_budget=DUP_BUDGET, placement="load",
                                                 scan_rows=True, run_ahead=True, reach=2),
                                         what="ra-scan-split-load, thieves up to 2 lanes away"),
+    "ra-scan-split-load-reach2-12": Scheme(replace(V2_BASE, replicas="split", dup_budget=0.12,
+                                                   placement="load", scan_rows=True,
+                                                   run_ahead=True, reach=2),
+                                           what="ra-scan-split-load-reach2 with a 12 % budget"),
+    "ra-split-full": Scheme(replace(V2_BASE, replicas="split", dup_budget=1.0, run_ahead=True),
+                            what="limit under run-ahead: every row replicated once (100 %)"),
+    "ra-split-full-reach2": Scheme(replace(V2_BASE, replicas="split", dup_budget=1.0,
+                                           run_ahead=True, reach=2),
+                                   what="ra-split-full, thieves up to 2 lanes away"),
 }
 CHOSEN = "split-load"
 
