@@ -43,11 +43,9 @@ def test_adhoc_size_derives_capacities_and_takes_overrides():
     assert configs.canonical(" 16x16 : wdepth=2048,SLOTS=96") == "16x16:SLOTS=96,WDEPTH=2048"
 
 
-def test_paper_scale_builds_compile_hot_code_at_O1_and_small_ones_unchanged():
-    assert configs.cxx_opt(configs.resolve("4x2")) is None
-    assert configs.cxx_opt(configs.resolve("8x8")) is None
-    assert configs.cxx_opt(configs.resolve("16x16")) == "-O1"
-    assert configs.cxx_opt(configs.resolve("8x16")) == "-O1"
+def test_every_array_compiles_hot_code_at_O1():
+    for spec in ("4x2", "8x8", "16x16", "8x16", "4x2@icarus"):
+        assert configs.cxx_opt(configs.resolve(spec)) == "-O1", spec
 
 
 def test_derived_rule_reproduces_the_hand_picked_8x8_sizes():

@@ -154,14 +154,13 @@ def build_top(config: str, *, waves: bool = False, coverage: bool = False,
                         timeout=timeout if timeout is not None else build_timeout(config))
 
 
-# Arrays above this many lanes compile their hot C++ at -O1 instead of verilated.mk's -Os: the
-# unrolled array is tens of MB of C++ and -Os took 2.4x the CPU of -O1 per file (docs/scaling.md).
-CXX_O1_ABOVE_LANES = 64
-
-
+# Every array compiles its hot C++ at -O1 instead of verilated.mk's -Os: -Os took 2.4x the CPU of
+# -O1 per file at 16x16, and 8x8's cold build 617 against 337 CPU-s (324 against 182 s wall,
+# about half of a fresh `make sim`'s CPU) with no loss of simulation speed (docs/scaling.md).
 def cxx_opt(hw: HwConfig) -> str | None:
-    """OPT_FAST for the C++ of this array's model (None: verilated.mk's default, -Os)."""
-    return "-O1" if hw.n_lanes > CXX_O1_ABOVE_LANES else None
+    """OPT_FAST for the C++ of this array's model (None would be verilated.mk's default, -Os)."""
+    del hw   # one level for every size; kept per configuration for the benchmarks' --cxx-opt
+    return "-O1"
 
 
 # Arrays above this many lanes are built hierarchically: the lane and the PE are verilated and
