@@ -28,7 +28,7 @@ from golden.config import (FEAT_OVERLAP, FEAT_PREFETCH, StealMode, ceil_div, par
                            partition_width)
 from tb.common.bfm import CFG_REGS, CLK_PERIOD_NS, MEM_ROWPTR, PERF_REGS
 from golden.encode import encode_matvec, encoder_write_cycles
-from tb.gru.bfm import (ALL_REG, CTRL_START, GRU_CFG_REGS, GRU_PERF_REGS, MEM_HBUF, MEM_HOUT,
+from tb.gru.bfm import (REG, CTRL_START, GRU_CFG_REGS, GRU_PERF_REGS, MEM_HBUF, MEM_HOUT,
                         MEM_XBUF, PHASE_H, PHASE_M, PHASE_X, GruBfm)
 from tb.matvec.stimulus import work_upper_bound
 from tb.gru.checks import act_rf_image, apply_encoder_writes, compare_act_rf_words, gru_run
@@ -454,7 +454,7 @@ class GruMonitor(uvm_component):
             item.I if ctx.phase == PHASE_X else item.Hd, item.mode)
         for name in (*GRU_PERF_REGS, "STATUS", "ERR_CODE"):
             res.checks.append((f"register {name} over the bus vs the dump",
-                               res.dump.reg(name), await bfm.read_reg(ALL_REG[name])))
+                               res.dump.reg(name), await bfm.read_reg(REG[name])))
 
 
 class GruAgent(uvm_agent):

@@ -31,7 +31,6 @@ from tb.common.bfm import (GRU_CFG_REGS, GRU_PERF_REGS, LANE_STAT_NAMES, MEM_AMA
 # -- contract section 8 constants ---------------------------------------------------------------
 T_MAX_DEFAULT = 32          # build-time T_MAX of both presets (8.1)
 
-ALL_REG = REG               # the one register map (contract sections 6 and 8.3) holds both
 N_DUMP_REGS = 64
 
 CTRL_START = 1 << 0
@@ -161,7 +160,7 @@ class GruDump:
 
     # -- registers -------------------------------------------------------------------------------
     def reg(self, name: str) -> int:
-        return int(self.regs[ALL_REG[name]])
+        return int(self.regs[REG[name]])
 
     def counters(self) -> dict[str, int]:
         return {n: self.reg(n) for n in PERF_REGS}
@@ -218,17 +217,17 @@ class GruBfm(MasrBfm):
 
     # -- registers ---------------------------------------------------------------------------------
     async def write_gru_reg(self, name: str, value: int) -> None:
-        await self.write_reg(ALL_REG[name], value)
+        await self.write_reg(REG[name], value)
 
     async def read_gru_reg(self, name: str) -> int:
-        return await self.read_reg(ALL_REG[name])
+        return await self.read_reg(REG[name])
 
     async def configure_phase(self, regs: dict[str, int]) -> None:
         """Write registers by name (MASR CFG_* and CFG_GRU_*) in a fixed order."""
         for name in ("CFG_M", "CFG_N", "CFG_MODE", "CFG_REP_ROWS", "CFG_SHIFT", "CFG_FEAT",
                      *GRU_CFG_REGS):
             if name in regs:
-                await self.write_reg(ALL_REG[name], regs[name])
+                await self.write_reg(REG[name], regs[name])
 
     # -- loading -------------------------------------------------------------------------------------
     @staticmethod

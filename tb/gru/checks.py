@@ -28,7 +28,7 @@ from golden.numerics import mul_q88, sat16
 from golden.perf import PerfResult
 from golden.perf_v2 import simulate_product
 from tb.common.bfm import LANE_STAT_NAMES, PERF_REGS, STATUS_BUSY, STATUS_DONE, STATUS_ERROR
-from tb.gru.bfm import (ALL_REG, DIR_NAMES, N_DUMP_REGS, PHASE_H, PHASE_M, PHASE_X, STEP_NAMES,
+from tb.gru.bfm import (REG, DIR_NAMES, N_DUMP_REGS, PHASE_H, PHASE_M, PHASE_X, STEP_NAMES,
                         GruDump)
 from tb.gru.items import BUSY_CODES, GRU_ERR_NAMES, GruLayerItem, GruPhaseResult
 
@@ -474,14 +474,14 @@ def compare_rejected(res: GruPhaseResult, sfx: str, hw: HwConfig) -> list[str]:
         errs = compare_status(res, case.expect, sfx)
     b, a = res.before, res.dump
     errs += compare_unknown_regs(a, sfx)
-    skip = {ALL_REG["STATUS"], ALL_REG["ERR_CODE"], ALL_REG["CTRL"]}
+    skip = {REG["STATUS"], REG["ERR_CODE"], REG["CTRL"]}
     mems = list(b.memories())
     if case.wptr:
         # an aborted phase: the steps before the aborting one completed, nothing else was
         # written to the GRU memories or y; the counters, STEP and lane statistics describe the
         # partial product (not compared). An abort in a later step of an overlapped X phase
         # also cuts short the output phase of the step before: GX and y are then partial.
-        skip |= {ALL_REG[n] for n in ("GRU_STEPS", "PERF_GRU_CYCLES", "PERF_GRU_MAC_BUSY",
+        skip |= {REG[n] for n in ("GRU_STEPS", "PERF_GRU_CYCLES", "PERF_GRU_MAC_BUSY",
                                       "PERF_GRU_STEALS", *PERF_REGS)}
         mems = ["XBUF", "HBUF", "HOUT"] + ([] if case.wptr_step else ["GX", "y"])
         if a.reg("GRU_STEPS") != case.wptr_step:
@@ -501,7 +501,7 @@ def compare_rejected(res: GruPhaseResult, sfx: str, hw: HwConfig) -> list[str]:
                         f"{sfx}")
     for addr in range(N_DUMP_REGS):
         if addr not in skip and b.regs[addr] != a.regs[addr]:
-            name = next((n for n, v in ALL_REG.items() if v == addr), f"0x{addr:02x}")
+            name = next((n for n, v in REG.items() if v == addr), f"0x{addr:02x}")
             errs.append(f"rejected start ({case.name}) changed register {name}: "
                         f"{int(b.regs[addr]):#x} -> {int(a.regs[addr]):#x}{sfx}")
     for mem in mems:

@@ -18,7 +18,7 @@ from golden.config import HwConfig
 from tb.common.bfm import LANE_STAT_NAMES, STATUS_DONE, STATUS_ERROR
 from golden.matvec import matvec_q
 from golden.perf import simulate_matvec
-from tb.gru.bfm import (ALL_REG, N_DUMP_REGS, PHASE_M, PHASE_X, GruDump, geometry, hbuf_words,
+from tb.gru.bfm import (REG, N_DUMP_REGS, PHASE_M, PHASE_X, GruDump, geometry, hbuf_words,
                         xbuf_words)
 from tb.gru.checks import (GoldenLayer, expected_gru_regs, expected_step_words, golden_layer,
                            prefetch_encode_cycles)
@@ -30,8 +30,8 @@ class GoldenGruDut:
         self.hw = hw
         self.geo = geo = geometry(hw)
         self.regs = np.zeros(N_DUMP_REGS, dtype=np.int64)
-        self.regs[ALL_REG["CFG_SHIFT"]] = 6
-        self.regs[ALL_REG["CAPS4"]] = geo.caps4()
+        self.regs[REG["CFG_SHIFT"]] = 6
+        self.regs[REG["CAPS4"]] = geo.caps4()
         self.mem = {"xbuf": np.zeros(geo.xbuf_depth, dtype=np.int64),
                     "hbuf": np.zeros(geo.hbuf_depth, dtype=np.int64),
                     "gx": np.zeros(geo.gx_depth, dtype=np.int64),
@@ -48,7 +48,7 @@ class GoldenGruDut:
 
     def _write_regs(self, regs: dict[str, int]) -> None:
         for name, v in regs.items():
-            self.regs[ALL_REG[name]] = v & 0xFFFFFFFF
+            self.regs[REG[name]] = v & 0xFFFFFFFF
 
     def run_item(self, item: GruLayerItem, gold: Optional[GoldenLayer]) -> list[GruPhaseResult]:
         out = []
@@ -64,24 +64,24 @@ class GoldenGruDut:
                     self.mem["hbuf"] = hbuf_words(self.geo, np.asarray(item.h0[d]))
                 regs.update(item.err.regs)
                 self._write_regs(regs)
-                self.regs[ALL_REG["ERR_CODE"]] = 0
-                self.regs[ALL_REG["STATUS"]] = 0
+                self.regs[REG["ERR_CODE"]] = 0
+                self.regs[REG["STATUS"]] = 0
                 res.before = self.dump()
-                self.regs[ALL_REG["ERR_CODE"]] = item.err.expect
+                self.regs[REG["ERR_CODE"]] = item.err.expect
                 if item.err.wptr:
-                    self.regs[ALL_REG["GRU_STEPS"]] = item.err.wptr_step
-                    self.regs[ALL_REG["PERF_GRU_CYCLES"]] = 5      # partial: any value
+                    self.regs[REG["GRU_STEPS"]] = item.err.wptr_step
+                    self.regs[REG["PERF_GRU_CYCLES"]] = 5      # partial: any value
                 if item.err.wptr_ahead:
                     # an abort a cycle after x_1's done cycle, as the contract counts it
                     # (tb.gru.checks.abort_ran_ahead)
                     F = prefetch_encode_cycles(item, self.hw)
-                    self.regs[ALL_REG["PERF_CYCLES"]] = F + 1
-                    self.regs[ALL_REG["PERF_GRU_CYCLES"]] = (F + 1) + (F + 1) + 1
+                    self.regs[REG["PERF_CYCLES"]] = F + 1
+                    self.regs[REG["PERF_GRU_CYCLES"]] = (F + 1) + (F + 1) + 1
                 if item.err.mem_ops or item.err.reg_ops:
-                    self.regs[ALL_REG["STATUS"]] = STATUS_ERROR
+                    self.regs[REG["STATUS"]] = STATUS_ERROR
                     res.irq_pulses = 0
                 else:
-                    self.regs[ALL_REG["STATUS"]] = STATUS_DONE | STATUS_ERROR
+                    self.regs[REG["STATUS"]] = STATUS_DONE | STATUS_ERROR
             elif ph == PHASE_M:
                 res.before = self.dump()
                 self._run_matvec(item)
@@ -96,12 +96,12 @@ class GoldenGruDut:
         self.mem["y"][: layer.M] = matvec_q(W, x, bias, layer.shift)
         perf = simulate_matvec(W != 0, x != 0, self.hw, layer)
         for name, v in perf.counters().items():
-            self.regs[ALL_REG[name]] = v
+            self.regs[REG[name]] = v
         self._set_stats(perf)
         self._write_regs({"CFG_M": layer.M, "CFG_N": layer.N, "CFG_MODE": int(layer.mode),
                           "CFG_REP_ROWS": layer.rep_rows, "CFG_SHIFT": layer.shift})
-        self.regs[ALL_REG["ERR_CODE"]] = 0
-        self.regs[ALL_REG["STATUS"]] = STATUS_DONE
+        self.regs[REG["ERR_CODE"]] = 0
+        self.regs[REG["STATUS"]] = STATUS_DONE
 
     def _set_stats(self, perf) -> None:
         hw, stats = self.hw, self.mem["stats"]
@@ -130,13 +130,13 @@ class GoldenGruDut:
         self.mem["step"].reshape(geo.T_MAX, -1)[:T] = expected_step_words(exp)
         lastp = exp.steps[-1].product
         for name, v in lastp.counters().items():
-            self.regs[ALL_REG[name]] = v
+            self.regs[REG[name]] = v
         for name, v in expected_gru_regs(item, exp).items():
-            self.regs[ALL_REG[name]] = v
+            self.regs[REG[name]] = v
         self._set_stats(lastp)
         code = BUSY_CODES[item.busy_inject] if item.busy_inject and last else 0
-        self.regs[ALL_REG["ERR_CODE"]] = code
-        self.regs[ALL_REG["STATUS"]] = STATUS_DONE | (STATUS_ERROR if code else 0)
+        self.regs[REG["ERR_CODE"]] = code
+        self.regs[REG["STATUS"]] = STATUS_DONE | (STATUS_ERROR if code else 0)
 
 
 def golden_run(items: Iterable[GruLayerItem], hw: HwConfig):
