@@ -32,7 +32,10 @@ Features (the exploration in docs/perf-v2-exploration.md measures what each one 
 - ``run_ahead`` (O2, needs ``overlap_output``): no barrier between independent products; a lane
   that can neither claim nor steal in product p enters p + 1 in that cycle, as soon as p + 1's
   bank is free (p - 1's drain has ended), see :func:`run_ahead_sequence` (exploration, not in
-  the RTL).
+  the RTL);
+- ``pe_share`` (``"split"``, G = 2): the two lanes of a PE read each other's weight and mask
+  SRAMs (a second read port), so each lane's own rows below its replica ranges form one more
+  range whose thief is its PE-mate, at no duplicated storage (exploration, not in the RTL).
 """
 from __future__ import annotations
 
@@ -69,6 +72,7 @@ class PerfFeatures:
     rotate: int = 1                  # partitions a lane's rows rotate through (1: v1 mapping)
     scan_rows: bool = False          # empty rows found ahead by a scanner retire for free
     run_ahead: bool = False          # lanes enter the next independent product one by one (O2)
+    pe_share: bool = False           # a PE's two lanes steal each other's rows in place
 
     def __post_init__(self) -> None:
         if self.replicas not in ("shared", "split"):
@@ -89,6 +93,8 @@ class PerfFeatures:
             raise SpecError(f"PerfFeatures.rotate={self.rotate} must be >= 1")
         if self.run_ahead and not self.overlap_output:
             raise SpecError("run_ahead needs the second accumulator bank: set overlap_output")
+        if self.pe_share and self.replicas != "split":
+            raise SpecError("pe_share adds one split range per lane: needs replicas='split'")
 
 
 V1 = PerfFeatures()
@@ -129,22 +135,28 @@ class ReplicaPlan:
     [base[l, k], base[l, k] + size[l, k]) for k = 0 .. nr-1 in order (range nr-1 ends at R_l).
     thieves[l, k, s] is the lane holding range k as thief side s (-1 = none); side 0 is the
     victim's prev-side thief, side 1 its next-side thief (the v1 arbiter's prev / next).
+    The first ``shared`` ranges are read in place (``pe_share``: the thief is the PE-mate and
+    reads the victim's SRAMs), so nobody stores them.
     """
 
     base: np.ndarray     # (n, nr)
     size: np.ndarray     # (n, nr)
     thieves: np.ndarray  # (n, nr, 2)
+    shared: int = 0
 
     @property
     def holders(self) -> np.ndarray:
-        """(n, nr) number of lanes storing each range."""
-        return (self.thieves >= 0).sum(axis=2)
+        """(n, nr) number of lanes storing each range (0 for a range read in place)."""
+        held = (self.thieves >= 0).sum(axis=2)
+        held[:, :self.shared] = 0
+        return held
 
     def imported_rows(self, n: int) -> np.ndarray:
-        """Replica slots each lane needs (rows of the ranges it holds)."""
+        """Replica slots each lane needs (rows of the ranges it stores)."""
         out = np.zeros(n, dtype=np.int64)
         for s in range(2):
             held = self.thieves[:, :, s] >= 0
+            held[:, :self.shared] = False
             np.add.at(out, self.thieves[:, :, s][held], self.size[held])
         return out
 
@@ -276,7 +288,25 @@ def plan_replicas(w_nonzero: np.ndarray, hw: HwConfig, layer: LayerConfig,
     thieves = -np.ones((n, len(dirs), 2), dtype=np.int64)
     for k, d in enumerate(dirs):
         thieves[:, k, 0 if d < 0 else 1] = thief_of[:, k]
-    return ReplicaPlan(base=base, size=size, thieves=thieves)
+    plan = ReplicaPlan(base=base, size=size, thieves=thieves)
+    return _with_pe_mate_range(plan, hw, geo) if feat.pe_share else plan
+
+
+def _with_pe_mate_range(plan: ReplicaPlan, hw: HwConfig, geo: _Geometry) -> ReplicaPlan:
+    """``pe_share``: the own rows below a lane's replica ranges become range 0, its PE-mate
+    (the other lane of the PE, h xor 1) its thief; the mate reads them in place.  The mate is
+    the victim's prev- or next-side lane along h, and takes that side."""
+    if hw.G != 2:
+        raise SpecError(f"pe_share pairs the two lanes of a PE: needs G = 2, not G = {hw.G}")
+    n = geo.n
+    h, v = np.divmod(np.arange(n), geo.V)
+    mate = (h ^ 1) * geo.V + v
+    thieves = -np.ones((n, 1, 2), dtype=np.int64)
+    thieves[np.arange(n), 0, (h % 2 == 0).astype(np.int64)] = mate
+    return ReplicaPlan(base=np.concatenate([np.zeros((n, 1), dtype=np.int64), plan.base], 1),
+                       size=np.concatenate([plan.base[:, :1], plan.size], 1),
+                       thieves=np.concatenate([thieves, plan.thieves], 1),
+                       shared=1)
 
 
 def _fit_thief_slots(size: np.ndarray, thief_of: np.ndarray, R: np.ndarray, slots: int) -> None:
@@ -306,6 +336,9 @@ def plan_registers(plan: ReplicaPlan, hw: HwConfig, layer: LayerConfig) -> np.nd
     geo = _plain_geometry(hw, layer)
     if layer.mode == StealMode.NONE:
         return np.stack([geo.R, geo.R], axis=1).astype(np.int64)
+    if plan.shared:
+        raise SpecError("PE sharing (pe_share) is model-only: the RTL has no plan register for "
+                        "a range read in place")
     if plan.base.shape[1] != 2:
         raise SpecError(f"the RTL holds two replica ranges per lane (reach 1), the plan has "
                         f"{plan.base.shape[1]}")
@@ -360,7 +393,7 @@ def _check_plan_fits(hw: HwConfig, geo: _Geometry, plan: ReplicaPlan,
                         f"{hw.SLOTS}")
     words = w_rows.sum(axis=1).copy()
     rows = np.arange(geo.Rm)[None, :]
-    for k in range(plan.size.shape[1]):
+    for k in range(plan.shared, plan.size.shape[1]):   # a range read in place takes no SRAM
         inside = (rows >= plan.base[:, k:k + 1]) & (rows < plan.base[:, k:k + 1]
                                                       + plan.size[:, k:k + 1])
         per_range = np.where(inside, w_rows, 0).sum(axis=1)

@@ -103,6 +103,23 @@ SCHEMES: dict[str, Scheme] = {
     "ra-split-full-reach2": Scheme(replace(V2_BASE, replicas="split", dup_budget=1.0,
                                            run_ahead=True, reach=2),
                                    what="ra-split-full, thieves up to 2 lanes away"),
+    "share-split-load": Scheme(replace(V2_BASE, replicas="split", dup_budget=DUP_BUDGET,
+                                       placement="load", pe_share=True),
+                               what="split-load, a PE's two lanes steal each other's rows in "
+                                    "place"),
+    "ra-share-split-load": Scheme(replace(V2_BASE, replicas="split", dup_budget=DUP_BUDGET,
+                                          placement="load", run_ahead=True, pe_share=True),
+                                  what="ra-split-load with PE sharing"),
+    "ra-share-scan-split-load": Scheme(replace(V2_BASE, replicas="split",
+                                               dup_budget=DUP_BUDGET, placement="load",
+                                               scan_rows=True, run_ahead=True, pe_share=True),
+                                       what="ra-scan-split-load with PE sharing"),
+    "ra-share-scan-split-load-reach2": Scheme(replace(V2_BASE, replicas="split",
+                                                      dup_budget=DUP_BUDGET, placement="load",
+                                                      scan_rows=True, run_ahead=True,
+                                                      pe_share=True, reach=2),
+                                              what="ra-share-scan-split-load, vertical "
+                                                   "thieves up to 2 lanes away"),
 }
 CHOSEN = "split-load"
 
@@ -189,7 +206,8 @@ def bench_json(wl: Workload, scheme: str) -> dict[str, Any]:
 
 def without_stealing(feat: PerfFeatures) -> PerfFeatures:
     """The features that still matter in mode NONE (no replica ranges exist there)."""
-    return replace(feat, replicas="shared", reach=1, placement="uniform", dup_budget=None)
+    return replace(feat, replicas="shared", reach=1, placement="uniform", dup_budget=None,
+                   pe_share=False)
 
 
 def ablation_rows(wl: Workload) -> list[tuple[str, StealMode, PerfFeatures, bool,

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from golden.config import HwConfig, LayerConfig, StealMode, ceil_div
@@ -485,3 +485,84 @@ def test_sequencing_bits_leave_a_product_on_the_v1_rules() -> None:
             for feat in (FEAT_OVERLAP, FEAT_OVERLAP | FEAT_PREFETCH, FEAT_WIDE_ENC):
                 got = simulate_product(w, a, hw, replace(layer, feat=feat))
                 assert got.counters() == want, (qdepth, feat)
+
+
+# ------------------------------------------------------------------------------------------
+# PE sharing (model only): a PE's two lanes steal each other's rows in place
+# ------------------------------------------------------------------------------------------
+
+def test_pe_share_plan_adds_the_mate_range_and_stores_nothing() -> None:
+    rng = np.random.default_rng(3)
+    w, _ = random_masks(rng, 64, 64, 0.2, 0.5, 1)
+    hw = replace(make_hw(4, 2, 64, 64), G=2)
+    layer = LayerConfig(M=64, N=64, mode=VERT)
+    feat = PerfFeatures(replicas="split", placement="load", dup_budget=0.1)
+    plain = plan_replicas(w, hw, layer, feat)
+    shared = plan_replicas(w, hw, layer, replace(feat, pe_share=True))
+    assert shared.shared == 1 and plain.shared == 0
+    # range 0 is every own row below the replica ranges, which keep their places
+    assert (shared.base[:, 0] == 0).all()
+    np.testing.assert_array_equal(shared.size[:, 0], plain.base[:, 0])
+    np.testing.assert_array_equal(shared.base[:, 1:], plain.base)
+    np.testing.assert_array_equal(shared.size[:, 1:], plain.size)
+    for l in range(hw.n_lanes):           # its thief is the other lane of the PE: h xor 1
+        h, v = divmod(l, hw.V)
+        assert sorted(shared.thieves[l, 0].tolist()) == [-1, (h ^ 1) * hw.V + v]
+    # read in place: no storage, no replica slots
+    assert dup_fraction_of_plan(w, hw, layer, shared) == dup_fraction_of_plan(w, hw, layer, plain)
+    np.testing.assert_array_equal(shared.imported_rows(hw.n_lanes),
+                                  plain.imported_rows(hw.n_lanes))
+
+
+def test_pe_share_refuses_what_it_cannot_do() -> None:
+    from golden.perf_v2 import plan_registers
+    with pytest.raises(SpecError, match="replicas='split'"):
+        PerfFeatures(pe_share=True)
+    w = np.ones((8, 16), dtype=bool)
+    layer = LayerConfig(M=8, N=16, mode=VERT)
+    feat = PerfFeatures(replicas="split", pe_share=True)
+    with pytest.raises(SpecError, match="G = 2"):
+        plan_replicas(w, make_hw(2, 2, 8, 16), layer, feat)          # G = 1: no PE-mate
+    hw = replace(make_hw(2, 2, 8, 16), G=2)
+    with pytest.raises(SpecError, match="model-only"):
+        plan_registers(plan_replicas(w, hw, layer, feat), hw, layer)
+
+
+def test_pe_share_lets_the_mate_take_a_busy_lanes_rows() -> None:
+    # 2x1, one PE: lane (0,0) has 4 rows of 4 ops, lane (1,0) 4 empty rows; V = 1, so
+    # vertical stealing has no neighbour and only the PE-mate can help.
+    ops = {(0, 0): [4] * 4, (1, 0): [0] * 4}
+    w, a = masks_from_ops(2, 1, 16, ops)
+    M, N = w.shape
+    hw = replace(make_hw(2, 1, M, N), G=2)
+    layer = LayerConfig(M=M, N=N, mode=VERT)
+    feat = PerfFeatures(null_word_skip=True, replicas="split", dup_budget=0.1)
+    alone = simulate_matvec_v2(w, a, hw, layer, feat).result
+    shared = simulate_matvec_v2(w, a, hw, layer, replace(feat, pe_share=True)).result
+    assert alone.steals_granted == 0
+    assert shared.lanes.rows_stolen.reshape(-1).tolist()[1] > 0
+    assert shared.compute_cycles < alone.compute_cycles
+    assert shared.mac_busy == alone.mac_busy == 16
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_cases(), v2_features(), st.booleans())
+def test_pe_share_invariants(case, feat, run_ahead) -> None:
+    """With PE sharing every row is still done exactly once, by its owner, a replica holder
+    or its PE-mate; duplication stays in the budget; stealing is never slower than none."""
+    w, a, hw, layer = case
+    assume(hw.H % 2 == 0)
+    hw = replace(hw, G=2)
+    feat = replace(feat, replicas="split", pe_share=True,
+                   overlap_output=feat.overlap_output or run_ahead, run_ahead=run_ahead)
+    seq = simulate_sequence_v2(w, a, hw, layer, feat)
+    for run, act in zip(seq.runs, a):
+        assert_exactly_once(run, w, hw, layer, feat)
+        assert run.result.mac_busy == int((w & act[None, :]).sum())
+    if feat.dup_budget is not None and layer.mode != NONE:
+        plan = plan_replicas(w, hw, layer, feat)
+        assert dup_fraction_of_plan(w, hw, layer, plan) <= feat.dup_budget + 1e-12
+    if not run_ahead:
+        none = simulate_sequence_v2(w, a, hw, LayerConfig(M=layer.M, N=layer.N), feat)
+        for rs, rn in zip(seq.runs, none.runs):
+            assert rs.result.compute_cycles <= rn.result.compute_cycles
