@@ -47,6 +47,7 @@ def run(opts: Options) -> Path:
     steps = [("fig1", studies.fig1_footprint, 5), ("fig24", studies.fig24_scaling,
                                                     3 * len(opts.lanes)),
              ("fig3", studies.fig3_stealing, 2 * len(studies.square_lanes(opts.lanes))),
+             ("v2", studies.v2_stealing, len(studies.V2_SCHEMES)),
              ("fig5", studies.fig5_eie, 5), ("fig6", studies.fig6_gru, 3)]
     data: dict[str, Any] = {}
     with tqdm(total=sum(n for _, _, n in steps) + 1, desc="explore", unit="step",
@@ -59,7 +60,8 @@ def run(opts: Options) -> Path:
         figs = figures.write_all(data, pts, opts.out)
         tick("figures")
     csv_names = {"fig1": "fig1_footprint.csv", "fig24": "fig24_scaling.csv",
-                 "fig3": "fig3_stealing.csv", "fig5": "fig5_eie.csv", "fig6": "fig6_gru.csv"}
+                 "fig3": "fig3_stealing.csv", "v2": "v2_stealing.csv", "fig5": "fig5_eie.csv",
+                 "fig6": "fig6_gru.csv"}
     for key, name in csv_names.items():
         write_csv(opts.out / name, data[key])
     write_csv(opts.out / "energy_table.csv", studies.energy_table_rows())

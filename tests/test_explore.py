@@ -15,7 +15,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import explore  # noqa: E402
 from explore_lib import rtl  # noqa: E402
-from explore_lib.studies import CYCLE_PARTS, NULL_WORK  # noqa: E402
+from explore_lib.studies import CYCLE_PARTS, NULL_WORK, V2_SCHEMES  # noqa: E402
 from explore_lib.options import OptionError, parse  # noqa: E402
 
 SMALL = ["--lanes", "16,64", "--macs", "32,64", "--M", "96", "--N", "96", "--T", "2",
@@ -74,7 +74,8 @@ def small_run(tmp_path_factory) -> Path:
 def test_outputs_and_data(small_run):
     for n in range(1, 8):
         assert len(list(small_run.glob(f"fig{n}_*.png"))) == 1, n
-    for name in ("fig1_footprint", "fig24_scaling", "fig3_stealing", "fig5_eie", "fig6_gru",
+    for name in ("fig1_footprint", "fig24_scaling", "fig3_stealing", "v2_stealing", "fig5_eie",
+                 "fig6_gru",
                  "rtl_points", "rtl_sweep", "claims", "energy_table"):
         assert (small_run / f"{name}.csv").stat().st_size > 0
     rows = list(csv.DictReader((small_run / "fig24_scaling.csv").open()))
@@ -94,6 +95,15 @@ def test_claims_are_the_computed_numbers(small_run):
     for c in data["claims"]:
         assert c["command"] == "make explore"
         assert (c["agrees"] == "yes") == (c["why we differ"] == "")
+    # the v2 claim quotes each scheme's run: end to end against v1 none, stealing alone
+    v2 = {r["scheme"]: r for r in data["v2"]}
+    assert set(v2) == {name for name, _ in V2_SCHEMES}
+    claim = next(c for c in data["claims"] if "v2 rules" in c["seed claim"])
+    for r in v2.values():
+        assert r["speedup_vs_v1_none"] == pytest.approx(r["v1_none_cycles"] / r["cycles"])
+        assert f"{r['speedup_vs_v1_none']:.2f}x" in claim["our number"]
+        assert f"{r['speedup_vs_none']:.3f}x" in claim["our number"]
+        assert r["lanes"] == 64 and r["dup_fraction"] <= 0.1 + 1e-12
 
 
 def test_rtl_overlay_reads_the_nightly(tmp_path):

@@ -186,6 +186,42 @@ def fig3_stealing(opts: Options, tick: Tick) -> Rows:
     return rows
 
 
+# -- issue #12's v2 rules: what the RTL's schemes and the model's best one buy at 1024 lanes ------
+
+# (scheme of scripts/bench_perf_model.py, where it runs): the chosen O1 scheme (RTL, every
+# product), run-ahead on top (RTL, GRU X phases) and the model's best within a 10 % budget.
+V2_SCHEMES = (("split-load", "RTL"), ("ra-split-load", "RTL, GRU X phases"),
+              ("ra-share-scan-split-load", "model only"))
+
+
+def v2_stealing(opts: Options, tick: Tick) -> Rows:
+    """Each V2_SCHEMES scheme on the study layer at the largest square lane count: mode NONE
+    with the same non-stealing features, then VERTICAL, against v1 mode none (the bench's
+    rules and runs, scripts/bench_perf_model.py)."""
+    import bench_perf_model as bench
+
+    layer = brief_layers(opts)[0]
+    w, acts = _masks(layer, opts.T, opts.seed)
+    lanes = max(square_lanes(opts.lanes))
+    H, V = grid_for_macs(lanes)
+    wl = bench.Workload(hw=bench.study_hw(H, V, layer.M, layer.N), w=w, acts=acts,
+                        rep_rows=rep_rows_for_fraction(0.1, layer.M, H), skew=0.0)
+    v1_none = bench.run_config(wl, StealMode.NONE, bench.V1)["cycles"]
+    rows: Rows = []
+    for name, where in V2_SCHEMES:
+        scheme = bench.SCHEMES[name]
+        none = bench.run_config(wl, StealMode.NONE, bench.without_stealing(scheme.features))
+        vert = bench.run_config(wl, StealMode.VERTICAL, scheme.features)
+        rows.append(dict(lanes=lanes, grid=wl.hw.name, scheme=name, where=where,
+                         v1_none_cycles=v1_none, none_cycles=none["cycles"],
+                         cycles=vert["cycles"], utilization=vert["utilization"],
+                         dup_fraction=vert["dup_fraction"],
+                         speedup_vs_none=none["cycles"] / vert["cycles"],
+                         speedup_vs_v1_none=v1_none / vert["cycles"]))
+        tick(f"v2 {name}")
+    return rows
+
+
 # -- figure 5: MASR vs EIE --------------------------------------------------------------------
 
 def fig5_eie(opts: Options, tick: Tick) -> Rows:
