@@ -482,7 +482,7 @@ def compare_rejected(res: GruPhaseResult, sfx: str, hw: HwConfig) -> list[str]:
         # partial product (not compared). An abort in a later step of an overlapped X phase
         # also cuts short the output phase of the step before: GX and y are then partial.
         skip |= {REG[n] for n in ("GRU_STEPS", "PERF_GRU_CYCLES", "PERF_GRU_MAC_BUSY",
-                                      "PERF_GRU_STEALS", *PERF_REGS)}
+                                  "PERF_GRU_STEALS", *PERF_REGS)}
         mems = ["XBUF", "HBUF", "HOUT"] + ([] if case.wptr_step else ["GX", "y"])
         if a.reg("GRU_STEPS") != case.wptr_step:
             errs.append(f"GRU_STEPS after an abort in step {case.wptr_step}: DUT "
