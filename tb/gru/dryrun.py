@@ -70,7 +70,7 @@ class GoldenGruDut:
                 self.regs[REG["ERR_CODE"]] = item.err.expect
                 if item.err.wptr:
                     self.regs[REG["GRU_STEPS"]] = item.err.wptr_step
-                    self.regs[REG["PERF_GRU_CYCLES"]] = 5      # partial: any value
+                    self.regs[REG["PERF_GRU_CYCLES"]] = 5   # partial: any value
                 if item.err.wptr_ahead:
                     # an abort a cycle after x_1's done cycle, as the contract counts it
                     # (tb.gru.checks.abort_ran_ahead)
