@@ -37,14 +37,15 @@ FEAT_SPLIT = 1 << 3       # split replica ranges
 FEAT_PREFETCH = 1 << 4    # X phase: x_{t+1} encoded into a second RF set (needs FEAT_OVERLAP)
 FEAT_WIDE_ENC = 1 << 5    # X phase: the encoder takes a whole mask word of x_t per cycle
 FEAT_RUN_AHEAD = 1 << 6   # X phase: lanes run ahead into the next product (O2, needs PREFETCH)
+FEAT_SCAN = 1 << 7        # N3: a row scanner retires empty rows (needs FEAT_NULL_SKIP)
 FEAT_DEFINED = (FEAT_NULL_SKIP | FEAT_ROW_SKIP | FEAT_OVERLAP | FEAT_SPLIT | FEAT_PREFETCH |
-                FEAT_WIDE_ENC | FEAT_RUN_AHEAD)
+                FEAT_WIDE_ENC | FEAT_RUN_AHEAD | FEAT_SCAN)
 FEAT_NAMES = {FEAT_NULL_SKIP: "NULL_SKIP", FEAT_ROW_SKIP: "ROW_SKIP", FEAT_OVERLAP: "OVERLAP",
               FEAT_SPLIT: "SPLIT", FEAT_PREFETCH: "PREFETCH", FEAT_WIDE_ENC: "WIDE_ENC",
-              FEAT_RUN_AHEAD: "RUN_AHEAD"}
+              FEAT_RUN_AHEAD: "RUN_AHEAD", FEAT_SCAN: "SCAN"}
 # The bit each feature needs set beside it (feat_error).
 FEAT_NEEDS = {FEAT_ROW_SKIP: FEAT_NULL_SKIP, FEAT_PREFETCH: FEAT_OVERLAP,
-              FEAT_RUN_AHEAD: FEAT_PREFETCH}
+              FEAT_RUN_AHEAD: FEAT_PREFETCH, FEAT_SCAN: FEAT_NULL_SKIP}
 
 
 def feat_with_needs(bit: int) -> int:
@@ -78,6 +79,9 @@ def feat_error(feat: int, implemented: int = FEAT_DEFINED) -> Optional[str]:
                 f"(defined: {FEAT_DEFINED:#x})")
     if feat & FEAT_ROW_SKIP and not feat & FEAT_NEEDS[FEAT_ROW_SKIP]:
         return (f"CFG_FEAT={feat:#x}: ROW_SKIP tests a row in one wide mask read, which needs "
+                f"NULL_SKIP")
+    if feat & FEAT_SCAN and not feat & FEAT_NEEDS[FEAT_SCAN]:
+        return (f"CFG_FEAT={feat:#x}: SCAN tests a row in one wide mask read, which needs "
                 f"NULL_SKIP")
     if feat & FEAT_PREFETCH and not feat & FEAT_NEEDS[FEAT_PREFETCH]:
         return (f"CFG_FEAT={feat:#x}: PREFETCH starts product t+1 beside product t's output "
@@ -158,12 +162,12 @@ class HwConfig:
     @property
     def feat_available(self) -> int:
         """CFG_FEAT bits a start may set on this build (CAPS5): FEAT_IMPL, without NULL_SKIP,
-        ROW_SKIP, SPLIT and RUN_AHEAD when QDEPTH < 2 (the v2 product rules, and run-ahead's,
+        ROW_SKIP, SPLIT, RUN_AHEAD and SCAN when QDEPTH < 2 (the v2 product rules, and run-ahead's,
         assume an AG that never stalls; the other GRU sequencing bits keep the v1 product
         rules)."""
         if self.QDEPTH < 2:
             return self.FEAT_IMPL & ~(FEAT_NULL_SKIP | FEAT_ROW_SKIP | FEAT_SPLIT |
-                                      FEAT_RUN_AHEAD)
+                                      FEAT_RUN_AHEAD | FEAT_SCAN)
         return self.FEAT_IMPL
 
     # -- derived sizes (contract section 1) --------------------------------------------------
@@ -289,8 +293,8 @@ class LayerConfig:
         """Raise SpecError if ``hw`` does not implement the CFG_FEAT bits (ERR_MODE)."""
         reason = feat_error(self.feat, hw.feat_available)
         if reason is not None and feat_error(self.feat, hw.FEAT_IMPL) is None:
-            reason += (f" (NULL_SKIP, ROW_SKIP, SPLIT and RUN_AHEAD need QDEPTH >= 2, the build "
-                       f"has {hw.QDEPTH})")
+            reason += (f" (NULL_SKIP, ROW_SKIP, SPLIT, RUN_AHEAD and SCAN need QDEPTH >= 2, the "
+                       f"build has {hw.QDEPTH})")
         if reason is not None:
             raise SpecError(f"LayerConfig.feat: {reason}")
 

@@ -27,7 +27,7 @@ Features (the exploration in docs/perf-v2-exploration.md measures what each one 
   activation load averages out over them (exploration, not in the RTL);
 - ``scan_rows``: a per-lane scanner reads one own row per cycle from the product's first cycle
   and marks rows without an effective op; a marked row at the owner's head or a range's tail is
-  retired without a claim or AG cycle (exploration, not in the RTL; subsumes
+  retired without a claim or AG cycle (CFG_FEAT.SCAN in the RTL; subsumes
   ``skip_empty_rows``);
 - ``run_ahead`` (O2, needs ``overlap_output``): no barrier between independent products; a lane
   that can neither claim nor steal in product p enters p + 1 in that cycle, as soon as p + 1's
@@ -112,15 +112,16 @@ def features_of_feat(feat: int) -> PerfFeatures:
 
     The replica plan keeps its v1 sizing (``rep_rows`` rows per range, no dup budget): that is
     what the encoder builds from CFG_REP_ROWS.  SpecError for a value the contract rejects."""
-    from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_ROW_SKIP, FEAT_SPLIT,
-                               feat_error)
+    from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_ROW_SKIP, FEAT_SCAN,
+                               FEAT_SPLIT, feat_error)
     reason = feat_error(int(feat))
     if reason is not None:
         raise SpecError(reason)
     return PerfFeatures(null_word_skip=bool(feat & FEAT_NULL_SKIP),
                         skip_empty_rows=bool(feat & FEAT_ROW_SKIP),
                         overlap_output=bool(feat & FEAT_OVERLAP),
-                        replicas="split" if feat & FEAT_SPLIT else "shared")
+                        replicas="split" if feat & FEAT_SPLIT else "shared",
+                        scan_rows=bool(feat & FEAT_SCAN))
 
 
 # --------------------------------------------------------------------------------------------
@@ -425,7 +426,9 @@ class ProductRun:
     two_grants: np.ndarray | None = None
     # per lane and range (0 = the prev-side thief's in split): a LAST_ROW_RACE on that range
     races: np.ndarray | None = None
-    retired: int = 0    # rows retired by the N2 lookahead (counted in ROWS_OWN)
+    retired: int = 0    # rows retired by N2 and N3 (counted in ROWS_OWN)
+    scan_head: int = 0  # ... of them by the N3 scanner at an owner's head
+    scan_tail: int = 0  # ... and at a range's tail
 
     @property
     def compute_cycles(self) -> int:
@@ -487,6 +490,7 @@ class _RangeEngine:
         self.mac, self.own, self.stolen, self.lost = z(), z(), z(), z()
         self.refused, self.idle, self.skipped, self.flags = z(), z(), z(), z()
         self.head_jumps, self.two_grants = z(), z()
+        self.scan_head, self.scan_tail = 0, 0        # N3 retires at the head, at a tail
         self.races: np.ndarray | None = None    # (n, nr) once a thief asked
         self.ag_done: int | None = None
         self.doer = -np.ones(n * self.Rm, dtype=np.int64)
@@ -526,6 +530,8 @@ class _RangeEngine:
             np.add.at(self.claims, done, 1)
             self.doer[done] = lanes
             self.skipped += at_head + at_tail.sum(axis=1)
+            self.scan_head += int(at_head.sum())
+            self.scan_tail += int(at_tail.sum())
             self.head = self.head + at_head
             self.tail = self.tail - at_tail
 
@@ -681,6 +687,7 @@ def _product_run(eng: _RangeEngine, geo: _Geometry, compute: int, out: int,
     shape = (geo.n, geo.Rm)
     return ProductRun(result=res, ag_cycles=ag_cycles, doer=eng.doer.reshape(shape),
                       claims=eng.claims.reshape(shape), retired=int(eng.skipped.sum()),
+                      scan_head=eng.scan_head, scan_tail=eng.scan_tail,
                       head_jumps=eng.head_jumps.copy(), two_grants=eng.two_grants.copy(),
                       races=None if eng.races is None else eng.races.copy())
 
@@ -769,7 +776,8 @@ def simulate_product(w_nonzero: np.ndarray, a_nonzero: np.ndarray, hw: HwConfig,
     """The counters the RTL reports for one product started with ``layer``'s registers:
     ``golden.perf.simulate_matvec`` (v1, unchanged) when CFG_FEAT sets no bit that changes a
     product's rules (NULL_SKIP, ROW_SKIP, SPLIT; OVERLAP, PREFETCH and WIDE_ENC only change how a
-    GRU phase sequences its products), else the v2 engine with the features CFG_FEAT selects
+    GRU phase sequences its products; SCAN needs NULL_SKIP), else the v2 engine with the
+    features CFG_FEAT selects
     (no steal trace: ``trace`` only applies to v1). The v1 model also covers QDEPTH = 1, where
     the AG can stall, which the v2 engine does not model.
     ``plan``: the split plan registers the image holds (None: the uniform plan of rep_rows)."""

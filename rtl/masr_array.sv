@@ -32,6 +32,7 @@ module masr_array #(
   parameter int ACT_SETS  = 1,                     // 2: two activation RF sets (PREFETCH)
   parameter int ENC_W     = 1,                     // B: encoder word mode (WIDE_ENC) value ports
   parameter bit RUN_AHEAD = 1'b0,                  // run-ahead built (CFG_FEAT.RUN_AHEAD)
+  parameter bit SCAN      = 1'b0,                  // row scanners built (CFG_FEAT.SCAN)
   // Derived, do not override.
   localparam int P_MAX    = (N_MAX + V - 1) / V,
   localparam int KW_MAX   = (P_MAX + B - 1) / B,
@@ -46,6 +47,7 @@ module masr_array #(
   localparam int NumEv    = masr_pkg::STAT_EV_NUM,
   localparam int AmAddrW  = $clog2(3 * KW_MAX),
   localparam int AvAddrW  = $clog2(3 * P_MAX),
+  localparam int LaneMp   = SCAN ? 2 * KW_MAX : KW_MAX,  // act mask read ports per lane
   localparam int EncOffW  = (ENC_W > 1) ? $clog2(ENC_W) : 1
 ) (
   input  logic                        clk_i,
@@ -113,7 +115,8 @@ module masr_array #(
   //      counted events of the cycle with their products' parities (for the PERF_* sums) ----
   output logic [NL*NumStats*StatW-1:0] stats_o,
   output logic [NL*NumEv-1:0]         stat_ev_o,
-  output logic [NL*NumEv-1:0]         stat_ev_par_o
+  output logic [NL*NumEv-1:0]         stat_ev_par_o,
+  output logic [NL*(RowW+1)-1:0]      stat_retired_o   // rows each lane's scanner retired
 );
 
   // ---------------------------------------------------------------------------------------------
@@ -181,11 +184,11 @@ module masr_array #(
   logic [NL*32-1:0]     dep_val, acc;
   logic [NL-1:0]        finished, clear, err_wptr, slots_bad, op_par, dep_bank;
   logic [NL*2-1:0]      pid;
-  logic [NL*KW_MAX-1:0] amask_re;             // KW_MAX activation-mask read ports per lane
+  logic [NL*LaneMp-1:0] amask_re;             // LaneMp activation-mask read ports per lane
   logic [NL-1:0]        aval_re;
-  logic [NL*KW_MAX*AmAddrW-1:0] amask_raddr;
+  logic [NL*LaneMp*AmAddrW-1:0] amask_raddr;
   logic [NL*AvAddrW-1:0] aval_raddr;
-  logic [NL*KW_MAX*B-1:0] amask_rdata;
+  logic [NL*LaneMp*B-1:0] amask_rdata;
   logic [NL*16-1:0]     aval_rdata;
 
   logic fd_lane_we, fd_lane_re, fd_pe_we, fd_pe_re;
@@ -338,7 +341,8 @@ module masr_array #(
         .WDEPTH (WDEPTH),
         .QDEPTH (QDEPTH),
         .ACC_BANKS (ACC_BANKS),
-        .RUN_AHEAD (RUN_AHEAD)
+        .RUN_AHEAD (RUN_AHEAD),
+        .SCAN      (SCAN)
       ) u_lane (
 `endif
         .clk_i,
@@ -389,9 +393,9 @@ module masr_array #(
         .din_next_i     (din_next),
         .din_next_idx_i (din_next_idx),
         .din_next_val_i (din_next_val),
-        .amask_re_o     (amask_re[L*KW_MAX +: KW_MAX]),
-        .amask_raddr_o  (amask_raddr[L*KW_MAX*AmAddrW +: KW_MAX*AmAddrW]),
-        .amask_rdata_i  (amask_rdata[L*KW_MAX*B +: KW_MAX*B]),
+        .amask_re_o     (amask_re[L*LaneMp +: LaneMp]),
+        .amask_raddr_o  (amask_raddr[L*LaneMp*AmAddrW +: LaneMp*AmAddrW]),
+        .amask_rdata_i  (amask_rdata[L*LaneMp*B +: LaneMp*B]),
         .aval_re_o      (aval_re[L]),
         .aval_raddr_o   (aval_raddr[L*AvAddrW +: AvAddrW]),
         .aval_rdata_i   (aval_rdata[L*16 +: 16]),
@@ -428,7 +432,8 @@ module masr_array #(
         .plan_o         (plan[L*32 +: 32]),
         .stats_o        (stats_o[L*NumStats*StatW +: NumStats*StatW]),
         .stat_ev_o      (stat_ev_o[L*NumEv +: NumEv]),
-        .stat_ev_par_o  (stat_ev_par_o[L*NumEv +: NumEv])
+        .stat_ev_par_o  (stat_ev_par_o[L*NumEv +: NumEv]),
+        .stat_retired_o (stat_retired_o[L*(RowW+1) +: RowW+1])
       );
     end
   end
@@ -439,23 +444,23 @@ module masr_array #(
   for (genvar g = 0; g < H / G; g++) begin : g_pe_g
     for (genvar v = 0; v < V; v++) begin : g_pe_v
       localparam int PI = g * V + v;
-      logic [G*KW_MAX-1:0]  am_re;
+      logic [G*LaneMp-1:0]  am_re;
       logic [G-1:0]         av_re;
-      logic [G*KW_MAX*AmAddrW-1:0] am_raddr;
+      logic [G*LaneMp*AmAddrW-1:0] am_raddr;
       logic [G*AvAddrW-1:0] av_raddr;
-      logic [G*KW_MAX*B-1:0] am_rdata;
+      logic [G*LaneMp*B-1:0] am_rdata;
       logic [G*16-1:0]      av_rdata;
       logic [G-1:0]         mset, vset;
       logic [31:0]          fd_am_rdata, fd_av_rdata;
 
       for (genvar j = 0; j < G; j++) begin : g_port
         localparam int L = (g * G + j) * V + v;
-        assign am_re[j*KW_MAX +: KW_MAX]       = amask_re[L*KW_MAX +: KW_MAX];
+        assign am_re[j*LaneMp +: LaneMp]       = amask_re[L*LaneMp +: LaneMp];
         assign av_re[j]                        = aval_re[L];
-        assign am_raddr[j*KW_MAX*AmAddrW +: KW_MAX*AmAddrW] =
-               amask_raddr[L*KW_MAX*AmAddrW +: KW_MAX*AmAddrW];
+        assign am_raddr[j*LaneMp*AmAddrW +: LaneMp*AmAddrW] =
+               amask_raddr[L*LaneMp*AmAddrW +: LaneMp*AmAddrW];
         assign av_raddr[j*AvAddrW +: AvAddrW]  = aval_raddr[L*AvAddrW +: AvAddrW];
-        assign amask_rdata[L*KW_MAX*B +: KW_MAX*B] = am_rdata[j*KW_MAX*B +: KW_MAX*B];
+        assign amask_rdata[L*LaneMp*B +: LaneMp*B] = am_rdata[j*LaneMp*B +: LaneMp*B];
         assign aval_rdata[L*16 +: 16]          = av_rdata[j*16 +: 16];
         // Run-ahead: the masks of the lane's product, the values of the popped op's product
         // (set q mod 2 holds x_q); otherwise the set of the running product.
@@ -479,6 +484,7 @@ module masr_array #(
         .B      (B),
         .G      (G),
         .KW_MAX (KW_MAX),
+        .LANE_MP (LaneMp),
         .P_MAX  (P_MAX),
         .ACT_SETS (ACT_SETS),
         .ENC_W    (ENC_W)
@@ -562,7 +568,7 @@ module masr_array #(
   // only ever goes to a neighbour in the thief's product.
   logic [NL-1:0] reads_wset;
   for (genvar l = 0; l < NL; l++) begin : g_ra_chk
-    assign reads_wset[l] = ((amask_re[l*KW_MAX +: KW_MAX] != '0) && (pid[l*2] == act_wset_i)) ||
+    assign reads_wset[l] = ((amask_re[l*LaneMp +: LaneMp] != '0) && (pid[l*2] == act_wset_i)) ||
                            (aval_re[l] && (op_par[l] == act_wset_i));
   end
   `ASSERT_NEVER(NoReadOfEncodedSet_A, ra_q && (reads_wset != '0) &&

@@ -40,6 +40,13 @@
 // ports on the mask SRAM and on the PE's act mask RF; the memory images are unchanged) and
 // masr_skip_addr issues the row's effective bits in max(1, e) cycles. With the bit clear the v1
 // unit masr_prefix_addr walks the row word by word, exactly as before.
+//
+// CFG_FEAT.SCAN (rule N3, docs/perf-model.md; built when SCAN = 1): a row scanner beside the
+// address generator. In the r-th cycle of its product (r = 0 the cycle after start_i or the
+// entry) it reads own row r's K mask words and the own segment's K activation-mask words on
+// KW_MAX more read ports of each and marks the row in a bitmap if it has no effective op. The
+// arbiter retires marked rows at its head and at its ranges' tails at the end of every cycle
+// (masr_steal_arb known_empty_i); they count in ROWS_OWN and cost no claim and no AG cycle.
 `include "masr_assert.svh"
 
 module masr_lane #(
@@ -55,6 +62,8 @@ module masr_lane #(
   parameter int ACC_BANKS = 1,
   // The build implements CFG_FEAT.RUN_AHEAD: products in flight are told apart by their parity.
   parameter bit RUN_AHEAD = 1'b0,
+  // The build implements CFG_FEAT.SCAN: the row scanner and its KW_MAX mask read ports.
+  parameter bit SCAN = 1'b0,
   // Derived, do not override.
   localparam int MDEPTH   = SLOTS * KW_MAX,
   localparam int RowW     = $clog2(R_MAX + 1),            // row counts 0..R_MAX, local rows
@@ -68,6 +77,8 @@ module masr_lane #(
   localparam int WIdxW    = (WDEPTH > 1) ? $clog2(WDEPTH) : 1,
   localparam int AmAddrW  = $clog2(3 * KW_MAX),
   localparam int AvAddrW  = $clog2(3 * P_MAX),
+  localparam int LaneMp   = SCAN ? 2 * KW_MAX : KW_MAX,   // act mask RF read ports of the lane
+  localparam int NRows    = 1 << RowW,                     // the arbiter's row bitmaps
   // The AG's weight address: 16-bit row pointer plus up to KW_MAX*B non-zeros, one spare bit so
   // an address >= WDEPTH is always visible (ERR_WPTR) instead of wrapping.
   localparam int WAddrW   = 17,
@@ -138,10 +149,11 @@ module masr_lane #(
   input  logic [31:0]            din_next_val_i,
 
   // ---- activation register files of my PE (combinational read) ----
-  // (KW_MAX ports: port 0 is the v1 unit's word read, ports 0..K-1 the N1 claim-cycle read)
-  output logic [KW_MAX-1:0]      amask_re_o,
-  output logic [KW_MAX*AmAddrW-1:0] amask_raddr_o,
-  input  logic [KW_MAX*B-1:0]    amask_rdata_i,
+  // (LaneMp ports: port 0 is the v1 unit's word read, ports 0..K-1 the N1 claim-cycle read,
+  //  ports KW_MAX..KW_MAX+K-1 the scanner's read when SCAN is built)
+  output logic [LaneMp-1:0]      amask_re_o,
+  output logic [LaneMp*AmAddrW-1:0] amask_raddr_o,
+  input  logic [LaneMp*B-1:0]    amask_rdata_i,
   output logic                   aval_re_o,
   output logic [AvAddrW-1:0]     aval_raddr_o,
   input  logic [15:0]            aval_rdata_i,
@@ -194,7 +206,9 @@ module masr_lane #(
   // ---- this cycle's counted events (masr_pkg::STAT_EV_*) and the parity of each one's product,
   //      summed over the lanes per product by masr_perf_stats ----
   output logic [NumEv-1:0]       stat_ev_o,
-  output logic [NumEv-1:0]       stat_ev_par_o
+  output logic [NumEv-1:0]       stat_ev_par_o,
+  // ---- rows the scanner retired this cycle (ROWS_OWN beside STAT_EV_OWN, same parity) ----
+  output logic [RowW:0]          stat_retired_o
 );
 
   // ---------------------------------------------------------------------------------------------
@@ -230,10 +244,11 @@ module masr_lane #(
   // RUN_AHEAD lets the lane move on by itself (masr_top sets it only in a run-ahead X phase);
   // OVERLAP, PREFETCH and WIDE_ENC do not change the lane (masr_top rejects a start with a bit
   // its FEAT_IMPL lacks: ERR_MODE).
-  logic skip_en, rowskip_en, ra_en;
+  logic skip_en, rowskip_en, ra_en, scan_en;
   assign skip_en    = feat_q[masr_pkg::FEAT_NULL_SKIP];
   assign rowskip_en = feat_q[masr_pkg::FEAT_ROW_SKIP];   // legal only with skip_en (masr_top)
   assign ra_en      = RUN_AHEAD && feat_q[masr_pkg::FEAT_RUN_AHEAD];
+  assign scan_en    = SCAN && feat_q[masr_pkg::FEAT_SCAN];  // legal only with skip_en
   logic unused_feat;
   assign unused_feat = ^feat_q[masr_pkg::FEAT_WIDE_ENC:masr_pkg::FEAT_ROW_SKIP+1];
 
@@ -252,16 +267,17 @@ module masr_lane #(
   assign fd_w_re    = fd_re_i && (fd_rsel_i == masr_pkg::MEM_WEIGHT);
 
   // Mask SRAM: ports 0 .. KW_MAX-1 address generator (v1: port 0, one word per cycle; N1: the
-  // claimed row's K words in the claim cycle), port KW_MAX frontdoor.
-  logic [KW_MAX-1:0]        mask_ag_re;
-  logic [KW_MAX*MAddrW-1:0] mask_ag_raddr;
+  // claimed row's K words in the claim cycle), then (SCAN) KW_MAX scanner ports, last the
+  // frontdoor.
+  logic [LaneMp-1:0]        mask_ag_re;
+  logic [LaneMp*MAddrW-1:0] mask_ag_raddr;
   logic [B-1:0]             wmask;
-  logic [(KW_MAX+1)*B-1:0]  mask_rdata;
+  logic [(LaneMp+1)*B-1:0]  mask_rdata;
 
   masr_sram #(
     .Width (B),
     .Depth (MDEPTH),
-    .NumRd (KW_MAX + 1),
+    .NumRd (LaneMp + 1),
     .BdName("mask"),
     .BdIndexed(1'b1)
   ) u_mask (
@@ -370,6 +386,7 @@ module masr_lane #(
   logic            dual_thief, last_row_race;
 
   logic [RowW:0]   stealable_next;
+  logic [NRows-1:0] known_empty, scan_retired;   // N3 (defined with the scanner below)
 
   masr_steal_arb #(
     .RowW(RowW)
@@ -384,6 +401,7 @@ module masr_lane #(
     .owner_req_i        (owner_req || retire),   // N2: a retire is an owner action
     .thief_prev_req_i   (vreq_prev_i),
     .thief_next_req_i   (vreq_next_i),
+    .known_empty_i      (run_i ? known_empty : '0),   // N3: retires only while computing
     .owner_gnt_o        (owner_gnt),
     .owner_row_o        (owner_row),
     .thief_prev_gnt_o   (vgnt_prev_o),
@@ -397,7 +415,8 @@ module masr_lane #(
     .stealable_prev_o   (stealable),
     .stealable_next_o   (stealable_next),
     .dual_thief_o       (dual_thief),
-    .last_row_race_o    (last_row_race)
+    .last_row_race_o    (last_row_race),
+    .retire_rows_o      (scan_retired)
   );
 
   // stealable <= R <= R_MAX < 2^RowW: the top bit of the arbiter's counts is always 0. With the
@@ -581,6 +600,53 @@ module masr_lane #(
   // ROWS_OWN, no AG cycle, no MAC op. At most one per cycle; a claim cycle never retires.
   assign retire = rowskip_en && run_i && !need && (remaining != '0) &&
                   ((row_wmask & row_amask) == '0);
+
+  // N3 row scanner (CFG_FEAT.SCAN): scan_q is the own row read in this cycle of the product. A
+  // row found without an effective op is known empty from the end of this cycle on (the
+  // arbiter already retires it then); the bitmap is the product's, cleared at every entry.
+  logic [RowW:0]     scan_q, scan_n;
+  logic [NRows-1:0]  empty_q;
+  logic              scan_rd, scan_empty;
+  logic [RowW:0]     retired_n;
+
+  assign scan_rd = scan_en && run_i && (scan_q < {1'b0, rows_q});
+  if (SCAN) begin : g_scan
+    logic [KW_MAX*B-1:0] scan_wmask, scan_amask;
+    for (genvar k = 0; k < KW_MAX; k++) begin : g_port
+      logic in_row;
+      assign in_row = (KwW'(k) < nwords_q);
+      assign mask_ag_re[KW_MAX + k] = scan_rd && in_row;
+      assign amask_re_o[KW_MAX + k] = scan_rd && in_row;
+      assign mask_ag_raddr[(KW_MAX + k)*MAddrW +: MAddrW] =
+          MAddrW'(scan_q[RowW-1:0] * nwords_q) + MAddrW'(k);
+      assign amask_raddr_o[(KW_MAX + k)*AmAddrW +: AmAddrW] =
+          AmAddrW'(masr_pkg::SEG_OWN) * AmAddrW'(KW_MAX) + AmAddrW'(k);
+      assign scan_wmask[k*B +: B] = in_row ? mask_rdata[(KW_MAX + k)*B +: B] : '0;
+      assign scan_amask[k*B +: B] = in_row ? amask_rdata_i[(KW_MAX + k)*B +: B] : '0;
+    end
+    assign scan_empty = scan_rd && ((scan_wmask & scan_amask) == '0);
+  end else begin : g_no_scan
+    assign scan_empty = 1'b0;
+  end
+
+  assign known_empty = empty_q | (scan_empty ? (NRows'(1) << scan_q[RowW-1:0]) : '0);
+  assign scan_n      = scan_q + (RowW+1)'(scan_rd);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      scan_q  <= '0;
+      empty_q <= '0;
+    end else if (start_i || enter) begin
+      scan_q  <= '0;
+      empty_q <= '0;
+    end else begin
+      scan_q  <= scan_n;
+      empty_q <= known_empty;
+    end
+  end
+
+  masr_popcount #(.Width(NRows)) u_cnt_retired (.in_i(scan_retired), .cnt_o(retired_n));
+  assign stat_retired_o = (run_i && !start_i) ? retired_n : '0;
 
   masr_prefix_addr #(
     .B      (B),
@@ -825,7 +891,7 @@ module masr_lane #(
       flags_q      <= '0;
     end else if (run_i) begin
       st_mac_q     <= st_mac_q + StatW'(mac_mine);
-      st_own_q     <= st_own_q + StatW'(owner_gnt);                // owner claims and N2 retires
+      st_own_q     <= st_own_q + StatW'(owner_gnt) + StatW'(retired_n);  // claims, N2, N3
       st_stolen_q  <= st_stolen_q + StatW'(got_prev || got_next);
       st_lost_q    <= st_lost_q + StatW'(lost_n);
       st_refused_q <= st_refused_q + StatW'(refused);
@@ -871,7 +937,7 @@ module masr_lane #(
   logic [2:0]       fd_stat_sel;
   logic [StatW-1:0] fd_stat_rdata;
 
-  assign fd_mask_rdata = mask_rdata[KW_MAX*B +: B];
+  assign fd_mask_rdata = mask_rdata[LaneMp*B +: B];
   assign fd_rp_rdata   = rp_rdata[31:16];
   assign fd_w_rdata    = w_rdata[15:8];
   assign fd_stat_sel   = fd_raddr_i[2:0];

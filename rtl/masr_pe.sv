@@ -2,8 +2,9 @@
 //
 // A PE is G neighbouring horizontal lanes sharing one activation mask RF (B bits, 3*KW_MAX
 // words: segments own / v-1 / v+1) and one activation value RF (16 bits, 3*P_MAX entries).
-// The mask RF has KW_MAX read ports per lane (the lane's address generator: word by word in v1,
-// a segment's whole row of words in its claim cycle with CFG_FEAT.NULL_SKIP), the value RF one
+// The mask RF has LANE_MP read ports per lane (the lane's address generator: word by word in v1,
+// a segment's whole row of words in its claim cycle with CFG_FEAT.NULL_SKIP; with the row
+// scanner built, KW_MAX more for it: LANE_MP = 2 * KW_MAX), the value RF one
 // per lane (the lane's MAC); each RF has one frontdoor read port, and one write port shared by the frontdoor and the
 // activation encoder of the GRU sequencer (docs/gru-layer.md): the frontdoor only writes while
 // the engine is idle and the encoder only between the products of a GRU phase, so the two never
@@ -21,6 +22,7 @@ module masr_pe #(
   parameter int B      = 16,
   parameter int G      = 2,
   parameter int KW_MAX = 2,
+  parameter int LANE_MP = KW_MAX,  // act mask read ports per lane (2 * KW_MAX: row scanner)
   parameter int P_MAX  = 32,
   parameter int ACT_SETS = 1,   // 2: a second set of activation RFs (PREFETCH)
   parameter int ENC_W    = 1,   // encoder value ports (B with WIDE_ENC: a mask word per cycle)
@@ -37,10 +39,10 @@ module masr_pe #(
   input  logic [7:0]           bd_g_i,   // my position, names the backdoor files
   input  logic [7:0]           bd_v_i,   // (amask_<g>_<v>, aval_<g>_<v>)
 
-  // ---- lane read ports (lane h = g*G + j: mask ports j*KW_MAX .. j*KW_MAX+KW_MAX-1, value j) --
-  input  logic [G*KW_MAX-1:0]         amask_re_i,
-  input  logic [G*KW_MAX*AmAddrW-1:0] amask_raddr_i,
-  output logic [G*KW_MAX*B-1:0]       amask_rdata_o,
+  // ---- lane read ports (lane h = g*G + j: mask ports j*LANE_MP .. j*LANE_MP+LANE_MP-1, value j)
+  input  logic [G*LANE_MP-1:0]         amask_re_i,
+  input  logic [G*LANE_MP*AmAddrW-1:0] amask_raddr_i,
+  output logic [G*LANE_MP*B-1:0]       amask_rdata_o,
   input  logic [G-1:0]         aval_re_i,
   input  logic [G*AvAddrW-1:0] aval_raddr_i,
   output logic [G*16-1:0]      aval_rdata_o,
@@ -70,7 +72,7 @@ module masr_pe #(
   input  logic [G-1:0]         act_vset_i       // per lane: set its value port read
 );
 
-  logic [(G*KW_MAX+1)*B-1:0] amask_rdata;
+  logic [(G*LANE_MP+1)*B-1:0] amask_rdata;
   logic [(G+1)*16-1:0] aval_rdata;
 
   // Write ports: the encoder or the frontdoor (never both in one cycle, asserted below). The
@@ -99,11 +101,11 @@ module masr_pe #(
     end
   end
 
-  // Per read port: the set it reads (lane j's KW_MAX mask ports, its value port).
+  // Per read port: the set it reads (lane j's LANE_MP mask ports, its value port).
   logic enc_am_we0;
-  logic [G*KW_MAX-1:0] mset;
+  logic [G*LANE_MP-1:0] mset;
   for (genvar j = 0; j < G; j++) begin : g_mset
-    assign mset[j*KW_MAX +: KW_MAX] = {KW_MAX{act_mset_i[j]}};
+    assign mset[j*LANE_MP +: LANE_MP] = {LANE_MP{act_mset_i[j]}};
   end
   assign enc_am_we0 = enc_amask_we_i && !act_wset_i;
   assign am_we    = fd_amask_we_i || enc_am_we0;
@@ -114,7 +116,7 @@ module masr_pe #(
   masr_sram #(
     .Width (B),
     .Depth (AmDepth),
-    .NumRd (G * KW_MAX + 1),
+    .NumRd (G * LANE_MP + 1),
     .BdName("amask"),
     .BdIndexed(1'b1)
   ) u_amask (
@@ -153,13 +155,13 @@ module masr_pe #(
   );
 
   if (ACT_SETS == 2) begin : g_set1
-    logic [G*KW_MAX*B-1:0] am1_rdata;
+    logic [G*LANE_MP*B-1:0] am1_rdata;
     logic [G*16-1:0]       av1_rdata;
 
     masr_sram #(
       .Width (B),
       .Depth (AmDepth),
-      .NumRd (G * KW_MAX),
+      .NumRd (G * LANE_MP),
       .BdName("")
     ) u_amask1 (
       .clk_i,
@@ -195,7 +197,7 @@ module masr_pe #(
       .bd_col_i (bd_v_i)
     );
 
-    for (genvar k = 0; k < G * KW_MAX; k++) begin : g_am_mux
+    for (genvar k = 0; k < G * LANE_MP; k++) begin : g_am_mux
       assign amask_rdata_o[k*B +: B] = mset[k] ? am1_rdata[k*B +: B] : amask_rdata[k*B +: B];
     end
     for (genvar j = 0; j < G; j++) begin : g_av_mux
@@ -203,10 +205,10 @@ module masr_pe #(
                                                       : aval_rdata[j*16 +: 16];
     end
   end else begin : g_set0
-    assign amask_rdata_o = amask_rdata[G*KW_MAX*B-1:0];
+    assign amask_rdata_o = amask_rdata[G*LANE_MP*B-1:0];
     assign aval_rdata_o  = aval_rdata[G*16-1:0];
   end
-  assign fd_amask_rdata_o = 32'(amask_rdata[G*KW_MAX*B +: B]);
+  assign fd_amask_rdata_o = 32'(amask_rdata[G*LANE_MP*B +: B]);
   assign fd_aval_rdata_o  = 32'(aval_rdata[G*16 +: 16]);
 
   `ASSERT_INIT(ActSetsOk_A, ACT_SETS == 1 || ACT_SETS == 2)

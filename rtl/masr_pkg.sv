@@ -121,10 +121,10 @@ package masr_pkg;
   localparam logic [1:0] SEG_NEXT = 2'd2;
 
   // CFG_FEAT bits (docs/architecture.md section 6, docs/perf-model.md "v2 rules"). A start with
-  // a bit above FeatW-1, ROW_SKIP without NULL_SKIP, PREFETCH without OVERLAP, RUN_AHEAD without
-  // PREFETCH, or a bit the build does not implement (masr_top parameter FEAT_IMPL, reported in
-  // CAPS5) is ERR_MODE.
-  localparam int FeatW = 7;
+  // a bit above FeatW-1, ROW_SKIP or SCAN without NULL_SKIP, PREFETCH without OVERLAP, RUN_AHEAD
+  // without PREFETCH, or a bit the build does not implement (masr_top parameter FEAT_IMPL,
+  // reported in CAPS5) is ERR_MODE.
+  localparam int FeatW = 8;
 
   localparam int FEAT_NULL_SKIP = 0;   // N1: null-word skip in the address generator
   localparam int FEAT_ROW_SKIP  = 1;   // N2: empty-row lookahead (needs NULL_SKIP)
@@ -134,6 +134,7 @@ package masr_pkg;
   localparam int FEAT_WIDE_ENC  = 5;   // X phase: the encoder takes a whole mask word per cycle
   localparam int FEAT_RUN_AHEAD = 6;   // X phase: lanes run ahead into the next product (O2,
                                        // needs PREFETCH)
+  localparam int FEAT_SCAN      = 7;   // N3: row scanner retires empty rows (needs NULL_SKIP)
 
   // Largest legal CFG_SHIFT.
   localparam int ShiftMax = 15;

@@ -23,6 +23,15 @@
 // range; in a range the owner takes rows upward and the range's (one granted) thief downward, and
 // when they meet the owner wins.
 //
+// Row scanner retires (CFG_FEAT.SCAN, rule N3 of docs/perf-model.md): known_empty_i marks own rows
+// the lane's scanner has already read and found without an effective op. After the cycle's
+// claims and the head jump, the owner's head moves over every such row it reaches (with the
+// jumps between ranges) and each range's tail moves down over every such row above
+// max(head, base_k): those rows are retired, done without a claim, shown in retire_rows_o. The
+// model retires one row at a time until neither end holds one; the head's retires never let a
+// tail move nor the reverse (a tail stops above the head), so this one pass reaches the same
+// state. With known_empty_i = 0 nothing changes.
+//
 // remaining_o (own rows left = rows not yet granted) and stealable_*_o are functions of the
 // registered state only (the "registered values at the start of the cycle" that neighbouring
 // thieves read), never of this cycle's grants. rows_i, rep_start_i, rep_mid_i and split_i are
@@ -31,7 +40,9 @@
 `include "masr_assert.svh"
 
 module masr_steal_arb #(
-  parameter int RowW = 6  // bits of a local row index; R <= 2^RowW - 1
+  parameter int RowW = 6,  // bits of a local row index; R <= 2^RowW - 1
+  // Derived, do not override.
+  localparam int NRows = 1 << RowW
 ) (
   input  logic            clk_i,
   input  logic            rst_ni,
@@ -43,6 +54,7 @@ module masr_steal_arb #(
   input  logic            owner_req_i,
   input  logic            thief_prev_req_i,  // from the thief on my prev side (whose next is me)
   input  logic            thief_next_req_i,  // from the thief on my next side (whose prev is me)
+  input  logic [NRows-1:0] known_empty_i,    // scanner: rows known to have no effective op
   output logic            owner_gnt_o,
   output logic [RowW-1:0] owner_row_o,
   output logic            thief_prev_gnt_o,
@@ -56,7 +68,8 @@ module masr_steal_arb #(
   output logic [RowW:0]   stealable_prev_o,  // rows the prev-side thief may take
   output logic [RowW:0]   stealable_next_o,  // rows the next-side thief may take
   output logic            dual_thief_o,      // FLAGS bit 0 event
-  output logic            last_row_race_o    // FLAGS bit 1 event
+  output logic            last_row_race_o,   // FLAGS bit 1 event
+  output logic [NRows-1:0] retire_rows_o     // rows retired at the end of this cycle (scanner)
 );
 
   logic [RowW-1:0] head_q, tail0_q, tail1_q, rows_q, base0_q, base1_q;
@@ -71,6 +84,44 @@ module masr_steal_arb #(
     logic [RowW:0] lo;
     lo = (head > base) ? head : base;
     stealable_for = (tail > lo) ? tail - lo : '0;
+  endfunction
+
+  // Split: a head inside the part of a range its thief took jumps to the range's top, range 0
+  // first (range 0's top is base_1, range 1's is R); shared ranges never jump.
+  function automatic logic [RowW:0] jump_taken(input logic [RowW:0] head, input logic split,
+                                               input logic [RowW:0] base0,
+                                               input logic [RowW:0] tail0,
+                                               input logic [RowW:0] base1,
+                                               input logic [RowW:0] tail1,
+                                               input logic [RowW:0] rows);
+    jump_taken = head;
+    if (split) begin
+      if (jump_taken >= base0 && jump_taken >= tail0 && jump_taken < base1) begin
+        jump_taken = base1;
+      end
+      if (jump_taken >= base1 && jump_taken >= tail1 && jump_taken < rows) begin
+        jump_taken = rows;
+      end
+    end
+  endfunction
+
+  // Row bitmaps: rows [0, n); every row at or above (up) / at or below (down) a set bit.
+  function automatic logic [NRows-1:0] below(input logic [RowW:0] n);
+    below = (32'(n) >= NRows) ? '1 : (NRows'(1) << n) - NRows'(1);
+  endfunction
+
+  function automatic logic [NRows-1:0] smear_up(input logic [NRows-1:0] x);
+    smear_up = x;
+    for (int sh = 1; sh < NRows; sh = sh * 2) begin
+      smear_up = smear_up | (smear_up << sh);
+    end
+  endfunction
+
+  function automatic logic [NRows-1:0] smear_down(input logic [NRows-1:0] x);
+    smear_down = x;
+    for (int sh = 1; sh < NRows; sh = sh * 2) begin
+      smear_down = smear_down | (smear_down >> sh);
+    end
   endfunction
 
   // ---------------------------------------------------------------------------------------------
@@ -112,19 +163,43 @@ module masr_steal_arb #(
   assign tail0_d_w = tail0_w - {{RowW{1'b0}}, split_q && prev_gnt};
   assign tail1_d_w = tail1_w - {{RowW{1'b0}}, split_q ? next_gnt : thief_any};
 
-  // Next head (split): jump over the part of a range its thief already took, range 0 first
-  // (range 0's top is base_1, range 1's is R).
-  always_comb begin
-    head_n_w = head_d_w;
-    if (split_q) begin
-      if (head_n_w >= base0_w && head_n_w >= tail0_d_w && head_n_w < base1_w) begin
-        head_n_w = base1_w;
-      end
-      if (head_n_w >= base1_w && head_n_w >= tail1_d_w && head_n_w < rows_w) begin
-        head_n_w = rows_w;
-      end
-    end
-  end
+  // Next head: jump over the part of a range its thief already took.
+  assign head_n_w = jump_taken(head_d_w, split_q, base0_w, tail0_d_w, base1_w, tail1_d_w, rows_w);
+
+  // Scanner retires after the claims (see the header), on row bitmaps: the head walks up over
+  // known-empty rows still its own (avail: not granted, not taken by a thief) and stops at the
+  // first one that is not known empty (stop), or, with none, ends at R: no row is left to it
+  // (the model's split jumps end there too; a shared head stays at tail_1, the same state for
+  // every output while nothing remains). Then each range's tail
+  // walks down over the known-empty rows of [max(head, base_k), tail_k) above the highest one
+  // that is not. Shifts, smears and popcounts instead of a row-by-row walk: the walk made the
+  // 8x8 array twice as large to verilate.
+  logic [RowW:0]    head_f_w, tail0_f_w, tail1_f_w, lo0_f, lo1_f, head_stop;
+  logic [NRows-1:0] avail, stop, head_ret, win0, win1, ret0, ret1, retire_rows;
+  logic [RowW:0]    n_ret0, n_ret1;
+
+  assign avail     = ~below(head_n_w) &
+                     (below(tail0_d_w) | (below(tail1_d_w) & ~below(base1_w)));
+  assign stop      = avail & ~known_empty_i;
+  assign head_ret  = avail & known_empty_i & ~smear_up(stop);
+  assign head_f_w  = (stop != '0) ? head_stop : ((head_ret != '0) ? rows_w : head_n_w);
+
+  assign lo0_f     = (head_f_w > base0_w) ? head_f_w : base0_w;
+  assign lo1_f     = (head_f_w > base1_w) ? head_f_w : base1_w;
+  assign win0      = below(tail0_d_w) & ~below(lo0_f);
+  assign win1      = below(tail1_d_w) & ~below(lo1_f);
+  assign ret0      = win0 & known_empty_i & ~smear_down(win0 & ~known_empty_i);
+  assign ret1      = win1 & known_empty_i & ~smear_down(win1 & ~known_empty_i);
+  assign tail0_f_w = tail0_d_w - n_ret0;
+  assign tail1_f_w = tail1_d_w - n_ret1;
+
+  // The head stops at the lowest stop row: its index is the number of rows below it.
+  masr_popcount #(.Width(NRows)) u_cnt_head (.in_i(~smear_up(stop)), .cnt_o(head_stop));
+  masr_popcount #(.Width(NRows)) u_cnt_ret0 (.in_i(ret0), .cnt_o(n_ret0));
+  masr_popcount #(.Width(NRows)) u_cnt_ret1 (.in_i(ret1), .cnt_o(n_ret1));
+
+  assign retire_rows   = head_ret | ret0 | ret1;
+  assign retire_rows_o = retire_rows;
 
   assign st0_after       = stealable_for(head_d_w, tail0_d_w, base0_w);
   assign st1_after       = stealable_for(head_d_w, tail1_d_w, base1_w);
@@ -180,9 +255,9 @@ module masr_steal_arb #(
       split_q <= split_i;
       rr_q    <= 1'b0;
     end else begin
-      head_q  <= head_n_w[RowW-1:0];
-      tail0_q <= tail0_d_w[RowW-1:0];
-      tail1_q <= tail1_d_w[RowW-1:0];
+      head_q  <= head_f_w[RowW-1:0];
+      tail0_q <= tail0_f_w[RowW-1:0];
+      tail1_q <= tail1_f_w[RowW-1:0];
       if (!split_q && thief_any) begin
         rr_q <= prev_gnt;  // granted prev -> prefer next next time, and vice versa
       end
@@ -228,15 +303,20 @@ module masr_steal_arb #(
   // [0, head) U [tail_0, base_1) U [tail_1, R). At the end (nothing remaining) that means every
   // row was granted exactly once.
   if (RowW <= 12) begin : g_claims
-    localparam int NRows = 1 << RowW;
-
     logic [NRows-1:0] claimed_q, claimed_d, owner_bit, prev_bit, next_bit, expect_set;
-    logic [RowW:0]    grants_q;
+    logic [RowW:0]    grants_q, retired_n;
+
+    always_comb begin
+      retired_n = '0;
+      for (int x = 0; x < NRows; x++) begin
+        retired_n = retired_n + (RowW+1)'(retire_rows[x]);
+      end
+    end
 
     assign owner_bit  = owner_gnt_o ? (NRows'(1) << owner_row_o) : '0;
     assign prev_bit   = thief_prev_gnt_o ? (NRows'(1) << thief_prev_row_o) : '0;
     assign next_bit   = thief_next_gnt_o ? (NRows'(1) << thief_next_row_o) : '0;
-    assign claimed_d  = claimed_q | owner_bit | prev_bit | next_bit;
+    assign claimed_d  = claimed_q | owner_bit | prev_bit | next_bit | retire_rows;
     assign expect_set = ((NRows'(1) << head_q) - 1'b1) |
                         (((NRows'(1) << base1_q) - 1'b1) & ~((NRows'(1) << tail0_q) - 1'b1)) |
                         (((NRows'(1) << rows_q) - 1'b1) & ~((NRows'(1) << tail1_q) - 1'b1));
@@ -251,12 +331,17 @@ module masr_steal_arb #(
       end else begin
         claimed_q <= claimed_d;
         grants_q  <= grants_q + {{RowW{1'b0}}, owner_gnt_o} +
-                     {{RowW{1'b0}}, thief_prev_gnt_o} + {{RowW{1'b0}}, thief_next_gnt_o};
+                     {{RowW{1'b0}}, thief_prev_gnt_o} + {{RowW{1'b0}}, thief_next_gnt_o} +
+                     retired_n;
       end
     end
 
     `ASSERT_NEVER(OwnerRowRegranted_A, (claimed_q & owner_bit) != '0)
     `ASSERT_NEVER(ThiefRowRegranted_A, (claimed_q & (prev_bit | next_bit)) != '0)
+    // A retired row was neither granted before nor in this cycle, and is known empty.
+    `ASSERT_NEVER(RetiredRowRegranted_A,
+                  (retire_rows & (claimed_q | owner_bit | prev_bit | next_bit)) != '0)
+    `ASSERT_NEVER(RetiredNotKnownEmpty_A, (retire_rows & ~known_empty_i) != '0)
     `ASSERT(ClaimedSetExact_A, claimed_q == expect_set)
     `ASSERT(GrantCount_A, grants_q == {1'b0, rows_q} - remaining_o)
     `ASSERT_IMPL(AllGrantedAtEnd_A, remaining_o == '0, grants_q == {1'b0, rows_q})
@@ -273,5 +358,7 @@ module masr_steal_arb #(
                               refuse_reason_o == masr_pkg::REFUSE_CONTENTION)
   `COVER(SplitHeadJump_C, split_q && head_n_w != head_d_w)
   `COVER(SplitTwoGrants_C, split_q && thief_prev_gnt_o && thief_next_gnt_o)
+  `COVER(RetireAtHead_C, head_f_w != head_n_w)
+  `COVER(RetireAtTail_C, tail0_f_w != tail0_d_w || tail1_f_w != tail1_d_w)
 
 endmodule

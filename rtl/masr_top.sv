@@ -40,7 +40,7 @@ module masr_top #(
   // CFG_FEAT bits this build implements (CAPS5); setting any other bit is ERR_MODE.
   // An int, not a FeatW-bit vector, so -GFEAT_IMPL=11 from a command line is not a truncation;
   // bits above FeatW are rejected by FeatImplFits_A.
-  parameter int FEAT_IMPL = 32'h7F,
+  parameter int FEAT_IMPL = 32'hFF,
   // Derived, do not override.
   localparam int P_MAX    = (N_MAX + V - 1) / V,
   localparam int KW_MAX   = (P_MAX + B - 1) / B,
@@ -60,10 +60,10 @@ module masr_top #(
   localparam int HdW      = $clog2(HD_MAX + 1),
   localparam int TW       = $clog2(T_MAX + 1),
   // The CFG_FEAT bits a start may set (CAPS5): FEAT_IMPL, without NULL_SKIP / ROW_SKIP / SPLIT /
-  // RUN_AHEAD when QDEPTH < 2 (the v2 product rules and run-ahead assume an AG that never
+  // RUN_AHEAD / SCAN when QDEPTH < 2 (the v2 product rules and run-ahead assume an AG that never
   // stalls; the other GRU sequencing bits keep the v1 product rules and stay).
   localparam logic [masr_pkg::FeatW-1:0] FeatAvail =
-      (QDEPTH >= 2) ? masr_pkg::FeatW'(FEAT_IMPL) : (masr_pkg::FeatW'(FEAT_IMPL) & 7'b0110100),
+      (QDEPTH >= 2) ? masr_pkg::FeatW'(FEAT_IMPL) : (masr_pkg::FeatW'(FEAT_IMPL) & 8'b00110100),
   // OVERLAP needs a second accumulator bank in every lane.
   localparam int AccBanks = ((FEAT_IMPL >> masr_pkg::FEAT_OVERLAP) % 2 == 1) ? 2 : 1,
   // PREFETCH needs a second set of activation RFs in every PE.
@@ -73,6 +73,8 @@ module masr_top #(
   localparam int EncW    = EncWide ? B : 1,
   // RUN_AHEAD: a second bank of PERF_* sums (masr_perf_stats), for two products in flight.
   localparam bit RaBuild = ((FEAT_IMPL >> masr_pkg::FEAT_RUN_AHEAD) % 2 == 1),
+  // SCAN: a row scanner per lane (KW_MAX more mask and activation-mask read ports).
+  localparam bit ScanBuild = ((FEAT_IMPL >> masr_pkg::FEAT_SCAN) % 2 == 1),
   localparam int EncOffW = (EncW > 1) ? $clog2(EncW) : 1
 ) (
   input  logic        clk_i,
@@ -194,10 +196,11 @@ module masr_top #(
 
   assign dim_bad  = (cfg_m_q == '0) || (cfg_n_q == '0) || (cfg_m_q > 32'(M_MAX)) ||
                     (cfg_n_q > 32'(N_MAX));
-  // CFG_FEAT (full 32-bit value): an undefined bit, ROW_SKIP without NULL_SKIP, PREFETCH without
-  // OVERLAP, RUN_AHEAD without PREFETCH, or a bit this build does not implement.
+  // CFG_FEAT (full 32-bit value): an undefined bit, ROW_SKIP or SCAN without NULL_SKIP, PREFETCH
+  // without OVERLAP, RUN_AHEAD without PREFETCH, or a bit this build does not implement.
   assign feat_bad = (cfg_feat_q[31:masr_pkg::FeatW] != '0) ||
                     (cfg_feat_q[masr_pkg::FEAT_ROW_SKIP] && !cfg_feat_q[masr_pkg::FEAT_NULL_SKIP]) ||
+                    (cfg_feat_q[masr_pkg::FEAT_SCAN] && !cfg_feat_q[masr_pkg::FEAT_NULL_SKIP]) ||
                     (cfg_feat_q[masr_pkg::FEAT_PREFETCH] && !cfg_feat_q[masr_pkg::FEAT_OVERLAP]) ||
                     (cfg_feat_q[masr_pkg::FEAT_RUN_AHEAD] && !cfg_feat_q[masr_pkg::FEAT_PREFETCH]) ||
                     ((cfg_feat_q[masr_pkg::FeatW-1:0] & ~FeatAvail) != '0);
@@ -594,6 +597,7 @@ module masr_top #(
   logic [NP*32-1:0]              pe_rdata;
   logic [NL*NumStats*StatW-1:0]  stats;
   logic [NL*NumEv-1:0]           stat_ev, stat_ev_par;
+  logic [NL*(RowW+1)-1:0]        stat_retired;
   logic [RowW-1:0]               cfg_rep_sat;
   logic [V-1:0]                  enc_am_we, enc_av_we;
   logic [V*AmAddrW-1:0]          enc_am_waddr;
@@ -644,7 +648,8 @@ module masr_top #(
     .ACC_BANKS (AccBanks),
     .ACT_SETS  (ActSets),
     .ENC_W     (EncW),
-    .RUN_AHEAD (RaBuild)
+    .RUN_AHEAD (RaBuild),
+    .SCAN      (ScanBuild)
   ) u_array (
     .clk_i,
     .rst_ni,
@@ -694,7 +699,8 @@ module masr_top #(
     .act_rset_i     (act_rset),
     .stats_o        (stats),
     .stat_ev_o      (stat_ev),
-    .stat_ev_par_o  (stat_ev_par)
+    .stat_ev_par_o  (stat_ev_par),
+    .stat_retired_o (stat_retired)
   );
 
   // ---------------------------------------------------------------------------------------------
@@ -900,7 +906,8 @@ module masr_top #(
 
   masr_perf_stats #(
     .NL    (NL),
-    .BANKS (RaBuild ? 2 : 1)
+    .BANKS (RaBuild ? 2 : 1),
+    .RetW  (RowW + 1)
   ) u_perf_stats (
     .clk_i,
     .rst_ni,
@@ -909,6 +916,7 @@ module masr_top #(
     .restart_bank_i (ra_q && snap_par),
     .ev_i           (stat_ev),
     .ev_par_i       (stat_ev_par),
+    .retired_i      (stat_retired),
     .rd_bank_i      (ra_q && snap_par),
     .sum_o          (ev_sum)
   );

@@ -13,8 +13,8 @@ from tb.common import simrun
 from tb.common.configs import CONFIGS, TOPLEVEL, build_top
 
 MODULE = "tb.direct.engine_cocotb"
-TESTS = ("test_caps_and_reset", "test_random_backdoor", "test_null_skip", "test_frontdoor",
-         "test_errors", "test_split", "test_split_utilization")
+TESTS = ("test_caps_and_reset", "test_random_backdoor", "test_null_skip", "test_scan",
+         "test_frontdoor", "test_errors", "test_split", "test_split_utilization")
 SEEDS = {"4x2": 1234, "8x8": 5678}
 
 

@@ -207,15 +207,22 @@ def test_numpy_integers_are_normalised():
 
 
 def test_cfg_feat_register_rules():
-    """CFG_FEAT (contract section 6): undefined bits and ROW_SKIP without NULL_SKIP are SpecError
-    for any build; bits the build does not offer (CAPS5 = feat_available) fail check_fits with
-    the reason; NULL_SKIP / ROW_SKIP / SPLIT / RUN_AHEAD need QDEPTH >= 2."""
+    """CFG_FEAT (contract section 6): undefined bits and ROW_SKIP or SCAN without NULL_SKIP are
+    SpecError for any build; bits the build does not offer (CAPS5 = feat_available) fail
+    check_fits with the reason; NULL_SKIP / ROW_SKIP / SPLIT / RUN_AHEAD / SCAN need
+    QDEPTH >= 2."""
     from golden.config import (BRINGUP_4X2, FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_PREFETCH,
-                               FEAT_ROW_SKIP, FEAT_RUN_AHEAD, FEAT_SPLIT, HwConfig, LayerConfig)
+                               FEAT_ROW_SKIP, FEAT_RUN_AHEAD, FEAT_SCAN, FEAT_SPLIT, HwConfig,
+                               LayerConfig)
     with pytest.raises(SpecError, match="undefined bits"):
-        LayerConfig(4, 4, feat=0x80)
-    with pytest.raises(SpecError, match="needs NULL_SKIP"):
+        LayerConfig(4, 4, feat=0x100)
+    with pytest.raises(SpecError, match="ROW_SKIP tests a row .* needs NULL_SKIP"):
         LayerConfig(4, 4, feat=FEAT_ROW_SKIP)
+    with pytest.raises(SpecError, match="SCAN tests a row .* needs NULL_SKIP"):
+        LayerConfig(4, 4, feat=FEAT_SCAN)
+    scan = LayerConfig(4, 4, feat=FEAT_NULL_SKIP | FEAT_SCAN)
+    assert scan.perf_features.scan_rows and not scan.perf_features.skip_empty_rows
+    scan.check_fits(BRINGUP_4X2)
     with pytest.raises(SpecError, match="needs PREFETCH"):
         LayerConfig(4, 4, feat=FEAT_OVERLAP | FEAT_RUN_AHEAD)
     LayerConfig(4, 4, feat=FEAT_OVERLAP | FEAT_PREFETCH | FEAT_RUN_AHEAD).check_fits(BRINGUP_4X2)
@@ -228,10 +235,12 @@ def test_cfg_feat_register_rules():
         LayerConfig(4, 4, feat=FEAT_OVERLAP).check_fits(no_overlap)
     q1 = HwConfig(H=4, V=2, M_MAX=64, N_MAX=64, SLOTS=32, WDEPTH=512, QDEPTH=1)
     assert q1.feat_available == q1.FEAT_IMPL & ~(FEAT_NULL_SKIP | FEAT_ROW_SKIP | FEAT_SPLIT |
-                                                 FEAT_RUN_AHEAD)
-    for feat in (FEAT_NULL_SKIP, FEAT_SPLIT, FEAT_OVERLAP | FEAT_PREFETCH | FEAT_RUN_AHEAD):
+                                                 FEAT_RUN_AHEAD | FEAT_SCAN)
+    for feat in (FEAT_NULL_SKIP, FEAT_SPLIT, FEAT_OVERLAP | FEAT_PREFETCH | FEAT_RUN_AHEAD,
+                 FEAT_NULL_SKIP | FEAT_SCAN):
         with pytest.raises(SpecError, match="QDEPTH >= 2"):
             LayerConfig(4, 4, feat=feat).check_fits(q1)
     LayerConfig(4, 4, feat=FEAT_OVERLAP).check_fits(q1)
     with pytest.raises(SpecError, match="FEAT_IMPL"):
         HwConfig(H=4, V=2, M_MAX=64, N_MAX=64, SLOTS=32, WDEPTH=512, FEAT_IMPL=0x180)
+    # (0x180 sets bit 8, which no build has: SCAN is bit 7)

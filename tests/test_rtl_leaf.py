@@ -39,7 +39,8 @@ LINT_SETS: dict[str, list[dict[str, object]]] = {
                         {"NL": 1024, "BANKS": 2}],
 }
 DEPS = {"masr_prefix_addr": ["masr_popcount", "masr_prefix_addr"],
-        "masr_perf_stats": ["masr_popcount", "masr_perf_stats"]}
+        "masr_perf_stats": ["masr_popcount", "masr_perf_stats"],
+        "masr_steal_arb": ["masr_popcount", "masr_steal_arb"]}
 
 
 def sources(top: str) -> list[Path]:
@@ -59,8 +60,8 @@ PS = "tb.leaf.perf_stats_cocotb"
 PA8 = {"B": 8, "KW": 4, "WAddrW": 16, "AAddrW": 10}
 PA16 = {"B": 16, "KW": 4, "WAddrW": 16, "AAddrW": 10}
 PA32 = {"B": 32, "KW": 4, "WAddrW": 17, "AAddrW": 10}
-PS_V = {"NL": 8, "BANKS": 2}
-PS_I = {"NL": 3, "BANKS": 1}
+PS_V = {"NL": 8, "BANKS": 2, "RetW": 4}
+PS_I = {"NL": 3, "BANKS": 1, "RetW": 3}
 SRAM_P = {"Width": 12, "Depth": 20, "NumRd": 2}
 
 

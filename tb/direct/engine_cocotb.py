@@ -26,13 +26,14 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, First, RisingEdge, Timer
 
 from golden.config import (FEAT_DEFINED, FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_PREFETCH,
-                           FEAT_ROW_SKIP, FEAT_RUN_AHEAD, FEAT_SPLIT, HwConfig, LayerConfig,
-                           StealMode, ceil_div, feat_with_needs, slots_needed)
+                           FEAT_ROW_SKIP, FEAT_RUN_AHEAD, FEAT_SCAN, FEAT_SPLIT, HwConfig,
+                           LayerConfig, StealMode, ceil_div, feat_with_needs, slots_needed)
 from golden.encode import MEM_PLAN, MatvecImage, encode_matvec, random_sparse_layer, split_plan
 from golden.errors import SpecError
 from golden.matvec import matvec_q
 from golden.perf import LANE_STAT_NAMES, PerfFlag, duplication_fraction, simulate_matvec
-from golden.perf_v2 import dup_fraction_of_plan, plan_from_registers, simulate_product
+from golden.perf_v2 import (dup_fraction_of_plan, plan_from_registers, simulate_product,
+                            simulate_product_run)
 from tb.common.configs import CONFIGS
 
 CLK_NS = 10
@@ -586,6 +587,33 @@ async def test_null_skip(dut):
 
 
 @cocotb.test()
+async def test_scan(dut):
+    """CFG_FEAT.SCAN (rule N3): the row scanner's retires at the owner's head and at the
+    replica ranges' tails, with N1 alone and with N2, shared and split ranges, in all three
+    steal modes; every counter, lane statistic and FLAGS bit against the model, and rows
+    retired at both ends."""
+    io = await setup(dut)
+    hw = io.hw
+    assert hw.feat_available & FEAT_SCAN, "this build does not implement SCAN"
+    scan = FEAT_NULL_SKIP | FEAT_SCAN
+    retired = 0
+    for mode in StealMode:
+        rng = _rng(750 + int(mode))
+        cases = [random_case(rng, hw, mode), null_word_case(rng, hw, mode)]
+        if mode != StealMode.NONE:
+            cases += [hot_case(rng, hw, mode), split_case(rng, hw, mode, "uniform"),
+                      split_case(rng, hw, mode, "load")]
+        for k, case in enumerate(cases):
+            for feat in (scan, scan | FEAT_ROW_SKIP):
+                c = with_feat(case, feat | (case.layer.feat & FEAT_SPLIT))
+                run, _ = simulate_product_run(c.W != 0, c.x != 0, hw, c.layer, c.image.plan)
+                retired += run.retired if feat == scan else 0     # (N2 retires count too)
+                await run_case(io, c, backdoor=feat == scan, tag=f"{mode.name}#{k} feat={feat:#x}")
+    dut._log.info(f"SCAN: {retired} rows retired by the scanners")
+    assert retired > 0, "no row was retired by a scanner"
+
+
+@cocotb.test()
 async def test_frontdoor(dut):
     """One layer loaded through the memory port over stale contents; read-back; run; check."""
     io = await setup(dut)
@@ -670,12 +698,13 @@ async def test_errors(dut):
     await bad_start(ERR_MODE, "shift=16", CFG_SHIFT=16)
     # CFG_FEAT: an undefined bit (full 32-bit value), ROW_SKIP without NULL_SKIP, and every
     # defined bit this build does not implement (CAPS5).
-    await bad_start(ERR_MODE, "feat bit 7", CFG_FEAT=0x80)
+    await bad_start(ERR_MODE, "feat bit 8", CFG_FEAT=0x100)
     await bad_start(ERR_MODE, "feat bit 31", CFG_FEAT=0x80000000)
     await bad_start(ERR_MODE, "ROW_SKIP alone", CFG_FEAT=FEAT_ROW_SKIP)
+    await bad_start(ERR_MODE, "SCAN alone", CFG_FEAT=FEAT_SCAN)
     await bad_start(ERR_MODE, "PREFETCH alone", CFG_FEAT=FEAT_PREFETCH)
     await bad_start(ERR_MODE, "RUN_AHEAD without PREFETCH", CFG_FEAT=FEAT_OVERLAP | FEAT_RUN_AHEAD)
-    for bit in (1, 2, 4, 8, 16, 32, 64):
+    for bit in (1, 2, 4, 8, 16, 32, 64, 128):
         if bit & FEAT_DEFINED & ~hw.feat_available:
             feat = feat_with_needs(bit)
             await bad_start(ERR_MODE, f"feat {feat:#x} not implemented", CFG_FEAT=feat)

@@ -17,11 +17,16 @@
 //   PrevWithinTwo / NextWithinTwo: shared round robin: a thief that asks in two consecutive
 //                     cycles, with a row left for thieves after the owner's claim in both, is
 //                     granted in one of them (the other side cannot win twice in a row);
-//   AllOnceAtEnd:     once no row remains, every row of [0, R) was granted exactly once.
+//   AllOnceAtEnd:     once no row remains, every row of [0, R) was granted exactly once;
+//   RetireKnownEmpty: the scanner's retires (rule N3) take only rows marked in known_empty_i,
+//                     never a row granted before or in the same cycle (NoRowTwice);
+//   RetireComplete:   after a cycle neither the owner's head (with rows left) nor any range's
+//                     last stealable row is a row that cycle's known_empty_i marked: the
+//                     one-pass retire reaches the model's one-row-at-a-time fixpoint.
 // Assumptions: reset in the first cycle; the arbiter's contract (rep_start <= rep_mid <= rows at
-// init, no request during init, the owner asks only with remaining_o > 0). Thief requests are
-// otherwise free: the neighbours' view (stealable_*_o) is not assumed, so the arbiter is checked
-// against thieves that ask at any time.
+// init, no request during init, the owner asks only with remaining_o > 0). Thief requests and
+// the scanner's known_empty_i are otherwise free: the neighbours' view (stealable_*_o) is not
+// assumed, so the arbiter is checked against thieves that ask at any time and any marked rows.
 // Helper invariants for k-induction relate the ghost bitmap and shadow registers to the DUT's
 // head/tails (visible as owner_row_o and thief_*_row_o + 1) and, through probe_* wires the proof
 // script connects after flatten, to its latched R, bases, layout and round-robin pointer.
@@ -38,7 +43,8 @@ module steal_arb_formal #(
   input logic [RowW-1:0] rep_mid_i,
   input logic            owner_req_i,
   input logic            thief_prev_req_i,
-  input logic            thief_next_req_i
+  input logic            thief_next_req_i,
+  input logic [NRows-1:0] known_empty_i
 );
 
   logic            owner_gnt, prev_gnt, next_gnt, prev_refuse, next_refuse;
@@ -46,6 +52,7 @@ module steal_arb_formal #(
   logic [RowW-1:0] owner_row, prev_row, next_row;
   logic [1:0]      refuse_reason;
   logic [RowW:0]   remaining, st_prev, st_next;
+  logic [NRows-1:0] retire_bits;
 
   masr_steal_arb #(.RowW(RowW)) u_dut (
     .clk_i,
@@ -58,6 +65,7 @@ module steal_arb_formal #(
     .owner_req_i,
     .thief_prev_req_i,
     .thief_next_req_i,
+    .known_empty_i,
     .owner_gnt_o         (owner_gnt),
     .owner_row_o         (owner_row),
     .thief_prev_gnt_o    (prev_gnt),
@@ -71,7 +79,8 @@ module steal_arb_formal #(
     .stealable_prev_o    (st_prev),
     .stealable_next_o    (st_next),
     .dual_thief_o        (dual_thief),
-    .last_row_race_o     (last_row_race)
+    .last_row_race_o     (last_row_race),
+    .retire_rows_o       (retire_bits)
   );
 
   // Probes (connected by the proof script).
@@ -94,6 +103,8 @@ module steal_arb_formal #(
   logic [RowW-1:0]  rows_q, rep_q, mid_q; // the product's R, base_0, base_1 (harness copies)
   logic             split_q;
   logic             prev_ask_q, next_ask_q;  // shared: asked last cycle with a row left, refused
+  logic [NRows-1:0] known_q;               // last cycle's known_empty_i
+  logic             init_q;                // last cycle was a reset or an init
   logic [NRows-1:0] owner_bit, prev_bit, next_bit;
 
   assign owner_bit = owner_gnt ? NRows'(1) << owner_row : '0;
@@ -121,6 +132,8 @@ module steal_arb_formal #(
       split_q    <= 1'b0;
       prev_ask_q <= 1'b0;
       next_ask_q <= 1'b0;
+      known_q    <= '0;
+      init_q     <= 1'b1;
     end else if (init_i) begin
       granted_q  <= '0;
       rows_q     <= rows_i;
@@ -129,12 +142,21 @@ module steal_arb_formal #(
       split_q    <= split_i;
       prev_ask_q <= 1'b0;
       next_ask_q <= 1'b0;
+      known_q    <= '0;
+      init_q     <= 1'b1;
     end else begin
-      granted_q  <= granted_q | owner_bit | prev_bit | next_bit;
+      granted_q  <= granted_q | owner_bit | prev_bit | next_bit | retire_bits;
+      known_q    <= known_empty_i;
+      init_q     <= 1'b0;
       prev_ask_q <= !split_q && thief_prev_req_i && left1 != '0 && !prev_gnt;
       next_ask_q <= !split_q && thief_next_req_i && left1 != '0 && !next_gnt;
     end
   end
+
+  // Rows a thief of each range may still take, for the registered head.
+  logic [RowW:0] lo0_now, lo1_now;
+  assign lo0_now = (head > {1'b0, rep_q}) ? head : {1'b0, rep_q};
+  assign lo1_now = (head > {1'b0, mid_q}) ? head : {1'b0, mid_q};
 
   // [0, head) U [tail_0, base_1) U [tail_1, R): what must have been granted so far.
   logic [NRows-1:0] expect_set;
@@ -145,7 +167,12 @@ module steal_arb_formal #(
   // ---- properties ----
   always @(posedge clk_i) begin
     if (rst_ni) begin
-      NoRowTwice: assert ((granted_q & (owner_bit | prev_bit | next_bit)) == '0);
+      NoRowTwice: assert ((granted_q & (owner_bit | prev_bit | next_bit | retire_bits)) == '0
+                          && (retire_bits & (owner_bit | prev_bit | next_bit)) == '0);
+      RetireKnownEmpty: assert ((retire_bits & ~known_empty_i) == '0);
+      RetireComplete: assert (init_q || ((remaining == '0 || !known_q[owner_row])
+                                         && (tail0 <= lo0_now || !known_q[RowW'(tail0 - 1'b1)])
+                                         && (tail1 <= lo1_now || !known_q[RowW'(tail1 - 1'b1)])));
       OwnerThiefDiffer: assert ((!(owner_gnt && prev_gnt) || owner_row != prev_row)
                                 && (!(owner_gnt && next_gnt) || owner_row != next_row)
                                 && (!(prev_gnt && next_gnt) || prev_row != next_row));

@@ -12,8 +12,8 @@ import numpy as np
 
 
 from golden.config import (FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_PREFETCH, FEAT_ROW_SKIP,
-                           FEAT_RUN_AHEAD, FEAT_SPLIT, FEAT_WIDE_ENC, HwConfig, StealMode,
-                           partition_bounds, partition_width, words_per_row)
+                           FEAT_RUN_AHEAD, FEAT_SCAN, FEAT_SPLIT, FEAT_WIDE_ENC, HwConfig,
+                           StealMode, partition_bounds, partition_width, words_per_row)
 from golden.gru_seq import drain_margin
 from golden.gru import GruParamsQ, gru_gates_q
 from golden.matvec import matvec_q
@@ -112,10 +112,11 @@ class GruOverlapSequence(GruBaseSequence):
 
 def _feature_layer_dims(hw: HwConfig) -> tuple[int, int]:
     """The v2-feature sequences' large Hd (HD_MAX, capped at 48 on large arrays so that an
-    output phase stays long without slow layers) and the NULL_SKIP | ROW_SKIP bits the build
-    offers to combine with them."""
+    output phase stays long without slow layers) and the NULL_SKIP | ROW_SKIP | SCAN bits the
+    build offers to combine with them (so the row scanner also runs under overlap, prefetch and
+    run-ahead, where a lane's scan restarts at its entry into each product)."""
     hd = geometry(hw).HD_MAX if small_hw(hw) else 48
-    return hd, hw.feat_available & (FEAT_NULL_SKIP | FEAT_ROW_SKIP)
+    return hd, hw.feat_available & (FEAT_NULL_SKIP | FEAT_ROW_SKIP | FEAT_SCAN)
 
 
 def shaped_items(rng: np.random.Generator, hw: HwConfig, prefix: str, shapes: list[tuple],
@@ -274,7 +275,7 @@ class GruRunAheadSequence(GruBaseSequence):
                   ("tmax", int(rng.integers(1, hw.N_MAX + 1)), max(1, hd // 8),
                    geometry(hw).T_MAX, V_, "fwd", others)]
         yield from shaped_items(rng, hw, "ahead", shapes, ahead)
-        feat = ahead | wide | (hw.feat_available & FEAT_NULL_SKIP)
+        feat = ahead | wide | (hw.feat_available & (FEAT_NULL_SKIP | FEAT_SCAN))
         yield self.back_to_back_item(feat, T=3, Hd=max(1, hw.H // 3))
         # the same with the phase's last two products: the last step still waits for its
         # output phase (two rows on some lanes: ceil(M/H) = 2 cycles)

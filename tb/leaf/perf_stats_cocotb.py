@@ -4,7 +4,9 @@ reference.
 The reference follows the module's contract (rtl/masr_perf_stats.sv header, docs/architecture.md
 section 6): per bank b and event e, a cycle's count is the number of lanes l with
 ev_i[l*NumEv + e] = 1 whose parity ev_par_i[l*NumEv + e] is b (any parity in a one-bank build,
-where the parity must be 0 wherever the event is 1). At each rising edge: clear_i zeroes every bank
+where the parity must be 0 wherever the event is 1); event STAT_EV_OWN (1) also adds every
+retired_i count (lane l's RetW bits at l*RetW: rows its scanner retired) of the lanes whose
+STAT_EV_OWN parity is b. At each rising edge: clear_i zeroes every bank
 and drops the cycle's events; else restart_i makes bank restart_bank_i (bank 0 in a one-bank build)
 hold that cycle's count; every other bank adds its count. sum_o is the combinational read of the
 registered sums of bank rd_bank_i (bank 0 in a one-bank build), event e at bits e*32 +: 32.
@@ -29,6 +31,7 @@ from cocotb.triggers import FallingEdge, RisingEdge
 from tb.leaf.common import Pins, env_int, expect, rng, settle, start
 
 NUM_EV = 6    # masr_pkg::STAT_EV_NUM (STAT_EV_MAC .. STAT_EV_STALL)
+EV_OWN = 1    # masr_pkg::STAT_EV_OWN: retired_i adds to it
 SUM_W = 32
 SUM_MASK = (1 << SUM_W) - 1
 
@@ -49,11 +52,16 @@ class PerfStatsModel:
     def reset(self) -> None:
         self.sums = [[0] * NUM_EV for _ in range(self.banks)]
 
-    def counts(self, ev: np.ndarray, par: np.ndarray) -> list[list[int]]:
-        """This cycle's count per bank and event."""
+    def counts(self, ev: np.ndarray, par: np.ndarray, ret: np.ndarray) -> list[list[int]]:
+        """This cycle's count per bank and event (ret: each lane's retired rows)."""
         if self.banks == 1:
-            return [[int(c) for c in ev.sum(axis=0)]]
-        return [[int(c) for c in (ev & (par == b)).sum(axis=0)] for b in range(self.banks)]
+            out = [[int(c) for c in ev.sum(axis=0)]]
+            out[0][EV_OWN] += int(ret.sum())
+            return out
+        out = [[int(c) for c in (ev & (par == b)).sum(axis=0)] for b in range(self.banks)]
+        for b in range(self.banks):
+            out[b][EV_OWN] += int(ret[par[:, EV_OWN] == b].sum())
+        return out
 
     def edge(self, counts: list[list[int]], clear: int, restart: int, restart_bank: int) -> None:
         """The rising edge: clear wins over restart; restart loads the bank with the count."""
@@ -75,19 +83,20 @@ class PerfStatsDriver:
     def __init__(self, dut, gen: np.random.Generator):
         self.dut, self.gen = dut, gen
         self.pins = Pins(dut, ["clear_i", "restart_i", "restart_bank_i", "ev_i", "ev_par_i",
-                               "rd_bank_i", "sum_o"])
+                               "retired_i", "rd_bank_i", "sum_o"])
         self.nl = env_int("MASR_PS_NL", 8)
         self.banks = env_int("MASR_PS_BANKS", 1)
         assert self.banks in (1, 2), f"MASR_PS_BANKS={self.banks}"
         assert len(dut.ev_i) == self.nl * NUM_EV, \
             f"ev_i is {len(dut.ev_i)} bits, MASR_PS_NL={self.nl} says {self.nl * NUM_EV}"
         assert len(dut.sum_o) == NUM_EV * SUM_W
+        self.ret_w = len(dut.retired_i) // self.nl
         self.model = PerfStatsModel(self.banks)
         self.rd_bank = 0      # what rd_bank_i holds now
         self.cycles = 0
         self.max_sum = 0
         self.seen = {"clear_nonzero": 0, "clear_restart": 0, "restart_own_events": 0,
-                     "restart_other_bank_moves": 0, "rd_bank1": 0}
+                     "restart_other_bank_moves": 0, "rd_bank1": 0, "retired_max": 0}
 
     # -- checking ---------------------------------------------------------------------------------
     def check(self, what: str) -> None:
@@ -126,8 +135,14 @@ class PerfStatsDriver:
         return (np.full((self.nl, NUM_EV), ev_bit, dtype=np.uint8),
                 np.full((self.nl, NUM_EV), par_bit, dtype=np.uint8))
 
+    def retired(self, p: float) -> np.ndarray:
+        """Random retired-row counts per lane (non-zero with probability p, up to all ones)."""
+        top = 1 << self.ret_w
+        return np.where(self.gen.random(self.nl) < p, self.gen.integers(1, top, self.nl), 0)
+
     async def cycle(self, ev: np.ndarray, par: np.ndarray, *, clear: int = 0, restart: int = 0,
-                    restart_bank: int = 0, rd_bank: int | None = None) -> None:
+                    restart_bank: int = 0, rd_bank: int | None = None,
+                    ret: np.ndarray | None = None) -> None:
         """Check the registered sums, drive one cycle's inputs, check the new read, step the
         reference at the rising edge and return after the next falling edge."""
         self.check("after the edge")
@@ -136,6 +151,9 @@ class PerfStatsDriver:
             self.rd_bank = rd_bank
         pin.drive("ev_i", pack(ev))
         pin.drive("ev_par_i", pack(par))
+        ret = np.zeros(self.nl, dtype=np.int64) if ret is None else ret
+        pin.drive("retired_i", sum(int(r) << (l * self.ret_w) for l, r in enumerate(ret)))
+        self.seen["retired_max"] = max(self.seen["retired_max"], int(ret.max()))
         pin.drive("clear_i", clear)
         pin.drive("restart_i", restart)
         pin.drive("restart_bank_i", restart_bank)
@@ -143,7 +161,7 @@ class PerfStatsDriver:
         await settle()
         # Combinational read of the new bank; this cycle's events are not in the sums yet.
         self.check("inputs driven")
-        counts = self.model.counts(ev, par)
+        counts = self.model.counts(ev, par, ret)
         self.cover(counts, clear, restart, restart_bank)
         self.model.edge(counts, clear, restart, restart_bank)
         await FallingEdge(self.dut.clk_i)
@@ -164,7 +182,7 @@ class PerfStatsDriver:
 
 async def setup(dut) -> PerfStatsDriver:
     await start(dut, {"clear_i": 0, "restart_i": 0, "restart_bank_i": 0, "ev_i": 0,
-                      "ev_par_i": 0, "rd_bank_i": 0})
+                      "ev_par_i": 0, "retired_i": 0, "rd_bank_i": 0})
     return PerfStatsDriver(dut, rng())
 
 
@@ -184,11 +202,13 @@ async def random_events(dut):
         ev, par = drv.events(p, par_p=float(gen.choice((0.1, 0.5, 0.9))))
         await drv.cycle(ev, par, clear=int(gen.random() < 0.02),
                         restart=int(gen.random() < 0.05),
-                        restart_bank=int(gen.integers(0, 2)), rd_bank=int(gen.integers(0, 2)))
+                        restart_bank=int(gen.integers(0, 2)), rd_bank=int(gen.integers(0, 2)),
+                        ret=drv.retired(p))
     await drv.check_all_banks("end")
     dut._log.info("perf_stats: NL=%d BANKS=%d, %d cycles, largest sum %d, %s",
                   drv.nl, drv.banks, drv.cycles, drv.max_sum, drv.seen)
     assert drv.seen["clear_nonzero"] and drv.seen["restart_own_events"] and drv.seen["rd_bank1"]
+    assert drv.seen["retired_max"] == (1 << drv.ret_w) - 1, "no lane retired its largest count"
     if drv.banks > 1:
         assert drv.seen["restart_other_bank_moves"]
 

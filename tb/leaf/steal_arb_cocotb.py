@@ -3,8 +3,10 @@
 The model is written from docs/architecture.md section 5 ("Claims", "Victim arbiter", the
 shared and the split replica ranges) and the FLAGS definitions of section 6. Every cycle the test compares grants, granted rows, refusals,
 the refusal reason, remaining/stealable and the FLAGS events; per product it checks that every
-row in [0, R) was granted exactly once (work conservation). Random products mix the shared (v1)
-and the split layout.
+row in [0, R) was granted or retired exactly once (work conservation). Random products mix the
+shared (v1) and the split layout, and drive known_empty_i (rows the lane's scanner found without
+an effective op, rule N3) at random: the model retires them one row at a time, as
+golden.perf_v2 does, and the test compares retire_rows_o and the state that follows.
 
 Environment knobs (set by tests/test_rtl_leaf.py):
   MASR_ARB_PRODUCTS   number of random products (each: init, random requests until done)
@@ -53,7 +55,7 @@ class ArbModel:
         """What the thief on that side (0 prev, 1 next) reads."""
         return self.st(side if self.split else 1, self.head)
 
-    def step(self, owner: int, prev: int, nxt: int) -> dict[str, int]:
+    def step(self, owner: int, prev: int, nxt: int, known: int = 0) -> dict[str, int]:
         st0 = [self.st(k, self.head) for k in range(2)]
         og = int(bool(owner))
         assert not og or self.remaining > 0, "test bug: owner asks with no rows left"
@@ -103,11 +105,27 @@ class ArbModel:
             "dual_thief_o": int(bool(prev) and bool(nxt)),
             "last_row_race_o": int(race),
         })
-        # split: the owner's next row jumps over the part of a range its thief took
-        if self.split:
-            for k in range(2):
-                if self.base[k] <= head < self.top[k] and head >= tail[k]:
-                    head = self.top[k]
+        # split: the owner's next row jumps over the part of a range its thief took; then the
+        # scanner's known-empty rows retire, one at a time, at the head first, until neither end
+        # holds one (docs/perf-model.md N3)
+        retired = 0
+        while True:
+            if self.split:
+                for k in range(2):
+                    if self.base[k] <= head < self.top[k] and head >= tail[k]:
+                        head = self.top[k]
+            if self.own(head, tail) > 0 and known >> head & 1:
+                retired |= 1 << head
+                head += 1
+                continue
+            ends = [k for k in range(2) if tail[k] > max(head, self.base[k])
+                    and known >> (tail[k] - 1) & 1]
+            if not ends:
+                break
+            tail[ends[0]] -= 1
+            retired |= 1 << tail[ends[0]]
+        self.granted += [r for r in range(self.rows) if retired >> r & 1]
+        out["retired"] = retired
         self.head, self.tail = head, tail
         return out
 
@@ -120,12 +138,14 @@ class ArbDriver:
             "thief_prev_req_i", "thief_next_req_i", "owner_gnt_o", "owner_row_o",
             "thief_prev_gnt_o", "thief_next_gnt_o", "thief_prev_row_o", "thief_next_row_o",
             "thief_prev_refuse_o", "thief_next_refuse_o", "refuse_reason_o", "remaining_o",
-            "stealable_prev_o", "stealable_next_o", "dual_thief_o", "last_row_race_o"])
+            "stealable_prev_o", "stealable_next_o", "dual_thief_o", "last_row_race_o",
+            "known_empty_i", "retire_rows_o"])
         self.row_w = len(dut.rows_i)
         self.model: ArbModel | None = None
         self.cycles = 0
         self.events = {"dual": 0, "race": 0, "exhausted": 0, "done": 0, "contention": 0,
-                       "prev": 0, "next": 0, "split_two": 0, "split_jump": 0}
+                       "prev": 0, "next": 0, "split_two": 0, "split_jump": 0,
+                       "retire_head": 0, "retire_tail": 0, "retire_many": 0}
 
     async def init(self, rows: int, rep_start: int, split: bool = False,
                    rep_mid: int | None = None) -> ArbModel:
@@ -147,10 +167,11 @@ class ArbDriver:
         self.model = ArbModel(rows, rep_start, split, rep_mid)
         return self.model
 
-    async def cycle(self, owner: int, prev: int, nxt: int) -> dict[str, int]:
+    async def cycle(self, owner: int, prev: int, nxt: int, known: int = 0) -> dict[str, int]:
         m, pin = self.model, self.pins
         ctx = f"cycle {self.cycles}: split={m.split} R={m.rows} bases={m.base} head={m.head} " \
-              f"tails={m.tail} rr={m.rr} req owner={owner} prev={prev} next={nxt}"
+              f"tails={m.tail} rr={m.rr} req owner={owner} prev={prev} next={nxt} " \
+              f"known={known:#x}"
         # Registered view, as neighbouring thieves see it at the start of the cycle.
         expect("remaining_o", pin["remaining_o"], m.remaining, ctx)
         expect("stealable_prev_o", pin["stealable_prev_o"], m.stealable(0), ctx)
@@ -159,8 +180,11 @@ class ArbDriver:
         pin.drive("owner_req_i", owner)
         pin.drive("thief_prev_req_i", prev)
         pin.drive("thief_next_req_i", nxt)
+        pin.drive("known_empty_i", known)
         await settle()
-        exp = m.step(owner, prev, nxt)
+        tails0 = list(m.tail)
+        exp = m.step(owner, prev, nxt, known)
+        expect("retire_rows_o", pin["retire_rows_o"], exp["retired"], ctx)
         for name in ("owner_gnt_o", "thief_prev_gnt_o", "thief_next_gnt_o", "thief_prev_refuse_o",
                      "thief_next_refuse_o", "dual_thief_o", "last_row_race_o"):
             expect(name, pin[name], exp[name], ctx)
@@ -181,7 +205,12 @@ class ArbDriver:
         self.events["next"] += exp["thief_next_gnt_o"]
         if m.split:
             self.events["split_two"] += exp["thief_prev_gnt_o"] & exp["thief_next_gnt_o"]
-            self.events["split_jump"] += int(m.head > head0 + exp["owner_gnt_o"])
+            self.events["split_jump"] += int(m.head > head0 + exp["owner_gnt_o"]
+                                             and not exp["retired"])
+        taken = exp["thief_prev_gnt_o"] + exp["thief_next_gnt_o"]
+        self.events["retire_tail"] += int(sum(tails0) - sum(m.tail) > taken)
+        self.events["retire_head"] += int(bool(exp["retired"] >> (head0 + exp["owner_gnt_o"]) & 1))
+        self.events["retire_many"] += int(bin(exp["retired"]).count("1") >= 2)
         await FallingEdge(self.dut.clk_i)
         self.cycles += 1
         return exp
@@ -197,7 +226,7 @@ class ArbDriver:
 
 async def setup(dut) -> ArbDriver:
     await start(dut, {"init_i": 0, "rows_i": 0, "rep_start_i": 0, "owner_req_i": 0,
-                      "thief_prev_req_i": 0, "thief_next_req_i": 0})
+                      "thief_prev_req_i": 0, "thief_next_req_i": 0, "known_empty_i": 0})
     return ArbDriver(dut, rng())
 
 
@@ -329,6 +358,7 @@ async def random_streams(dut):
         pick = gen.integers(0, 6)
         mid = (rep, rows, (rep + rows) // 2)[pick] if pick < 3 else int(gen.integers(rep, rows + 1))
         p_own, p_prev, p_next = (probs[gen.integers(0, len(probs))] for _ in range(3))
+        p_known = (0.0, 0.0, 0.2, 0.5, 0.9)[gen.integers(0, 5)]   # rows the scanner marked
         m = await drv.init(rows, rep, split, mid)
         n_cycles = 0
         while m.remaining:
@@ -338,7 +368,8 @@ async def random_streams(dut):
             owner = int(gen.random() < p_own)
             prev = int(gen.random() < p_prev)
             nxt = int(gen.random() < p_next)
-            await drv.cycle(owner, prev, nxt)
+            known = sum(1 << r for r in range(1 << drv.row_w) if gen.random() < p_known)
+            await drv.cycle(owner, prev, nxt, known)
         # A few cycles with nothing left: thieves are refused ("done").
         for _ in range(int(gen.integers(0, 3))):
             await drv.cycle(0, int(gen.random() < 0.5), int(gen.random() < 0.5))

@@ -20,7 +20,7 @@ from typing import Any, Optional
 import numpy as np
 from pyuvm import ConfigDB, uvm_agent, uvm_analysis_port, uvm_component, uvm_driver, uvm_sequencer
 
-from golden.config import FEAT_NULL_SKIP, FEAT_ROW_SKIP
+from golden.config import FEAT_NULL_SKIP, FEAT_ROW_SKIP, FEAT_SCAN
 from golden.encode import encode_matvec
 from tb.common.bfm import (CFG_REGS, GRU_CFG_REGS, GRU_PERF_REGS, MEM_AMASK, MEM_AVAL, MEM_BIAS, MEM_MASK, MEM_PLAN, MEM_ROWPTR, MEM_STATS,
                     MEM_WEIGHT, MEM_Y, PERF_REGS, REG, DumpedResults, MasrBfm, caps_expected)
@@ -202,7 +202,7 @@ class MasrDriver(uvm_driver):
         # address generator when the build has it), so a block that ignores rst_ni would carry
         # a busy state into the next product; the configuration registers hold values other than
         # their reset values then (the GRU ones are never otherwise written by a matvec test).
-        feat = self.hw.feat_available & (FEAT_NULL_SKIP | FEAT_ROW_SKIP)
+        feat = self.hw.feat_available & (FEAT_NULL_SKIP | FEAT_ROW_SKIP | FEAT_SCAN)
         await bfm.clear()
         await bfm.configure({**layer_regs(L), "CFG_FEAT": feat})
         for k, name in enumerate(GRU_CFG_REGS):

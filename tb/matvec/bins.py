@@ -37,11 +37,13 @@ OUTCOMES = ("mode_none", "steals_granted", "steals_refused", "balanced_no_steal"
 MODES_ALL = ("none", "vertical", "horizontal")
 STEAL_MODE_OF = {name: StealMode[name.upper()] for name in MODES_ALL}
 # CFG_FEAT.NULL_SKIP products (rule N1): null mask words at the row boundaries of a row task
-# with K >= 2 words, a claimed row task with weights but no effective op, and such a row stolen.
+# with K >= 2 words, a claimed row task with weights but no effective op, and such a row stolen;
+# rows retired by N2, by the N3 scanner at an owner's head, and at a replica range's tail.
 NULL_SKIP_CORNERS = ("first_word_null", "last_word_null", "all_words_null", "zero_work_steal",
-                     "row_retired")
-# CFG_FEAT values of those products: NULL_SKIP alone, NULL_SKIP | ROW_SKIP (N2)
-NULL_SKIP_FEATS = ("n1", "n1_n2")
+                     "row_retired", "scan_head", "scan_tail")
+# CFG_FEAT values of those products: NULL_SKIP alone, NULL_SKIP | ROW_SKIP (N2),
+# NULL_SKIP | SCAN (N3)
+NULL_SKIP_FEATS = ("n1", "n1_n2", "n1_n3")
 REP_BINS = ("rep0", "rep1", "rep_mid", "rep_max")
 SHIFT_BINS = ("s0", "s_mid", "s15")
 LOADS = ("backdoor", "frontdoor", "reuse")

@@ -15,9 +15,8 @@ import numpy as np
 from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
 from pyuvm import ConfigDB, uvm_subscriber
 
-from golden.config import (FEAT_NULL_SKIP, FEAT_ROW_SKIP, FEAT_SPLIT, HwConfig, LayerConfig,
-                           StealMode, partition_bounds,
-                           partition_width)
+from golden.config import (FEAT_NULL_SKIP, FEAT_ROW_SKIP, FEAT_SCAN, FEAT_SPLIT, HwConfig,
+                           LayerConfig, StealMode, partition_bounds, partition_width)
 from golden.perf import PerfFlag
 from golden.perf_v2 import SPLIT_EVENTS
 from tb.matvec.bins import (AXIS_POSITIONS, A_DENS, DIRECTIONS, DUAL_WINNERS, ENC_CORNERS, ERR_BINS, LOADS,
@@ -124,8 +123,9 @@ def null_skip_corners(W: np.ndarray, x: np.ndarray, hw: HwConfig, layer: LayerCo
     """N1 corners (bins.NULL_SKIP_CORNERS) of one product, over its row tasks (row, partition):
     a task of K >= 2 words whose first (last) word has no effective op while another word has
     one, a task with weights but no effective op at all (claimed, every word null), such a
-    task stolen (FLAGS.ZERO_WORK_STEAL of a lane), and with ROW_SKIP an own row retired by the
-    N2 lookahead (from the v2 model's run of this product)."""
+    task stolen (FLAGS.ZERO_WORK_STEAL of a lane), with ROW_SKIP an own row retired by the
+    N2 lookahead, with SCAN rows the scanner retired at an owner's head and at a range's tail
+    (from the v2 model's run of this product)."""
     out: set[str] = set()
     ww, _ = _partition_words(W != 0, hw, layer.N)          # (M, V, K, B)
     aw, _ = _partition_words(x != 0, hw, layer.N)          # (V, K, B)
@@ -141,11 +141,21 @@ def null_skip_corners(W: np.ndarray, x: np.ndarray, hw: HwConfig, layer: LayerCo
     if lane_stats and any(st.get("FLAGS", 0) & int(PerfFlag.ZERO_WORK_STEAL)
                           for st in lane_stats.values()):
         out.add("zero_work_steal")
-    if layer.feat & FEAT_ROW_SKIP:
+    if layer.feat & (FEAT_ROW_SKIP | FEAT_SCAN):
         from golden.perf_v2 import simulate_matvec_v2
-        if simulate_matvec_v2(W != 0, x != 0, hw, layer, layer.perf_features).retired:
+        run = simulate_matvec_v2(W != 0, x != 0, hw, layer, layer.perf_features)
+        if layer.feat & FEAT_ROW_SKIP and run.retired:
             out.add("row_retired")
+        if run.scan_head:
+            out.add("scan_head")
+        if run.scan_tail:
+            out.add("scan_tail")
     return sorted(out, key=NULL_SKIP_CORNERS.index)
+
+
+def null_skip_feat(feat: int) -> str:
+    """The null_skip.feat bin of a NULL_SKIP product's CFG_FEAT (SCAN wins over ROW_SKIP)."""
+    return "n1_n3" if feat & FEAT_SCAN else "n1_n2" if feat & FEAT_ROW_SKIP else "n1"
 
 
 def reachable_positions(hw: HwConfig) -> list[str]:
@@ -429,8 +439,7 @@ class CoverageSampler:
         for corner in facts.enc_corners:
             m.sample_enc(corner)
         if L.feat & FEAT_NULL_SKIP:
-            m.sample_null_skip(mode_name(L.mode), "n1_n2" if L.feat & FEAT_ROW_SKIP else "n1",
-                               facts.null_skip)
+            m.sample_null_skip(mode_name(L.mode), null_skip_feat(L.feat), facts.null_skip)
         granted = res.counters.get("PERF_STEAL_GRANTED", 0)
         refused = res.counters.get("PERF_STEAL_REFUSED", 0)
         if L.mode == StealMode.NONE:

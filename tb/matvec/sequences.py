@@ -12,8 +12,8 @@ import numpy as np
 from pyuvm import uvm_sequence
 
 from golden.config import (FEAT_DEFINED, FEAT_NULL_SKIP, FEAT_OVERLAP, FEAT_PREFETCH,
-                           FEAT_ROW_SKIP, FEAT_RUN_AHEAD, FEAT_SPLIT, HwConfig, LayerConfig,
-                           StealMode, check_split_plan, feat_with_needs, rows_of_lane)
+                           FEAT_ROW_SKIP, FEAT_RUN_AHEAD, FEAT_SCAN, FEAT_SPLIT, HwConfig,
+                           LayerConfig, StealMode, check_split_plan, feat_with_needs, rows_of_lane)
 from golden.encode import encode_matvec, random_sparse_layer, split_plan
 from golden.errors import ImageError, SpecError
 from golden.perf_v2 import simulate_product_run, split_events
@@ -375,10 +375,11 @@ class ErrorSequence(MasrBaseSequence):
             ("err_dim_n_high_bits", {"CFG_N": 0x10000 | base.N}, ERR_DIM),
             ("err_mode_3", {"CFG_MODE": 3}, ERR_MODE),
             ("err_mode_shift16", {"CFG_SHIFT": 16}, ERR_MODE),
-            # CFG_FEAT: an undefined bit (full 32-bit value), ROW_SKIP without NULL_SKIP,
-            # PREFETCH without OVERLAP, RUN_AHEAD without PREFETCH
+            # CFG_FEAT: an undefined bit (full 32-bit value), ROW_SKIP or SCAN without
+            # NULL_SKIP, PREFETCH without OVERLAP, RUN_AHEAD without PREFETCH
             ("err_feat_undefined", {"CFG_FEAT": 0x10000}, ERR_MODE),
             ("err_feat_row_skip_alone", {"CFG_FEAT": FEAT_ROW_SKIP}, ERR_MODE),
+            ("err_feat_scan_alone", {"CFG_FEAT": FEAT_SCAN}, ERR_MODE),
             ("err_feat_prefetch_alone", {"CFG_FEAT": FEAT_PREFETCH}, ERR_MODE),
             ("err_feat_run_ahead_no_prefetch", {"CFG_FEAT": FEAT_OVERLAP | FEAT_RUN_AHEAD},
              ERR_MODE),
@@ -596,11 +597,12 @@ class BackToBackSequence(MasrBaseSequence):
 
 
 class NullSkipSequence(MasrBaseSequence):
-    """CFG_FEAT.NULL_SKIP (rule N1) and NULL_SKIP | ROW_SKIP (N2): in every steal mode, random
-    layers, null-word layers (null words at row boundaries, claimed rows with no effective op)
-    and an unbalanced steal pattern, each run with CFG_FEAT = 0, then N1, then N1 + N2 on the
-    same loaded image, so the summary compares v1, N1 and N1 + N2 utilization on identical data.  Every counter, lane statistic and
-    FLAGS bit is checked against the v2 model (golden.perf_v2.simulate_product)."""
+    """CFG_FEAT.NULL_SKIP (rule N1), NULL_SKIP | ROW_SKIP (N2) and NULL_SKIP | SCAN (N3): in
+    every steal mode, random layers, null-word layers (null words at row boundaries, claimed
+    rows with no effective op) and an unbalanced steal pattern, each run with CFG_FEAT = 0, then
+    N1, N1 + N2 and N1 + N3 on the same loaded image, so the summary compares their utilization
+    on identical data. Every counter, lane statistic and FLAGS bit is checked against the v2
+    model (golden.perf_v2.simulate_product)."""
 
     n_random = 1
 
@@ -613,6 +615,10 @@ class NullSkipSequence(MasrBaseSequence):
         if self.hw.feat_available & FEAT_ROW_SKIP:
             yield MatvecItem.from_stimulus(
                 st.with_feat(stim, FEAT_NULL_SKIP | FEAT_ROW_SKIP, f"{stim.name}_n2"),
+                load=LOAD_NONE)
+        if self.hw.feat_available & FEAT_SCAN:
+            yield MatvecItem.from_stimulus(
+                st.with_feat(stim, FEAT_NULL_SKIP | FEAT_SCAN, f"{stim.name}_n3"),
                 load=LOAD_NONE)
 
     def items(self) -> Iterator[MatvecItem]:
