@@ -386,7 +386,8 @@ module masr_lane #(
   logic            dual_thief, last_row_race;
 
   logic [RowW:0]   stealable_next;
-  logic [NRows-1:0] known_empty, scan_retired;   // N3 (defined with the scanner below)
+  logic [NRows-1:0] known_empty, arb_known, scan_retired;   // N3 (the scanner is below)
+  assign arb_known = run_i ? known_empty : '0;                // retires only while computing
 
   masr_steal_arb #(
     .RowW(RowW)
@@ -401,7 +402,7 @@ module masr_lane #(
     .owner_req_i        (owner_req || retire),   // N2: a retire is an owner action
     .thief_prev_req_i   (vreq_prev_i),
     .thief_next_req_i   (vreq_next_i),
-    .known_empty_i      (run_i ? known_empty : '0),   // N3: retires only while computing
+    .known_empty_i      (arb_known),
     .owner_gnt_o        (owner_gnt),
     .owner_row_o        (owner_row),
     .thief_prev_gnt_o   (vgnt_prev_o),
@@ -972,6 +973,9 @@ module masr_lane #(
   `ASSERT_IMPL(RetireLegal, retire,
                rowskip_en && skip_en && !need && !owner_req && (row_wmask & row_amask) == '0)
   `ASSERT(OneRowSource, 32'(got_own) + 32'(got_prev) + 32'(got_next) <= 1)
+  // N3: only a scanning lane retires, and only rows its scanner has read in this product.
+  `ASSERT_IMPL(RetireOnlyWhenScanning, scan_retired != '0, scan_en && skip_en && run_i)
+  `ASSERT(MarksBelowScan, (empty_q & ~((NRows'(1) << scan_q[RowW-1:0]) - NRows'(1))) == '0)
   `ASSERT_IMPL(RowStartOnlyWhenNeeded, row_start, need)
 
   // Compact addresses in range: the claimed slot, the accumulator entry of every MAC.
