@@ -121,7 +121,9 @@ SCHEMES: dict[str, Scheme] = {
                                               what="ra-share-scan-split-load, vertical "
                                                    "thieves up to 2 lanes away"),
 }
-CHOSEN = "split-load"
+# The plain-product scheme the RTL carries (N1, N2, N3, O1, split ranges with the load plan):
+# what --json reports by default.
+CHOSEN = "scan-split-load"
 
 
 def study_hw(H: int, V: int, M: int, N: int) -> HwConfig:

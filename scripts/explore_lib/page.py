@@ -92,7 +92,7 @@ def claims(data: dict[str, Any], opts: Options) -> list[Claim]:
     rtl_o1, rtl_o2, best = (v2[name] for name, _ in studies.V2_SCHEMES)
     out.append(Claim(
         "Up to 1.9x from vertical stealing at ~10 % duplicated weights, under the v2 rules "
-        "(issue #12: null-word skip, overlapped output, split ranges, run-ahead)",
+        "(issue #12: null-word skip, row scanner, overlapped output, split ranges, run-ahead)",
         f"end to end vs v1 none {rtl_o1['speedup_vs_v1_none']:.2f}x (RTL), "
         f"{rtl_o2['speedup_vs_v1_none']:.2f}x (RTL, GRU X phases), "
         f"{best['speedup_vs_v1_none']:.2f}x (model); stealing alone "

@@ -190,7 +190,7 @@ def fig3_stealing(opts: Options, tick: Tick) -> Rows:
 
 # (scheme of scripts/bench_perf_model.py, where it runs): the chosen O1 scheme (RTL, every
 # product), run-ahead on top (RTL, GRU X phases) and the model's best within a 10 % budget.
-V2_SCHEMES = (("split-load", "RTL"), ("ra-split-load", "RTL, GRU X phases"),
+V2_SCHEMES = (("scan-split-load", "RTL"), ("ra-scan-split-load", "RTL, GRU X phases"),
               ("ra-share-scan-split-load", "model only"))
 
 
