@@ -23,8 +23,8 @@
 // range; in a range the owner takes rows upward and the range's (one granted) thief downward, and
 // when they meet the owner wins.
 //
-// Row scanner retires (CFG_FEAT.SCAN, rule N3 of docs/perf-model.md): known_empty_i marks own rows
-// the lane's scanner has already read and found without an effective op. After the cycle's
+// Row scanner retires (CFG_FEAT.SCAN, rule N3 of docs/perf-model.md): known_empty_i marks own
+// rows the lane's scanner has already read and found without an effective op. After the cycle's
 // claims and the head jump, the owner's head moves over every such row it reaches (with the
 // jumps between ranges) and each range's tail moves down over every such row above
 // max(head, base_k): those rows are retired, done without a claim, shown in retire_rows_o. The
@@ -170,10 +170,10 @@ module masr_steal_arb #(
   // known-empty rows still its own (avail: not granted, not taken by a thief) and stops at the
   // first one that is not known empty (stop), or, with none, ends at R: no row is left to it
   // (the model's split jumps end there too; a shared head stays at tail_1, the same state for
-  // every output while nothing remains). Then each range's tail
-  // walks down over the known-empty rows of [max(head, base_k), tail_k) above the highest one
-  // that is not. Shifts, smears and popcounts instead of a row-by-row walk: the walk made the
-  // 8x8 array twice as large to verilate.
+  // every output while nothing remains). Then each range's tail walks down over the known-empty
+  // rows of [max(head, base_k), tail_k) above the highest one that is not. Shifts, smears and
+  // popcounts instead of a row-by-row walk: the walk made the 8x8 array twice as large to
+  // verilate.
   logic [RowW:0]    head_f_w, tail0_f_w, tail1_f_w, lo0_f, lo1_f, head_stop;
   logic [NRows-1:0] avail, stop, head_ret, win0, win1, ret0, ret1, retire_rows;
   logic [RowW:0]    n_ret0, n_ret1;
