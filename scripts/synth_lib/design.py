@@ -18,7 +18,8 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from golden.config import FEAT_OVERLAP, FEAT_PREFETCH, FEAT_RUN_AHEAD, FEAT_WIDE_ENC, HwConfig
+from golden.config import (FEAT_OVERLAP, FEAT_PREFETCH, FEAT_RUN_AHEAD, FEAT_SCAN, FEAT_WIDE_ENC,
+                           HwConfig)
 
 from . import memories
 from . import SynthError
@@ -119,18 +120,21 @@ def derived_instances(hw: HwConfig) -> dict[str, list[tuple[str, dict[str, int],
     # masr_top gives the array (and it every lane) a second accumulator bank when the build
     # implements CFG_FEAT.OVERLAP; 1 is the modules' default, which Yosys does not list.
     # Likewise PREFETCH gives every PE a second set of activation RFs, WIDE_ENC the encoder's
-    # word mode (B value write ports per PE), RUN_AHEAD a second bank of lane statistics.
+    # word mode (B value write ports per PE), RUN_AHEAD a second bank of lane statistics, SCAN
+    # a row scanner per lane with KW_MAX more act mask read ports per lane in every PE.
     banks = {"ACC_BANKS": 2} if hw.FEAT_IMPL & FEAT_OVERLAP else {}
     ahead = {"RUN_AHEAD": 1} if hw.FEAT_IMPL & FEAT_RUN_AHEAD else {}
     sets = {"ACT_SETS": 2} if hw.FEAT_IMPL & FEAT_PREFETCH else {}
     enc_w = {"ENC_W": hw.B} if hw.FEAT_IMPL & FEAT_WIDE_ENC else {}
+    scan = {"SCAN": 1} if hw.FEAT_IMPL & FEAT_SCAN else {}
+    lane_mp = {"LANE_MP": 2 * hw.KW_MAX} if scan else {}
     array = {k: getattr(hw, k) for k in ("H", "V", "B", "G", "M_MAX", "N_MAX", "SLOTS", "WDEPTH",
-                                         "QDEPTH")} | banks | sets | enc_w | ahead
+                                         "QDEPTH")} | banks | sets | enc_w | ahead | scan
     gru = {k: getattr(hw, k) for k in ("H", "V", "B", "M_MAX", "N_MAX", "T_MAX")} | \
         ({"WIDE": 1} if enc_w else {})
     lane = {k: getattr(hw, k) for k in ("B", "KW_MAX", "P_MAX", "R_MAX", "SLOTS", "WDEPTH",
-                                        "QDEPTH")} | banks | ahead
-    pe = {k: getattr(hw, k) for k in ("B", "G", "KW_MAX", "P_MAX")} | sets | enc_w
+                                        "QDEPTH")} | banks | ahead | scan
+    pe = {k: getattr(hw, k) for k in ("B", "G", "KW_MAX", "P_MAX")} | sets | enc_w | lane_mp
     return {"masr_top": [("masr_array", array, 1), ("masr_gru_seq", gru, 1)],
             "masr_array": [("masr_lane", lane, hw.n_lanes), ("masr_pe", pe, hw.n_pes)]}
 
