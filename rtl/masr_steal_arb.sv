@@ -117,6 +117,14 @@ module masr_steal_arb #(
     end
   endfunction
 
+  // Index of the set bit of a one-hot row bitmap (0 for none): an OR tree per index bit.
+  function automatic logic [RowW:0] index_of(input logic [NRows-1:0] onehot);
+    index_of = '0;
+    for (int i = 0; i < NRows; i++) begin
+      index_of = index_of | ((onehot[i]) ? (RowW+1)'(i) : '0);
+    end
+  endfunction
+
   function automatic logic [NRows-1:0] smear_down(input logic [NRows-1:0] x);
     smear_down = x;
     for (int sh = 1; sh < NRows; sh = sh * 2) begin
@@ -172,31 +180,35 @@ module masr_steal_arb #(
   // (the model's split jumps end there too; a shared head stays at tail_1, the same state for
   // every output while nothing remains). Then each range's tail walks down over the known-empty
   // rows of [max(head, base_k), tail_k) above the highest one that is not. Shifts, smears and
-  // popcounts instead of a row-by-row walk: the walk made the 8x8 array twice as large to
-  // verilate.
-  logic [RowW:0]    head_f_w, tail0_f_w, tail1_f_w, lo0_f, lo1_f, head_stop;
-  logic [NRows-1:0] avail, stop, head_ret, win0, win1, ret0, ret1, retire_rows;
-  logic [RowW:0]    n_ret0, n_ret1;
+  // one-hot encoders instead of a row-by-row walk (which made the 8x8 model twice as large)
+  // or popcounts (which made the stage a third of the 8x8 array's logic).
+  logic [RowW:0]    head_f_w, tail0_f_w, tail1_f_w, lo0_f, lo1_f;
+  logic [NRows-1:0] avail, stop, up, head_ret, win0, win1, keep0, keep1, ret0, ret1, retire_rows;
 
   assign avail     = ~below(head_n_w) &
                      (below(tail0_d_w) | (below(tail1_d_w) & ~below(base1_w)));
   assign stop      = avail & ~known_empty_i;
-  assign head_ret  = avail & known_empty_i & ~smear_up(stop);
-  assign head_f_w  = (stop != '0) ? head_stop : ((head_ret != '0) ? rows_w : head_n_w);
+  assign up        = smear_up(stop);
+  assign head_ret  = avail & known_empty_i & ~up;
+  // The head stops at the lowest stop row.
+  assign head_f_w  = (stop != '0) ? index_of(up & ~(up << 1)) :
+                     ((head_ret != '0) ? rows_w : head_n_w);
 
   assign lo0_f     = (head_f_w > base0_w) ? head_f_w : base0_w;
   assign lo1_f     = (head_f_w > base1_w) ? head_f_w : base1_w;
   assign win0      = below(tail0_d_w) & ~below(lo0_f);
   assign win1      = below(tail1_d_w) & ~below(lo1_f);
-  assign ret0      = win0 & known_empty_i & ~smear_down(win0 & ~known_empty_i);
-  assign ret1      = win1 & known_empty_i & ~smear_down(win1 & ~known_empty_i);
-  assign tail0_f_w = tail0_d_w - n_ret0;
-  assign tail1_f_w = tail1_d_w - n_ret1;
-
-  // The head stops at the lowest stop row: its index is the number of rows below it.
-  masr_popcount #(.Width(NRows)) u_cnt_head (.in_i(~smear_up(stop)), .cnt_o(head_stop));
-  masr_popcount #(.Width(NRows)) u_cnt_ret0 (.in_i(ret0), .cnt_o(n_ret0));
-  masr_popcount #(.Width(NRows)) u_cnt_ret1 (.in_i(ret1), .cnt_o(n_ret1));
+  // keep_k: the window's rows at or below its highest unmarked row; the rest retire, and the
+  // tail ends just above that row (at max(head, base_k) if every row retires; an empty window
+  // leaves the tail where it is).
+  assign keep0     = smear_down(win0 & ~known_empty_i);
+  assign keep1     = smear_down(win1 & ~known_empty_i);
+  assign ret0      = win0 & ~keep0;
+  assign ret1      = win1 & ~keep1;
+  assign tail0_f_w = (ret0 == '0) ? tail0_d_w :
+                     (keep0 != '0) ? index_of(keep0 & ~(keep0 >> 1)) + 1'b1 : lo0_f;
+  assign tail1_f_w = (ret1 == '0) ? tail1_d_w :
+                     (keep1 != '0) ? index_of(keep1 & ~(keep1 >> 1)) + 1'b1 : lo1_f;
 
   assign retire_rows   = head_ret | ret0 | ret1;
   assign retire_rows_o = retire_rows;

@@ -39,8 +39,7 @@ LINT_SETS: dict[str, list[dict[str, object]]] = {
                         {"NL": 1024, "BANKS": 2}],
 }
 DEPS = {"masr_prefix_addr": ["masr_popcount", "masr_prefix_addr"],
-        "masr_perf_stats": ["masr_popcount", "masr_perf_stats"],
-        "masr_steal_arb": ["masr_popcount", "masr_steal_arb"]}
+        "masr_perf_stats": ["masr_popcount", "masr_perf_stats"]}
 
 
 def sources(top: str) -> list[Path]:
